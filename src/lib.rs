@@ -1,0 +1,8 @@
+//! orbsim: a discrete-event simulator of AI models in orbit.
+//!
+//! The pipeline (see `ARCHITECTURE.md`): scenario → fleet and stations → geometry (SGP4,
+//! frames, pass windows) → link model → contact plan → event engine with mission models →
+//! report. Data flows one way; each stage is one module.
+
+pub mod cli;
+pub mod time;
