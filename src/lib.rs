@@ -4,5 +4,10 @@
 //! frames, pass windows) → link model → contact plan → event engine with mission models →
 //! report. Data flows one way; each stage is one module.
 
+pub mod access;
 pub mod cli;
+pub mod frames;
+pub mod ground;
+pub mod orbit;
+pub mod report;
 pub mod time;

@@ -27,9 +27,7 @@ pub struct UtcTime(i64);
 /// Why a time or duration string was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TimeError {
-    #[error(
-        "`{0}` is not an ISO-8601 UTC time (expected e.g. 2026-03-19T00:00:00Z or 2026-03-19T00:00:00.250Z)"
-    )]
+    #[error("`{0}` is not an ISO-8601 UTC time (expected e.g. 2026-03-19T00:00:00Z or 2026-03-19T00:00:00.250Z)")]
     BadTime(String),
     #[error("`{0}` is not a duration (expected a number and a unit: 90s, 30m, 12h, 7d, 500ms)")]
     BadDuration(String),
@@ -47,20 +45,9 @@ impl UtcTime {
     }
 
     /// Builds an instant from a calendar date and time of day (proleptic Gregorian).
-    pub fn from_calendar(
-        year: i32,
-        month: u32,
-        day: u32,
-        hour: u32,
-        minute: u32,
-        nanos_of_minute: i64,
-    ) -> Self {
+    pub fn from_calendar(year: i32, month: u32, day: u32, hour: u32, minute: u32, nanos_of_minute: i64) -> Self {
         let days = days_from_civil(year, month, day);
-        UtcTime(
-            days * NANOS_PER_DAY
-                + (hour as i64 * 3600 + minute as i64 * 60) * NANOS_PER_SECOND
-                + nanos_of_minute,
-        )
+        UtcTime(days * NANOS_PER_DAY + (hour as i64 * 3600 + minute as i64 * 60) * NANOS_PER_SECOND + nanos_of_minute)
     }
 
     /// Builds an instant from a TLE-style epoch: a year and a fractional day of year
@@ -115,15 +102,7 @@ impl UtcTime {
         let (y, m, d) = civil_from_days(days);
         let secs = ns_of_day / NANOS_PER_SECOND;
         let nanos = (ns_of_day % NANOS_PER_SECOND) as u32;
-        (
-            y,
-            m,
-            d,
-            (secs / 3600) as u32,
-            ((secs / 60) % 60) as u32,
-            (secs % 60) as u32,
-            nanos,
-        )
+        (y, m, d, (secs / 3600) as u32, ((secs / 60) % 60) as u32, (secs % 60) as u32, nanos)
     }
 
     /// ISO-8601 with milliseconds and `Z`, rounded to the nearest millisecond:
@@ -131,10 +110,7 @@ impl UtcTime {
     pub fn iso_millis(self) -> String {
         let rounded = UtcTime((self.0 + 500_000).div_euclid(1_000_000) * 1_000_000);
         let (y, mo, d, h, mi, s, ns) = rounded.to_calendar();
-        format!(
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-            ns / 1_000_000
-        )
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", ns / 1_000_000)
     }
 }
 
@@ -246,11 +222,7 @@ fn parse_iso(s: &str) -> Option<UtcTime> {
     let b = s.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Option<u32> {
         let part = b.get(range)?;
-        if part.iter().all(u8::is_ascii_digit) {
-            std::str::from_utf8(part).ok()?.parse().ok()
-        } else {
-            None
-        }
+        if part.iter().all(u8::is_ascii_digit) { std::str::from_utf8(part).ok()?.parse().ok() } else { None }
     };
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -319,14 +291,7 @@ fn parse_iso(s: &str) -> Option<UtcTime> {
             return None;
         }
     }
-    Some(UtcTime::from_calendar(
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        nanos_of_minute,
-    ))
+    Some(UtcTime::from_calendar(year, month, day, hour, minute, nanos_of_minute))
 }
 
 #[cfg(test)]
@@ -349,28 +314,12 @@ mod tests {
         assert_eq!(t.iso_millis(), "2026-03-19T00:00:00.000Z");
         let t = UtcTime::parse("2026-03-19T04:05:06.7895Z").unwrap();
         assert_eq!(t.iso_millis(), "2026-03-19T04:05:06.790Z");
-        assert_eq!(
-            UtcTime::parse("2026-03-19").unwrap().iso_millis(),
-            "2026-03-19T00:00:00.000Z"
-        );
-        assert_eq!(
-            UtcTime::parse("2026-03-19 12:30").unwrap().iso_millis(),
-            "2026-03-19T12:30:00.000Z"
-        );
-        assert_eq!(
-            UtcTime::parse("2020-10-13T04:52:48.472320")
-                .unwrap()
-                .iso_millis(),
-            "2020-10-13T04:52:48.472Z"
-        );
-        for bad in [
-            "2026-13-01T00:00:00Z",
-            "2026-02-30",
-            "yesterday",
-            "2026-03-19T25:00:00Z",
-            "2026-03-19T00:00:00+08:00",
-            "",
-        ] {
+        assert_eq!(UtcTime::parse("2026-03-19").unwrap().iso_millis(), "2026-03-19T00:00:00.000Z");
+        assert_eq!(UtcTime::parse("2026-03-19 12:30").unwrap().iso_millis(), "2026-03-19T12:30:00.000Z");
+        assert_eq!(UtcTime::parse("2020-10-13T04:52:48.472320").unwrap().iso_millis(), "2020-10-13T04:52:48.472Z");
+        for bad in
+            ["2026-13-01T00:00:00Z", "2026-02-30", "yesterday", "2026-03-19T25:00:00Z", "2026-03-19T00:00:00+08:00", ""]
+        {
             assert!(UtcTime::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -400,10 +349,7 @@ mod tests {
         assert_eq!(parse_duration("7d").unwrap(), 7 * NANOS_PER_DAY);
         assert_eq!(parse_duration("1.5 h").unwrap(), 5400 * NANOS_PER_SECOND);
         assert_eq!(parse_duration("250ms").unwrap(), 250_000_000);
-        assert!(matches!(
-            parse_duration("-1d"),
-            Err(TimeError::NegativeDuration(_))
-        ));
+        assert!(matches!(parse_duration("-1d"), Err(TimeError::NegativeDuration(_))));
         for bad in ["", "10", "d", "10 parsecs", "1e400d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

@@ -1,0 +1,640 @@
+//! Pass windows: when each satellite is above each ground station's elevation mask.
+//!
+//! The search is built so that no pass can hide and almost no work is wasted:
+//!
+//! 1. **One propagation per sample, every station from it.** Each satellite is propagated
+//!    once per sample time; all stations are evaluated from that one state.
+//! 2. **Skip far from every station.** A station can only see the satellite when the
+//!    Earth-central angle between them is below `λ_vis = acos(R·cos ε / r_max) − ε` (mask ε,
+//!    highest radius the orbit reaches). That angle changes no faster than
+//!    `ω_max = v_perigee / r_perigee + ω_earth`, so from a sample where the nearest station
+//!    is `d` radians outside its visibility cone the next `d / ω_max` seconds are provably
+//!    empty and are skipped in one step. Stations are grouped in clusters (cells of about
+//!    15° on the sphere) whose centre and radius bound every member, so stations on the
+//!    other side of the Earth cost one dot product per cluster.
+//! 3. **Fine steps near a station, brackets, then refinement.** Near a station samples are
+//!    spaced by at most 0.15 rad of orbital arc. Between two samples a maximum of elevation
+//!    shows as a sign change of its rate (two extrema cannot fit in one step: they are
+//!    half an orbit apart), a rise or set as a sign change of `elevation − mask`. Each is
+//!    refined to 1 ms with a bracketing root finder on a cubic Hermite interpolant of the
+//!    two samples (see [`super::trajectory`]), without further SGP4 calls.
+//! 4. **Parallel over satellites** with rayon; the output is sorted, so it does not depend
+//!    on the thread count.
+
+use nalgebra::Vector3;
+use rayon::prelude::*;
+
+use super::trajectory::{Sample, Track, interpolate_ecef};
+use crate::frames::{EARTH_ROTATION_RAD_S, Topocentric};
+use crate::ground::GroundStation;
+use crate::orbit::{PropagationFailure, Satellite};
+use crate::time::UtcTime;
+
+/// Largest orbital arc between two fine samples, radians: keeps the Hermite interpolant
+/// within about 10 m of SGP4 in low orbit (a few milliseconds of pass timing).
+const MAX_ARC_PER_STEP_RAD: f64 = 0.15;
+const MIN_STEP_S: f64 = 2.0;
+const MAX_FINE_STEP_S: f64 = 300.0;
+/// Root-finding tolerance for AOS, LOS and TCA, seconds.
+const TIME_TOLERANCE_S: f64 = 1e-3;
+/// Safety margin on visibility cones: covers the geodetic/geocentric vertical difference
+/// (≤ 0.19°) and the slack in the radius bound.
+const CONE_MARGIN_RAD: f64 = 0.01;
+/// Cluster cell size on the sphere, degrees.
+const CLUSTER_CELL_DEG: f64 = 15.0;
+
+/// One pass of a satellite over a station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    pub satellite: usize,
+    pub station: usize,
+    pub aos: UtcTime,
+    pub tca: UtcTime,
+    pub los: UtcTime,
+    pub max_elevation_deg: f64,
+    pub aos_azimuth_deg: f64,
+    pub los_azimuth_deg: f64,
+    /// The pass was already in progress at the window's start (AOS is the start).
+    pub cut_start: bool,
+    /// The pass was still in progress at the window's end (LOS is the end), or the
+    /// satellite stopped propagating during it.
+    pub cut_end: bool,
+}
+
+impl Pass {
+    pub fn duration_s(&self) -> f64 {
+        self.los.seconds_since(self.aos)
+    }
+}
+
+/// A satellite taken out of the simulation because it could no longer be propagated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retirement {
+    pub satellite: usize,
+    /// First sample time at which propagation failed.
+    pub time: UtcTime,
+    pub reason: PropagationFailure,
+}
+
+/// The time span searched.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub start: UtcTime,
+    pub end: UtcTime,
+}
+
+impl Window {
+    pub fn duration_s(&self) -> f64 {
+        self.end.seconds_since(self.start)
+    }
+}
+
+/// Stations prepared for fast searching: topocentric bases, unit vectors and clusters.
+pub struct StationSet<'a> {
+    pub stations: &'a [GroundStation],
+    topo: Vec<Topocentric>,
+    unit: Vec<Vector3<f64>>,
+    radius_km: Vec<f64>,
+    /// Lowest mask per station, radians, lowered by the vertical-deflection allowance.
+    lowest_mask_rad: Vec<f64>,
+    /// sin of the constant mask, for stations without an azimuth mask.
+    sin_mask: Vec<f64>,
+    clusters: Vec<Cluster>,
+}
+
+struct Cluster {
+    centre: Vector3<f64>,
+    /// Largest angle from the centre to a member, radians.
+    radius: f64,
+    members: Vec<usize>,
+}
+
+impl<'a> StationSet<'a> {
+    pub fn new(stations: &'a [GroundStation]) -> Self {
+        let topo: Vec<Topocentric> = stations.iter().map(GroundStation::topocentric).collect();
+        let unit: Vec<Vector3<f64>> = topo.iter().map(|t| t.position.normalize()).collect();
+        let radius_km = topo.iter().map(|t| t.position.norm()).collect();
+        let lowest_mask_rad = stations.iter().map(|s| (s.lowest_mask_deg() - 0.2).to_radians()).collect();
+        let sin_mask = stations.iter().map(|s| s.min_elevation_deg.to_radians().sin()).collect();
+        let clusters = build_clusters(stations, &unit);
+        StationSet { stations, topo, unit, radius_km, lowest_mask_rad, sin_mask, clusters }
+    }
+
+    pub fn topocentric(&self, station: usize) -> &Topocentric {
+        &self.topo[station]
+    }
+}
+
+fn build_clusters(stations: &[GroundStation], unit: &[Vector3<f64>]) -> Vec<Cluster> {
+    use std::collections::BTreeMap;
+    let mut cells: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    for (i, s) in stations.iter().enumerate() {
+        let band = ((s.site.lat_deg + 90.0) / CLUSTER_CELL_DEG).floor() as i64;
+        let band_centre_lat = (band as f64 + 0.5) * CLUSTER_CELL_DEG - 90.0;
+        // Narrower longitude sectors near the equator, wider near the poles: cells of
+        // roughly equal size.
+        let sectors = ((360.0 / CLUSTER_CELL_DEG) * band_centre_lat.to_radians().cos()).ceil().max(1.0);
+        let sector = ((s.site.lon_deg.rem_euclid(360.0)) / (360.0 / sectors)).floor() as i64;
+        cells.entry((band, sector)).or_default().push(i);
+    }
+    cells
+        .into_values()
+        .map(|members| {
+            let sum: Vector3<f64> = members.iter().map(|&i| unit[i]).sum();
+            let centre = if sum.norm() > 1e-9 { sum.normalize() } else { unit[members[0]] };
+            let radius = members.iter().map(|&i| centre.dot(&unit[i]).clamp(-1.0, 1.0).acos()).fold(0.0, f64::max);
+            Cluster { centre, radius, members }
+        })
+        .collect()
+}
+
+/// Per-satellite bounds that make skipping safe, as cosines so the hot loop needs no acos.
+struct SatelliteBounds {
+    /// Visibility cone half-angle per station (radians, margin included).
+    cone: Vec<f64>,
+    /// Largest cone among each cluster's members.
+    cluster_cone: Vec<f64>,
+    /// A station is active for the next fine step when cos(angle) ≥ this.
+    active_cos: Vec<f64>,
+    /// A cluster can hold an active station only when cos(angle to centre) ≥ this.
+    cluster_active_cos: Vec<f64>,
+    /// Upper bound on the rate of change of the Earth-central angle to any station, rad/s.
+    angular_rate: f64,
+    /// Sample spacing near stations, seconds.
+    fine_step: f64,
+}
+
+fn bounds_for(sat: &Satellite, set: &StationSet) -> SatelliteBounds {
+    let el = &sat.elements;
+    // Mean elements miss short-period terms of ±10–20 km; pad the radius bounds.
+    let r_max = el.apogee_radius_km() * 1.01 + 30.0;
+    let r_min = (el.perigee_radius_km() - 30.0).max(6000.0);
+    let mu = crate::orbit::WGS72_MU_KM3_S2;
+    let a = el.semi_major_axis_km();
+    let v_max = (mu * (2.0 / r_min - 1.0 / (a * 1.05))).max(0.0).sqrt();
+    let orbital_rate = v_max / r_min;
+    let angular_rate = (orbital_rate + EARTH_ROTATION_RAD_S) * 1.05;
+    let fine_step = (MAX_ARC_PER_STEP_RAD / orbital_rate).clamp(MIN_STEP_S, MAX_FINE_STEP_S);
+    let reach = angular_rate * fine_step;
+    let cos_of = |angle: f64| {
+        if angle >= std::f64::consts::PI { -2.0 } else { angle.cos() }
+    };
+    let cone: Vec<f64> = (0..set.stations.len())
+        .map(|i| {
+            let eps = set.lowest_mask_rad[i];
+            let x = set.radius_km[i] * eps.cos() / r_max;
+            if x >= 1.0 { -1.0 } else { x.acos() - eps + CONE_MARGIN_RAD }
+        })
+        .collect();
+    let cluster_cone: Vec<f64> =
+        set.clusters.iter().map(|c| c.members.iter().map(|&m| cone[m]).fold(f64::MIN, f64::max)).collect();
+    let active_cos = cone.iter().map(|&c| if c < 0.0 { 2.0 } else { cos_of(c + reach) }).collect();
+    let cluster_active_cos = set
+        .clusters
+        .iter()
+        .zip(&cluster_cone)
+        .map(|(c, &cone)| if cone < 0.0 { 2.0 } else { cos_of(c.radius + cone + reach) })
+        .collect();
+    SatelliteBounds { cone, cluster_cone, active_cos, cluster_active_cos, angular_rate, fine_step }
+}
+
+/// acos with an absolute error below 7e-5 rad (Abramowitz & Stegun 4.4.45); skip lengths
+/// subtract [`FAST_ACOS_ERROR`] so the approximation never makes a skip unsafe.
+fn fast_acos(x: f64) -> f64 {
+    let ax = x.abs().min(1.0);
+    let p = (1.0 - ax).sqrt() * (1.570_728_8 + ax * (-0.212_114_4 + ax * (0.074_261_0 - 0.018_729_3 * ax)));
+    if x >= 0.0 { p } else { std::f64::consts::PI - p }
+}
+const FAST_ACOS_ERROR: f64 = 1e-4;
+
+/// Passes and retirements found for a set of satellites.
+#[derive(Debug, Default)]
+pub struct PassSearch {
+    pub passes: Vec<Pass>,
+    pub retirements: Vec<Retirement>,
+}
+
+/// Finds every pass of every satellite over every station in the window, in parallel.
+/// Output is sorted by AOS, then satellite name, then station name. `on_satellite_done`
+/// is called once per satellite (for progress reporting).
+pub fn find_passes(
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+    window: Window,
+    on_satellite_done: &(dyn Fn() + Sync),
+) -> PassSearch {
+    let set = StationSet::new(stations);
+    let per_sat: Vec<(Vec<Pass>, Option<Retirement>)> = satellites
+        .par_iter()
+        .enumerate()
+        .map(|(i, sat)| {
+            let mut passes = Vec::new();
+            let retirement = search_satellite(i, sat, &set, window, |pass, _track| passes.push(pass.clone()));
+            on_satellite_done();
+            (passes, retirement)
+        })
+        .collect();
+    let mut out = PassSearch::default();
+    for (passes, retirement) in per_sat {
+        out.passes.extend(passes);
+        out.retirements.extend(retirement);
+    }
+    sort_passes(&mut out.passes, satellites, stations);
+    out
+}
+
+/// Sorts passes by AOS, then satellite name, then station name (then indices, so that
+/// duplicate names still sort deterministically).
+pub fn sort_passes(passes: &mut [Pass], satellites: &[Satellite], stations: &[GroundStation]) {
+    let satellite_rank = name_ranks(satellites.iter().map(|s| s.name.as_str()));
+    let station_rank = name_ranks(stations.iter().map(|s| s.name.as_str()));
+    passes.par_sort_unstable_by_key(|p| (p.aos, satellite_rank[p.satellite], station_rank[p.station]));
+}
+
+/// Position of each name in sorted order (ties broken by index), so sorting by rank is
+/// sorting by name without comparing strings.
+pub fn name_ranks<'n>(names: impl Iterator<Item = &'n str>) -> Vec<usize> {
+    let names: Vec<&str> = names.collect();
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|&a, &b| names[a].cmp(names[b]).then(a.cmp(&b)));
+    let mut rank = vec![0; names.len()];
+    for (r, i) in order.into_iter().enumerate() {
+        rank[i] = r;
+    }
+    rank
+}
+
+/// How a station sees the satellite at one instant.
+#[derive(Clone, Copy)]
+struct View {
+    sin_elevation: f64,
+    /// sin(elevation) − sin(mask in that direction): same sign as elevation − mask.
+    margin: f64,
+    /// Same sign as the elevation rate.
+    rate: f64,
+    /// Time derivative of sin(elevation), 1/s.
+    slope: f64,
+}
+
+/// The latest evaluation of a station, to reuse as the next interval's start.
+#[derive(Clone, Copy)]
+struct Evaluation {
+    t: f64,
+    view: View,
+}
+
+struct OpenPass {
+    aos: f64,
+    aos_azimuth: f64,
+    cut_start: bool,
+    tca: f64,
+    max_sin_elevation: f64,
+    /// Index into the sample buffer of the sample just before AOS. The buffer is only
+    /// trimmed while no pass is open, so the index stays valid until the pass closes.
+    first_sample: usize,
+}
+
+impl StationSet<'_> {
+    fn view(&self, station: usize, r: &Vector3<f64>, v: &Vector3<f64>) -> View {
+        let topo = &self.topo[station];
+        let rho = r - topo.position;
+        let inv_range = 1.0 / rho.norm();
+        let sin_elevation = rho.dot(&topo.up) * inv_range;
+        let sin_mask = match &self.stations[station].azimuth_mask {
+            Some(m) => m.min_elevation_at(topo.azimuth_deg(r)).to_radians().sin(),
+            None => self.sin_mask[station],
+        };
+        let range_rate = rho.dot(v) * inv_range;
+        let rate = v.dot(&topo.up) - sin_elevation * range_rate;
+        View { sin_elevation, margin: sin_elevation - sin_mask, rate, slope: rate * inv_range }
+    }
+}
+
+/// Illinois (modified regula falsi) root of `f` in [a, b] where f(a) and f(b) have
+/// opposite signs, starting from `guess` when one is known. Stops when the bracket or the
+/// last step is below `tol`.
+fn bracket_root(
+    mut a: f64,
+    mut fa: f64,
+    mut b: f64,
+    mut fb: f64,
+    guess: Option<f64>,
+    tol: f64,
+    f: impl Fn(f64) -> f64,
+) -> f64 {
+    let mut side = 0;
+    let mut last = f64::NAN;
+    let mut next_guess = guess;
+    for _ in 0..100 {
+        if (b - a).abs() <= tol {
+            break;
+        }
+        let mut c = next_guess.take().unwrap_or((a * fb - b * fa) / (fb - fa));
+        // Keep the point strictly inside; fall back to bisection when it stalls.
+        if !c.is_finite() || c <= a.min(b) || c >= a.max(b) {
+            c = 0.5 * (a + b);
+        }
+        if (c - last).abs() <= 0.5 * tol {
+            return c;
+        }
+        last = c;
+        let fc = f(c);
+        if fc == 0.0 {
+            return c;
+        }
+        if (fc < 0.0) == (fb < 0.0) {
+            b = c;
+            fb = fc;
+            if side == -1 {
+                fa *= 0.5;
+            }
+            side = -1;
+        } else {
+            a = c;
+            fa = fc;
+            if side == 1 {
+                fb *= 0.5;
+            }
+            side = 1;
+        }
+    }
+    0.5 * (a + b)
+}
+
+/// Where the cubic through two samples' sin(elevation) values and slopes peaks: an
+/// excellent first guess for the time of closest approach.
+fn cubic_peak(t0: f64, s0: f64, d0: f64, t1: f64, s1: f64, d1: f64) -> Option<f64> {
+    let h = t1 - t0;
+    let (m0, m1) = (d0 * h, d1 * h);
+    // p'(x) = A x² + B x + C on x ∈ [0, 1].
+    let a = 6.0 * (s0 - s1) + 3.0 * (m0 + m1);
+    let b = 6.0 * (s1 - s0) - 4.0 * m0 - 2.0 * m1;
+    let c = m0;
+    let x = if a.abs() < 1e-15 {
+        -c / b
+    } else {
+        let disc = b * b - 4.0 * a * c;
+        if disc < 0.0 {
+            return None;
+        }
+        let q = -0.5 * (b + b.signum() * disc.sqrt());
+        [q / a, c / q].into_iter().find(|x| (0.0..=1.0).contains(x) && (2.0 * a * x + b) < 0.0)?
+    };
+    (x.is_finite() && (0.0..=1.0).contains(&x)).then_some(t0 + x * h)
+}
+
+/// Safeguarded Newton root of `f` (which returns the value and its derivative) in [a, b]
+/// where f(a) and f(b) have opposite signs: Newton steps from the secant point, bisection
+/// whenever a step would leave the bracket. Rises and sets converge in two or three
+/// evaluations where regula falsi needs five or six.
+fn newton_root(mut a: f64, fa: f64, mut b: f64, fb: f64, tol: f64, f: impl Fn(f64) -> (f64, f64)) -> f64 {
+    let a_negative = fa < 0.0;
+    let mut x = (a * fb - b * fa) / (fb - fa);
+    if !x.is_finite() || x <= a || x >= b {
+        x = 0.5 * (a + b);
+    }
+    for _ in 0..60 {
+        let (fx, dfx) = f(x);
+        if fx == 0.0 {
+            return x;
+        }
+        if (fx < 0.0) == a_negative {
+            a = x;
+        } else {
+            b = x;
+        }
+        let step = fx / dfx;
+        let next = x - step;
+        if step.is_finite() && next > a && next < b {
+            if step.abs() <= tol {
+                return next;
+            }
+            x = next;
+        } else {
+            if b - a <= tol {
+                break;
+            }
+            x = 0.5 * (a + b);
+        }
+    }
+    0.5 * (a + b)
+}
+
+fn degrees(sin_elevation: f64) -> f64 {
+    sin_elevation.clamp(-1.0, 1.0).asin().to_degrees()
+}
+
+/// Searches one satellite over all stations, calling `on_pass` for every pass with the
+/// samples spanning it. Returns why the satellite was retired, if it was.
+pub fn search_satellite(
+    index: usize,
+    sat: &Satellite,
+    set: &StationSet,
+    window: Window,
+    mut on_pass: impl FnMut(&Pass, &Track),
+) -> Option<Retirement> {
+    let bounds = bounds_for(sat, set);
+    let end_s = window.duration_s();
+    let n_stations = set.stations.len();
+    let mut evals: Vec<Option<Evaluation>> = vec![None; n_stations];
+    let mut open: Vec<Option<OpenPass>> = (0..n_stations).map(|_| None).collect();
+    let mut open_count = 0usize;
+    let mut buffer: Vec<Sample> = Vec::with_capacity(64);
+    let mut active: Vec<usize> = Vec::with_capacity(n_stations);
+
+    let sample_at = |t: f64| -> Result<Sample, Retirement> {
+        let time = window.start.plus_seconds(t);
+        match sat.propagate(time) {
+            Ok(state) => Ok(Sample::new(t, state.position, state.velocity, time.gmst())),
+            Err(reason) => Err(Retirement { satellite: index, time, reason }),
+        }
+    };
+
+    let mut a = match sample_at(0.0) {
+        Ok(s) => s,
+        Err(r) => return Some(r),
+    };
+    buffer.push(a);
+
+    // Passes already in progress at the window's start.
+    let u = a.r_ecef.normalize();
+    for s in 0..n_stations {
+        if u.dot(&set.unit[s]) < bounds.cone[s].min(std::f64::consts::PI).cos() {
+            continue;
+        }
+        let view = set.view(s, &a.r_ecef, &a.v_ecef);
+        evals[s] = Some(Evaluation { t: 0.0, view });
+        if view.margin >= 0.0 {
+            open[s] = Some(OpenPass {
+                aos: 0.0,
+                aos_azimuth: set.topo[s].azimuth_deg(&a.r_ecef),
+                cut_start: true,
+                tca: 0.0,
+                max_sin_elevation: view.sin_elevation,
+                first_sample: 0,
+            });
+            open_count += 1;
+        }
+    }
+
+    let mut retirement = None;
+    while a.t < end_s {
+        let u = a.r_ecef.normalize();
+        active.clear();
+        for (c, cluster) in set.clusters.iter().enumerate() {
+            if u.dot(&cluster.centre) < bounds.cluster_active_cos[c] {
+                continue;
+            }
+            for &s in &cluster.members {
+                if u.dot(&set.unit[s]) >= bounds.active_cos[s] {
+                    active.push(s);
+                }
+            }
+        }
+        let idle = active.is_empty() && open_count == 0;
+        let step = if idle {
+            // Nothing can become visible before the nearest station's cone is reached.
+            let mut nearest = f64::INFINITY;
+            for (c, cluster) in set.clusters.iter().enumerate() {
+                let gap = fast_acos(u.dot(&cluster.centre)) - cluster.radius - bounds.cluster_cone[c];
+                if gap > bounds.angular_rate * bounds.fine_step {
+                    nearest = nearest.min(gap);
+                    continue;
+                }
+                for &s in &cluster.members {
+                    nearest = nearest.min(fast_acos(u.dot(&set.unit[s])) - bounds.cone[s]);
+                }
+            }
+            ((nearest - FAST_ACOS_ERROR) / bounds.angular_rate).max(bounds.fine_step)
+        } else {
+            bounds.fine_step
+        };
+        let t_b = (a.t + step).min(end_s);
+        let b = match sample_at(t_b) {
+            Ok(s) => s,
+            Err(r) => {
+                retirement = Some(r);
+                break;
+            }
+        };
+        if idle {
+            buffer.clear();
+            buffer.push(b);
+            a = b;
+            continue;
+        }
+        buffer.push(b);
+        let b_index = buffer.len() - 1;
+        for &s in &active {
+            let view_a = match evals[s] {
+                Some(e) if e.t == a.t => e.view,
+                _ => set.view(s, &a.r_ecef, &a.v_ecef),
+            };
+            let view_b = set.view(s, &b.r_ecef, &b.v_ecef);
+            evals[s] = Some(Evaluation { t: b.t, view: view_b });
+            let view_at = |t: f64| {
+                let (r, v) = interpolate_ecef(&a, &b, t);
+                set.view(s, &r, &v)
+            };
+            // Split the interval at a maximum of elevation so each piece is monotone.
+            let mut pieces = [(a.t, view_a.margin, b.t, view_b.margin); 2];
+            let mut n_pieces = 1;
+            let mut maximum = None;
+            if view_a.rate > 0.0 && view_b.rate <= 0.0 {
+                let guess =
+                    cubic_peak(a.t, view_a.sin_elevation, view_a.slope, b.t, view_b.sin_elevation, view_b.slope);
+                let m = bracket_root(a.t, view_a.rate, b.t, view_b.rate, guess, TIME_TOLERANCE_S, |t| view_at(t).rate);
+                let view_m = view_at(m);
+                pieces = [(a.t, view_a.margin, m, view_m.margin), (m, view_m.margin, b.t, view_b.margin)];
+                n_pieces = 2;
+                maximum = Some((m, view_m.sin_elevation));
+            }
+            for (k, &(t0, g0, t1, g1)) in pieces[..n_pieces].iter().enumerate() {
+                if g0 < 0.0 && g1 >= 0.0 && open[s].is_none() {
+                    let t = newton_root(t0, g0, t1, g1, TIME_TOLERANCE_S, |t| {
+                        let v = view_at(t);
+                        (v.margin, v.slope)
+                    });
+                    let (r, v) = interpolate_ecef(&a, &b, t);
+                    open[s] = Some(OpenPass {
+                        aos: t,
+                        aos_azimuth: set.topo[s].azimuth_deg(&r),
+                        cut_start: false,
+                        tca: t,
+                        max_sin_elevation: set.view(s, &r, &v).sin_elevation,
+                        first_sample: b_index - 1,
+                    });
+                    open_count += 1;
+                }
+                if k == 0
+                    && let (Some((m, sin_m)), Some(p)) = (maximum, open[s].as_mut())
+                    && sin_m > p.max_sin_elevation
+                {
+                    p.max_sin_elevation = sin_m;
+                    p.tca = m;
+                }
+                if g0 >= 0.0
+                    && g1 < 0.0
+                    && let Some(p) = open[s].take()
+                {
+                    let t = newton_root(t0, g0, t1, g1, TIME_TOLERANCE_S, |t| {
+                        let v = view_at(t);
+                        (v.margin, v.slope)
+                    });
+                    let (r, _) = interpolate_ecef(&a, &b, t);
+                    open_count -= 1;
+                    let first = p.first_sample;
+                    let pass = finish_pass(index, s, &window, p, t, set.topo[s].azimuth_deg(&r), false);
+                    on_pass(&pass, &Track::new(&buffer[first..]));
+                }
+            }
+            if let Some(p) = open[s].as_mut()
+                && view_b.sin_elevation > p.max_sin_elevation
+            {
+                // Still rising at the sample (the maximum so far, e.g. at the window's end).
+                p.max_sin_elevation = view_b.sin_elevation;
+                p.tca = b.t;
+            }
+        }
+        a = b;
+        if open_count == 0 {
+            // No pass needs the older samples.
+            buffer.clear();
+            buffer.push(b);
+        }
+    }
+
+    // Close passes still open at the end of the window (or at retirement).
+    let last = buffer[buffer.len() - 1];
+    for (s, slot) in open.iter_mut().enumerate() {
+        if let Some(p) = slot.take() {
+            let first = p.first_sample;
+            let pass = finish_pass(index, s, &window, p, last.t, set.topo[s].azimuth_deg(&last.r_ecef), true);
+            on_pass(&pass, &Track::new(&buffer[first..]));
+        }
+    }
+    retirement
+}
+
+fn finish_pass(
+    satellite: usize,
+    station: usize,
+    window: &Window,
+    p: OpenPass,
+    los: f64,
+    los_azimuth: f64,
+    cut_end: bool,
+) -> Pass {
+    Pass {
+        satellite,
+        station,
+        aos: window.start.plus_seconds(p.aos),
+        tca: window.start.plus_seconds(p.tca),
+        los: window.start.plus_seconds(los),
+        max_elevation_deg: degrees(p.max_sin_elevation),
+        aos_azimuth_deg: p.aos_azimuth,
+        los_azimuth_deg: los_azimuth,
+        cut_start: p.cut_start,
+        cut_end,
+    }
+}

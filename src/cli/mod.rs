@@ -1,0 +1,62 @@
+//! Command-line interface: clap parses, each subcommand turns its options into validated
+//! library inputs and calls the library. Errors print as one line on stderr; bad input
+//! exits with code 2, failures while running (e.g. an unwritable output) with code 1.
+
+mod geometry;
+mod passes;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "orbsim",
+    version,
+    about = "Simulate AI models in orbit: chunked uplink over ground passes, dissemination, inference"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Pass windows of satellites over ground stations, as CSV.
+    Passes(passes::PassesArgs),
+}
+
+/// A command's failure: bad input (exit 2) or a failure while running (exit 1).
+#[derive(Debug)]
+pub enum CliError {
+    Input(String),
+    Failed(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            CliError::Input(m) | CliError::Failed(m) => m,
+        }
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Passes(args) => passes::run(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {}", e.message());
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Orbit sources and propagation: TLE/3LE and OMM files, Walker shells, and SGP4.
+//!
+//! SGP4 runs through the `sgp4` crate with **WGS72** constants and the IAU sidereal-time
+//! expression, the configuration of Vallado's reference code in "improved" mode that
+//! python-sgp4 and Skyfield use (not `sgp4::Constants::from_elements`, which picks WGS84).
+//! The crate does not report decay, so [`Satellite::propagate`] checks the radius itself.
+
+pub mod omm;
+pub mod tle;
+pub mod walker;
+
+use std::path::{Path, PathBuf};
+
+use nalgebra::Vector3;
+
+use crate::time::UtcTime;
+
+/// WGS72 equatorial radius (km), the radius SGP4's element conversion uses.
+pub const WGS72_RADIUS_KM: f64 = 6378.135;
+/// WGS72 gravitational parameter, km³/s².
+pub const WGS72_MU_KM3_S2: f64 = 398_600.8;
+/// A propagated radius below this is reported as decay: 90 km above the equatorial radius
+/// (70–90 km altitude depending on latitude), below which nothing stays in orbit for
+/// even one revolution.
+pub const DECAY_RADIUS_KM: f64 = 6378.137 + 90.0;
+
+/// Mean (Kozai) elements as TLEs and OMMs carry them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeanElements {
+    pub epoch: UtcTime,
+    pub inclination_deg: f64,
+    pub raan_deg: f64,
+    pub eccentricity: f64,
+    pub arg_perigee_deg: f64,
+    pub mean_anomaly_deg: f64,
+    pub mean_motion_rev_per_day: f64,
+    /// SGP4 drag term, 1/Earth radii.
+    pub bstar: f64,
+    /// Half the first derivative of mean motion, rev/day² (informational; SGP4 ignores it).
+    pub mean_motion_dot: f64,
+    pub mean_motion_ddot: f64,
+}
+
+impl MeanElements {
+    /// Semi-major axis from the mean motion (two-body, km).
+    pub fn semi_major_axis_km(&self) -> f64 {
+        let n = self.mean_motion_rev_per_day * std::f64::consts::TAU / 86_400.0;
+        (WGS72_MU_KM3_S2 / (n * n)).cbrt()
+    }
+
+    pub fn perigee_radius_km(&self) -> f64 {
+        self.semi_major_axis_km() * (1.0 - self.eccentricity)
+    }
+
+    pub fn apogee_radius_km(&self) -> f64 {
+        self.semi_major_axis_km() * (1.0 + self.eccentricity)
+    }
+
+    pub fn period_s(&self) -> f64 {
+        86_400.0 / self.mean_motion_rev_per_day
+    }
+}
+
+/// One element set read from a file, before a propagator is built from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementRecord {
+    pub name: Option<String>,
+    pub norad_id: u32,
+    pub international_designator: String,
+    pub elements: MeanElements,
+    /// 1-based line of the record's start in its file.
+    pub line: usize,
+}
+
+/// A rejected record: where it is and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Errors that stop a fleet from loading.
+#[derive(Debug, thiserror::Error)]
+pub enum OrbitError {
+    #[error("{path}: cannot read: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: no satellites in the file")]
+    Empty { path: PathBuf },
+    #[error("{path}:{line}: {reason}")]
+    BadRecord { path: PathBuf, line: usize, reason: String },
+    #[error("{path}: {reason}")]
+    BadFile { path: PathBuf, reason: String },
+    #[error("{path}: no satellite name contains `{filter}`")]
+    NoMatch { path: PathBuf, filter: String },
+    #[error("{0}")]
+    Walker(String),
+}
+
+/// Why a satellite stopped being propagated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropagationFailure {
+    /// The radius fell below [`DECAY_RADIUS_KM`].
+    Decayed { radius_km: f64 },
+    /// SGP4 itself gave up (eccentricity out of range, negative semi-latus rectum, …).
+    Sgp4(String),
+}
+
+impl std::fmt::Display for PropagationFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PropagationFailure::Decayed { radius_km } => {
+                write!(
+                    f,
+                    "decayed (radius {radius_km:.1} km, {:.0} km above the equatorial radius)",
+                    radius_km - 6378.137
+                )
+            }
+            PropagationFailure::Sgp4(reason) => write!(f, "SGP4 failed: {reason}"),
+        }
+    }
+}
+
+/// A TEME position (km) and velocity (km/s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StateTeme {
+    pub position: Vector3<f64>,
+    pub velocity: Vector3<f64>,
+}
+
+/// A satellite with its SGP4 propagator.
+#[derive(Debug, Clone)]
+pub struct Satellite {
+    pub name: String,
+    /// Catalogue number; generated (Walker) satellites have none.
+    pub norad_id: Option<u32>,
+    pub elements: MeanElements,
+    propagator: sgp4::Constants,
+}
+
+impl Satellite {
+    /// Builds the SGP4 propagator (WGS72, IAU sidereal time) for a set of mean elements.
+    pub fn new(name: String, norad_id: Option<u32>, elements: MeanElements) -> Result<Self, String> {
+        let deg = std::f64::consts::PI / 180.0;
+        let orbit = sgp4::Orbit::from_kozai_elements(
+            &sgp4::WGS72,
+            elements.inclination_deg * deg,
+            elements.raan_deg * deg,
+            elements.eccentricity,
+            elements.arg_perigee_deg * deg,
+            elements.mean_anomaly_deg * deg,
+            elements.mean_motion_rev_per_day * std::f64::consts::TAU / 1440.0,
+        )
+        .map_err(|e| format!("invalid mean elements: {e:?}"))?;
+        let epoch_years = elements.epoch.days_since_j2000() / 365.25;
+        let propagator =
+            sgp4::Constants::new(sgp4::WGS72, sgp4::iau_epoch_to_sidereal_time, epoch_years, elements.bstar, orbit)
+                .map_err(|e| format!("eccentricity {} out of range", e.0))?;
+        Ok(Satellite { name, norad_id, elements, propagator })
+    }
+
+    /// Raw SGP4 state at `minutes` after the element epoch, without the decay check
+    /// (what verification against Vallado's vectors needs).
+    pub fn propagate_minutes(&self, minutes: f64) -> Result<StateTeme, PropagationFailure> {
+        let p = self
+            .propagator
+            .propagate(sgp4::MinutesSinceEpoch(minutes))
+            .map_err(|e| PropagationFailure::Sgp4(e.to_string()))?;
+        Ok(StateTeme { position: Vector3::from(p.position), velocity: Vector3::from(p.velocity) })
+    }
+
+    /// TEME state at `t`, or why there is none: SGP4 failed or the orbit has decayed.
+    pub fn propagate(&self, t: UtcTime) -> Result<StateTeme, PropagationFailure> {
+        let state = self.propagate_minutes(t.seconds_since(self.elements.epoch) / 60.0)?;
+        let radius_km = state.position.norm();
+        if !radius_km.is_finite() || radius_km < DECAY_RADIUS_KM {
+            return Err(PropagationFailure::Decayed { radius_km });
+        }
+        Ok(state)
+    }
+}
+
+/// A file's satellites, and the records it had to skip.
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub path: PathBuf,
+    pub satellites: Vec<Satellite>,
+    pub rejected: Vec<RecordError>,
+}
+
+impl LoadedFile {
+    /// One line for the user about skipped records, if there were any.
+    pub fn skipped_summary(&self) -> Option<String> {
+        let first = self.rejected.first()?;
+        Some(format!(
+            "{}: skipped {} bad record{} (first: line {}: {})",
+            self.path.display(),
+            self.rejected.len(),
+            if self.rejected.len() == 1 { "" } else { "s" },
+            first.line,
+            first.reason
+        ))
+    }
+}
+
+/// Reads satellites from a TLE/3LE file or a CelesTrak OMM file (JSON or CSV, recognised by
+/// content). Bad records are collected in `rejected`; with `strict` the first one is fatal.
+/// `name_filters`, when not empty, keep satellites whose name contains any of them
+/// (case-insensitive); a filter that matches nothing is an error, since it is almost
+/// certainly a typo.
+pub fn load_orbit_file(path: &Path, name_filters: &[String], strict: bool) -> Result<LoadedFile, OrbitError> {
+    let text = std::fs::read_to_string(path).map_err(|source| OrbitError::Io { path: path.to_path_buf(), source })?;
+    let bad_file = |reason: String| OrbitError::BadFile { path: path.to_path_buf(), reason };
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let (records, mut rejected) = if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        omm::parse_omm_json(trimmed).map_err(bad_file)?
+    } else if trimmed.lines().next().is_some_and(|l| l.contains("MEAN_MOTION") && l.contains(',')) {
+        omm::parse_omm_csv(trimmed).map_err(bad_file)?
+    } else {
+        tle::parse_tle_text(&text)
+    };
+    let mut satellites = Vec::with_capacity(records.len());
+    for record in records {
+        let name = record.name.clone().unwrap_or_else(|| format!("NORAD {}", record.norad_id));
+        match Satellite::new(name, Some(record.norad_id), record.elements) {
+            Ok(sat) => satellites.push(sat),
+            Err(reason) => rejected.push(RecordError { line: record.line, reason }),
+        }
+    }
+    rejected.sort_by_key(|e| e.line);
+    if strict && let Some(first) = rejected.first() {
+        return Err(OrbitError::BadRecord { path: path.to_path_buf(), line: first.line, reason: first.reason.clone() });
+    }
+    if satellites.is_empty() {
+        return Err(match rejected.first() {
+            Some(first) => {
+                OrbitError::BadRecord { path: path.to_path_buf(), line: first.line, reason: first.reason.clone() }
+            }
+            None => OrbitError::Empty { path: path.to_path_buf() },
+        });
+    }
+    if !name_filters.is_empty() {
+        let lowered: Vec<String> = name_filters.iter().map(|f| f.to_lowercase()).collect();
+        let names: Vec<String> = satellites.iter().map(|s| s.name.to_lowercase()).collect();
+        if let Some(unmatched) =
+            name_filters.iter().zip(&lowered).find(|(_, f)| !names.iter().any(|n| n.contains(f.as_str())))
+        {
+            return Err(OrbitError::NoMatch { path: path.to_path_buf(), filter: unmatched.0.clone() });
+        }
+        let mut keep = names.iter().map(|n| lowered.iter().any(|f| n.contains(f.as_str())));
+        satellites.retain(|_| keep.next().unwrap_or(false));
+    }
+    Ok(LoadedFile { path: path.to_path_buf(), satellites, rejected })
+}
