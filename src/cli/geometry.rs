@@ -28,10 +28,10 @@ pub struct GeometryArgs {
     #[arg(long = "station", value_name = "SUBSTRING")]
     pub station: Vec<String>,
     /// Window start, ISO-8601 UTC (e.g. 2026-03-19T00:00:00Z).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub start: String,
     /// Window length: 90s, 30m, 12h, 7d.
-    #[arg(long, default_value = "1d")]
+    #[arg(long, default_value = "1d", allow_hyphen_values = true)]
     pub duration: String,
     /// Elevation mask in degrees for stations whose file gives none.
     #[arg(long = "min-elevation", default_value_t = 10.0, allow_negative_numbers = true)]
