@@ -12,7 +12,8 @@ use orbsim::time::UtcTime;
 
 fn pass_finding(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sats = load_orbit_file(&root.join("data/tle/celestrak_2026-05-30/starlink.tle"), &[], false).unwrap().satellites;
+    let sats =
+        load_orbit_file(&root.join("data/tle/celestrak_2026-05-30/starlink.tle"), &[], false).unwrap().satellites;
     let stations = load_stations(&root.join("data/stations/bench100.csv"), 10.0).unwrap();
     let start = UtcTime::parse("2026-05-31T00:00:00Z").unwrap();
     let window = Window { start, end: start.plus_seconds(86_400.0) };

@@ -18,7 +18,8 @@ fn setup(name: &str, tle: &str, stations: &str) -> (std::path::PathBuf, String, 
 }
 
 fn passes(tle: &str, stations: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["passes", "--tle", tle, "--stations", stations, "--start", "2014-01-23T00:00:00Z", "--duration", "1d"];
+    let mut args =
+        vec!["passes", "--tle", tle, "--stations", stations, "--start", "2014-01-23T00:00:00Z", "--duration", "1d"];
     args.extend_from_slice(extra);
     orbsim(&args)
 }
@@ -40,7 +41,11 @@ fn writes_the_documented_csv() {
     assert_eq!(rows.len(), 2);
     assert!(rows[0].starts_with("ISS (ZARYA),25544,Bluffton,2014-01-23T06:25:3"), "{}", rows[0]);
     // No temporary files left next to the output.
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
@@ -48,7 +53,20 @@ fn writes_the_documented_csv() {
 fn flags_passes_cut_by_the_window() {
     let (_dir, tle, st) = setup("cut", ISS, STATIONS);
     // 06:27 is inside the first pass above 30°.
-    let out = orbsim(&["passes", "--tle", &tle, "--stations", &st, "--start", "2014-01-23T06:27:00Z", "--duration", "6h", "--min-elevation", "30", "--flag-cut"]);
+    let out = orbsim(&[
+        "passes",
+        "--tle",
+        &tle,
+        "--stations",
+        &st,
+        "--start",
+        "2014-01-23T06:27:00Z",
+        "--duration",
+        "6h",
+        "--min-elevation",
+        "30",
+        "--flag-cut",
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout.clone()).unwrap();
     assert!(text.lines().next().unwrap().ends_with(",cut_start,cut_end"));
@@ -114,7 +132,8 @@ fn a_decaying_satellite_is_reported_and_dropped() {
     // Vallado's MINOTAUR R/B case: sub-orbital, lost within the hour.
     let decaying = "MINOTAUR R/B\n1 28872U 05037B   05333.02012661  .25992681  00000-0  24476-3 0  1534\n2 28872  96.4736 157.9986 0303955 244.0492 110.6523 16.46015938 10708\n";
     let (_dir, tle, st) = setup("decay", &format!("{decaying}{ISS}"), STATIONS);
-    let out = orbsim(&["passes", "--tle", &tle, "--stations", &st, "--start", "2005-11-29T00:30:00Z", "--duration", "1d"]);
+    let out =
+        orbsim(&["passes", "--tle", &tle, "--stations", &st, "--start", "2005-11-29T00:30:00Z", "--duration", "1d"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("MINOTAUR R/B retired at 2005-11-29T0"), "{err}");

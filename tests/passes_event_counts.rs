@@ -14,8 +14,8 @@
 //! clearance that small is below both tools' agreement, so that case runs with the mask
 //! lowered by 0.005°: it checks the finder does not lose a pass that barely peaks.
 
-use orbsim::access::{Window, find_passes};
 use orbsim::access::Pass;
+use orbsim::access::{Window, find_passes};
 use orbsim::frames::{Geodetic, Topocentric, teme_to_ecef};
 use orbsim::ground::GroundStation;
 use orbsim::orbit::Satellite;
@@ -51,7 +51,8 @@ fn culminations(sat: &Satellite, site: &Geodetic, pass: &Pass) -> usize {
         topo.look(&r, &v).elevation_deg
     };
     let n = (pass.duration_s() / 20.0).ceil().max(2.0) as usize;
-    let e: Vec<f64> = (0..=n).map(|k| elevation(pass.aos.plus_seconds(pass.duration_s() * k as f64 / n as f64))).collect();
+    let e: Vec<f64> =
+        (0..=n).map(|k| elevation(pass.aos.plus_seconds(pass.duration_s() * k as f64 / n as f64))).collect();
     (1..n).filter(|&k| e[k] > e[k - 1] && e[k] >= e[k + 1]).count()
 }
 

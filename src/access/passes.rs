@@ -13,7 +13,7 @@
 //!    15° on the sphere) whose centre and radius bound every member, so stations on the
 //!    other side of the Earth cost one dot product per cluster.
 //! 3. **Fine steps near a station, brackets, then refinement.** Near a station samples are
-//!    spaced by at most 0.15 rad of orbital arc. Between two samples a maximum of elevation
+//!    spaced by at most 0.3 rad of orbital arc. Between two samples a maximum of elevation
 //!    shows as a sign change of its rate (two extrema cannot fit in one step: they are
 //!    half an orbit apart), a rise or set as a sign change of `elevation − mask`. Each is
 //!    refined to 1 ms with a bracketing root finder on a cubic Hermite interpolant of the
@@ -31,8 +31,8 @@ use crate::orbit::{PropagationFailure, Satellite};
 use crate::time::UtcTime;
 
 /// Largest orbital arc between two fine samples, radians: keeps the Hermite interpolant
-/// within about 10 m of SGP4 in low orbit (a few milliseconds of pass timing).
-const MAX_ARC_PER_STEP_RAD: f64 = 0.15;
+/// within about 1 m of SGP4 in low orbit (a fraction of a millisecond of pass timing).
+const MAX_ARC_PER_STEP_RAD: f64 = 0.3;
 const MIN_STEP_S: f64 = 2.0;
 const MAX_FINE_STEP_S: f64 = 300.0;
 /// Root-finding tolerance for AOS, LOS and TCA, seconds.
@@ -162,6 +162,9 @@ struct SatelliteBounds {
     angular_rate: f64,
     /// Sample spacing near stations, seconds.
     fine_step: f64,
+    /// A station farther than this (as |sin| of the angle) from the great circle through two
+    /// consecutive subsatellite directions cannot see the satellite between them.
+    track_sin: Vec<f64>,
 }
 
 fn bounds_for(sat: &Satellite, set: &StationSet) -> SatelliteBounds {
@@ -195,7 +198,15 @@ fn bounds_for(sat: &Satellite, set: &StationSet) -> SatelliteBounds {
         .zip(&cluster_cone)
         .map(|(c, &cone)| if cone < 0.0 { 2.0 } else { cos_of(c.radius + cone + reach) })
         .collect();
-    SatelliteBounds { cone, cluster_cone, active_cos, cluster_active_cos, angular_rate, fine_step }
+    // Between two samples the satellite's direction stays on its orbital plane's great
+    // circle; in the Earth-fixed frame that circle turns by ω_earth·h, and short-period
+    // SGP4 terms wobble the plane by well under 0.005 rad.
+    let track_margin = EARTH_ROTATION_RAD_S * fine_step + 0.005;
+    let track_sin = cone
+        .iter()
+        .map(|&c| if c + track_margin >= std::f64::consts::FRAC_PI_2 { 2.0 } else { (c + track_margin).max(0.0).sin() })
+        .collect();
+    SatelliteBounds { cone, cluster_cone, active_cos, cluster_active_cos, angular_rate, fine_step, track_sin }
 }
 
 /// acos with an absolute error below 7e-5 rad (Abramowitz & Stegun 4.4.45); skip lengths
@@ -525,7 +536,19 @@ pub fn search_satellite(
         }
         buffer.push(b);
         let b_index = buffer.len() - 1;
+        let track_normal = {
+            let n = a.r_ecef.cross(&b.r_ecef);
+            let norm = n.norm();
+            (norm > 1e-9 * a.r_ecef.norm() * b.r_ecef.norm()).then(|| n / norm)
+        };
         for &s in &active {
+            // Far from this interval's ground track: nothing to see, nothing to refine.
+            if open[s].is_none()
+                && let Some(n) = &track_normal
+                && set.unit[s].dot(n).abs() > bounds.track_sin[s]
+            {
+                continue;
+            }
             let view_a = match evals[s] {
                 Some(e) if e.t == a.t => e.view,
                 _ => set.view(s, &a.r_ecef, &a.v_ecef),
