@@ -65,7 +65,7 @@ mod rng;
 pub use rng::{SimRng, rng_stream};
 
 use crate::time::UtcTime;
-use heap::{Entry, QuadHeap};
+use heap::{QuadHeap, key, key_order, key_slot, key_time};
 
 /// A simulation instant: integer nanoseconds since the Unix epoch, UTC.
 ///
@@ -79,8 +79,11 @@ pub type SimTime = UtcTime;
 /// [`ScheduleError::NegativeDelay`] instead of wrapping.
 pub type SimDuration = i64;
 
-/// Payload slots are free when their sequence number is this value (never a real one).
-const FREE: u64 = u64::MAX;
+/// `SlotMeta::id` of a free slot (never issued to an event).
+const FREE_ID: u64 = u64::MAX;
+/// `SlotMeta::order` of a free slot, and the order at which orders are renumbered, so it is
+/// never given to an event.
+const FREE_ORDER: u32 = u32::MAX;
 
 /// Compaction is skipped below this many cancelled entries: rebuilding a small heap often
 /// would cost more than the memory it saves.
@@ -95,8 +98,19 @@ const COMPACT_MIN_TOMBSTONES: usize = 1024;
 /// the [`Simulation`] that issued them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId {
-    seq: u64,
+    id: u64,
     slot: u32,
+}
+
+/// Bookkeeping for one payload slot.
+#[derive(Clone, Copy, Debug)]
+struct SlotMeta {
+    /// Lifetime-unique number of the event in this slot (what [`EventId`] checks), or
+    /// [`FREE_ID`].
+    id: u64,
+    /// Insertion order of the event in this slot as packed into its heap key, or
+    /// [`FREE_ORDER`]; a heap key whose order differs is a cancelled leftover.
+    order: u32,
 }
 
 /// Why an event could not be scheduled. Each variant is a bug in the calling model, not a
@@ -139,16 +153,21 @@ pub struct QueueFootprint {
 /// The clock and the event queue of one simulation run.
 ///
 /// `E` is the model's event type. Payloads are kept out of the heap (in a slab indexed by
-/// the heap entry), so large events do not slow down the heap operations.
+/// the heap key), so large events do not slow down the heap operations.
+///
+/// Limits: fewer than 2³¹ events pending at once (far beyond memory at 16 bytes of heap
+/// key per event); no limit on the number of events over a run.
 #[derive(Debug)]
 pub struct Simulation<E> {
     now: i64,
     heap: QuadHeap,
-    /// Sequence number of the live event in each slot, or [`FREE`].
-    seqs: Vec<u64>,
+    meta: Vec<SlotMeta>,
     payloads: Vec<Option<E>>,
     free: Vec<u32>,
-    next_seq: u64,
+    next_id: u64,
+    /// Insertion order for the next heap key. It is 32 bits to keep keys at 16 bytes;
+    /// when it runs out, pending events are renumbered (see `renumber`).
+    next_order: u32,
     tombstones: usize,
     processed: u64,
     stop_requested: bool,
@@ -166,10 +185,11 @@ impl<E> Simulation<E> {
         Simulation {
             now: start.unix_nanos(),
             heap: QuadHeap::with_capacity(capacity),
-            seqs: Vec::with_capacity(capacity),
+            meta: Vec::with_capacity(capacity),
             payloads: Vec::with_capacity(capacity),
             free: Vec::new(),
-            next_seq: 0,
+            next_id: 0,
+            next_order: 0,
             tombstones: 0,
             processed: 0,
             stop_requested: false,
@@ -231,43 +251,76 @@ impl<E> Simulation<E> {
 
     #[inline]
     fn insert(&mut self, time: i64, event: E) -> EventId {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        if self.next_order == FREE_ORDER {
+            self.renumber();
+        }
+        let order = self.next_order;
+        self.next_order += 1;
+        let id = self.next_id;
+        self.next_id += 1;
+        let meta = SlotMeta { id, order };
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.seqs[slot as usize] = seq;
+                self.meta[slot as usize] = meta;
                 self.payloads[slot as usize] = Some(event);
                 slot
             }
             None => {
-                let slot = u32::try_from(self.seqs.len())
-                    .ok()
-                    .filter(|&s| s != u32::MAX)
-                    .expect("orbsim engine: more than u32::MAX events pending at once");
-                self.seqs.push(seq);
+                let slot = u32::try_from(self.meta.len())
+                    .expect("orbsim engine: more than 2^32 events pending at once");
+                self.meta.push(meta);
                 self.payloads.push(Some(event));
                 slot
             }
         };
-        self.heap.push(Entry { time, seq, slot });
-        EventId { seq, slot }
+        self.heap.push(key(time, order, slot));
+        EventId { id, slot }
+    }
+
+    /// Gives the pending events the orders 0..n in their current order, once every ~4
+    /// billion insertions: drops cancelled keys, sorts (a sorted array is a valid heap),
+    /// and rewrites each key and slot. Relative order, and so every result, is unchanged;
+    /// [`EventId`]s stay valid because they check `SlotMeta::id`, not the order.
+    #[cold]
+    fn renumber(&mut self) {
+        let meta = &mut self.meta;
+        let mut keys = self.heap.take_keys();
+        keys.retain(|&k| meta[key_slot(k) as usize].order == key_order(k));
+        keys.sort_unstable();
+        assert!(
+            keys.len() < (FREE_ORDER / 2) as usize,
+            "orbsim engine: more than 2^31 events pending at once"
+        );
+        for (order, k) in keys.iter_mut().enumerate() {
+            let order = order as u32;
+            let slot = key_slot(*k);
+            meta[slot as usize].order = order;
+            *k = key(key_time(*k), order, slot);
+        }
+        self.next_order = keys.len() as u32;
+        self.tombstones = 0;
+        self.heap = QuadHeap::from_sorted(keys);
     }
 
     /// Cancels a pending event so it never fires, dropping its payload now. Returns
     /// `false` (and does nothing) if the event already fired or was already cancelled, so
     /// models can cancel timers without tracking whether they went off.
     pub fn cancel(&mut self, id: EventId) -> bool {
-        let slot = id.slot as usize;
-        if self.seqs.get(slot) != Some(&id.seq) {
+        if !self.is_pending(id) {
             return false;
         }
-        self.seqs[slot] = FREE;
+        let slot = id.slot as usize;
+        self.meta[slot] = SlotMeta {
+            id: FREE_ID,
+            order: FREE_ORDER,
+        };
         self.payloads[slot] = None;
         self.free.push(id.slot);
         self.tombstones += 1;
         if self.tombstones > COMPACT_MIN_TOMBSTONES && 2 * self.tombstones > self.heap.len() {
-            let seqs = &self.seqs;
-            self.heap.retain(|e| seqs[e.slot as usize] == e.seq);
+            let meta = &self.meta;
+            self.heap
+                .retain(|&k| meta[key_slot(k) as usize].order == key_order(k));
             self.tombstones = 0;
         } else {
             self.purge_top();
@@ -278,14 +331,18 @@ impl<E> Simulation<E> {
     /// Whether the event is still waiting to fire (not fired, not cancelled).
     #[inline]
     pub fn is_pending(&self, id: EventId) -> bool {
-        self.seqs.get(id.slot as usize) == Some(&id.seq)
+        self.meta
+            .get(id.slot as usize)
+            .is_some_and(|m| m.id == id.id)
     }
 
     /// The time of the next event, without removing it; `None` if nothing is pending.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
         // Invariant: the heap's top entry is always live (see `purge_top`).
-        self.heap.peek().map(|e| UtcTime::from_unix_nanos(e.time))
+        self.heap
+            .peek()
+            .map(|k| UtcTime::from_unix_nanos(key_time(k)))
     }
 
     /// Removes the next event, advances the clock to its time and counts it as processed.
@@ -293,17 +350,25 @@ impl<E> Simulation<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let top = self.heap.pop()?;
-        let slot = top.slot as usize;
-        debug_assert_eq!(self.seqs[slot], top.seq, "heap top must be live");
-        let event = self.payloads[slot]
+        let slot = key_slot(top);
+        debug_assert_eq!(
+            self.meta[slot as usize].order,
+            key_order(top),
+            "stale heap top"
+        );
+        let event = self.payloads[slot as usize]
             .take()
             .expect("orbsim engine: live slot without payload");
-        self.seqs[slot] = FREE;
-        self.free.push(top.slot);
-        self.now = top.time;
+        self.meta[slot as usize] = SlotMeta {
+            id: FREE_ID,
+            order: FREE_ORDER,
+        };
+        self.free.push(slot);
+        let time = key_time(top);
+        self.now = time;
         self.processed += 1;
         self.purge_top();
-        Some((UtcTime::from_unix_nanos(top.time), event))
+        Some((UtcTime::from_unix_nanos(time), event))
     }
 
     /// Like [`Simulation::pop`], but only if the next event is at or before `end`; the
@@ -311,7 +376,7 @@ impl<E> Simulation<E> {
     #[inline]
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
         match self.heap.peek() {
-            Some(e) if e.time <= end.unix_nanos() => self.pop(),
+            Some(k) if key_time(k) <= end.unix_nanos() => self.pop(),
             _ => None,
         }
     }
@@ -320,7 +385,7 @@ impl<E> Simulation<E> {
     #[inline]
     fn purge_top(&mut self) {
         while let Some(top) = self.heap.peek() {
-            if self.seqs[top.slot as usize] == top.seq {
+            if self.meta[key_slot(top) as usize].order == key_order(top) {
                 break;
             }
             self.heap.pop();
@@ -352,7 +417,7 @@ impl<E> Simulation<E> {
         QueueFootprint {
             heap_entries: self.heap.len(),
             tombstones: self.tombstones,
-            payload_slots: self.payloads.len(),
+            payload_slots: self.meta.len(),
         }
     }
 
@@ -408,7 +473,7 @@ impl<E> Simulation<E> {
         loop {
             match self.heap.peek() {
                 None => return Ok(RunEnd::Exhausted),
-                Some(e) if e.time > end => return Ok(RunEnd::TimeLimit),
+                Some(k) if key_time(k) > end => return Ok(RunEnd::TimeLimit),
                 Some(_) => {}
             }
             let (time, event) = self.pop().expect("peeked a live event");
