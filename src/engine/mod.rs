@@ -59,6 +59,8 @@
 //! are borrowed separately. Loops that need more control can call [`Simulation::pop`]
 //! directly: it returns the event by value and releases the borrow.
 
+#![warn(missing_docs)]
+
 mod heap;
 mod rng;
 
@@ -118,12 +120,30 @@ struct SlotMeta {
 /// report which scenario and event caused it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
+    /// [`Simulation::schedule_at`] was given a time before the clock.
     #[error("event scheduled at {at:?}, before the current simulation time {now:?}")]
-    InPast { at: SimTime, now: SimTime },
+    InPast {
+        /// The requested event time.
+        at: SimTime,
+        /// The clock when it was requested.
+        now: SimTime,
+    },
+    /// [`Simulation::schedule_in`] was given a negative delay.
     #[error("event scheduled with a negative delay of {delay} ns at {now:?}")]
-    NegativeDelay { now: SimTime, delay: SimDuration },
+    NegativeDelay {
+        /// The clock when it was requested.
+        now: SimTime,
+        /// The requested delay in nanoseconds.
+        delay: SimDuration,
+    },
+    /// `now + delay` does not fit in an `i64` of nanoseconds.
     #[error("event time {now:?} + {delay} ns is beyond the representable range (year 2262)")]
-    Overflow { now: SimTime, delay: SimDuration },
+    Overflow {
+        /// The clock when it was requested.
+        now: SimTime,
+        /// The requested delay in nanoseconds.
+        delay: SimDuration,
+    },
 }
 
 /// Why [`Simulation::run`] or [`Simulation::run_until`] returned, so callers can tell a
@@ -487,5 +507,75 @@ impl<E> Simulation<E> {
                 return Ok(RunEnd::Stopped);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ns: i64) -> SimTime {
+        SimTime::from_unix_nanos(ns)
+    }
+
+    /// Running out of 32-bit orders renumbers pending events without changing their order
+    /// or invalidating handles. (Reaching it for real takes ~4 billion insertions, so the
+    /// counter is wound forward here.)
+    #[test]
+    fn renumbering_keeps_order_and_handles() {
+        let mut sim = Simulation::new(t(0));
+        sim.next_order = FREE_ORDER - 6;
+        let a = sim.schedule_at(t(10), "a").unwrap();
+        let b = sim.schedule_at(t(5), "b").unwrap();
+        let c = sim.schedule_at(t(10), "c").unwrap();
+        let d = sim.schedule_at(t(7), "d").unwrap();
+        assert!(sim.cancel(d));
+        let e = sim.schedule_at(t(5), "e").unwrap();
+        let _f = sim.schedule_at(t(10), "f").unwrap();
+        assert_eq!(sim.next_order, FREE_ORDER);
+        // This insertion renumbers first.
+        let g = sim.schedule_at(t(5), "g").unwrap();
+        assert!(sim.next_order < 10, "renumbered: {}", sim.next_order);
+        assert_eq!(sim.footprint().tombstones, 0);
+        assert!(sim.is_pending(a) && sim.is_pending(b) && sim.is_pending(c));
+        assert!(!sim.is_pending(d));
+        assert!(!sim.cancel(d));
+        assert!(sim.cancel(e));
+        let h = sim.schedule_at(t(10), "h").unwrap();
+        let mut order = Vec::new();
+        while let Some((_, ev)) = sim.pop() {
+            order.push(ev);
+        }
+        assert_eq!(order, ["b", "g", "a", "c", "f", "h"]);
+        assert!(!sim.is_pending(g) && !sim.is_pending(h));
+    }
+
+    #[test]
+    fn compaction_drops_tombstones_and_keeps_order() {
+        let mut sim = Simulation::new(t(0));
+        let ids: Vec<_> = (0..10_000)
+            .map(|i| sim.schedule_at(t(i % 100), i).unwrap())
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            if i % 10 != 0 {
+                assert!(sim.cancel(*id));
+            }
+        }
+        let fp = sim.footprint();
+        assert!(
+            fp.heap_entries <= 2 * sim.len() + COMPACT_MIN_TOMBSTONES + 1,
+            "{fp:?}"
+        );
+        let mut prev = None;
+        while let Some((time, i)) = sim.pop() {
+            assert_eq!(i % 10, 0);
+            assert_eq!(time, t(i % 100));
+            if let Some((pt, pi)) = prev {
+                assert!((pt, pi) < (time, i));
+            }
+            prev = Some((time, i));
+        }
+        assert_eq!(sim.processed(), 1000);
+        assert_eq!(sim.footprint().tombstones, 0);
     }
 }
