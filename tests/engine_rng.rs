@@ -123,7 +123,7 @@ fn stream_outputs_are_pinned() {
     );
 }
 
-/// The derivation documented in `engine::rng`, re-implemented from the documentation, gives
+/// The derivation documented on `rng_stream`, re-implemented from that documentation, gives
 /// the same stream: the documentation describes what the code does.
 #[test]
 fn derivation_matches_its_documentation() {

@@ -10,11 +10,19 @@
 //! - **No going back.** Scheduling before [`Simulation::now`] returns
 //!   [`ScheduleError`] rather than clamping: an event in the past is a model bug, and
 //!   silently moving it would hide the bug and bias results.
-//! - **Cheap cancellation.** [`Simulation::cancel`] is O(1) plus amortised O(log n): cancelled entries
-//!   are dropped lazily and the heap is compacted when they outnumber live events, so
-//!   timers that are almost always cancelled (ARQ timeouts) do not grow memory.
+//! - **Cheap cancellation.** [`Simulation::cancel`] costs O(1) plus amortised O(log n):
+//!   cancelled entries are dropped lazily and the heap is compacted when they outnumber
+//!   live events, so timers that are almost always cancelled (ARQ timeouts) do not grow
+//!   memory.
 //! - **Reproducible randomness.** [`rng_stream`] derives a ChaCha8 stream from
-//!   (scenario seed, entity, purpose) only; see [`rng_stream`] for the derivation.
+//!   (scenario seed, entity, purpose) only, so results do not depend on creation order or
+//!   thread count; see [`rng_stream`] for the derivation and [`SimRng`] for the choice of
+//!   generator.
+//!
+//! # Performance
+//! The queue is a 4-ary heap of 16-byte keys with payloads in a separate slab. On the hold
+//! model with 10,000 pending events (`cargo bench --bench engine`) it handles about 14
+//! million events per second on the project's 2-core machine, random draw included.
 //!
 //! # Example
 //! A satellite sends a chunk every 2 s; each chunk is lost with probability 0.1, and the
@@ -86,6 +94,10 @@ const FREE_ID: u64 = u64::MAX;
 /// `SlotMeta::order` of a free slot, and the order at which orders are renumbered, so it is
 /// never given to an event.
 const FREE_ORDER: u32 = u32::MAX;
+
+/// Most events pending at once. Slots and orders are 32-bit; keeping pending events at
+/// most half the order range means a renumbering always frees at least 2³¹ orders.
+const MAX_PENDING: usize = 1 << 31;
 
 /// Compaction is skipped below this many cancelled entries: rebuilding a small heap often
 /// would cost more than the memory it saves.
@@ -175,8 +187,8 @@ pub struct QueueFootprint {
 /// `E` is the model's event type. Payloads are kept out of the heap (in a slab indexed by
 /// the heap key), so large events do not slow down the heap operations.
 ///
-/// Limits: fewer than 2³¹ events pending at once (far beyond memory at 16 bytes of heap
-/// key per event); no limit on the number of events over a run.
+/// Limits: fewer than 2³¹ events pending at once (far beyond memory: about 32 bytes per
+/// pending event plus the payload); no limit on the number of events over a run.
 #[derive(Debug)]
 pub struct Simulation<E> {
     now: i64,
@@ -230,7 +242,7 @@ impl<E> Simulation<E> {
     /// [`ScheduleError::InPast`] if `at` is before `now()`; nothing is scheduled.
     ///
     /// # Panics
-    /// If more than `u32::MAX` events are pending at once.
+    /// If 2³¹ events are already pending (the queue would hold over 60 GiB by then).
     #[inline]
     pub fn schedule_at(&mut self, at: SimTime, event: E) -> Result<EventId, ScheduleError> {
         let time = at.unix_nanos();
@@ -251,7 +263,7 @@ impl<E> Simulation<E> {
     /// scheduled.
     ///
     /// # Panics
-    /// If more than `u32::MAX` events are pending at once.
+    /// If 2³¹ events are already pending (the queue would hold over 60 GiB by then).
     #[inline]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) -> Result<EventId, ScheduleError> {
         if delay < 0 {
@@ -286,8 +298,11 @@ impl<E> Simulation<E> {
                 slot
             }
             None => {
-                let slot = u32::try_from(self.meta.len())
-                    .expect("orbsim engine: more than 2^32 events pending at once");
+                assert!(
+                    self.meta.len() < MAX_PENDING,
+                    "orbsim engine: 2^31 events pending at once"
+                );
+                let slot = self.meta.len() as u32;
                 self.meta.push(meta);
                 self.payloads.push(Some(event));
                 slot
@@ -307,10 +322,7 @@ impl<E> Simulation<E> {
         let mut keys = self.heap.take_keys();
         keys.retain(|&k| meta[key_slot(k) as usize].order == key_order(k));
         keys.sort_unstable();
-        assert!(
-            keys.len() < (FREE_ORDER / 2) as usize,
-            "orbsim engine: more than 2^31 events pending at once"
-        );
+        debug_assert!(keys.len() <= MAX_PENDING);
         for (order, k) in keys.iter_mut().enumerate() {
             let order = order as u32;
             let slot = key_slot(*k);

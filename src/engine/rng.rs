@@ -1,41 +1,19 @@
-//! Seeded random-number streams, one per (scenario seed, entity, purpose).
-//!
-//! # Why streams are derived, not drawn
-//! If every random draw came from one generator, the numbers an entity sees would depend on
-//! how many draws other entities made before it, so adding one satellite, reordering an
-//! event or running on a different number of threads would change every result. Instead
-//! each (seed, entity, purpose) triple names its own stream, computed from the triple
-//! alone: creation order and thread count cannot change it, and a change to one model's
-//! draws leaves every other stream untouched.
-//!
-//! # Generator: ChaCha8
-//! [`SimRng`] is `rand_chacha::ChaCha8Rng`. ChaCha with 8 rounds passes the statistical
-//! batteries (TestU01 BigCrush, PractRand) like the 12- and 20-round variants, and still
-//! keeps a wide margin over the best known cryptanalysis (7 rounds); simulation needs
-//! statistical quality, not secrecy, so the extra rounds would buy nothing but time
-//! (ChaCha8 is about 2× faster than ChaCha20). ChaCha also has a 64-bit stream number
-//! next to its 256-bit key, which gives every entity a provably distinct stream (below),
-//! and its output is defined by the algorithm, not by the platform or SIMD backend.
-//!
-//! # Derivation (stable; changing it changes every simulation result)
-//! 1. `p = FNV-1a-64(purpose as UTF-8 bytes)`.
-//! 2. `h = mix64(seed ^ DOMAIN)`, then `h = mix64(h ^ mix64(p))`, where `mix64` is the
-//!    SplitMix64 finaliser (Stafford's variant 13, a bijection on `u64`) and
-//!    `DOMAIN = 0x6f72_6273_696d_0001` (`"orbsim"`, version 1).
-//! 3. The 32-byte ChaCha key is the first four outputs of SplitMix64 started at `h`
-//!    (`mix64(h + k·0x9e37_79b9_7f4a_7c15)` for k = 1..4), little-endian.
-//! 4. The ChaCha stream number is `entity` itself.
-//!
-//! Step 4 means two entities under the same seed and purpose share a key but never a
-//! stream: their outputs are as independent as ChaCha's keystream blocks, with no chance of
-//! collision. Different purposes or seeds give different keys; because `mix64` is a
-//! bijection, for a fixed purpose two different seeds never produce the same `h`, and for a
-//! fixed seed two purposes collide only if their FNV-1a hashes do.
+//! Seeded random-number streams, one per (scenario seed, entity, purpose). The public
+//! items carry the documentation: this module is private and re-exported by `engine`.
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 
-/// The engine's random generator: ChaCha8 (see the module documentation for why).
+/// The engine's random generator: ChaCha with 8 rounds (`rand_chacha::ChaCha8Rng`).
+///
+/// ChaCha8 passes the statistical batteries (TestU01 BigCrush, PractRand) like the 12- and
+/// 20-round variants and still keeps a wide margin over the best known cryptanalysis
+/// (7 rounds). Simulation needs statistical quality, not secrecy, so more rounds would buy
+/// nothing but time (ChaCha20 is about twice as slow). ChaCha also has a 64-bit stream
+/// number next to its 256-bit key, which gives every entity a provably distinct stream
+/// (see [`rng_stream`]), and its output is fixed by the algorithm, not by the platform or
+/// SIMD backend. `StdRng` is avoided because `rand` may change its algorithm between
+/// versions; `thread_rng`/`OsRng` because they are not reproducible.
 ///
 /// A type alias rather than a wrapper so that mission models get every `rand` sampling
 /// method (`rand::RngExt`) and distribution without forwarding code.
@@ -46,10 +24,29 @@ const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Returns the random stream for one `entity` and one `purpose` under a scenario `seed`.
 ///
-/// Create streams where they are needed (for example one per satellite for packet loss,
-/// `rng_stream(seed, sat_index, "upload.loss")`) instead of sharing one generator, so that
-/// results stay identical when models, entities or threads are added or reordered. The
-/// `purpose` should be a fixed, descriptive string; renaming it changes the stream.
+/// If every draw came from one shared generator, the numbers an entity sees would depend
+/// on how many draws other entities made before it, so adding a satellite, reordering two
+/// events or changing the thread count would change every result. Instead each
+/// (seed, entity, purpose) triple names its own stream, computed from the triple alone.
+/// Create streams where they are needed, for example one per satellite for packet loss,
+/// `rng_stream(seed, sat_index, "upload.loss")`. The `purpose` should be a fixed,
+/// descriptive string; renaming it changes the stream.
+///
+/// # Derivation (stable: changing it changes every simulation result)
+/// 1. `p = FNV-1a-64(purpose as UTF-8 bytes)`.
+/// 2. `h = mix64(mix64(seed ^ DOMAIN) ^ mix64(p))`, where `mix64` is the SplitMix64
+///    finaliser (Stafford's variant 13, a bijection on `u64`) and
+///    `DOMAIN = 0x6f72_6273_696d_0001` (`"orbsim"`, version 1).
+/// 3. The 32-byte ChaCha key is the first four outputs of SplitMix64 started at `h`
+///    (`mix64(h + k·0x9e37_79b9_7f4a_7c15)` for k = 1..=4), little-endian.
+/// 4. The ChaCha stream number is `entity` itself.
+///
+/// Step 4 means two entities under the same seed and purpose share a key but never a
+/// stream: their outputs are as independent as ChaCha's keystreams, with no chance of
+/// collision. Different purposes or seeds give different keys: `mix64` is a bijection, so
+/// for a fixed purpose two seeds never give the same `h`, and for a fixed seed two purposes
+/// collide only if their 64-bit FNV-1a hashes do. The stream does not depend on which
+/// other streams exist, on creation order, or on threads.
 ///
 /// ```
 /// use orbsim::engine::rng_stream;
