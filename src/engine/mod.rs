@@ -21,7 +21,7 @@
 //!
 //! # Performance
 //! The queue is a 4-ary heap of 16-byte keys with payloads in a separate slab. On the hold
-//! model with 10,000 pending events (`cargo bench --bench engine`) it handles about 14
+//! model with 10,000 pending events (`cargo bench --bench engine`) it handles about 15
 //! million events per second on the project's 2-core machine, random draw included.
 //!
 //! # Example
