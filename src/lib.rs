@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod cli;
+pub mod engine;
 pub mod frames;
 pub mod ground;
 pub mod orbit;

@@ -113,7 +113,7 @@ impl WalkerShell {
         if self.planes == 0 {
             return Err(format!("{path}.planes: must be > 0"));
         }
-        if self.total % self.planes != 0 {
+        if !self.total.is_multiple_of(self.planes) {
             return Err(format!(
                 "{path}.total: {} satellites do not divide evenly into {} planes",
                 self.total, self.planes
