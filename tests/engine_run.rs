@@ -125,7 +125,7 @@ fn a_stateful_model_can_be_driven_by_forwarding() {
             match ev {
                 Ev::Send => {
                     self.timer = Some(sim.schedule_in(100, Ev::Timeout)?);
-                    sim.schedule_in(if self.acks % 2 == 0 { 50 } else { 150 }, Ev::Ack)?;
+                    sim.schedule_in(if self.acks.is_multiple_of(2) { 50 } else { 150 }, Ev::Ack)?;
                 }
                 Ev::Ack => {
                     self.acks += 1;
