@@ -251,7 +251,7 @@ def main():
     ap = argparse.ArgumentParser(
         description="Time orbsim passes against Skyfield find_events and print the ratio.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--tle", default="data/tle/starlink.tle")
+    ap.add_argument("--tle", default="data/tle/celestrak_2026-05-30/starlink.tle")
     ap.add_argument("--stations", default="data/stations/bench100.csv")
     ap.add_argument("--start", default=None,
                     help="window start, e.g. 2026-05-31T00:00:00Z (default: first 00:00 UTC "

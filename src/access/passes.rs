@@ -35,8 +35,11 @@ use crate::time::UtcTime;
 const MAX_ARC_PER_STEP_RAD: f64 = 0.3;
 const MIN_STEP_S: f64 = 2.0;
 const MAX_FINE_STEP_S: f64 = 300.0;
-/// Root-finding tolerance for AOS, LOS and TCA, seconds.
+/// Root-finding tolerance for AOS and LOS, seconds.
 const TIME_TOLERANCE_S: f64 = 1e-3;
+/// Tolerance for the time of maximum elevation: the peak is flat, so 10 ms of TCA changes
+/// the maximum elevation by less than 10⁻⁶°.
+const TCA_TOLERANCE_S: f64 = 1e-2;
 /// Safety margin on visibility cones: covers the geodetic/geocentric vertical difference
 /// (≤ 0.19°) and the slack in the radius bound.
 const CONE_MARGIN_RAD: f64 = 0.01;
@@ -321,89 +324,95 @@ impl StationSet<'_> {
     }
 }
 
-/// Illinois (modified regula falsi) root of `f` in [a, b] where f(a) and f(b) have
-/// opposite signs, starting from `guess` when one is known. Stops when the bracket or the
-/// last step is below `tol`.
-fn bracket_root(
-    mut a: f64,
-    mut fa: f64,
-    mut b: f64,
-    mut fb: f64,
-    guess: Option<f64>,
-    tol: f64,
-    f: impl Fn(f64) -> f64,
-) -> f64 {
-    let mut side = 0;
-    let mut last = f64::NAN;
-    let mut next_guess = guess;
-    for _ in 0..100 {
-        if (b - a).abs() <= tol {
-            break;
-        }
-        let mut c = next_guess.take().unwrap_or((a * fb - b * fa) / (fb - fa));
-        // Keep the point strictly inside; fall back to bisection when it stalls.
-        if !c.is_finite() || c <= a.min(b) || c >= a.max(b) {
-            c = 0.5 * (a + b);
-        }
-        if (c - last).abs() <= 0.5 * tol {
-            return c;
-        }
-        last = c;
-        let fc = f(c);
-        if fc == 0.0 {
-            return c;
-        }
-        if (fc < 0.0) == (fb < 0.0) {
-            b = c;
-            fb = fc;
-            if side == -1 {
-                fa *= 0.5;
+/// The cubic through two knots' values and slopes, on x ∈ [0, 1] over [t0, t1]: a model of
+/// a smooth quantity between samples, good enough to start root finding within a fraction
+/// of a second of the answer.
+struct HermiteCubic {
+    t0: f64,
+    h: f64,
+    /// p(x) = c0 + c1 x + c2 x² + c3 x³
+    c: [f64; 4],
+}
+
+impl HermiteCubic {
+    fn new(t0: f64, v0: f64, d0: f64, t1: f64, v1: f64, d1: f64) -> Self {
+        let h = t1 - t0;
+        let (m0, m1) = (d0 * h, d1 * h);
+        let c2 = 3.0 * (v1 - v0) - 2.0 * m0 - m1;
+        let c3 = 2.0 * (v0 - v1) + m0 + m1;
+        HermiteCubic { t0, h, c: [v0, m0, c2, c3] }
+    }
+
+    fn value(&self, x: f64) -> f64 {
+        self.c[0] + x * (self.c[1] + x * (self.c[2] + x * self.c[3]))
+    }
+
+    fn derivative(&self, x: f64) -> f64 {
+        self.c[1] + x * (2.0 * self.c[2] + x * 3.0 * self.c[3])
+    }
+
+    /// A root of p in [0, 1] where p(0) and p(1) differ in sign, by bisection polished with
+    /// Newton steps on the polynomial (cheap: no geometry is evaluated).
+    fn root(&self) -> f64 {
+        let (mut lo, mut hi) = (0.0, 1.0);
+        let lo_negative = self.value(0.0) < 0.0;
+        let mut x = 0.5;
+        for _ in 0..40 {
+            let v = self.value(x);
+            if (v < 0.0) == lo_negative {
+                lo = x;
+            } else {
+                hi = x;
             }
-            side = -1;
+            let next = x - v / self.derivative(x);
+            x = if next.is_finite() && next > lo && next < hi { next } else { 0.5 * (lo + hi) };
+            if hi - lo < 1e-9 || v.abs() < 1e-15 {
+                break;
+            }
+        }
+        self.t0 + x * self.h
+    }
+
+    /// Time derivative of p′ (i.e. p″ in time units) at time `t`.
+    fn second_derivative_at(&self, t: f64) -> f64 {
+        let x = (t - self.t0) / self.h;
+        (2.0 * self.c[2] + 6.0 * self.c[3] * x) / (self.h * self.h)
+    }
+
+    /// Where p peaks in [0, 1] (p' goes from + to −), if the cubic says so.
+    fn peak(&self) -> Option<f64> {
+        // p'(x) = A x² + B x + C
+        let (a, b, c) = (3.0 * self.c[3], 2.0 * self.c[2], self.c[1]);
+        let x = if a.abs() < 1e-15 {
+            -c / b
         } else {
-            a = c;
-            fa = fc;
-            if side == 1 {
-                fb *= 0.5;
+            let disc = b * b - 4.0 * a * c;
+            if disc < 0.0 {
+                return None;
             }
-            side = 1;
-        }
+            let q = -0.5 * (b + b.signum() * disc.sqrt());
+            [q / a, c / q].into_iter().find(|x| (0.0..=1.0).contains(x) && (2.0 * a * x + b) < 0.0)?
+        };
+        (x.is_finite() && (0.0..=1.0).contains(&x)).then_some(self.t0 + x * self.h)
     }
-    0.5 * (a + b)
 }
 
-/// Where the cubic through two samples' sin(elevation) values and slopes peaks: an
-/// excellent first guess for the time of closest approach.
-fn cubic_peak(t0: f64, s0: f64, d0: f64, t1: f64, s1: f64, d1: f64) -> Option<f64> {
-    let h = t1 - t0;
-    let (m0, m1) = (d0 * h, d1 * h);
-    // p'(x) = A x² + B x + C on x ∈ [0, 1].
-    let a = 6.0 * (s0 - s1) + 3.0 * (m0 + m1);
-    let b = 6.0 * (s1 - s0) - 4.0 * m0 - 2.0 * m1;
-    let c = m0;
-    let x = if a.abs() < 1e-15 {
-        -c / b
-    } else {
-        let disc = b * b - 4.0 * a * c;
-        if disc < 0.0 {
-            return None;
-        }
-        let q = -0.5 * (b + b.signum() * disc.sqrt());
-        [q / a, c / q].into_iter().find(|x| (0.0..=1.0).contains(x) && (2.0 * a * x + b) < 0.0)?
-    };
-    (x.is_finite() && (0.0..=1.0).contains(&x)).then_some(t0 + x * h)
-}
-
-/// Safeguarded Newton root of `f` (which returns the value and its derivative) in [a, b]
-/// where f(a) and f(b) have opposite signs: Newton steps from the secant point, bisection
-/// whenever a step would leave the bracket. Rises and sets converge in two or three
-/// evaluations where regula falsi needs five or six.
-fn newton_root(mut a: f64, fa: f64, mut b: f64, fb: f64, tol: f64, f: impl Fn(f64) -> (f64, f64)) -> f64 {
+/// Root of `f` in [a, b], where f(a) and f(b) differ in sign, from a first guess and an
+/// estimate of the derivative there. `f` returns the value and, when known, its derivative;
+/// without one (NaN) the derivative comes from the two latest points (secant). Any step
+/// that would leave the shrinking bracket becomes a bisection, so convergence is
+/// guaranteed; from a cubic-model guess it takes two or three evaluations.
+fn refine_root(
+    mut a: f64,
+    fa: f64,
+    mut b: f64,
+    (guess, guess_derivative): (f64, f64),
+    tol: f64,
+    f: impl Fn(f64) -> (f64, f64),
+) -> f64 {
     let a_negative = fa < 0.0;
-    let mut x = (a * fb - b * fa) / (fb - fa);
-    if !x.is_finite() || x <= a || x >= b {
-        x = 0.5 * (a + b);
-    }
+    let mut x = if guess > a && guess < b { guess } else { 0.5 * (a + b) };
+    let mut previous: Option<(f64, f64)> = None;
     for _ in 0..60 {
         let (fx, dfx) = f(x);
         if fx == 0.0 {
@@ -414,10 +423,15 @@ fn newton_root(mut a: f64, fa: f64, mut b: f64, fb: f64, tol: f64, f: impl Fn(f6
         } else {
             b = x;
         }
-        let step = fx / dfx;
-        let next = x - step;
-        if step.is_finite() && next > a && next < b {
-            if step.abs() <= tol {
+        let slope = match previous {
+            _ if dfx.is_finite() => dfx,
+            Some((px, pfx)) if px != x => (fx - pfx) / (x - px),
+            _ => guess_derivative,
+        };
+        previous = Some((x, fx));
+        let next = x - fx / slope;
+        if next.is_finite() && next > a && next < b {
+            if (next - x).abs() <= tol {
                 return next;
             }
             x = next;
@@ -560,24 +574,34 @@ pub fn search_satellite(
                 set.view(s, &r, &v)
             };
             // Split the interval at a maximum of elevation so each piece is monotone.
-            let mut pieces = [(a.t, view_a.margin, b.t, view_b.margin); 2];
+            let mut pieces = [((a.t, view_a), (b.t, view_b)); 2];
             let mut n_pieces = 1;
             let mut maximum = None;
             if view_a.rate > 0.0 && view_b.rate <= 0.0 {
-                let guess =
-                    cubic_peak(a.t, view_a.sin_elevation, view_a.slope, b.t, view_b.sin_elevation, view_b.slope);
-                let m = bracket_root(a.t, view_a.rate, b.t, view_b.rate, guess, TIME_TOLERANCE_S, |t| view_at(t).rate);
+                let model =
+                    HermiteCubic::new(a.t, view_a.sin_elevation, view_a.slope, b.t, view_b.sin_elevation, view_b.slope);
+                let guess = model.peak().unwrap_or(0.5 * (a.t + b.t));
+                let curvature = model.second_derivative_at(guess);
+                let m = refine_root(a.t, view_a.slope, b.t, (guess, curvature), TCA_TOLERANCE_S, |t| {
+                    (view_at(t).slope, f64::NAN)
+                });
                 let view_m = view_at(m);
-                pieces = [(a.t, view_a.margin, m, view_m.margin), (m, view_m.margin, b.t, view_b.margin)];
+                pieces = [((a.t, view_a), (m, view_m)), ((m, view_m), (b.t, view_b))];
                 n_pieces = 2;
                 maximum = Some((m, view_m.sin_elevation));
             }
-            for (k, &(t0, g0, t1, g1)) in pieces[..n_pieces].iter().enumerate() {
+            // A rise or set inside a monotone piece, starting from the cubic model's crossing.
+            let crossing = |(t0, v0): (f64, View), (t1, v1): (f64, View)| {
+                let guess = HermiteCubic::new(t0, v0.margin, v0.slope, t1, v1.margin, v1.slope).root();
+                refine_root(t0, v0.margin, t1, (guess, f64::NAN), TIME_TOLERANCE_S, |t| {
+                    let v = view_at(t);
+                    (v.margin, v.slope)
+                })
+            };
+            for (k, &(start, end)) in pieces[..n_pieces].iter().enumerate() {
+                let (g0, g1) = (start.1.margin, end.1.margin);
                 if g0 < 0.0 && g1 >= 0.0 && open[s].is_none() {
-                    let t = newton_root(t0, g0, t1, g1, TIME_TOLERANCE_S, |t| {
-                        let v = view_at(t);
-                        (v.margin, v.slope)
-                    });
+                    let t = crossing(start, end);
                     let (r, v) = interpolate_ecef(&a, &b, t);
                     open[s] = Some(OpenPass {
                         aos: t,
@@ -600,10 +624,7 @@ pub fn search_satellite(
                     && g1 < 0.0
                     && let Some(p) = open[s].take()
                 {
-                    let t = newton_root(t0, g0, t1, g1, TIME_TOLERANCE_S, |t| {
-                        let v = view_at(t);
-                        (v.margin, v.slope)
-                    });
+                    let t = crossing(start, end);
                     let (r, _) = interpolate_ecef(&a, &b, t);
                     open_count -= 1;
                     let first = p.first_sample;

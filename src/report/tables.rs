@@ -149,26 +149,29 @@ pub fn push_iso_millis(buf: &mut Vec<u8>, t: UtcTime) {
     buf.push(b'Z');
 }
 
-/// Formats rows in parallel (chunks of `rows` are independent) and writes them in order.
+/// Formats rows in parallel and writes them in order, a block at a time so that memory
+/// stays bounded however long the table is.
 pub fn write_rows_parallel<T: Sync>(
     out: &mut dyn Write,
     rows: &[T],
     format: impl Fn(&mut CsvRow, &T) + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let chunks: Vec<Vec<u8>> = rows
-        .par_chunks(8192)
-        .map(|chunk| {
-            let mut row = CsvRow::default();
-            for item in chunk {
-                format(&mut row, item);
-                row.end_row();
-            }
-            row.into_bytes()
-        })
-        .collect();
-    for chunk in chunks {
-        out.write_all(&chunk)?;
+    for block in rows.chunks(1 << 16) {
+        let chunks: Vec<Vec<u8>> = block
+            .par_chunks(4096)
+            .map(|chunk| {
+                let mut row = CsvRow::default();
+                for item in chunk {
+                    format(&mut row, item);
+                    row.end_row();
+                }
+                row.into_bytes()
+            })
+            .collect();
+        for chunk in chunks {
+            out.write_all(&chunk)?;
+        }
     }
     out.flush()
 }
