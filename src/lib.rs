@@ -12,3 +12,4 @@ pub mod ground;
 pub mod orbit;
 pub mod report;
 pub mod time;
+pub mod units;
