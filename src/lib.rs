@@ -5,4 +5,5 @@
 //! report. Data flows one way; each stage is one module.
 
 pub mod cli;
+pub mod link;
 pub mod time;
