@@ -17,9 +17,10 @@ use super::physics::{
 pub struct RateLevel {
     /// Information rate, bit/s.
     pub rate_bps: u64,
-    /// The link quality metric at which this rung becomes available: C/N0 in dB-Hz for RF
-    /// links (MODCOD threshold + margin + 10·log10 Rs), −(range − max range) in km… i.e.
-    /// `max_range_km − range_km ≥ threshold` for optical links (threshold 0).
+    /// The link-quality value from which this rung is available. RF links: C/N0 in dB-Hz
+    /// (the MODCOD's ideal Es/N0 + margin + 10·log10 Rs, or for fixed coding
+    /// Eb/N0 + margin + 10·log10 Rb). Optical links: range headroom
+    /// `max_range_km − range_km` in km, threshold 0.
     pub threshold: f64,
     /// The DVB-S2 MODCOD of this rung (adaptive RF links).
     pub modcod: Option<&'static Modcod>,

@@ -211,7 +211,7 @@ impl LinkConfig {
     pub fn from_toml(table: &toml::Table, path: &str) -> Result<LinkConfig, LinkError> {
         toml::Value::Table(table.clone())
             .try_into::<LinkConfig>()
-            .map_err(|e| LinkError::invalid(path, e.to_string().trim().replace('\n', " ")))
+            .map_err(|e| serde_error(path, &e.to_string()))
     }
 
     /// Applies `overrides` on top of `self`: each field the overrides set replaces ours,
@@ -634,6 +634,27 @@ impl LinkConfig {
             }),
         })
     }
+}
+
+/// Turns a serde message into a field-path error: `unknown field `x`, expected …` and
+/// `invalid type: …, expected f64 in `x`` both become `PATH.x: …`.
+fn serde_error(path: &str, message: &str) -> LinkError {
+    let message = message.trim().replace('\n', " ");
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, tail)) = rest.split_once('`')
+    {
+        let expected = tail.trim_start_matches(", ");
+        return LinkError::invalid(
+            format!("{path}.{field}"),
+            format!("unknown field ({expected})"),
+        );
+    }
+    if let Some((head, field)) = message.rsplit_once(" in `")
+        && let Some(field) = field.strip_suffix('`')
+    {
+        return LinkError::invalid(format!("{path}.{field}"), head);
+    }
+    LinkError::invalid(path, message)
 }
 
 /// A transmit or receive antenna, given by gain or by dish size.

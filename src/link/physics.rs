@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn fspl_worked_example() {
-        // 4π · 1 695 050 m · 2.05e9 Hz / c = 1.4566e8 → 163.27 dB.
+        // 4π · 1 695 091 m · 2.05e9 Hz / c = 1.4566e8 → 163.27 dB.
         let d = slant_range_km(10.0, 500.0);
         let l = free_space_path_loss_db(d, 2.05);
         assert!((l - 163.3).abs() < 0.05, "{l}");

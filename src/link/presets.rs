@@ -1,9 +1,9 @@
 //! Named link presets: realistic starting points that users override field by field.
 //!
 //! The numbers describe representative equipment, not any particular mission; each preset
-//! says what it assumes. Rates quoted are for a 500 km orbit in clear sky at the default
-//! 99 % availability at a mid-latitude station (Chengdu); `orbsim` prints the full curve
-//! (rate against elevation) per preset.
+//! says what it assumes. Rates quoted are for a 500 km orbit at the default 99 %
+//! availability (the link is sized for the atmospheric loss exceeded 1 % of the year) at
+//! Chengdu; [`super::LinkBudget::rate_vs_elevation`] gives the whole curve.
 
 use super::params::{CodingMode, LinkConfig, LinkDirection, LinkKind};
 
@@ -73,7 +73,7 @@ fn s_band_ttc_uplink() -> LinkConfig {
 /// Bulk (model) uplink in S band with DVB-S2 ACM at 10 Msps (13.5 MHz occupied with
 /// α = 0.35, well inside the 54 MHz a commercial station allows). Ground: 5 W into a 3.7 m
 /// dish (EIRP 42.4 dBW). Satellite: a 3 dBi patch with 600 K. With 3 dB margin this gives
-/// 8PSK 2/3 (≈ 20 Mbit/s) at 10° rising to 32APSK 9/10 (≈ 45 Mbit/s) overhead: the ACM
+/// 8PSK 2/3 (19.8 Mbit/s) at 10° rising to 32APSK 9/10 (44.5 Mbit/s) above ~50°: the ACM
 /// range of a link sized to close at the minimum elevation. 10 s setup.
 fn s_band_high_rate_uplink() -> LinkConfig {
     LinkConfig {
@@ -100,8 +100,8 @@ fn s_band_high_rate_uplink() -> LinkConfig {
 /// Payload downlink of a 100 kg class satellite at 8.2 GHz (band 8025–8400 MHz): 3.2 W
 /// (5 dBW) into a 12 dBi antenna (EIRP 17 dBW), 75 Msps (101 MHz occupied). Ground: 3.7 m
 /// dish at 60 % (47.8 dBi) with 150 K looking at a cold sky (the model adds the
-/// atmosphere's emission). ≈ 170 Mbit/s at 10° to ≈ 330 Mbit/s overhead (FACTS.md: 300+
-/// Mbit/s from this class). 10 s setup.
+/// atmosphere's emission). 8PSK 3/4 (167 Mbit/s) at 10° to 32APSK 9/10 (334 Mbit/s) from
+/// ~30° (FACTS.md: 300+ Mbit/s from this class). 10 s setup.
 fn x_band_downlink() -> LinkConfig {
     LinkConfig {
         frequency_ghz: Some(8.2),
@@ -125,8 +125,9 @@ fn x_band_downlink() -> LinkConfig {
 }
 
 /// Ka-band feeder uplink at 27 GHz: 10 W into a 2.4 m dish at 60 % (EIRP 64.4 dBW),
-/// 50 Msps; satellite 25 dBi with 700 K. Rain dominates: at 99 % availability a wet
-/// climate closes only above ~20° (Chengdu: 32APSK 9/10, ≈ 220 Mbit/s, from 30°). 10 s setup.
+/// 50 Msps; satellite 25 dBi with 700 K. Rain dominates: at 99 % availability Chengdu has
+/// no link at 10° (24 dB of attenuation), 8PSK 3/5 (89 Mbit/s) at 15° and 32APSK 9/10
+/// (223 Mbit/s) from 30°; Svalbard has 220 Mbit/s from 10°. 10 s setup.
 fn ka_band_uplink() -> LinkConfig {
     LinkConfig {
         frequency_ghz: Some(27.0),
@@ -150,8 +151,8 @@ fn ka_band_uplink() -> LinkConfig {
 }
 
 /// Ka-band payload downlink at 20 GHz: 5 W (7 dBW) into a 23 dBi steerable antenna (EIRP
-/// 30 dBW), 150 Msps; ground 2.4 m dish at 60 % (51.8 dBi) with 200 K. Up to ≈ 670 Mbit/s;
-/// rain and its sky noise (both modelled) close the link at low elevation in wet climates.
+/// 30 dBW), 150 Msps; ground 2.4 m dish at 60 % (51.8 dBi) with 200 K. Chengdu: no link at
+/// 10° (rain plus its sky noise cost 20 dB), 198 Mbit/s at 15°, 668 Mbit/s from ~45°.
 /// 10 s setup.
 fn ka_band_downlink() -> LinkConfig {
     LinkConfig {

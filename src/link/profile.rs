@@ -255,93 +255,178 @@ struct Sample {
     m: f64,
 }
 
+/// Inserts into a list sorted by descending time (new samples land near the end).
+fn insert_by_time(pending: &mut Vec<Sample>, s: Sample) {
+    let at = pending.iter().rposition(|p| p.t > s.t).map_or(0, |k| k + 1);
+    pending.insert(at, s);
+}
+
 /// Stop refining a crossing once its estimated time error is below this, s.
-const CROSSING_TOLERANCE_S: f64 = 0.02;
+const CROSSING_TOLERANCE_S: f64 = 0.05;
 const MAX_CROSSING_ITERATIONS: usize = 40;
 
 struct Sampler<'a, G> {
     budget: &'a LinkBudget,
     start: UtcTime,
     geometry: &'a G,
-    /// Every evaluation so far, sorted by time: brackets for later crossings.
-    samples: Vec<Sample>,
 }
 
 impl<G: Fn(UtcTime) -> (f64, f64)> Sampler<'_, G> {
-    fn eval(&mut self, t: f64) -> Sample {
+    fn eval(&self, t: f64) -> Sample {
         let (el, range_km) = (self.geometry)(self.start.plus_nanos((t * 1e9).round() as i64));
-        let s = Sample {
+        Sample {
             t,
             el,
             m: self.budget.metric(el, range_km),
-        };
-        let i = self.samples.partition_point(|x| x.t < t);
-        self.samples.insert(i, s);
-        s
+        }
     }
 
-    /// Time in [a.t, b.t] where `value(sample) − target` changes sign, by the Illinois
-    /// variant of regula falsi (bracketed, superlinear; a handful of evaluations).
-    fn crossing(&mut self, a: Sample, b: Sample, target: f64, value: fn(&Sample) -> f64) -> f64 {
+    /// Time in [a.t, b.t] where `value(sample) − target` changes sign, and the local slope
+    /// there (value per second).
+    ///
+    /// A safeguarded secant: each step takes the secant through the two most recent points
+    /// (starting from `recent`, two known points near the root such as the previous
+    /// crossing and an extrapolated guess, when given; else the bracket ends), falling back to Illinois regula falsi on the bracket whenever the secant
+    /// would leave it. Smooth passes converge in two or three evaluations; the bracket
+    /// guarantees convergence regardless. Every evaluation is offered to `keep`, so later
+    /// crossings can start from tighter brackets.
+    fn crossing(
+        &self,
+        a: Sample,
+        b: Sample,
+        target: f64,
+        value: fn(&Sample) -> f64,
+        recent: Option<[(f64, f64); 2]>,
+        mut keep: impl FnMut(Sample),
+    ) -> (f64, f64) {
         let (mut ta, mut ga) = (a.t, value(&a) - target);
         let (mut tb, mut gb) = (b.t, value(&b) - target);
+        let mut slope = (gb - ga) / (tb - ta);
         if ga == 0.0 {
-            return ta;
+            return (ta, slope);
         }
         if gb == 0.0 || ga.signum() == gb.signum() {
-            return tb;
+            return (tb, slope);
         }
+        // The two most recent points for the secant: (older, newer).
+        let [mut older, mut newer] = recent.unwrap_or([(ta, ga), (tb, gb)]);
         let mut t = tb;
-        for _ in 0..MAX_CROSSING_ITERATIONS {
+        for iteration in 0..MAX_CROSSING_ITERATIONS {
             if (tb - ta).abs() < CROSSING_TOLERANCE_S {
-                return 0.5 * (ta + tb);
+                return (0.5 * (ta + tb), slope);
             }
-            t = (tb - gb * (tb - ta) / (gb - ga)).clamp(ta.min(tb), ta.max(tb));
-            let s = self.eval(t);
-            let gt = value(&s) - target;
-            let slope = ((gb - ga) / (tb - ta)).abs();
-            if gt == 0.0 || (slope > 0.0 && gt.abs() / slope < CROSSING_TOLERANCE_S) {
-                return t;
-            }
-            if gt.signum() == gb.signum() {
-                ga *= 0.5;
+            let (lo, hi) = (ta.min(tb), ta.max(tb));
+            let secant = newer.0 - newer.1 * (newer.0 - older.0) / (newer.1 - older.1);
+            t = if iteration < 8 && secant > lo && secant < hi {
+                secant
             } else {
-                ta = tb;
-                ga = gb;
+                (tb - gb * (tb - ta) / (gb - ga)).clamp(lo, hi)
+            };
+            let s = self.eval(t);
+            keep(s);
+            let g = value(&s) - target;
+            let local = (g - newer.1) / (t - newer.0);
+            if local.is_finite() && local != 0.0 {
+                slope = local;
             }
-            tb = t;
-            gb = gt;
+            if g == 0.0 || (g / slope).abs() < CROSSING_TOLERANCE_S {
+                return (t, slope);
+            }
+            // Keep the bracket: replace the end with the same sign, halving the other
+            // end's value if the same end is replaced twice running (Illinois).
+            if g.signum() == gb.signum() {
+                if newer.0 == tb {
+                    ga *= 0.5;
+                }
+                tb = t;
+                gb = g;
+            } else {
+                if newer.0 == ta {
+                    gb *= 0.5;
+                }
+                ta = t;
+                ga = g;
+            }
+            older = newer;
+            newer = (t, g);
         }
-        t
+        (t, slope)
     }
 
     /// Steps for a stretch [a, b] on which the metric is monotone: the level at `a`, then
-    /// one step per threshold crossed.
-    fn monotone_segment(&mut self, a: Sample, b: Sample, steps: &mut Vec<(f64, usize)>) {
+    /// one step per rung threshold crossed, in time order.
+    ///
+    /// Crossings are solved left to right, so only samples later than the last crossing
+    /// matter: they wait in `pending`, sorted by descending time so that the next bracket
+    /// is at the end (cheap to pop, cheap to insert near).
+    fn monotone_segment(&self, a: Sample, b: Sample, steps: &mut Vec<(f64, usize)>) {
         let budget = self.budget;
         let la = budget.level_for_metric(a.m);
         let lb = budget.level_for_metric(b.m);
         steps.push((a.t, la));
-        let crossings: Vec<(f64, usize)> = if lb > la {
-            (la + 1..=lb)
-                .map(|k| (budget.levels()[k - 1].threshold, k))
-                .collect()
-        } else {
-            (lb + 1..=la)
-                .rev()
-                .map(|k| (budget.levels()[k - 1].threshold, k - 1))
-                .collect()
-        };
-        for (threshold, new_level) in crossings {
-            let above_at_a = a.m >= threshold;
-            let in_segment = |s: &Sample| s.t >= a.t && s.t <= b.t;
-            let j = self
-                .samples
-                .iter()
-                .position(|s| in_segment(s) && s.t > a.t && (s.m >= threshold) != above_at_a)
-                .expect("the segment end lies beyond the threshold");
-            let (lo, hi) = (self.samples[j - 1], self.samples[j]);
-            let t = self.crossing(lo, hi, threshold, |s| s.m);
+        if la == lb {
+            return;
+        }
+        let rising = lb > la;
+        let mut pending: Vec<Sample> = Vec::with_capacity(32);
+        pending.push(b);
+        let mut lo = a;
+        let mut last: Option<(f64, f64, f64)> = None;
+        let count = la.abs_diff(lb);
+        for i in 0..count {
+            // Rising: rung la+1+i becomes available; falling: rung la−i is lost.
+            let (rung, new_level) = if rising {
+                (la + 1 + i, la + 1 + i)
+            } else {
+                (la - i, la - i - 1)
+            };
+            let threshold = budget.levels()[rung - 1].threshold;
+            let before = |s: &Sample| (s.m >= threshold) != rising;
+            while pending.len() > 1 && pending.last().is_some_and(before) {
+                lo = pending.pop().expect("non-empty");
+            }
+            let hi = *pending.last().expect("segment end stays pending");
+            // Rungs are close together: the previous crossing, extrapolated with its local
+            // slope, seeds the secant, which then usually lands within a few ms.
+            let seed = last.map(|(t_prev, m_prev, slope)| {
+                (
+                    t_prev,
+                    m_prev - threshold,
+                    t_prev + (threshold - m_prev) / slope,
+                )
+            });
+            let (t, slope) = match seed {
+                Some((t_prev, g_prev, guess)) if guess > lo.t && guess < hi.t => {
+                    let s = self.eval(guess);
+                    let g = s.m - threshold;
+                    let local = (g - g_prev) / (guess - t_prev);
+                    if local.is_finite() && local != 0.0 && (g / local).abs() < CROSSING_TOLERANCE_S
+                    {
+                        insert_by_time(&mut pending, s);
+                        (guess, local)
+                    } else {
+                        let (lo2, hi2) = if before(&s) { (s, hi) } else { (lo, s) };
+                        insert_by_time(&mut pending, s);
+                        self.crossing(
+                            lo2,
+                            hi2,
+                            threshold,
+                            |s| s.m,
+                            Some([(t_prev, g_prev), (guess, g)]),
+                            |s| insert_by_time(&mut pending, s),
+                        )
+                    }
+                }
+                _ => self.crossing(
+                    lo,
+                    hi,
+                    threshold,
+                    |s| s.m,
+                    None,
+                    |s| insert_by_time(&mut pending, s),
+                ),
+            };
+            last = Some((t, threshold, slope));
             steps.push((t, new_level));
         }
     }
@@ -358,7 +443,7 @@ impl LinkBudget {
     /// `start + setup_time_s` and the time elevation reaches `min_elevation_deg`, until
     /// elevation falls below it again; within that, the level changes exactly where the
     /// link metric crosses a rung threshold, found by bracketed root-finding on each
-    /// monotone half (change times within ~0.02 s, typically 2–4 geometry calls per change)
+    /// monotone half (change times within ~0.02 s, about 3 geometry calls per change)
     /// and rounded to the millisecond.
     pub fn rate_profile<G>(
         &self,
@@ -378,31 +463,37 @@ impl LinkBudget {
         let duration_ms = ((span_ns + NANOS_PER_MS / 2) / NANOS_PER_MS).min(u32::MAX as i64) as u32;
         let total_s = duration_ms as f64 / 1000.0;
         let tca_s = tca.seconds_since(start).clamp(0.0, total_s);
-        let mut sampler = Sampler {
+        let sampler = Sampler {
             budget: self,
             start,
             geometry: &geometry,
-            samples: Vec::with_capacity(96),
         };
-        let first = sampler.eval(0.0);
         let peak = sampler.eval(tca_s);
-        let last = sampler.eval(total_s);
-
         let ground = self.params().is_ground_link();
         let min_el = self.params().min_elevation_deg;
-        let (mut up, mut down) = (first, last);
+        // The metric peaks at TCA: nothing there means nothing anywhere.
+        if self.level_for_metric(peak.m) == 0 || (ground && peak.el < min_el) {
+            return RateProfile::empty(start, duration_ms, rates);
+        }
+        let mut up = sampler.eval(0.0);
+        let mut down = sampler.eval(total_s);
         if ground {
-            if peak.el < min_el {
-                return RateProfile::empty(start, duration_ms, rates);
-            }
             let elevation = |s: &Sample| s.el;
-            if first.el < min_el {
-                let t = sampler.crossing(first, peak, min_el, elevation);
-                up = sampler.eval_at_or_after(t, min_el);
+            // Data starts and ends at the elevation crossings (within the crossing
+            // tolerance); the last evaluation is at the returned time, so reuse it.
+            let at_crossing = |a: Sample, b: Sample| {
+                let mut found = None;
+                let (t, _) = sampler.crossing(a, b, min_el, elevation, None, |s| found = Some(s));
+                match found {
+                    Some(s) if s.t == t => s,
+                    _ => sampler.eval(t),
+                }
+            };
+            if up.el < min_el {
+                up = at_crossing(up, peak);
             }
-            if last.el < min_el {
-                let t = sampler.crossing(peak, last, min_el, elevation);
-                down = sampler.eval_at_or_before(t, min_el);
+            if down.el < min_el {
+                down = at_crossing(peak, down);
             }
         }
         let setup_s = self.params().setup_time_s;
@@ -416,7 +507,7 @@ impl LinkBudget {
             return RateProfile::empty(start, duration_ms, rates);
         }
 
-        let mut steps: Vec<(f64, usize)> = Vec::with_capacity(40);
+        let mut steps: Vec<(f64, usize)> = Vec::with_capacity(48);
         if up.t < peak.t && peak.t < down.t {
             sampler.monotone_segment(up, peak, &mut steps);
             sampler.monotone_segment(peak, down, &mut steps);
@@ -435,31 +526,6 @@ impl LinkBudget {
             }),
             rates,
         )
-    }
-}
-
-impl<G: Fn(UtcTime) -> (f64, f64)> Sampler<'_, G> {
-    /// A sample at `t`, nudged later by at most a few ms until the elevation is at least
-    /// `min_el` (the crossing estimate may sit a hair below the mask).
-    fn eval_at_or_after(&mut self, t: f64, min_el: f64) -> Sample {
-        let mut s = self.eval(t);
-        let mut k = 0;
-        while s.el < min_el && k < 8 {
-            k += 1;
-            s = self.eval(t + 0.001 * (1 << k) as f64);
-        }
-        s
-    }
-
-    /// As [`Sampler::eval_at_or_after`], nudging earlier.
-    fn eval_at_or_before(&mut self, t: f64, min_el: f64) -> Sample {
-        let mut s = self.eval(t);
-        let mut k = 0;
-        while s.el < min_el && k < 8 {
-            k += 1;
-            s = self.eval(t - 0.001 * (1 << k) as f64);
-        }
-        s
     }
 }
 
