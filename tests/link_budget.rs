@@ -41,6 +41,22 @@ fn every_preset_resolves_and_closes_somewhere() {
 }
 
 #[test]
+fn rate_against_elevation_curve() {
+    let els: Vec<f64> = (0..=18).map(|k| 5.0 * k as f64).collect();
+    let chengdu = Site::new(30.67, 104.07, 0.502);
+    let curve =
+        orbsim::link::preset_rate_vs_elevation("x-band-downlink", Some(&chengdu), 500.0, &els)
+            .unwrap();
+    assert_eq!(curve[0], 0); // below the 10° minimum
+    assert_eq!(curve[2], 167_109_300); // 8PSK 3/4 at 10°
+    assert_eq!(*curve.last().unwrap(), 333_977_025); // 32APSK 9/10 overhead
+    let vacuum =
+        orbsim::link::preset_rate_vs_elevation("x-band-downlink", None, 500.0, &els).unwrap();
+    assert!(vacuum.iter().zip(&curve).all(|(v, c)| v >= c));
+    assert!(orbsim::link::preset_rate_vs_elevation("nope", None, 500.0, &els).is_err());
+}
+
+#[test]
 fn preset_values_are_within_the_documented_bands() {
     for name in PRESET_NAMES {
         let params = resolve(&format!("preset = \"{name}\"")).unwrap();
@@ -317,6 +333,10 @@ fn bad_input_gets_one_line_naming_the_field() {
         "links.l.frequency_ghz: not used by optical links"
     );
     assert_eq!(
+        error("preset = \"x-band-downlink\"\nkind = \"optical\""),
+        "links.l.kind: preset `x-band-downlink` is an RF link; start from a matching preset or none"
+    );
+    assert_eq!(
         error("frequency_ghz = 8.2"),
         "links.l.direction: missing: uplink, downlink or inter-satellite"
     );
@@ -362,4 +382,13 @@ fn optical_ground_link_exposes_cloud_blockage() {
             .to_string()
             .starts_with("site.alt_km")
     );
+}
+
+#[test]
+fn budgets_and_profiles_are_shareable_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<LinkBudget>();
+    send_sync::<orbsim::link::RateProfile>();
+    send_sync::<orbsim::link::LinkParams>();
+    assert_eq!(std::mem::size_of::<orbsim::link::RateStep>(), 8);
 }

@@ -45,7 +45,9 @@ pub struct Attenuation {
 /// The ground antenna as scintillation sees it (aperture averaging).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GroundAntenna {
+    /// Physical diameter, m.
     pub diameter_m: f64,
+    /// Aperture efficiency, 0–1 (the effective diameter is √η·D).
     pub efficiency: f64,
 }
 

@@ -18,12 +18,16 @@ const GRID_BYTES: &[u8] = include_bytes!("../../data/atmosphere/itur_climate_gri
 /// mean sea level in kilometres.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Site {
+    /// Geodetic latitude, degrees north.
     pub lat_deg: f64,
+    /// Longitude, degrees east (any range; wrapped).
     pub lon_deg: f64,
+    /// Height above mean sea level, km.
     pub alt_km: f64,
 }
 
 impl Site {
+    /// A site from latitude and longitude (degrees) and height (km).
     pub fn new(lat_deg: f64, lon_deg: f64, alt_km: f64) -> Self {
         Site {
             lat_deg,

@@ -38,6 +38,8 @@
 //! grid), `params` and `presets` (configuration), `budget` (the per-site link model) and
 //! `profile` (rate profiles and byte accounting).
 
+#![warn(missing_docs)]
+
 pub mod atmosphere;
 mod budget;
 pub mod climate;
@@ -66,20 +68,54 @@ pub enum LinkError {
     /// `preset = "…"` names no preset.
     #[error("{path}: unknown preset `{name}` (known: {known})")]
     UnknownPreset {
+        /// Field path, e.g. `links.uplink.preset`.
         path: String,
+        /// The name given.
         name: String,
+        /// Every preset name, comma-separated.
         known: String,
     },
     /// A MODCOD in `modcods` is not in the DVB-S2 table.
     #[error("{path}: unknown MODCOD `{name}` (known: {known})")]
     UnknownModcod {
+        /// Field path, e.g. `links.uplink.modcods`.
         path: String,
+        /// The name given.
         name: String,
+        /// Every MODCOD name, comma-separated.
         known: String,
     },
     /// A value is missing, out of range, of the wrong type or in conflict with another.
     #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// Field path, e.g. `links.uplink.frequency_ghz`.
+        path: String,
+        /// What is wrong, e.g. `must be > 0`.
+        message: String,
+    },
+}
+
+/// Data rate against elevation for a named preset (no overrides) seen from a satellite at
+/// `altitude_km`, bit/s per entry of `elevations_deg`: the curve behind the
+/// rate-vs-elevation plot. Ground links use the atmosphere at `site` (free space when
+/// `None`); inter-satellite presets ignore `site` and use the elevation only to derive a
+/// range.
+pub fn preset_rate_vs_elevation(
+    preset_name: &str,
+    site: Option<&Site>,
+    altitude_km: f64,
+    elevations_deg: &[f64],
+) -> Result<Vec<u64>, LinkError> {
+    let config = LinkConfig {
+        preset: Some(preset_name.to_string()),
+        ..LinkConfig::default()
+    };
+    let params = config.resolve("link")?;
+    let budget = match site {
+        Some(site) if params.is_ground_link() => LinkBudget::for_site(&params, site)?,
+        _ => LinkBudget::free_space(&params),
+    };
+    Ok(budget.rate_vs_elevation(altitude_km, elevations_deg))
 }
 
 impl LinkError {

@@ -13,7 +13,9 @@ use super::presets::{PRESET_NAMES, preset};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkKind {
+    /// Radio: C/N0 from the link budget decides the rate.
     Rf,
+    /// Laser: a fixed line rate within range; cloud blocks it on the ground.
     Optical,
 }
 
@@ -22,8 +24,11 @@ pub enum LinkKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkDirection {
+    /// Ground transmits, satellite receives.
     Uplink,
+    /// Satellite transmits, ground receives.
     Downlink,
+    /// Satellite to satellite: no atmosphere, no elevation limit.
     InterSatellite,
 }
 
@@ -149,38 +154,51 @@ pub struct LinkConfig {
 pub struct LinkParams {
     /// The preset it came from, or `custom`.
     pub name: String,
+    /// Which way data flows.
     pub direction: LinkDirection,
     /// Lowest elevation for data, degrees (0 for inter-satellite links).
     pub min_elevation_deg: f64,
     /// Acquisition and lock time at the start of each contact, s.
     pub setup_time_s: f64,
+    /// Radio or optical parameters.
     pub technology: Technology,
 }
 
 /// The technology-specific half of [`LinkParams`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Technology {
+    /// A radio link.
     Rf(RfParams),
+    /// A laser link.
     Optical(OpticalParams),
 }
 
 /// A radio link's budget terms, resolved to the quantities the model uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RfParams {
+    /// Carrier frequency, GHz.
     pub frequency_ghz: f64,
+    /// Transmitter EIRP (given, or power + antenna gain), dBW.
     pub eirp_dbw: f64,
+    /// Receiver G/T (given, or antenna gain − 10·log10 T_sys), dB/K.
     pub g_over_t_db_per_k: f64,
     /// Receiver noise temperature, K, when known (sets the downlink sky-noise degradation).
     pub system_noise_temp_k: Option<f64>,
+    /// Antenna mis-pointing loss, dB.
     pub pointing_loss_db: f64,
+    /// Polarisation mismatch loss, dB.
     pub polarization_loss_db: f64,
+    /// Modem implementation loss, dB.
     pub implementation_loss_db: f64,
+    /// Margin kept above the threshold, dB.
     pub required_margin_db: f64,
+    /// Percent of the year the atmospheric loss used is not exceeded (99–99.999).
     pub availability_percent: f64,
     /// The ground end's antenna, for scintillation aperture averaging: the given dish, or a
     /// dish of the given gain at 60 % efficiency, or itur's default 1 m at 50 % when the
     /// ground end is given only by EIRP or G/T.
     pub ground_antenna: GroundAntenna,
+    /// Adaptive or fixed coding and modulation.
     pub coding: Coding,
 }
 
@@ -189,19 +207,29 @@ pub struct RfParams {
 pub enum Coding {
     /// DVB-S2 ACM over `modcods` at `symbol_rate_sps` symbols per second.
     Adaptive {
+        /// Symbols per second.
         symbol_rate_sps: f64,
+        /// Root-raised-cosine roll-off (occupied bandwidth = Rs·(1 + α)).
         roll_off: f64,
+        /// The MODCODs the modem may use.
         modcods: Vec<&'static Modcod>,
     },
     /// One information rate needing `min_ebn0_db`.
-    Fixed { rate_bps: f64, min_ebn0_db: f64 },
+    Fixed {
+        /// Information rate, bit/s.
+        rate_bps: f64,
+        /// Eb/N0 the demodulator needs, dB (before margin).
+        min_ebn0_db: f64,
+    },
 }
 
 /// An optical link: a fixed line rate while within range (and, on the ground, above the
 /// minimum elevation and not blocked by cloud).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpticalParams {
+    /// Line rate, bit/s.
     pub rate_bps: u64,
+    /// Longest range at which the link closes, km.
     pub max_range_km: f64,
 }
 
@@ -314,6 +342,20 @@ impl LinkConfig {
                     name: name.clone(),
                     known: PRESET_NAMES.join(", "),
                 })?;
+                if let (Some(kind), Some(base_kind)) = (self.kind, base.kind)
+                    && kind != base_kind
+                {
+                    let what = match base_kind {
+                        LinkKind::Rf => "an RF",
+                        LinkKind::Optical => "an optical",
+                    };
+                    return Err(LinkError::invalid(
+                        format!("{path}.kind"),
+                        format!(
+                            "preset `{name}` is {what} link; start from a matching preset or none"
+                        ),
+                    ));
+                }
                 (name.clone(), base)
             }
             None => ("custom".to_string(), LinkConfig::default()),

@@ -24,7 +24,9 @@ const NANOS_PER_MS: i64 = 1_000_000;
 /// step (or the end), the link runs at rate-table entry `level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateStep {
+    /// Milliseconds after the profile start.
     pub offset_ms: u32,
+    /// Index into the profile's rate table (0 = no data).
     pub level: u8,
 }
 
