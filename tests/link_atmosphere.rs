@@ -202,6 +202,7 @@ fn facts_check_values() {
             },
         );
         let got = m.attenuation(el).total_db;
+        println!("{name} {f} GHz {el}° p=1%: {got:.2} dB (FACTS.md ≈{want})");
         assert!(
             (got - want).abs() <= tol,
             "{name} {f} GHz {el}°: {got:.2} dB vs ≈{want}"

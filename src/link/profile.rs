@@ -288,10 +288,11 @@ impl<G: Fn(UtcTime) -> (f64, f64)> Sampler<'_, G> {
     ///
     /// A safeguarded secant: each step takes the secant through the two most recent points
     /// (starting from `recent`, two known points near the root such as the previous
-    /// crossing and an extrapolated guess, when given; else the bracket ends), falling back to Illinois regula falsi on the bracket whenever the secant
-    /// would leave it. Smooth passes converge in two or three evaluations; the bracket
-    /// guarantees convergence regardless. Every evaluation is offered to `keep`, so later
-    /// crossings can start from tighter brackets.
+    /// crossing and an extrapolated guess, when given; else the bracket ends), falling back
+    /// to Illinois regula falsi on the bracket whenever the secant would leave it. Smooth
+    /// passes converge in one to three evaluations; the bracket guarantees convergence
+    /// regardless. Every evaluation is offered to `keep`, so later crossings can start from
+    /// tighter brackets.
     fn crossing(
         &self,
         a: Sample,
@@ -445,7 +446,7 @@ impl LinkBudget {
     /// `start + setup_time_s` and the time elevation reaches `min_elevation_deg`, until
     /// elevation falls below it again; within that, the level changes exactly where the
     /// link metric crosses a rung threshold, found by bracketed root-finding on each
-    /// monotone half (change times within ~0.02 s, about 3 geometry calls per change)
+    /// monotone half (change times within ~0.05 s, about two geometry calls per change),
     /// and rounded to the millisecond.
     pub fn rate_profile<G>(
         &self,
