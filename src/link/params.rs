@@ -342,19 +342,19 @@ impl LinkConfig {
                     name: name.clone(),
                     known: PRESET_NAMES.join(", "),
                 })?;
-                if let (Some(kind), Some(base_kind)) = (self.kind, base.kind)
-                    && kind != base_kind
-                {
-                    let what = match base_kind {
-                        LinkKind::Rf => "an RF",
-                        LinkKind::Optical => "an optical",
-                    };
-                    return Err(LinkError::invalid(
-                        format!("{path}.kind"),
-                        format!(
-                            "preset `{name}` is {what} link; start from a matching preset or none"
-                        ),
-                    ));
+                if let (Some(kind), Some(base_kind)) = (self.kind, base.kind) {
+                    if kind != base_kind {
+                        let what = match base_kind {
+                            LinkKind::Rf => "an RF",
+                            LinkKind::Optical => "an optical",
+                        };
+                        return Err(LinkError::invalid(
+                            format!("{path}.kind"),
+                            format!(
+                                "preset `{name}` is {what} link; start from a matching preset or none"
+                            ),
+                        ));
+                    }
                 }
                 (name.clone(), base)
             }
@@ -682,18 +682,21 @@ impl LinkConfig {
 /// `invalid type: …, expected f64 in `x`` both become `PATH.x: …`.
 fn serde_error(path: &str, message: &str) -> LinkError {
     let message = message.trim().replace('\n', " ");
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some((field, tail)) = rest.split_once('`')
-    {
+    // (No let-chains: the crate's declared MSRV is 1.85.)
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'));
+    if let Some((field, tail)) = unknown {
         let expected = tail.trim_start_matches(", ");
         return LinkError::invalid(
             format!("{path}.{field}"),
             format!("unknown field ({expected})"),
         );
     }
-    if let Some((head, field)) = message.rsplit_once(" in `")
-        && let Some(field) = field.strip_suffix('`')
-    {
+    let located = message
+        .rsplit_once(" in `")
+        .and_then(|(head, field)| Some((head, field.strip_suffix('`')?)));
+    if let Some((head, field)) = located {
         return LinkError::invalid(format!("{path}.{field}"), head);
     }
     LinkError::invalid(path, message)
