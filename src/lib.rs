@@ -9,6 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod frames;
 pub mod ground;
+pub mod link;
 pub mod orbit;
 pub mod report;
 pub mod time;

@@ -24,7 +24,13 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     let t = text.trim();
     let end = t
         .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || c == '_' || ((c == 'e' || c == 'E') && i > 0) || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E'])))))
+        .find(|&(i, c)| {
+            !(c.is_ascii_digit()
+                || c == '.'
+                || c == '_'
+                || ((c == 'e' || c == 'E') && i > 0)
+                || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E']))))
+        })
         .map_or(t.len(), |(i, _)| i);
     let number: String = t[..end].chars().filter(|&c| c != '_').collect();
     let value: f64 = number.parse().ok()?;
@@ -54,9 +60,17 @@ pub struct Bytes(pub u64);
 
 impl Bytes {
     pub fn parse(text: &str) -> Result<Self, UnitError> {
-        let err = || UnitError { text: text.to_string(), what: "a data size", example: "5027783488 B, 5.03 GB, 4.68 GiB, 1 MiB" };
+        let err = || UnitError {
+            text: text.to_string(),
+            what: "a data size",
+            example: "5027783488 B, 5.03 GB, 4.68 GiB, 1 MiB",
+        };
         let (value, unit) = split_number(text).ok_or_else(err)?;
-        let prefix = unit.strip_suffix("bytes").or_else(|| unit.strip_suffix("byte")).or_else(|| unit.strip_suffix('B')).ok_or_else(err)?;
+        let prefix = unit
+            .strip_suffix("bytes")
+            .or_else(|| unit.strip_suffix("byte"))
+            .or_else(|| unit.strip_suffix('B'))
+            .ok_or_else(err)?;
         let bytes = value * prefix_multiplier(prefix.trim()).ok_or_else(err)?;
         if bytes < 0.0 {
             return Err(UnitError { text: text.to_string(), what: "a size (it is negative)", example: "1 MiB" });
@@ -93,9 +107,14 @@ pub struct BitRate(pub f64);
 
 impl BitRate {
     pub fn parse(text: &str) -> Result<Self, UnitError> {
-        let err = || UnitError { text: text.to_string(), what: "a bit rate", example: "10 Mbps, 2.5 Mbit/s, 800 kbit/s" };
+        let err =
+            || UnitError { text: text.to_string(), what: "a bit rate", example: "10 Mbps, 2.5 Mbit/s, 800 kbit/s" };
         let (value, unit) = split_number(text).ok_or_else(err)?;
-        let prefix = unit.strip_suffix("bps").or_else(|| unit.strip_suffix("bit/s")).or_else(|| unit.strip_suffix("b/s")).ok_or_else(err)?;
+        let prefix = unit
+            .strip_suffix("bps")
+            .or_else(|| unit.strip_suffix("bit/s"))
+            .or_else(|| unit.strip_suffix("b/s"))
+            .ok_or_else(err)?;
         let bps = value * prefix_multiplier(prefix.trim()).ok_or_else(err)?;
         if bps < 0.0 {
             return Err(UnitError { text: text.to_string(), what: "a bit rate (it is negative)", example: "10 Mbps" });
@@ -126,7 +145,11 @@ impl Duration {
     pub fn parse(text: &str) -> Result<Self, UnitError> {
         crate::time::parse_duration(text).map(Duration).map_err(|e| UnitError {
             text: text.to_string(),
-            what: if matches!(e, crate::time::TimeError::NegativeDuration(_)) { "a duration (it is negative)" } else { "a duration" },
+            what: if matches!(e, crate::time::TimeError::NegativeDuration(_)) {
+                "a duration (it is negative)"
+            } else {
+                "a duration"
+            },
             example: "90s, 30m, 12h, 7d",
         })
     }

@@ -1,0 +1,222 @@
+//! The link model for one (link, ground site) pair, precomputed for the hot path.
+
+use std::sync::Arc;
+
+use super::LinkError;
+use super::atmosphere::{AtmosphereTable, SlantPathModel};
+use super::climate::{Site, SiteClimate};
+use super::modcod::{Modcod, acm_ladder};
+use super::params::{Coding, LinkDirection, LinkParams, Technology};
+use super::physics::{
+    BOLTZMANN_DBW_PER_K_HZ, free_space_path_loss_at_1_km_db, sky_noise_degradation_db, slant_range_km,
+};
+
+/// One rung of a link's rate ladder: the rate it gives and the quality it needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLevel {
+    /// Information rate, bit/s.
+    pub rate_bps: u64,
+    /// The link-quality value from which this rung is available. RF links: C/N0 in dB-Hz
+    /// (the MODCOD's ideal Es/N0 + margin + 10·log10 Rs, or for fixed coding
+    /// Eb/N0 + margin + 10·log10 Rb). Optical links: range headroom
+    /// `max_range_km − range_km` in km, threshold 0.
+    pub threshold: f64,
+    /// The DVB-S2 MODCOD of this rung (adaptive RF links).
+    pub modcod: Option<&'static Modcod>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Metric {
+    /// C/N0 = `cn0_at_1_km_dbhz` − 20·log10(range_km) − table(elevation).
+    Rf { cn0_at_1_km_dbhz: f64 },
+    /// `max_range_km` − range_km.
+    Optical { max_range_km: f64 },
+}
+
+/// A link's budget bound to one ground site (or to free space for inter-satellite links),
+/// with everything that does not depend on the instant precomputed: C/N0 at 1 km, the
+/// rate ladder, and atmospheric loss against elevation. Evaluating the rate at an
+/// (elevation, range) costs one `log10`, a table lookup and a short scan. Build one per
+/// (station, link) and share it (`&LinkBudget` is `Sync`) across satellites.
+#[derive(Debug, Clone)]
+pub struct LinkBudget {
+    params: LinkParams,
+    metric: Metric,
+    /// Rungs above "no data", ascending in threshold and rate.
+    levels: Box<[RateLevel]>,
+    /// `rates[0] = 0`, `rates[i] = levels[i − 1].rate_bps`: what profile steps index.
+    rates: Arc<[u64]>,
+    /// Atmospheric loss (plus sky-noise degradation for ground receivers), dB, by elevation.
+    atmosphere: AtmosphereTable,
+    cloud_blockage_probability: Option<f64>,
+}
+
+impl LinkBudget {
+    /// The link as seen from a ground `site`: precomputes the ITU-R attenuation exceeded for
+    /// (100 − availability) % of the time at the link frequency against elevation (~0.2 ms).
+    /// Optical ground links instead carry the site's cloud-blockage probability. Fails for
+    /// inter-satellite links and invalid sites.
+    pub fn for_site(params: &LinkParams, site: &Site) -> Result<LinkBudget, LinkError> {
+        if !params.is_ground_link() {
+            return Err(LinkError::invalid(
+                "direction",
+                "inter-satellite links have no ground site: use LinkBudget::free_space",
+            ));
+        }
+        site.validate("site")?;
+        let climate = SiteClimate::at(site);
+        match &params.technology {
+            Technology::Rf(rf) => {
+                let percent = 100.0 - rf.availability_percent;
+                let model = SlantPathModel::new(site, &climate, rf.frequency_ghz, percent, rf.ground_antenna);
+                let sky_noise_temp = match params.direction {
+                    LinkDirection::Downlink => rf.system_noise_temp_k,
+                    _ => None,
+                };
+                let atmosphere = AtmosphereTable::tabulate(|el| {
+                    let a = model.attenuation(el).total_db;
+                    a + sky_noise_temp.map_or(0.0, |t| sky_noise_degradation_db(a, t))
+                });
+                Ok(Self::build(params, atmosphere, None))
+            }
+            Technology::Optical(_) => {
+                Ok(Self::build(params, AtmosphereTable::zero(), Some(climate.cloud_blockage_probability())))
+            }
+        }
+    }
+
+    /// The link in free space: no atmosphere (inter-satellite links, or a ground link
+    /// evaluated in vacuum for comparison).
+    pub fn free_space(params: &LinkParams) -> LinkBudget {
+        Self::build(params, AtmosphereTable::zero(), None)
+    }
+
+    fn build(params: &LinkParams, atmosphere: AtmosphereTable, cloud_blockage_probability: Option<f64>) -> LinkBudget {
+        let (metric, levels): (Metric, Vec<RateLevel>) = match &params.technology {
+            Technology::Rf(rf) => {
+                let cn0_at_1_km_dbhz = rf.eirp_dbw
+                    - free_space_path_loss_at_1_km_db(rf.frequency_ghz)
+                    - rf.pointing_loss_db
+                    - rf.polarization_loss_db
+                    - rf.implementation_loss_db
+                    + rf.g_over_t_db_per_k
+                    - BOLTZMANN_DBW_PER_K_HZ;
+                let levels = match &rf.coding {
+                    Coding::Adaptive { symbol_rate_sps, modcods, .. } => acm_ladder(modcods.iter().copied())
+                        .into_iter()
+                        .map(|m| RateLevel {
+                            rate_bps: (symbol_rate_sps * m.bits_per_symbol).round() as u64,
+                            threshold: m.ideal_es_n0_db + rf.required_margin_db + 10.0 * symbol_rate_sps.log10(),
+                            modcod: Some(m),
+                        })
+                        .collect(),
+                    Coding::Fixed { rate_bps, min_ebn0_db } => vec![RateLevel {
+                        rate_bps: rate_bps.round() as u64,
+                        threshold: min_ebn0_db + rf.required_margin_db + 10.0 * rate_bps.log10(),
+                        modcod: None,
+                    }],
+                };
+                (Metric::Rf { cn0_at_1_km_dbhz }, levels)
+            }
+            Technology::Optical(o) => (
+                Metric::Optical { max_range_km: o.max_range_km },
+                vec![RateLevel { rate_bps: o.rate_bps, threshold: 0.0, modcod: None }],
+            ),
+        };
+        let rates: Arc<[u64]> = std::iter::once(0).chain(levels.iter().map(|l| l.rate_bps)).collect();
+        LinkBudget {
+            params: params.clone(),
+            metric,
+            levels: levels.into_boxed_slice(),
+            rates,
+            atmosphere,
+            cloud_blockage_probability,
+        }
+    }
+
+    /// The parameters this budget was built from.
+    pub fn params(&self) -> &LinkParams {
+        &self.params
+    }
+
+    /// The rate ladder above "no data", ascending.
+    pub fn levels(&self) -> &[RateLevel] {
+        &self.levels
+    }
+
+    /// Rates by level index (`[0]` is 0 bit/s); shared by every profile of this budget.
+    pub fn rate_table(&self) -> &Arc<[u64]> {
+        &self.rates
+    }
+
+    /// Optical ground links: probability (0–1) that cloud blocks the link at a random
+    /// instant at this site, for the contact-plan builder's seeded draw. `None` otherwise.
+    pub fn cloud_blockage_probability(&self) -> Option<f64> {
+        self.cloud_blockage_probability
+    }
+
+    /// Atmospheric loss at `elevation_deg` as the budget uses it, dB (attenuation plus, for
+    /// ground receivers, the sky-noise G/T degradation; 0 in free space).
+    pub fn atmospheric_penalty_db(&self, elevation_deg: f64) -> f64 {
+        self.atmosphere.loss_db(elevation_deg)
+    }
+
+    /// C/N0 at an (elevation, range), dB-Hz; `None` for optical links.
+    pub fn c_over_n0_dbhz(&self, elevation_deg: f64, range_km: f64) -> Option<f64> {
+        match self.metric {
+            Metric::Rf { .. } => Some(self.metric(elevation_deg, range_km)),
+            Metric::Optical { .. } => None,
+        }
+    }
+
+    /// The quality metric the rate ladder's thresholds are in (see [`RateLevel`]).
+    #[inline]
+    pub(crate) fn metric(&self, elevation_deg: f64, range_km: f64) -> f64 {
+        match self.metric {
+            Metric::Rf { cn0_at_1_km_dbhz } => {
+                cn0_at_1_km_dbhz - 20.0 * range_km.log10() - self.atmosphere.loss_db(elevation_deg)
+            }
+            Metric::Optical { max_range_km } => max_range_km - range_km,
+        }
+    }
+
+    /// Index into [`LinkBudget::rate_table`] of the best rung a metric value reaches.
+    #[inline]
+    pub(crate) fn level_for_metric(&self, metric: f64) -> usize {
+        self.levels.partition_point(|l| l.threshold <= metric)
+    }
+
+    /// Whether data may flow at this elevation (ground links: at or above the minimum).
+    #[inline]
+    pub(crate) fn elevation_allows_data(&self, elevation_deg: f64) -> bool {
+        !self.params.is_ground_link() || elevation_deg >= self.params.min_elevation_deg
+    }
+
+    /// The rung in use at an (elevation, range): 0 for no data.
+    pub fn level_at(&self, elevation_deg: f64, range_km: f64) -> usize {
+        if !self.elevation_allows_data(elevation_deg) {
+            return 0;
+        }
+        self.level_for_metric(self.metric(elevation_deg, range_km))
+    }
+
+    /// Information rate at an (elevation, range), bit/s (0 below the minimum elevation or
+    /// when not even the most robust rung closes).
+    pub fn rate_bps(&self, elevation_deg: f64, range_km: f64) -> u64 {
+        self.rates[self.level_at(elevation_deg, range_km)]
+    }
+
+    /// The MODCOD chosen at an (elevation, range), for adaptive RF links.
+    pub fn modcod_at(&self, elevation_deg: f64, range_km: f64) -> Option<&'static Modcod> {
+        match self.level_at(elevation_deg, range_km) {
+            0 => None,
+            level => self.levels[level - 1].modcod,
+        }
+    }
+
+    /// Rate against elevation for a satellite at `altitude_km` (spherical Earth), bit/s,
+    /// one value per entry of `elevations_deg`: the data behind a rate-vs-elevation plot.
+    pub fn rate_vs_elevation(&self, altitude_km: f64, elevations_deg: &[f64]) -> Vec<u64> {
+        elevations_deg.iter().map(|&el| self.rate_bps(el, slant_range_km(el, altitude_km))).collect()
+    }
+}
