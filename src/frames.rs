@@ -140,6 +140,18 @@ impl Topocentric {
         }
     }
 
+    /// Elevation (°), its rate (°/s), range (km) and range rate (km/s) of a target moving at
+    /// `v_ecef`: what a link budget needs, without the azimuth's atan2.
+    pub fn elevation_and_range(&self, r_ecef: &Vector3<f64>, v_ecef: &Vector3<f64>) -> (f64, f64, f64, f64) {
+        let rho = r_ecef - self.position;
+        let range = rho.norm();
+        let sin_el = (rho.dot(&self.up) / range).clamp(-1.0, 1.0);
+        let range_rate = rho.dot(v_ecef) / range;
+        let d_sin_el = (v_ecef.dot(&self.up) - sin_el * range_rate) / range;
+        let cos_el = (1.0 - sin_el * sin_el).sqrt().max(1e-6);
+        (sin_el.asin().to_degrees(), (d_sin_el / cos_el).to_degrees(), range, range_rate)
+    }
+
     /// Azimuth (degrees) of an ECEF point.
     pub fn azimuth_deg(&self, r_ecef: &Vector3<f64>) -> f64 {
         let rho = r_ecef - self.position;

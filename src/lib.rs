@@ -6,10 +6,12 @@
 
 pub mod access;
 pub mod cli;
+pub mod contact;
 pub mod engine;
 pub mod frames;
 pub mod ground;
 pub mod link;
+pub mod merge;
 pub mod orbit;
 pub mod report;
 pub mod time;

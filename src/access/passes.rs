@@ -248,21 +248,21 @@ pub fn find_passes(
             (passes, retirement)
         })
         .collect();
-    let mut out = PassSearch::default();
+    let mut runs = Vec::with_capacity(per_sat.len());
+    let mut retirements = Vec::new();
     for (passes, retirement) in per_sat {
-        out.passes.extend(passes);
-        out.retirements.extend(retirement);
+        runs.push(passes);
+        retirements.extend(retirement);
     }
-    sort_passes(&mut out.passes, satellites, stations);
-    out
+    PassSearch { passes: merge_passes(runs, satellites, stations), retirements }
 }
 
-/// Sorts passes by AOS, then satellite name, then station name (then indices, so that
-/// duplicate names still sort deterministically).
-pub fn sort_passes(passes: &mut [Pass], satellites: &[Satellite], stations: &[GroundStation]) {
+/// Merges per-satellite pass lists into one list sorted by AOS, then satellite name, then
+/// station name (then indices, so that duplicate names still sort deterministically).
+pub fn merge_passes(runs: Vec<Vec<Pass>>, satellites: &[Satellite], stations: &[GroundStation]) -> Vec<Pass> {
     let satellite_rank = name_ranks(satellites.iter().map(|s| s.name.as_str()));
     let station_rank = name_ranks(stations.iter().map(|s| s.name.as_str()));
-    passes.par_sort_unstable_by_key(|p| (p.aos, satellite_rank[p.satellite], station_rank[p.station]));
+    crate::merge::merge_sorted_runs(runs, |p| (p.aos, satellite_rank[p.satellite], station_rank[p.station]))
 }
 
 /// Position of each name in sorted order (ties broken by index), so sorting by rank is

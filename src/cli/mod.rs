@@ -2,6 +2,7 @@
 //! library inputs and calls the library. Errors print as one line on stderr; bad input
 //! exits with code 2, failures while running (e.g. an unwritable output) with code 1.
 
+mod contacts;
 mod geometry;
 mod passes;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Pass windows of satellites over ground stations, as CSV.
     Passes(passes::PassesArgs),
+    /// The contact plan: passes with link-budget rate profiles, as CSV.
+    Contacts(contacts::ContactsArgs),
 }
 
 /// A command's failure: bad input (exit 2) or a failure while running (exit 1).
@@ -51,6 +54,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Passes(args) => passes::run(args),
+        Command::Contacts(args) => contacts::run(args),
     };
     match result {
         Ok(()) => 0,

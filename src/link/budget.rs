@@ -180,6 +180,21 @@ impl LinkBudget {
         }
     }
 
+    /// Time derivative of [`LinkBudget::metric`] along a trajectory, per second.
+    #[inline]
+    pub(crate) fn metric_rate(&self, knot: &super::profile::GeometryKnot) -> f64 {
+        match self.metric {
+            Metric::Rf { .. } => {
+                // d/dt of −20·log10(range) − loss(elevation).
+                let el = knot.elevation_deg;
+                let loss_slope = (self.atmosphere.loss_db(el + 0.05) - self.atmosphere.loss_db(el - 0.05)) / 0.1;
+                -20.0 / std::f64::consts::LN_10 * knot.range_rate_km_s / knot.range_km
+                    - loss_slope * knot.elevation_rate_deg_s
+            }
+            Metric::Optical { .. } => -knot.range_rate_km_s,
+        }
+    }
+
     /// Index into [`LinkBudget::rate_table`] of the best rung a metric value reaches.
     #[inline]
     pub(crate) fn level_for_metric(&self, metric: f64) -> usize {

@@ -1,0 +1,39 @@
+//! Contact-plan cost against pass finding alone, on the same workload: 1,000 Starlink
+//! satellites × the 100-station benchmark set × 1 day, 10° mask, S-band high-rate uplink.
+//! The target: the plan costs at most 1.5× the passes.
+
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use orbsim::access::{Window, find_passes};
+use orbsim::contact::build_ground_contacts;
+use orbsim::ground::load_stations;
+use orbsim::link::LinkConfig;
+use orbsim::orbit::load_orbit_file;
+use orbsim::time::UtcTime;
+
+fn plan_versus_passes(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sats =
+        load_orbit_file(&root.join("data/tle/celestrak_2026-05-30/starlink.tle"), &[], false).unwrap().satellites;
+    let sats = &sats[..1000];
+    let stations = load_stations(&root.join("data/stations/bench100.csv"), 10.0).unwrap();
+    let start = UtcTime::parse("2026-05-31T00:00:00Z").unwrap();
+    let window = Window { start, end: start.plus_seconds(86_400.0) };
+    let link = toml::from_str::<LinkConfig>("preset = \"s-band-high-rate-uplink\"").unwrap().resolve("link").unwrap();
+    let mut group = c.benchmark_group("plan_1000_sats_x_100_stations_x_1d");
+    group.sample_size(10);
+    group.bench_function("passes_only", |b| b.iter(|| find_passes(sats, &stations, window, &|| {}).passes.len()));
+    group.bench_function("contact_plan_s_band", |b| {
+        b.iter(|| {
+            build_ground_contacts(sats, &stations, window, std::slice::from_ref(&link), 1, &|| {})
+                .unwrap()
+                .contacts
+                .len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, plan_versus_passes);
+criterion_main!(benches);

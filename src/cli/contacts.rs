@@ -1,0 +1,93 @@
+//! `orbsim contacts`: the contact plan (passes turned into rate profiles by a link budget),
+//! as CSV.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::CliError;
+use super::geometry::GeometryArgs;
+use crate::contact::{build_ground_contacts, write_contacts};
+use crate::link::{LinkConfig, PRESET_NAMES};
+use crate::report::write_atomically;
+
+#[derive(Args, Debug)]
+pub struct ContactsArgs {
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// Link preset to start from (s-band-ttc-uplink, s-band-high-rate-uplink, x-band-downlink,
+    /// ka-band-uplink, ka-band-downlink, optical-ground).
+    #[arg(long, value_name = "PRESET")]
+    pub link: String,
+    /// Override one link parameter, e.g. `--set required_margin_db=4` or
+    /// `--set symbol_rate_msps=10`. Repeatable; values are TOML (numbers, "strings").
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub overrides: Vec<String>,
+    /// Seed for random draws (cloud blockage of optical links).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output CSV file (written atomically); standard output if absent.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Builds the link configuration from `--link` and `--set` options.
+pub fn link_from_options(preset: &str, overrides: &[String]) -> Result<LinkConfig, CliError> {
+    let mut table = toml::Table::new();
+    table.insert("preset".into(), toml::Value::String(preset.to_string()));
+    for item in overrides {
+        let (key, value) =
+            item.split_once('=').ok_or_else(|| CliError::Input(format!("--set {item}: expected FIELD=VALUE")))?;
+        let key = key.trim();
+        // Parse the value as TOML; a bare word that is not TOML is taken as a string.
+        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {}", value.trim()))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.trim().to_string()));
+        table.insert(key.to_string(), parsed);
+    }
+    LinkConfig::from_toml(&table, "--link").map_err(|e| CliError::Input(e.to_string()))
+}
+
+pub fn run(args: ContactsArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let config = link_from_options(&args.link, &args.overrides)?;
+    let params = config.resolve("--link").map_err(|e| CliError::Input(e.to_string()))?;
+    if !params.is_ground_link() {
+        return Err(CliError::Input(format!(
+            "--link: `{}` is an inter-satellite link; ground contacts need one of {}",
+            args.link,
+            PRESET_NAMES.iter().filter(|p| !p.contains("isl")).copied().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let inputs = args.geometry.load()?;
+    let bar = args.geometry.progress(inputs.satellites.len(), "contacts");
+    let plan =
+        build_ground_contacts(&inputs.satellites, &inputs.stations, inputs.window, &[params], args.seed, &|| {
+            bar.inc(1)
+        })
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    bar.finish_and_clear();
+    let write =
+        |out: &mut dyn std::io::Write| write_contacts(out, &plan.contacts, &inputs.satellites, &inputs.stations);
+    match &args.out {
+        Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
+        None => write(&mut std::io::stdout().lock()).map_err(|e| CliError::Failed(format!("standard output: {e}")))?,
+    }
+    if !args.geometry.quiet {
+        for r in &plan.retirements {
+            eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+        }
+        let bytes: u128 = plan.contacts.iter().map(|c| c.profile.deliverable_bytes() as u128).sum();
+        eprintln!(
+            "{} contacts of {} satellites over {} stations, {:.3} TB deliverable, in {:.2} s",
+            plan.contacts.len(),
+            inputs.satellites.len(),
+            inputs.stations.len(),
+            bytes as f64 / 1e12,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

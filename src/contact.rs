@@ -1,0 +1,271 @@
+//! The contact plan: every opportunity to move data, with its rate against time. This is
+//! what the event engine consumes; it never propagates orbits itself.
+//!
+//! Ground contacts come from the pass finder: for every pass and every ground link (uplink,
+//! downlink), the link budget of that station turns the pass geometry into a
+//! piecewise-constant rate profile. The geometry is read from the pass finder's sampled
+//! trajectory (Hermite interpolation), so building profiles costs no SGP4 calls.
+
+use std::io::Write;
+
+use rand::RngExt;
+use rayon::prelude::*;
+
+use crate::access::passes::{Pass, Retirement, StationSet, Window, merge_passes, search_satellite};
+use crate::access::trajectory::Track;
+use crate::engine::rng_stream;
+use crate::frames::Topocentric;
+use crate::ground::GroundStation;
+use crate::link::{GeometryKnot, LinkBudget, LinkDirection, LinkError, LinkParams, RateProfile, Site};
+use crate::orbit::Satellite;
+use crate::report::tables::{CsvRow, write_rows_parallel};
+use crate::time::UtcTime;
+
+/// Which way data flows in a contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContactKind {
+    Uplink,
+    Downlink,
+    InterSatellite,
+}
+
+impl ContactKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ContactKind::Uplink => "uplink",
+            ContactKind::Downlink => "downlink",
+            ContactKind::InterSatellite => "isl",
+        }
+    }
+
+    fn of(direction: LinkDirection) -> Self {
+        match direction {
+            LinkDirection::Uplink => ContactKind::Uplink,
+            LinkDirection::Downlink => ContactKind::Downlink,
+            LinkDirection::InterSatellite => ContactKind::InterSatellite,
+        }
+    }
+}
+
+/// An end of a contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    Station(u32),
+    Satellite(u32),
+}
+
+/// One contact: a link between two nodes over a time span, with its rate profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub kind: ContactKind,
+    /// Index into the plan's links.
+    pub link: u16,
+    pub from: Node,
+    pub to: Node,
+    pub start: UtcTime,
+    pub tca: UtcTime,
+    pub end: UtcTime,
+    /// Highest elevation during the contact (ground contacts), degrees; NaN for ISLs.
+    pub max_elevation_deg: f32,
+    pub profile: RateProfile,
+}
+
+impl Contact {
+    /// The satellite end of the contact (the sender's for ISLs).
+    pub fn satellite(&self) -> Option<u32> {
+        match (self.from, self.to) {
+            (Node::Satellite(s), _) | (_, Node::Satellite(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn station(&self) -> Option<u32> {
+        match (self.from, self.to) {
+            (Node::Station(s), _) | (_, Node::Station(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Contacts, sorted by start time then by (kind, from, to), and the passes they came from.
+#[derive(Debug, Default)]
+pub struct ContactPlan {
+    pub links: Vec<LinkParams>,
+    pub contacts: Vec<Contact>,
+    pub passes: Vec<Pass>,
+    pub retirements: Vec<Retirement>,
+}
+
+/// Why a contact plan could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ContactError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("station `{0}`: {1}")]
+    Station(String, LinkError),
+}
+
+/// Builds ground contacts for every pass of every satellite over every station, one per
+/// ground link in `links` (inter-satellite links in `links` are ignored here). Optical
+/// ground links lose a contact to cloud with the station's blockage probability, drawn from
+/// a stream seeded by (`seed`, satellite, station, link) so results do not depend on the
+/// thread count.
+pub fn build_ground_contacts(
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+    window: Window,
+    links: &[LinkParams],
+    seed: u64,
+    on_satellite_done: &(dyn Fn() + Sync),
+) -> Result<ContactPlan, ContactError> {
+    let ground_links: Vec<(u16, &LinkParams)> =
+        links.iter().enumerate().filter(|(_, l)| l.is_ground_link()).map(|(i, l)| (i as u16, l)).collect();
+    // One budget per (ground link, station): the atmosphere table is the costly part.
+    let budgets: Vec<Vec<LinkBudget>> = ground_links
+        .iter()
+        .map(|(_, params)| {
+            stations
+                .par_iter()
+                .map(|st| {
+                    let site = Site::new(st.site.lat_deg, st.site.lon_deg, st.site.alt_km);
+                    LinkBudget::for_site(params, &site).map_err(|e| ContactError::Station(st.name.clone(), e))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let set = StationSet::new(stations);
+    let n_stations = stations.len() as u64;
+    let per_sat: Vec<(Vec<Pass>, Vec<Contact>, Option<Retirement>)> = satellites
+        .par_iter()
+        .enumerate()
+        .map(|(i, sat)| {
+            let mut passes = Vec::new();
+            let mut contacts = Vec::new();
+            let mut weather: Vec<Option<crate::engine::SimRng>> = vec![None; ground_links.len() * stations.len()];
+            let mut knots = Vec::with_capacity(32);
+            let retirement = search_satellite(i, sat, &set, window, |pass, track| {
+                pass_knots(pass, track, set.topocentric(pass.station), window.start, &mut knots);
+                for (k, &(link_index, params)) in ground_links.iter().enumerate() {
+                    let budget = &budgets[k][pass.station];
+                    let mut profile = budget.rate_profile_from_knots(pass.aos, pass.los, &knots);
+                    if let Some(p_cloud) = budget.cloud_blockage_probability() {
+                        let slot = k * stations.len() + pass.station;
+                        let rng = weather[slot].get_or_insert_with(|| {
+                            let entity = ((i as u64 * n_stations + pass.station as u64) << 8) | k as u64;
+                            rng_stream(seed, entity, "cloud-blockage")
+                        });
+                        if rng.random::<f64>() < p_cloud {
+                            profile = RateProfile::empty(
+                                profile.start(),
+                                profile.duration_ms(),
+                                profile.rate_table().clone(),
+                            );
+                        }
+                    }
+                    let (sat_node, station_node) = (Node::Satellite(i as u32), Node::Station(pass.station as u32));
+                    let (from, to) = match params.direction {
+                        LinkDirection::Uplink => (station_node, sat_node),
+                        _ => (sat_node, station_node),
+                    };
+                    contacts.push(Contact {
+                        kind: ContactKind::of(params.direction),
+                        link: link_index,
+                        from,
+                        to,
+                        start: pass.aos,
+                        tca: pass.tca,
+                        end: pass.los,
+                        max_elevation_deg: pass.max_elevation_deg as f32,
+                        profile,
+                    });
+                }
+                passes.push(pass.clone());
+            });
+            on_satellite_done();
+            (passes, contacts, retirement)
+        })
+        .collect();
+    let (mut pass_runs, mut contact_runs) = (Vec::new(), Vec::new());
+    let mut retirements = Vec::new();
+    for (passes, contacts, retirement) in per_sat {
+        pass_runs.push(passes);
+        contact_runs.push(contacts);
+        retirements.extend(retirement);
+    }
+    Ok(ContactPlan {
+        links: links.to_vec(),
+        contacts: merge_contacts(contact_runs),
+        passes: merge_passes(pass_runs, satellites, stations),
+        retirements,
+    })
+}
+
+/// Largest gap between geometry knots of a pass, seconds: keeps MODCOD change times within
+/// a fraction of a second of exact root finding (see `tests/contacts.rs`).
+pub const KNOT_SPACING_S: f64 = 60.0;
+
+/// Geometry knots of a pass for its rate profiles: AOS, TCA, LOS and evenly spaced points
+/// in between, read from the pass's sampled trajectory.
+pub fn pass_knots(
+    pass: &Pass,
+    track: &Track,
+    topo: &Topocentric,
+    window_start: UtcTime,
+    knots: &mut Vec<GeometryKnot>,
+) {
+    knots.clear();
+    let aos = pass.aos.seconds_since(window_start);
+    let tca = pass.tca.seconds_since(window_start);
+    let los = pass.los.seconds_since(window_start);
+    let mut push = |t: f64| {
+        let (r, v) = track.ecef_at(t);
+        let (elevation_deg, elevation_rate_deg_s, range_km, range_rate_km_s) = topo.elevation_and_range(&r, &v);
+        knots.push(GeometryKnot { t: t - aos, elevation_deg, elevation_rate_deg_s, range_km, range_rate_km_s });
+    };
+    push(aos);
+    for (from, to) in [(aos, tca), (tca, los)] {
+        let span = to - from;
+        if span <= 0.0 {
+            continue;
+        }
+        let n = (span / KNOT_SPACING_S).ceil().max(1.0) as usize;
+        for k in 1..=n {
+            push(from + span * k as f64 / n as f64);
+        }
+    }
+}
+
+/// Merges contact lists into one ordered by start, then kind, link and endpoints: a total
+/// order independent of how they were found.
+pub fn merge_contacts(runs: Vec<Vec<Contact>>) -> Vec<Contact> {
+    crate::merge::merge_sorted_runs(runs, |c| (c.start, c.kind, c.link, c.from, c.to))
+}
+
+pub const CONTACTS_HEADER: &str =
+    "kind,from,to,start_utc,end_utc,duration_s,max_elevation_deg,mean_rate_bps,peak_rate_bps,deliverable_bytes";
+
+/// Writes the contact plan as CSV (see [`CONTACTS_HEADER`]).
+pub fn write_contacts(
+    out: &mut dyn Write,
+    contacts: &[Contact],
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+) -> std::io::Result<()> {
+    writeln!(out, "{CONTACTS_HEADER}")?;
+    let name = |n: Node| match n {
+        Node::Station(s) => stations[s as usize].name.as_str(),
+        Node::Satellite(s) => satellites[s as usize].name.as_str(),
+    };
+    write_rows_parallel(out, contacts, |row: &mut CsvRow, c: &Contact| {
+        row.text(c.kind.label())
+            .text(name(c.from))
+            .text(name(c.to))
+            .time(c.start)
+            .time(c.end)
+            .fixed(c.end.seconds_since(c.start), 3)
+            .fixed(c.max_elevation_deg as f64, 3)
+            .fixed(c.profile.mean_rate_bps(), 0)
+            .int(c.profile.peak_rate_bps())
+            .int(c.profile.deliverable_bytes());
+    })
+}
