@@ -1,0 +1,61 @@
+//! `orbsim contacts` end to end, and one clear line naming the field for bad link input.
+
+mod common;
+
+use common::*;
+
+const ISS: &str = "ISS (ZARYA)\n1 25544U 98067A   14020.93268519  .00009878  00000-0  18200-3 0  5082\n2 25544  51.6498 109.4756 0003572  55.9686 274.8005 15.49815350868473\n";
+
+fn setup(name: &str) -> (std::path::PathBuf, String, String) {
+    let dir = scratch(name);
+    let tle = dir.join("sats.tle");
+    let st = dir.join("stations.csv");
+    std::fs::write(&tle, ISS).unwrap();
+    std::fs::write(&st, "name,lat_deg,lon_deg,alt_m\nBluffton,40.8939,-83.8917,0\n").unwrap();
+    (dir, tle.display().to_string(), st.display().to_string())
+}
+
+fn contacts(tle: &str, st: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["contacts", "--tle", tle, "--stations", st, "--start", "2014-01-23T00:00:00Z", "--duration", "1d"];
+    args.extend_from_slice(extra);
+    orbsim(&args)
+}
+
+#[test]
+fn writes_the_contact_plan() {
+    let (dir, tle, st) = setup("ok");
+    let out_path = dir.join("contacts.csv");
+    let out = contacts(&tle, &st, &["--link", "s-band-high-rate-uplink", "--out", out_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(out_path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "kind,from,to,start_utc,end_utc,duration_s,max_elevation_deg,mean_rate_bps,peak_rate_bps,deliverable_bytes"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 3);
+    for r in &rows {
+        assert_eq!((r[0], r[1], r[2]), ("uplink", "Bluffton", "ISS (ZARYA)"));
+        let (mean, peak, bytes, duration): (f64, f64, f64, f64) =
+            (r[7].parse().unwrap(), r[8].parse().unwrap(), r[9].parse().unwrap(), r[5].parse().unwrap());
+        assert!(mean <= peak && bytes <= peak * duration / 8.0 + 1.0);
+    }
+    assert!(stderr(&out).contains("contacts of 1 satellites"));
+}
+
+#[test]
+fn bad_link_input_gets_one_clear_line() {
+    let (_dir, tle, st) = setup("bad");
+    for (extra, needle) in [
+        (vec!["--link", "x-bnd-downlink"], "--link.preset: unknown preset `x-bnd-downlink`"),
+        (vec!["--link", "x-band-downlink", "--set", "frequency_ghz=0"], "--link.frequency_ghz"),
+        (vec!["--link", "x-band-downlink", "--set", "bandwidth_mhz=-5"], "--link.bandwidth_mhz"),
+        (vec!["--link", "x-band-downlink", "--set", "required_margin_db=lots"], "--link"),
+        (vec!["--link", "x-band-downlink", "--set", "modcods=[\"QPSK_1/7\"]"], "unknown MODCOD `QPSK_1/7`"),
+        (vec!["--link", "x-band-downlink", "--set", "colour=\"blue\""], "colour"),
+        (vec!["--link", "optical-isl"], "inter-satellite link"),
+    ] {
+        assert_input_error(&contacts(&tle, &st, &extra), needle);
+    }
+}
