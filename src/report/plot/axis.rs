@@ -202,8 +202,9 @@ pub fn format_number(v: f64) -> String {
     with_minus(format!("{v:.decimals$}"))
 }
 
-fn format_decade(exp: i32) -> String {
-    if (-3..=5).contains(&exp) {
+/// A decade label: plain (`0.01`, `1000`) when `plain`, else `10ⁿ`.
+fn format_decade(exp: i32, plain: bool) -> String {
+    if plain {
         let v = 10f64.powi(exp);
         let decimals = (-exp).max(0) as usize;
         format!("{v:.decimals$}")
@@ -223,12 +224,14 @@ pub fn log_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<Tick> {
     }
     let (first, last) = ((a - 1e-9).ceil() as i32, (b + 1e-9).floor() as i32);
     let decades = (last - first + 1) as usize;
+    // One style per axis: plain numbers while they stay short, powers of ten otherwise.
+    let plain = first >= -3 && last <= 4;
     let few_decades = b - a <= 2.0 + 1e-9;
     let every = decades.div_ceil(max_ticks.max(1)).max(1);
     let mut ticks = Vec::new();
     for e in first..=last {
         if ((e - first) as usize).is_multiple_of(every) {
-            ticks.push(Tick { value: 10f64.powi(e), label: format_decade(e) });
+            ticks.push(Tick { value: 10f64.powi(e), label: format_decade(e, plain) });
         }
     }
     if few_decades {
@@ -237,7 +240,7 @@ pub fn log_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<Tick> {
             for m in [2.0, 5.0] {
                 let v = m * 10f64.powi(e);
                 if v >= lo && v <= hi {
-                    let label = if (-3..=5).contains(&e) {
+                    let label = if plain {
                         format!("{v:.*}", (-e).max(0) as usize)
                     } else {
                         format!("{m}×10{}", superscript(e))
@@ -398,6 +401,10 @@ mod tests {
     fn log_ticks_are_decades() {
         assert_eq!(labels(&log_ticks(0.05, 2000.0, 8)), ["0.1", "1", "10", "100", "1000"]);
         assert_eq!(labels(&log_ticks(1.0, 100.0, 8)), ["1", "2", "5", "10", "20", "50", "100"]);
+        assert_eq!(
+            labels(&log_ticks(1e-4, 1e6, 12)),
+            ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹", "10²", "10³", "10⁴", "10⁵", "10⁶"]
+        );
     }
 
     #[test]

@@ -221,8 +221,26 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         if pixels.is_empty() {
             return Ok(());
         }
-        let style = ShapeStyle { color: rgba(colour, alpha), filled: false, stroke_width: self.stroke(width) };
-        self.area.draw(&PathElement::new(pixels, style)).map_err(|e| self.fail(e))
+        let stroke_width = self.stroke(width);
+        let style = ShapeStyle { color: rgba(colour, alpha), filled: false, stroke_width };
+        if self.svg || stroke_width <= 1 {
+            return self.area.draw(&PathElement::new(pixels, style)).map_err(|e| self.fail(e));
+        }
+        // The bitmap rasteriser fills a thick polyline as one polygon, which turns into
+        // streaks when the line doubles back on itself (noisy data). Drawing runs that only
+        // turn gently, with round joints where they meet, avoids that.
+        let runs = gentle_runs(&pixels);
+        let joint = ShapeStyle { color: rgba(colour, alpha), filled: true, stroke_width: 0 };
+        let r = (stroke_width / 2).max(1) as i32;
+        for (k, run) in runs.iter().enumerate() {
+            self.area.draw(&PathElement::new(run.clone(), style)).map_err(|e| self.fail(e))?;
+            if k + 1 < runs.len()
+                && let Some(&p) = run.last()
+            {
+                self.area.draw(&Circle::new(p, r, joint)).map_err(|e| self.fail(e))?;
+            }
+        }
+        Ok(())
     }
 
     /// A dashed polyline: `dash` on, `gap` off, measured along the line in logical pixels.
@@ -299,6 +317,28 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
             }
         }
     }
+}
+
+/// Splits a pixel polyline where it turns by more than 60° or after 64 points: pieces
+/// that a polygon fill strokes cleanly. Consecutive pieces share their joint point.
+fn gentle_runs(points: &[(i32, i32)]) -> Vec<Vec<(i32, i32)>> {
+    let mut runs = Vec::new();
+    let mut run = vec![points[0]];
+    for i in 1..points.len() {
+        run.push(points[i]);
+        let sharp = points.get(i + 1).is_some_and(|&next| {
+            let (a, b) = (points[i - 1], points[i]);
+            let (ux, uy) = ((b.0 - a.0) as f64, (b.1 - a.1) as f64);
+            let (vx, vy) = ((next.0 - b.0) as f64, (next.1 - b.1) as f64);
+            // cos(turn) < 0.5, i.e. a turn of more than 60°.
+            ux * vx + uy * vy < 0.5 * (ux.hypot(uy) * vx.hypot(vy))
+        });
+        if (sharp || run.len() >= 64) && i + 1 < points.len() {
+            runs.push(std::mem::replace(&mut run, vec![points[i]]));
+        }
+    }
+    runs.push(run);
+    runs
 }
 
 /// Splits a polyline into dashes.

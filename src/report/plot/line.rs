@@ -12,7 +12,7 @@ use super::layout::{
     layout_plot, no_data, segments_hitting, time_title,
 };
 use super::sealed::Draw;
-use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb, Scale, XValue};
+use super::{DEFAULT_SIZE, Figure, PALETTE, PlotError, PlotFiles, Rgb, Scale, XValue};
 
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,6 +107,11 @@ pub fn line_chart<X: XValue>(chart: &LineChart<X>, stem: &Path) -> Result<PlotFi
     chart.save(stem)
 }
 
+/// Series beyond the palette's length reuse its colours, dashed.
+fn dashed(i: usize) -> bool {
+    i >= PALETTE.len()
+}
+
 /// Light tints for shaded intervals, chosen to sit behind the palette's line colours.
 const SHADES: [Rgb; 4] = [Rgb(0x56, 0xB4, 0xE9), Rgb(0x99, 0x99, 0x99), Rgb(0xF0, 0xE4, 0x42), Rgb(0xCC, 0x79, 0xA7)];
 const SHADE_ALPHA: f64 = 0.22;
@@ -156,6 +161,8 @@ impl<X: XValue> Draw for LineChart<X> {
         let (x_lo, x_hi) = match self.x_range {
             Some((a, b)) if a.axis_value() < b.axis_value() => (a.axis_value(), b.axis_value()),
             _ if X::IS_TIME && x_max > x_min => snap_time_range(x_min, x_max),
+            // One instant: an hour around it (a tenth of the value would be years).
+            _ if X::IS_TIME => (x_min - 1800.0, x_max + 1800.0),
             _ => {
                 let all_points = self.series.iter().all(|s| s.kind == SeriesKind::Points);
                 padded_range(x_min, x_max, if all_points { 0.03 } else { 0.0 }, false)
@@ -225,7 +232,9 @@ impl<X: XValue> Draw for LineChart<X> {
                 }
                 _ => px.extend(pts.iter().map(|&p| to_px(p))),
             }
-            if s.kind == SeriesKind::Points {
+            // A lone point would be an invisible zero-length line: mark it instead.
+            let lone = pts.iter().filter(|p| p.1.is_finite()).count() == 1;
+            if s.kind == SeriesKind::Points || lone {
                 let mut seen = std::collections::BTreeSet::new();
                 // One marker per half pixel is all that can be seen.
                 px.retain(|&(x, y)| {
@@ -253,7 +262,11 @@ impl<X: XValue> Draw for LineChart<X> {
         for (i, (s, line)) in self.series.iter().zip(&lines).enumerate() {
             let col = colour_or(s.colour, i);
             for piece in line {
-                c.path(piece, col, 1.0, 2.0)?;
+                if dashed(i) {
+                    c.dashed_path(piece, col, 2.0, 8.0, 4.0)?;
+                } else {
+                    c.path(piece, col, 1.0, 2.0)?;
+                }
             }
         }
         for (i, (s, pts)) in self.series.iter().zip(&markers).enumerate() {

@@ -126,10 +126,14 @@ impl Draw for ScatterChart {
             c.marker(Marker::nth(i), x, y, 5.5, colour_or(self.series[i].colour, i), Some(WHITE))?;
         }
         let h = cap_height(NOTE_EM) + descent(NOTE_EM);
+        let mut labelled: Vec<((f64, f64), &str)> = Vec::new();
         for &(_, (x, y), p) in &drawn {
-            if p.label.is_empty() {
+            // Coinciding points with the same label (replications) are named once.
+            let repeat = labelled.iter().any(|&((lx, ly), l)| l == p.label && (lx - x).hypot(ly - y) < 3.0);
+            if p.label.is_empty() || repeat {
                 continue;
             }
+            labelled.push(((x, y), &p.label));
             let w = text_width(&p.label, NOTE_EM);
             if let Some((lx, ly)) = placer.place(x, y, w + 2.0, h + 2.0, 8.0, false) {
                 c.text(&p.label, lx + 1.0, ly + 1.0, NOTE_EM, MUTED, HAlign::Left, VAlign::Top)?;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::DrawingBackend;
 
-use super::axis::{Axis, Tick, padded_range, snap_time_range};
+use super::axis::{Axis, Tick, snap_time_range};
 use super::canvas::{Canvas, ellipsize};
 use super::layout::{
     AxisKind, BAND, LegendItem, Swatch, TICK_EM, header_and_legend, layout_plot, line_height, no_data, time_title,
@@ -124,7 +124,8 @@ impl Draw for Timeline {
         let (lo, hi) = match (self.x_range, span) {
             (Some((a, b)), _) if a < b => (a.axis_value(), b.axis_value()),
             (_, Some((lo, hi))) if hi > lo => snap_time_range(lo, hi),
-            (_, Some((lo, _))) => padded_range(lo, lo, 0.0, false),
+            // Only zero-length bars at one instant: an hour around it.
+            (_, Some((lo, _))) => (lo - 1800.0, lo + 1800.0),
             _ => return no_data(c, size, &self.title, &self.subtitle, "no row has an interval"),
         };
 
