@@ -16,14 +16,17 @@ use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb};
 /// One bar per category, all in one colour (e.g. one strategy across layouts).
 #[derive(Debug, Clone, Default)]
 pub struct BarSeries {
+    /// Legend label (shown when there are two or more series).
     pub name: String,
     /// One value per category, in the chart's category order; NaN (or a missing tail)
     /// leaves the slot empty.
     pub values: Vec<f64>,
+    /// Colour; by default the palette colour of the series' position.
     pub colour: Option<Rgb>,
 }
 
 impl BarSeries {
+    /// A series in the palette colour of its position.
     pub fn new(name: impl Into<String>, values: Vec<f64>) -> Self {
         BarSeries { name: name.into(), values, colour: None }
     }
@@ -33,7 +36,9 @@ impl BarSeries {
 /// values are printed on the bars when there is room.
 #[derive(Debug, Clone, Default)]
 pub struct BarChart {
+    /// Chart title: what is compared, e.g. "Time to 99% of the fleet updated".
     pub title: String,
+    /// Context under the title (sweep name, replications); may be empty.
     pub subtitle: String,
     /// What the categories are, e.g. "Station layout"; may be empty.
     pub x_label: String,
@@ -41,6 +46,7 @@ pub struct BarChart {
     pub y_label: String,
     /// Group labels along x; long ones are wrapped onto up to three lines.
     pub categories: Vec<String>,
+    /// Series, each drawn as one bar in every group, in legend order.
     pub series: Vec<BarSeries>,
 }
 

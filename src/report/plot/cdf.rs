@@ -18,12 +18,16 @@ use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb, Scale};
 /// NaN and `−∞` are ignored.
 #[derive(Debug, Clone, Default)]
 pub struct SampleSet {
+    /// Legend label.
     pub name: String,
+    /// The samples, in any order, in x-axis units.
     pub values: Vec<f64>,
+    /// Colour; by default the palette colour of the set's position.
     pub colour: Option<Rgb>,
 }
 
 impl SampleSet {
+    /// A sample set in the palette colour of its position.
     pub fn new(name: impl Into<String>, values: Vec<f64>) -> Self {
         SampleSet { name: name.into(), values, colour: None }
     }
@@ -32,12 +36,15 @@ impl SampleSet {
 /// Empirical CDFs of one or more sample sets: the share of samples at or below each x.
 #[derive(Debug, Clone, Default)]
 pub struct CdfChart {
+    /// Chart title, e.g. "Answer latency".
     pub title: String,
+    /// Context under the title (scenario, traffic mix); may be empty.
     pub subtitle: String,
     /// The samples' quantity with its unit, e.g. "Latency (s)".
     pub x_label: String,
     /// Y-axis title; "Share of samples ≤ x" when empty.
     pub y_label: String,
+    /// Sample sets, one curve each, in legend order.
     pub sets: Vec<SampleSet>,
     /// Percentiles to mark on each curve (0–100), e.g. `[50.0, 95.0, 99.0]`; their values
     /// are also listed in the legend.

@@ -35,13 +35,16 @@ pub enum SeriesKind {
 pub struct Series<X> {
     /// Legend label; shown when the chart has more than one legend entry.
     pub name: String,
+    /// Line, step or points.
     pub kind: SeriesKind,
+    /// (x, y) in axis units, in drawing order (normally increasing x).
     pub points: Vec<(X, f64)>,
     /// Colour; by default the palette colour of the series' position.
     pub colour: Option<Rgb>,
 }
 
 impl<X> Series<X> {
+    /// A series in the palette colour of its position.
     pub fn new(name: impl Into<String>, kind: SeriesKind, points: Vec<(X, f64)>) -> Self {
         Series { name: name.into(), kind, points, colour: None }
     }
@@ -51,13 +54,16 @@ impl<X> Series<X> {
 /// with one legend entry.
 #[derive(Debug, Clone, Default)]
 pub struct Shading<X> {
+    /// Legend label for all of the intervals, e.g. "pass over Svalbard".
     pub label: String,
     /// (start, end) pairs; reversed pairs are read as the same interval.
     pub intervals: Vec<(X, X)>,
+    /// Tint; by default a light sky blue for the first set, then grey, yellow, purple.
     pub colour: Option<Rgb>,
 }
 
 impl<X> Shading<X> {
+    /// A set of intervals in the default tint.
     pub fn new(label: impl Into<String>, intervals: Vec<(X, X)>) -> Self {
         Shading { label: label.into(), intervals, colour: None }
     }
@@ -71,10 +77,12 @@ pub struct RefLine {
     pub y: f64,
     /// Drawn above the line at its right end.
     pub label: String,
+    /// Line and label colour; dark grey by default.
     pub colour: Option<Rgb>,
 }
 
 impl RefLine {
+    /// A dark grey reference line.
     pub fn new(y: f64, label: impl Into<String>) -> Self {
         RefLine { y, label: label.into(), colour: None }
     }
@@ -83,6 +91,7 @@ impl RefLine {
 /// A chart of one or more (x, y) series; x is `f64` or [`crate::time::UtcTime`].
 #[derive(Debug, Clone, Default)]
 pub struct LineChart<X: XValue = f64> {
+    /// Chart title: what the reader is looking at, e.g. "Upload progress: SAT-1".
     pub title: String,
     /// Context under the title (scenario, window); may be empty.
     pub subtitle: String,
@@ -91,9 +100,13 @@ pub struct LineChart<X: XValue = f64> {
     pub x_label: String,
     /// Y-axis title with its unit, e.g. "Verified (GB)".
     pub y_label: String,
+    /// Series in legend order; beyond eight they reuse the palette with dashed lines.
     pub series: Vec<Series<X>>,
+    /// Shaded x-intervals drawn behind everything else.
     pub shading: Vec<Shading<X>>,
+    /// Labelled horizontal reference lines.
     pub ref_lines: Vec<RefLine>,
+    /// Linear or logarithmic y axis.
     pub y_scale: Scale,
     /// Fixed x range; by default the extent of the series' points.
     pub x_range: Option<(X, X)>,
@@ -114,7 +127,7 @@ fn dashed(i: usize) -> bool {
 
 /// Light tints for shaded intervals, chosen to sit behind the palette's line colours.
 const SHADES: [Rgb; 4] = [Rgb(0x56, 0xB4, 0xE9), Rgb(0x99, 0x99, 0x99), Rgb(0xF0, 0xE4, 0x42), Rgb(0xCC, 0x79, 0xA7)];
-const SHADE_ALPHA: f64 = 0.22;
+const SHADE_ALPHA: f64 = 0.3;
 
 impl<X: XValue> LineChart<X> {
     /// The series as axis values, keeping only placeable points; NaN y kept as breaks.

@@ -27,12 +27,16 @@ const EARTH_RADIUS_KM: f64 = 6371.0088;
 /// across the antimeridian.
 #[derive(Debug, Clone, Default)]
 pub struct GroundTrack {
+    /// Legend label.
     pub name: String,
+    /// (longitude, latitude) in degrees, in time order.
     pub points: Vec<(f64, f64)>,
+    /// Colour; by default the palette colour of the track's position.
     pub colour: Option<Rgb>,
 }
 
 impl GroundTrack {
+    /// A track in the palette colour of its position.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         GroundTrack { name: name.into(), points, colour: None }
     }
@@ -41,12 +45,16 @@ impl GroundTrack {
 /// A labelled point on the map (a ground station, a user terminal).
 #[derive(Debug, Clone, Default)]
 pub struct MapStation {
+    /// Label printed next to the marker.
     pub name: String,
+    /// Geodetic longitude in degrees (east positive).
     pub lon_deg: f64,
+    /// Geodetic latitude in degrees (north positive).
     pub lat_deg: f64,
 }
 
 impl MapStation {
+    /// A labelled marker at (longitude, latitude) in degrees.
     pub fn new(name: impl Into<String>, lon_deg: f64, lat_deg: f64) -> Self {
         MapStation { name: name.into(), lon_deg, lat_deg }
     }
@@ -56,22 +64,29 @@ impl MapStation {
 /// the centre (e.g. where a station sees a satellite above its elevation mask).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Coverage {
+    /// Centre longitude in degrees (east positive).
     pub lon_deg: f64,
+    /// Centre latitude in degrees (north positive).
     pub lat_deg: f64,
+    /// Great-circle radius in km on a sphere of the mean Earth radius (6371 km).
     pub radius_km: f64,
 }
 
 /// A world map with optional coastline, ground tracks, stations and coverage circles.
 #[derive(Debug, Clone, Default)]
 pub struct WorldMap {
+    /// Map title, e.g. "Ground tracks, first orbit".
     pub title: String,
+    /// Context under the title (shell, window); may be empty.
     pub subtitle: String,
     /// Coastline polylines, e.g. from [`load_coastline`].
     pub coastline: Vec<Polyline>,
     /// Tracks, each in its own colour; with more than eight, the legend has one entry for
     /// all of them.
     pub tracks: Vec<GroundTrack>,
+    /// Labelled markers, drawn on top of everything else.
     pub stations: Vec<MapStation>,
+    /// Circles drawn dashed, with one legend entry.
     pub coverage: Vec<Coverage>,
     /// Legend label for the coverage circles, e.g. "visible above 10°"; "coverage" when empty.
     pub coverage_label: String,

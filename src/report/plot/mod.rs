@@ -42,6 +42,8 @@
 //! line_chart(&chart, std::path::Path::new("out/upload_progress")).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 mod axis;
 mod bar;
 mod canvas;
@@ -80,25 +82,47 @@ pub enum PlotError {
     Write(#[from] WriteError),
     /// The drawing library failed (for example the font could not rasterise a glyph).
     #[error("cannot draw chart `{title}`: {message}")]
-    Render { title: String, message: String },
+    Render {
+        /// The chart's title.
+        title: String,
+        /// What the drawing library reported.
+        message: String,
+    },
     /// The PNG encoder failed.
     #[error("cannot encode PNG of chart `{title}`: {message}")]
-    Encode { title: String, message: String },
+    Encode {
+        /// The chart's title.
+        title: String,
+        /// What the encoder reported.
+        message: String,
+    },
     /// The bundled font was rejected by the font loader (a build problem, not a data one).
     #[error("the bundled DejaVu Sans font cannot be loaded")]
     Font,
     /// The coastline file could not be read.
     #[error("{path}: cannot read coastline: {source}")]
-    CoastlineRead { path: PathBuf, source: std::io::Error },
+    CoastlineRead {
+        /// The file given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The coastline file is not GeoJSON with line geometries.
     #[error("{path}: not a GeoJSON coastline: {message}")]
-    CoastlineFormat { path: PathBuf, message: String },
+    CoastlineFormat {
+        /// The file given.
+        path: PathBuf,
+        /// What is wrong, with the feature index where known.
+        message: String,
+    },
 }
 
 /// The two files a chart was written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlotFiles {
+    /// The PNG file.
     pub png: PathBuf,
+    /// The SVG file.
     pub svg: PathBuf,
 }
 
@@ -128,6 +152,7 @@ pub fn palette(i: usize) -> Rgb {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Scale {
     #[default]
+    /// Equal distances for equal differences.
     Linear,
     /// Base-10 logarithmic, for quantities spanning orders of magnitude (latencies from
     /// milliseconds to hours). Values ≤ 0 cannot be placed and are left out.

@@ -17,13 +17,16 @@ use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb, Scale};
 /// One point with an optional label (the variant's name).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScatterPoint {
+    /// Position on the x axis, in its units.
     pub x: f64,
+    /// Position on the y axis, in its units.
     pub y: f64,
     /// Printed next to the point where it fits without overlapping; may be empty.
     pub label: String,
 }
 
 impl ScatterPoint {
+    /// A point with a label (may be empty).
     pub fn new(x: f64, y: f64, label: impl Into<String>) -> Self {
         ScatterPoint { x, y, label: label.into() }
     }
@@ -32,12 +35,16 @@ impl ScatterPoint {
 /// A group of points sharing a colour and marker shape (e.g. one dissemination strategy).
 #[derive(Debug, Clone, Default)]
 pub struct ScatterSeries {
+    /// Legend label (shown when there are two or more series).
     pub name: String,
+    /// The series' points.
     pub points: Vec<ScatterPoint>,
+    /// Colour; by default the palette colour of the series' position.
     pub colour: Option<Rgb>,
 }
 
 impl ScatterSeries {
+    /// A series in the palette colour (and marker shape) of its position.
     pub fn new(name: impl Into<String>, points: Vec<ScatterPoint>) -> Self {
         ScatterSeries { name: name.into(), points, colour: None }
     }
@@ -47,14 +54,19 @@ impl ScatterSeries {
 /// axis, are left out.
 #[derive(Debug, Clone, Default)]
 pub struct ScatterChart {
+    /// Chart title: the trade-off shown, e.g. "Rollout time against cost".
     pub title: String,
+    /// Context under the title; may be empty.
     pub subtitle: String,
     /// X quantity with its unit.
     pub x_label: String,
     /// Y quantity with its unit.
     pub y_label: String,
+    /// Series in legend order, each with its own colour and marker shape.
     pub series: Vec<ScatterSeries>,
+    /// Linear or logarithmic x axis.
     pub x_scale: Scale,
+    /// Linear or logarithmic y axis.
     pub y_scale: Scale,
 }
 

@@ -17,6 +17,7 @@ use crate::time::UtcTime;
 /// One interval in a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bar {
+    /// When the interval starts.
     pub start: UtcTime,
     /// Reversed intervals are read as the same interval.
     pub end: UtcTime,
@@ -25,6 +26,7 @@ pub struct Bar {
 }
 
 impl Bar {
+    /// An interval of `category` from `start` to `end`.
     pub fn new(start: UtcTime, end: UtcTime, category: impl Into<String>) -> Self {
         Bar { start, end, category: category.into() }
     }
@@ -34,11 +36,14 @@ impl Bar {
 /// station never saw the satellite" is visible.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimelineRow {
+    /// Row label on the left (ellipsised beyond about 240 px).
     pub label: String,
+    /// The row's intervals, in any order; they may overlap.
     pub bars: Vec<Bar>,
 }
 
 impl TimelineRow {
+    /// A row with its intervals.
     pub fn new(label: impl Into<String>, bars: Vec<Bar>) -> Self {
         TimelineRow { label: label.into(), bars }
     }
@@ -47,12 +52,14 @@ impl TimelineRow {
 /// A category's legend position and colour.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Category {
+    /// Category name, as used by [`Bar::category`].
     pub name: String,
     /// By default the palette colour of the category's position.
     pub colour: Option<Rgb>,
 }
 
 impl Category {
+    /// A category; `None` takes the palette colour of its legend position.
     pub fn new(name: impl Into<String>, colour: Option<Rgb>) -> Self {
         Category { name: name.into(), colour }
     }
@@ -63,7 +70,9 @@ impl Category {
 /// a line of text, only every n-th row is labelled.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
+    /// Chart title, e.g. "Passes per ground station".
     pub title: String,
+    /// Context under the title (mask, window); may be empty.
     pub subtitle: String,
     /// Time-axis title, "Time" when empty; "(UTC)" and the span are appended.
     pub x_label: String,
