@@ -282,6 +282,26 @@ fn awkward_data_renders_without_panicking() {
     let files = line_chart(&many, &dir.join("many")).unwrap();
     // Decimation keeps the SVG small even with a million points.
     assert!(std::fs::metadata(&files.svg).unwrap().len() < 400_000);
+    let crowd = LineChart::<f64> {
+        title: "Forty series".into(),
+        series: (0..40)
+            .map(|k| Series::new(format!("strategy {k}"), SeriesKind::Line, vec![(0.0, k as f64), (1.0, 1.0)]))
+            .collect(),
+        ..Default::default()
+    };
+    let files = line_chart(&crowd, &dir.join("crowd")).unwrap();
+    // The legend keeps to a few rows and summarises the rest.
+    assert!(std::fs::read_to_string(&files.svg).unwrap().contains(" more"));
+    let extreme = LineChart::<f64> {
+        title: "Extreme values".into(),
+        series: vec![Series::new(
+            "a",
+            SeriesKind::Line,
+            vec![(0.0, 1e308), (1.0, -1e308), (2.0, f64::MAX), (1e300, 0.0)],
+        )],
+        ..Default::default()
+    };
+    line_chart(&extreme, &dir.join("extreme")).unwrap();
     let reversed = Timeline {
         title: "Reversed, out of range and many rows".into(),
         rows: (0..300)

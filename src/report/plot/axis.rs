@@ -28,8 +28,11 @@ impl Axis {
     pub fn frac(&self, v: f64) -> f64 {
         if self.log {
             (v.log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10())
-        } else {
+        } else if (self.hi - self.lo).is_finite() {
             (v - self.lo) / (self.hi - self.lo)
+        } else {
+            // A span beyond f64 (±1e308 data): halve everything first.
+            (v / 2.0 - self.lo / 2.0) / (self.hi / 2.0 - self.lo / 2.0)
         }
     }
 
@@ -78,6 +81,9 @@ pub fn padded_range(min: f64, max: f64, pad: f64, floor_zero: bool) -> (f64, f64
         return (lo, hi);
     }
     let span = hi - lo;
+    if !span.is_finite() {
+        return (lo, hi);
+    }
     let near_zero = min >= 0.0 && min <= 0.25 * span;
     lo = if floor_zero && near_zero { 0.0 } else { lo - pad * span };
     hi += pad * span;
@@ -126,6 +132,14 @@ fn decimals_for(step: f64) -> usize {
 pub fn linear_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<Tick> {
     if !finite_range(lo, hi) {
         return Vec::new();
+    }
+    if !(hi - lo).is_finite() {
+        let mut ticks = linear_ticks(lo / 2.0, hi / 2.0, max_ticks);
+        for t in &mut ticks {
+            t.value *= 2.0;
+            t.label = format_number(t.value);
+        }
+        return ticks;
     }
     let step = nice_step(hi - lo, max_ticks);
     let decimals = decimals_for(step);

@@ -52,6 +52,8 @@ pub enum Swatch {
     /// A filled block, for areas and bars (colour, opacity).
     Patch(Rgb, f64),
     Marker(Marker, Rgb),
+    /// No symbol (a note such as "+12 more").
+    Blank,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +72,7 @@ const SWATCH_W: f64 = 26.0;
 const SWATCH_GAP: f64 = 7.0;
 const ITEM_GAP: f64 = 22.0;
 const LEGEND_ROW: f64 = 22.0;
+const MAX_LEGEND_ROWS: usize = 4;
 
 /// Positions of legend items flowed left to right in rows between `x0` and `x1`.
 fn legend_flow(items: &[LegendItem], x0: f64, x1: f64) -> Vec<(f64, usize, String)> {
@@ -101,9 +104,20 @@ pub fn legend<DB: DrawingBackend>(
     if items.is_empty() {
         return Ok(y);
     }
-    let flow = legend_flow(items, x0, x1);
+    // A legend may take a few rows; past that it would crowd out the plot, so the tail is
+    // summarised as "+N more".
+    let fits = |flow: &[(f64, usize, String)]| flow.last().is_none_or(|f| f.1 < MAX_LEGEND_ROWS);
+    let mut shown: Vec<LegendItem> = items.to_vec();
+    let mut flow = legend_flow(&shown, x0, x1);
+    let mut keep = flow.iter().filter(|f| f.1 < MAX_LEGEND_ROWS).count();
+    while !fits(&flow) && keep > 0 {
+        keep -= 1;
+        shown = items[..keep].to_vec();
+        shown.push(LegendItem::new(Swatch::Blank, format!("+{} more", items.len() - keep)));
+        flow = legend_flow(&shown, x0, x1);
+    }
     let rows = flow.last().map(|f| f.1 + 1).unwrap_or(0);
-    for (item, (x, row, label)) in items.iter().zip(&flow) {
+    for (item, (x, row, label)) in shown.iter().zip(&flow) {
         let cy = y + *row as f64 * LEGEND_ROW + LEGEND_ROW / 2.0;
         let (sx0, sx1) = (*x, *x + SWATCH_W);
         match item.swatch {
@@ -111,6 +125,7 @@ pub fn legend<DB: DrawingBackend>(
             Swatch::Dashed(col) => c.dashed_path(&[(sx0, cy), (sx1, cy)], col, 1.5, 5.0, 3.0)?,
             Swatch::Patch(col, alpha) => c.fill_rect((sx0, cy - 7.0), (sx1, cy + 7.0), col, alpha.max(0.35))?,
             Swatch::Marker(m, col) => c.marker(m, (sx0 + sx1) / 2.0, cy, 5.0, col, Some(WHITE))?,
+            Swatch::Blank => {}
         }
         c.text(label, sx1 + SWATCH_GAP, cy, LEGEND_EM, INK, HAlign::Left, VAlign::Middle)?;
     }

@@ -193,8 +193,11 @@ impl<X: XValue> Draw for LineChart<X> {
         let mut legend = Vec::new();
         for (i, s) in self.series.iter().enumerate() {
             let col = colour_or(s.colour, i);
-            let swatch =
-                if s.kind == SeriesKind::Points { Swatch::Marker(Marker::nth(i), col) } else { Swatch::Line(col) };
+            let swatch = match s.kind {
+                SeriesKind::Points => Swatch::Marker(Marker::nth(i), col),
+                _ if dashed(i) => Swatch::Dashed(col),
+                _ => Swatch::Line(col),
+            };
             legend.push(LegendItem::new(swatch, &s.name));
         }
         for (i, s) in self.shading.iter().enumerate() {
