@@ -1,0 +1,377 @@
+//! World maps: ground tracks, stations and coverage circles over a coastline, in the
+//! equirectangular projection (longitude and latitude as plain x and y, −180..180 by
+//! −90..90), which keeps tracks and circles easy to read off against the degree grid.
+
+use std::path::Path;
+
+use plotters::prelude::DrawingBackend;
+
+use super::axis::{Axis, Tick};
+use super::canvas::{Canvas, HAlign, Marker, VAlign, cap_height, descent, text_width};
+use super::layout::{
+    AxisKind, INK, LabelPlacer, LegendItem, NOTE_EM, Rect, Swatch, WHITE, clip_polyline, colour_or, header_and_legend,
+    layout_plot, no_data,
+};
+use super::sealed::Draw;
+use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb};
+
+/// A line of (longitude, latitude) points in degrees.
+pub type Polyline = Vec<(f64, f64)>;
+
+/// Mean Earth radius (IUGG R1) for turning coverage radii into angles; the sphere is far
+/// more accurate than the few-pixel width of a line on a world map.
+const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// A satellite's sub-satellite points in time order, (longitude, latitude) in degrees.
+/// Longitudes may be in any turn (−180..180 or 0..360); the track is split where it wraps
+/// across the antimeridian.
+#[derive(Debug, Clone, Default)]
+pub struct GroundTrack {
+    /// Legend label.
+    pub name: String,
+    /// (longitude, latitude) in degrees, in time order.
+    pub points: Vec<(f64, f64)>,
+    /// Colour; by default the palette colour of the track's position.
+    pub colour: Option<Rgb>,
+}
+
+impl GroundTrack {
+    /// A track in the palette colour of its position.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        GroundTrack { name: name.into(), points, colour: None }
+    }
+}
+
+/// A labelled point on the map (a ground station, a user terminal).
+#[derive(Debug, Clone, Default)]
+pub struct MapStation {
+    /// Label printed next to the marker.
+    pub name: String,
+    /// Geodetic longitude in degrees (east positive).
+    pub lon_deg: f64,
+    /// Geodetic latitude in degrees (north positive).
+    pub lat_deg: f64,
+}
+
+impl MapStation {
+    /// A labelled marker at (longitude, latitude) in degrees.
+    pub fn new(name: impl Into<String>, lon_deg: f64, lat_deg: f64) -> Self {
+        MapStation { name: name.into(), lon_deg, lat_deg }
+    }
+}
+
+/// A circle on the Earth's surface: all points within `radius_km` great-circle distance of
+/// the centre (e.g. where a station sees a satellite above its elevation mask).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Coverage {
+    /// Centre longitude in degrees (east positive).
+    pub lon_deg: f64,
+    /// Centre latitude in degrees (north positive).
+    pub lat_deg: f64,
+    /// Great-circle radius in km on a sphere of the mean Earth radius (6371 km).
+    pub radius_km: f64,
+}
+
+/// A world map with optional coastline, ground tracks, stations and coverage circles.
+#[derive(Debug, Clone, Default)]
+pub struct WorldMap {
+    /// Map title, e.g. "Ground tracks, first orbit".
+    pub title: String,
+    /// Context under the title (shell, window); may be empty.
+    pub subtitle: String,
+    /// Coastline polylines, e.g. from [`load_coastline`].
+    pub coastline: Vec<Polyline>,
+    /// Tracks, each in its own colour; with more than eight, the legend has one entry for
+    /// all of them.
+    pub tracks: Vec<GroundTrack>,
+    /// Labelled markers, drawn on top of everything else.
+    pub stations: Vec<MapStation>,
+    /// Circles drawn dashed, with one legend entry.
+    pub coverage: Vec<Coverage>,
+    /// Legend label for the coverage circles, e.g. "visible above 10°"; "coverage" when empty.
+    pub coverage_label: String,
+}
+
+/// Renders `map` to `<stem>.png` and `<stem>.svg`.
+pub fn world_map(map: &WorldMap, stem: &Path) -> Result<PlotFiles, PlotError> {
+    map.save(stem)
+}
+
+/// Reads line geometries (LineString, MultiLineString, and the rings of Polygon and
+/// MultiPolygon) from a GeoJSON FeatureCollection, Feature or bare geometry, such as
+/// Natural Earth's `ne_110m_coastline.geojson`. Coordinates are [longitude, latitude] in
+/// degrees; any third (height) value is ignored.
+pub fn load_coastline(path: &Path) -> Result<Vec<Polyline>, PlotError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| PlotError::CoastlineRead { path: path.to_path_buf(), source })?;
+    let bad = |message: String| PlotError::CoastlineFormat { path: path.to_path_buf(), message };
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let mut lines = Vec::new();
+    match doc.get("type").and_then(|t| t.as_str()) {
+        Some("FeatureCollection") => {
+            let features =
+                doc.get("features").and_then(|f| f.as_array()).ok_or_else(|| bad("no `features` array".into()))?;
+            for (i, f) in features.iter().enumerate() {
+                if let Some(g) = f.get("geometry").filter(|g| !g.is_null()) {
+                    collect_lines(g, &mut lines).map_err(|m| bad(format!("feature {i}: {m}")))?;
+                }
+            }
+        }
+        Some("Feature") => {
+            if let Some(g) = doc.get("geometry").filter(|g| !g.is_null()) {
+                collect_lines(g, &mut lines).map_err(bad)?;
+            }
+        }
+        Some(_) => collect_lines(&doc, &mut lines).map_err(bad)?,
+        None => return Err(bad("no `type` member at the top level".into())),
+    }
+    Ok(lines)
+}
+
+fn collect_lines(geometry: &serde_json::Value, out: &mut Vec<Polyline>) -> Result<(), String> {
+    let kind = geometry.get("type").and_then(|t| t.as_str()).ok_or("geometry without `type`")?;
+    let coords = geometry.get("coordinates");
+    let depth = match kind {
+        "LineString" => 0,
+        "MultiLineString" | "Polygon" => 1,
+        "MultiPolygon" => 2,
+        "Point" | "MultiPoint" => return Ok(()),
+        "GeometryCollection" => {
+            for g in geometry.get("geometries").and_then(|g| g.as_array()).ok_or("collection without `geometries`")? {
+                collect_lines(g, out)?;
+            }
+            return Ok(());
+        }
+        other => return Err(format!("unsupported geometry type `{other}`")),
+    };
+    let coords = coords.ok_or_else(|| format!("{kind} without `coordinates`"))?;
+    collect_at_depth(coords, depth, out).map_err(|m| format!("{kind}: {m}"))
+}
+
+fn collect_at_depth(v: &serde_json::Value, depth: usize, out: &mut Vec<Polyline>) -> Result<(), String> {
+    let items = v.as_array().ok_or("coordinates are not an array")?;
+    if depth > 0 {
+        for item in items {
+            collect_at_depth(item, depth - 1, out)?;
+        }
+        return Ok(());
+    }
+    let mut line = Vec::with_capacity(items.len());
+    for p in items {
+        let lon = p.get(0).and_then(|x| x.as_f64());
+        let lat = p.get(1).and_then(|x| x.as_f64());
+        match (lon, lat) {
+            (Some(lon), Some(lat)) => line.push((lon, lat)),
+            _ => return Err(format!("position {p} is not [longitude, latitude]")),
+        }
+    }
+    out.push(line);
+    Ok(())
+}
+
+/// Longitude in [−180, 180).
+fn wrap_lon(lon: f64) -> f64 {
+    (lon + 180.0).rem_euclid(360.0) - 180.0
+}
+
+/// Splits a (lon, lat) polyline where consecutive points are more than 180° of longitude
+/// apart (the short way round crosses the antimeridian), ending one piece at the map edge
+/// and starting the next at the opposite edge, at the interpolated latitude. Non-finite
+/// points break the line.
+pub(crate) fn split_antimeridian(points: &[(f64, f64)]) -> Vec<Polyline> {
+    let mut pieces = Vec::new();
+    let mut current: Polyline = Vec::new();
+    let mut prev: Option<(f64, f64)> = None;
+    for &(lon, lat) in points {
+        if !lon.is_finite() || !lat.is_finite() {
+            if current.len() > 1 {
+                pieces.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            prev = None;
+            continue;
+        }
+        let p = (wrap_lon(lon), lat);
+        if let Some(a) = prev
+            && (p.0 - a.0).abs() > 180.0
+        {
+            let edge = if a.0 > 0.0 { 180.0 } else { -180.0 };
+            let unwrapped = p.0 + 2.0 * edge;
+            let t = (edge - a.0) / (unwrapped - a.0);
+            let lat_edge = a.1 + t * (p.1 - a.1);
+            current.push((edge, lat_edge));
+            if current.len() > 1 {
+                pieces.push(std::mem::take(&mut current));
+            }
+            current = vec![(-edge, lat_edge)];
+        }
+        current.push(p);
+        prev = Some(p);
+    }
+    if current.len() > 1 {
+        pieces.push(current);
+    }
+    pieces
+}
+
+/// The outline of a coverage circle as (lon, lat) points, every 2° of bearing.
+pub(crate) fn small_circle(c: &Coverage) -> Polyline {
+    let (lat1, lon1) = (c.lat_deg.to_radians(), c.lon_deg.to_radians());
+    let d = c.radius_km / EARTH_RADIUS_KM;
+    (0..=180)
+        .map(|i| {
+            let theta = (i as f64 * 2.0).to_radians();
+            let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * theta.cos()).asin();
+            let lon2 = lon1 + (theta.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
+            (lon2.to_degrees(), lat2.to_degrees())
+        })
+        .collect()
+}
+
+fn degree_ticks(step: i32, max: i32, pos: char, neg: char) -> Axis {
+    let ticks = (-max / step..=max / step)
+        .map(|i| {
+            let v = i * step;
+            let label = match v {
+                0 => "0°".to_string(),
+                v if v.abs() == 180 => "180°".to_string(),
+                v if v > 0 => format!("{v}°{pos}"),
+                v => format!("{}°{neg}", -v),
+            };
+            Tick { value: v as f64, label }
+        })
+        .collect();
+    Axis { lo: -(max as f64), hi: max as f64, log: false, ticks }
+}
+
+const OCEAN: Rgb = Rgb(0xF2, 0xF6, 0xFA);
+const COAST: Rgb = Rgb(0x7D, 0x86, 0x90);
+/// Coverage is dashed dark grey: any palette colour could be a track's.
+const COVERAGE: Rgb = Rgb(0x3A, 0x3A, 0x3A);
+/// Legends list at most this many tracks by name.
+const MAX_NAMED_TRACKS: usize = 8;
+
+impl Draw for WorldMap {
+    fn size(&self) -> (u32, u32) {
+        DEFAULT_SIZE
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn draw<DB: DrawingBackend>(&self, c: &Canvas<DB>) -> Result<(), PlotError> {
+        let size = self.size();
+        let has_tracks = self.tracks.iter().any(|t| t.points.len() > 1);
+        if self.coastline.is_empty() && !has_tracks && self.stations.is_empty() && self.coverage.is_empty() {
+            return no_data(c, size, &self.title, &self.subtitle, "no coastline, tracks, stations or coverage to draw");
+        }
+        let mut legend = Vec::new();
+        let tracks: Vec<&GroundTrack> = self.tracks.iter().filter(|t| t.points.len() > 1).collect();
+        if tracks.len() <= MAX_NAMED_TRACKS {
+            if tracks.len() > 1 || !self.stations.is_empty() || !self.coverage.is_empty() {
+                for (i, t) in tracks.iter().enumerate() {
+                    legend.push(LegendItem::new(Swatch::Line(colour_or(t.colour, i)), &t.name));
+                }
+            }
+        } else {
+            legend.push(LegendItem::new(Swatch::Line(colour_or(None, 0)), format!("ground tracks ({})", tracks.len())));
+        }
+        if !self.stations.is_empty() && (has_tracks || !self.coverage.is_empty()) {
+            legend.push(LegendItem::new(Swatch::Marker(Marker::TriangleUp, INK), "ground station"));
+        }
+        if !self.coverage.is_empty() {
+            let label = if self.coverage_label.is_empty() { "coverage" } else { &self.coverage_label };
+            legend.push(LegendItem::new(Swatch::Dashed(COVERAGE), label));
+        }
+        let top = header_and_legend(c, size, &self.title, &self.subtitle, &legend)?;
+        let mut plot = layout_plot(
+            size,
+            top,
+            0.0,
+            AxisKind::Fixed(degree_ticks(30, 180, 'E', 'W')),
+            AxisKind::Fixed(degree_ticks(30, 90, 'N', 'S')),
+            "",
+            "",
+        );
+        plot.fit_aspect(2.0);
+        let area = plot.rect();
+        c.fill_rect((area.x0, area.y0), (area.x1, area.y1), OCEAN, 1.0)?;
+        plot.grid(c, true, true)?;
+
+        let draw_lonlat = |line: &[(f64, f64)], col: Rgb, alpha: f64, width: f64| -> Result<(), PlotError> {
+            for piece in split_antimeridian(line) {
+                let px: Vec<(f64, f64)> = piece.iter().map(|&p| plot.map(p)).collect();
+                for clipped in clip_polyline(&px, &area) {
+                    c.path(&clipped, col, alpha, width)?;
+                }
+            }
+            Ok(())
+        };
+        for line in &self.coastline {
+            draw_lonlat(line, COAST, 1.0, 1.0)?;
+        }
+        for cov in &self.coverage {
+            if cov.radius_km > 0.0 && cov.lon_deg.is_finite() && cov.lat_deg.is_finite() {
+                for piece in split_antimeridian(&small_circle(cov)) {
+                    let px: Vec<(f64, f64)> = piece.iter().map(|&p| plot.map(p)).collect();
+                    for clipped in clip_polyline(&px, &area) {
+                        c.dashed_path(&clipped, COVERAGE, 1.2, 5.0, 3.0)?;
+                    }
+                }
+            }
+        }
+        for (i, t) in tracks.iter().enumerate() {
+            draw_lonlat(&t.points, colour_or(t.colour, i), 0.9, 1.6)?;
+        }
+
+        // Stations last, with labels on a light halo placed clear of each other.
+        let mut placer = LabelPlacer::new(area);
+        let stations: Vec<(&MapStation, (f64, f64))> = self
+            .stations
+            .iter()
+            .filter(|s| s.lon_deg.is_finite() && s.lat_deg.is_finite())
+            .map(|s| (s, plot.map((wrap_lon(s.lon_deg), s.lat_deg.clamp(-90.0, 90.0)))))
+            .collect();
+        for (_, (x, y)) in &stations {
+            placer.block(Rect { x0: x - 6.0, y0: y - 6.0, x1: x + 6.0, y1: y + 6.0 });
+        }
+        for (_, (x, y)) in &stations {
+            c.marker(Marker::TriangleUp, *x, *y, 6.0, INK, Some(WHITE))?;
+        }
+        let h = cap_height(NOTE_EM) + descent(NOTE_EM);
+        for (s, (x, y)) in &stations {
+            let w = text_width(&s.name, NOTE_EM);
+            if let Some((lx, ly)) = placer.place(*x, *y, w + 4.0, h + 4.0, 8.0, true) {
+                c.fill_rect((lx, ly), (lx + w + 4.0, ly + h + 4.0), WHITE, 0.75)?;
+                c.text(&s.name, lx + 2.0, ly + 2.0, NOTE_EM, INK, HAlign::Left, VAlign::Top)?;
+            }
+        }
+        c.stroke_rect((area.x0, area.y0), (area.x1, area.y1), COAST, 1.0)?;
+        plot.axes(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracks_split_at_the_antimeridian() {
+        let pieces = split_antimeridian(&[(170.0, 10.0), (-170.0, 20.0), (-160.0, 25.0)]);
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(pieces[0], vec![(170.0, 10.0), (180.0, 15.0)]);
+        assert_eq!(pieces[1], vec![(-180.0, 15.0), (-170.0, 20.0), (-160.0, 25.0)]);
+        // Westward, and 0..360 longitudes.
+        let pieces = split_antimeridian(&[(190.0, 0.0), (170.0, 10.0)]);
+        assert_eq!(pieces, vec![vec![(-170.0, 0.0), (-180.0, 5.0)], vec![(180.0, 5.0), (170.0, 10.0)]]);
+    }
+
+    #[test]
+    fn coverage_circles_have_the_right_radius() {
+        let circle = small_circle(&Coverage { lon_deg: 0.0, lat_deg: 0.0, radius_km: 1000.0 });
+        let deg = (1000.0 / EARTH_RADIUS_KM).to_degrees();
+        assert!((circle[0].1 - deg).abs() < 1e-9); // due north
+        assert!((circle[45].0 - deg).abs() < 1e-9); // due east
+    }
+}
