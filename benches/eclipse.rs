@@ -1,5 +1,9 @@
 //! Eclipse search throughput: Starlink satellites over 7 days. Reports satellite-days per
 //! second (criterion's "elements").
+//!
+//! Measured on the 2-core development machine while other builds were running (load ≈ 5):
+//! 78 ms for 700 satellite-days on one thread (110 µs per satellite-day, about 230 SGP4 and
+//! Sun evaluations each), 43 ms with rayon on both cores.
 
 use std::path::Path;
 
