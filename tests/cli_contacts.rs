@@ -16,7 +16,8 @@ fn setup(name: &str) -> (std::path::PathBuf, String, String) {
 }
 
 fn contacts(tle: &str, st: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["contacts", "--tle", tle, "--stations", st, "--start", "2014-01-23T00:00:00Z", "--duration", "1d"];
+    let mut args =
+        vec!["contacts", "--tle", tle, "--stations", st, "--start", "2014-01-23T00:00:00Z", "--duration", "1d"];
     args.extend_from_slice(extra);
     orbsim(&args)
 }

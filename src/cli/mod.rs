@@ -5,6 +5,7 @@
 mod contacts;
 mod geometry;
 mod passes;
+mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +22,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Simulate a scenario (the bundled qwen3-scs01 by default) and write its outputs.
+    Run(run::RunArgs),
+    /// Check a scenario file without running it.
+    Validate(run::ValidateArgs),
     /// Pass windows of satellites over ground stations, as CSV.
     Passes(passes::PassesArgs),
     /// The contact plan: passes with link-budget rate profiles, as CSV.
@@ -53,6 +58,8 @@ impl CliError {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => run::validate(args),
         Command::Passes(args) => passes::run(args),
         Command::Contacts(args) => contacts::run(args),
     };

@@ -286,7 +286,13 @@ impl LinkConfig {
             self.symbol_rate_msps = None;
         }
         match o.coding {
-            Some(CodingMode::Fixed) => self.modcods = None,
+            // A fixed-rate link has no symbol-rate ladder: drop the preset's.
+            Some(CodingMode::Fixed) => {
+                self.modcods = None;
+                self.symbol_rate_msps = None;
+                self.bandwidth_mhz = None;
+                self.roll_off = None;
+            }
             Some(CodingMode::Adaptive) => {
                 self.rate_bps = None;
                 self.min_ebn0_db = None;

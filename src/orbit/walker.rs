@@ -69,6 +69,9 @@ pub struct WalkerShell {
     pub raan_offset_deg: f64,
     /// Element epoch; defaults to the scenario start.
     pub epoch: Option<String>,
+    /// What the shell's satellites are for (e.g. `inference`, `training`), for targeting.
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 /// Sun-synchronous nodal rate: one turn per tropical year, rad/s.
@@ -219,6 +222,7 @@ mod tests {
             raan_spread_deg: None,
             raan_offset_deg: 0.0,
             epoch: None,
+            role: None,
         }
     }
 

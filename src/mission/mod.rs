@@ -1,0 +1,11 @@
+//! Mission models: the event handlers that turn a contact plan into what users ask about.
+//! Each model owns its event type and drives an [`crate::engine::Simulation`]; none of
+//! them propagates orbits (the contact plan carries all the geometry they need).
+//!
+//! - [`upload`]: chunked model upload from ground stations, with loss, ARQ or fountain
+//!   coding, antenna scheduling and the on-board pipeline.
+//! - [`loss`]: chunk loss models (fixed packet error rate, Es/N0 margin waterfall,
+//!   Gilbert–Elliott bursts).
+
+pub mod loss;
+pub mod upload;

@@ -1,0 +1,688 @@
+//! Scenario files: what a run simulates, in TOML, read strictly (`deny_unknown_fields`)
+//! and validated into a [`Scenario`] with every error naming its field path (and, where the
+//! parser knows it, the line and column). `scenarios/README.md` documents every field.
+//!
+//! Paths inside a scenario (TLE and station files) are relative to the scenario file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
+use crate::link::{LinkConfig, LinkParams};
+use crate::orbit::walker::WalkerShell;
+use crate::orbit::{Satellite, load_orbit_file};
+use crate::time::UtcTime;
+use crate::units::{ByteRate, Bytes, Duration};
+
+/// A scenario error: the file, the field path and, when known, the line and column.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{}{}", location(file, *line_col), if path.is_empty() { String::new() } else { format!("{path}: ") }, message)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    pub line_col: Option<(usize, usize)>,
+    pub path: String,
+    pub message: String,
+}
+
+fn location(file: &Path, line_col: Option<(usize, usize)>) -> String {
+    match line_col {
+        Some((l, c)) => format!("{}:{l}:{c}: ", file.display()),
+        None => format!("{}: ", file.display()),
+    }
+}
+
+impl ScenarioError {
+    fn at(file: &Path, path: impl Into<String>, message: impl Into<String>) -> Self {
+        ScenarioError { file: file.to_path_buf(), line_col: None, path: path.into(), message: message.into() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The file as written.
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_mask() -> f64 {
+    10.0
+}
+fn one() -> u32 {
+    1
+}
+fn default_ratio() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// ISO-8601 UTC.
+    pub start: String,
+    pub duration: Duration,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub fleet: FleetSpec,
+    pub stations: StationsSpec,
+    pub links: LinksSpec,
+    pub model: ModelSpec,
+    #[serde(default)]
+    pub upload: UploadSpec,
+    #[serde(default)]
+    pub onboard: OnboardSpec,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSpec {
+    #[serde(default)]
+    pub tle: Vec<TleSource>,
+    #[serde(default)]
+    pub shells: Vec<WalkerShell>,
+    /// Any bad record in a TLE/OMM file is an error (by default it is skipped and counted).
+    #[serde(default)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TleSource {
+    pub file: PathBuf,
+    /// Keep satellites whose name contains any of these (case-insensitive).
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationsSpec {
+    /// Station file (CSV or GeoJSON), optional if stations are given inline.
+    pub file: Option<PathBuf>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Mask for stations that give none, degrees.
+    #[serde(default = "default_mask")]
+    pub min_elevation_deg: f64,
+    /// Antennas at each station from the file (stations serve this many satellites at once).
+    #[serde(default = "one")]
+    pub antennas: u32,
+    #[serde(default)]
+    pub site: Vec<InlineStation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineStation {
+    pub name: String,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    #[serde(default)]
+    pub alt_m: f64,
+    pub min_elevation_deg: Option<f64>,
+    pub antennas: Option<u32>,
+    pub azimuth_mask: Option<AzimuthMask>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksSpec {
+    pub uplink: LinkConfig,
+    pub downlink: Option<LinkConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub name: String,
+    /// Size of the deployed (uncompressed) model.
+    pub size: Bytes,
+    /// Model size ÷ bytes actually sent (1 = sent as is).
+    #[serde(default = "default_ratio")]
+    pub compression_ratio: f64,
+    pub chunk_size: Bytes,
+    /// Protocol and reassembly header per chunk.
+    #[serde(default)]
+    pub chunk_header: Bytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// NAK-based selective repeat in the manner of CCSDS CFDP class 2.
+    #[default]
+    Cfdp,
+    /// Fountain (e.g. RaptorQ) coding: any K(1+ε) received symbols complete the file.
+    Fountain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchedulingPolicy {
+    /// The satellite with the most bytes still to receive.
+    #[default]
+    MostRemaining,
+    /// The satellite whose contact ends soonest.
+    EarliestSet,
+    /// The satellite served least recently.
+    RoundRobin,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(tag = "model", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LossSpec {
+    #[default]
+    None,
+    /// Every packet is lost independently with this probability.
+    Fixed {
+        packet_error_rate: f64,
+    },
+    /// Packet error rate from the Es/N0 margin over the chosen MODCOD's threshold: the margin
+    /// is the required margin plus a uniform share of the gap to the next MODCOD, minus a
+    /// Gaussian fade; PER = 10^(log10(per_at_threshold) − margin/db_per_decade).
+    Margin {
+        #[serde(default = "default_fade")]
+        fade_sigma_db: f64,
+        #[serde(default = "default_per_at_threshold")]
+        per_at_threshold: f64,
+        #[serde(default = "default_db_per_decade")]
+        db_per_decade: f64,
+    },
+    /// Two-state bursts: in the good state packets are lost with `loss_good`, in the bad
+    /// state with `loss_bad`; per packet the state flips with the given probabilities.
+    GilbertElliott {
+        p_good_to_bad: f64,
+        p_bad_to_good: f64,
+        loss_good: f64,
+        loss_bad: f64,
+    },
+}
+
+fn default_fade() -> f64 {
+    1.0
+}
+fn default_per_at_threshold() -> f64 {
+    1e-7
+}
+fn default_db_per_decade() -> f64 {
+    0.3
+}
+
+fn default_nak() -> Duration {
+    Duration(2_000_000_000)
+}
+fn default_overhead() -> f64 {
+    0.02
+}
+fn default_packet() -> Bytes {
+    Bytes(1024)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSpec {
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Time from a lost chunk to the sender learning of it (NAK over the downlink).
+    #[serde(default = "default_nak")]
+    pub nak_round_trip: Duration,
+    /// Fountain reception overhead ε: K(1+ε) symbols decode.
+    #[serde(default = "default_overhead")]
+    pub fountain_overhead: f64,
+    /// Link-layer packet (frame) size: a chunk is lost if any of its packets is.
+    #[serde(default = "default_packet")]
+    pub packet_size: Bytes,
+    #[serde(default)]
+    pub loss: LossSpec,
+    #[serde(default)]
+    pub scheduling: SchedulingPolicy,
+    /// Satellites (name substrings or roles) to upload to; all if empty.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Satellites each satellite can receive from at once.
+    #[serde(default = "one")]
+    pub receivers: u32,
+}
+
+impl Default for UploadSpec {
+    fn default() -> Self {
+        toml::from_str("").expect("every upload field has a default")
+    }
+}
+
+fn default_storage() -> Bytes {
+    Bytes(64_000_000_000)
+}
+fn default_write() -> ByteRate {
+    ByteRate(200e6)
+}
+fn default_hash() -> ByteRate {
+    ByteRate(500e6)
+}
+fn default_decompress() -> ByteRate {
+    ByteRate(100e6)
+}
+fn default_deploy() -> Duration {
+    Duration(60_000_000_000)
+}
+
+/// The on-board pipeline after the last chunk: assemble to storage, verify, decompress,
+/// deploy. Defaults are for a Jetson-class computer with NVMe storage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnboardSpec {
+    #[serde(default = "default_storage")]
+    pub storage: Bytes,
+    #[serde(default = "default_write")]
+    pub write_rate: ByteRate,
+    #[serde(default = "default_hash")]
+    pub hash_rate: ByteRate,
+    #[serde(default = "default_decompress")]
+    pub decompress_rate: ByteRate,
+    #[serde(default = "default_deploy")]
+    pub deploy_time: Duration,
+}
+
+impl Default for OnboardSpec {
+    fn default() -> Self {
+        toml::from_str("").expect("every onboard field has a default")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The validated scenario.
+
+/// The model artifact as transferred.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub name: String,
+    pub size_bytes: u64,
+    /// Bytes actually sent: the compressed artifact.
+    pub transfer_bytes: u64,
+    /// Payload bytes per chunk (the last chunk may be shorter).
+    pub chunk_payload: u64,
+    pub chunk_header: u64,
+    pub chunks: u32,
+}
+
+impl Model {
+    /// Payload bytes of chunk `i`.
+    pub fn payload_of(&self, i: u32) -> u64 {
+        if i + 1 < self.chunks {
+            self.chunk_payload
+        } else {
+            self.transfer_bytes - self.chunk_payload * (self.chunks as u64 - 1)
+        }
+    }
+}
+
+/// Chunk loss, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LossModel {
+    None,
+    Fixed { packet_error_rate: f64 },
+    Margin { required_margin_db: f64, step_gap_db: f64, fade_sigma_db: f64, per_at_threshold: f64, db_per_decade: f64 },
+    GilbertElliott { p_good_to_bad: f64, p_bad_to_good: f64, loss_good: f64, loss_bad: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadConfig {
+    pub protocol: Protocol,
+    pub nak_round_trip_ns: i64,
+    pub fountain_overhead: f64,
+    pub packet_size: u64,
+    pub loss: LossModel,
+    pub scheduling: SchedulingPolicy,
+    pub receivers: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Onboard {
+    pub storage_bytes: u64,
+    pub write_rate: f64,
+    pub hash_rate: f64,
+    pub decompress_rate: f64,
+    pub deploy_time_ns: i64,
+}
+
+/// A scenario ready to run: fleet and stations loaded, links resolved, units converted.
+#[derive(Debug)]
+pub struct Scenario {
+    pub file: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub start: UtcTime,
+    pub end: UtcTime,
+    pub seed: u64,
+    pub satellites: Vec<Satellite>,
+    pub roles: Vec<Option<String>>,
+    /// Walker shells and the index of their first satellite.
+    pub shells: Vec<(WalkerShell, usize)>,
+    pub stations: Vec<GroundStation>,
+    pub antennas: Vec<u32>,
+    pub uplink: LinkParams,
+    pub downlink: Option<LinkParams>,
+    pub model: Model,
+    pub upload: UploadConfig,
+    /// Which satellites receive the upload.
+    pub targets: Vec<bool>,
+    pub onboard: Onboard,
+    /// Warnings for the user (skipped records).
+    pub warnings: Vec<String>,
+}
+
+/// Reads and validates a scenario file. `seed` overrides the file's seed.
+pub fn load_scenario(path: &Path, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::at(path, "", format!("cannot read: {e}")))?;
+    let file = parse_scenario(path, &text)?;
+    validate(path, file, seed)
+}
+
+/// Parses the TOML with field paths in errors.
+pub fn parse_scenario(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
+    let line_col = |span: Option<std::ops::Range<usize>>| {
+        span.map(|s| {
+            let before = &text[..s.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            (line, col)
+        })
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| ScenarioError {
+        file: path.to_path_buf(),
+        line_col: line_col(e.span()),
+        path: String::new(),
+        message: e.message().trim().to_string(),
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        ScenarioError {
+            file: path.to_path_buf(),
+            line_col: line_col(inner.span()),
+            path: if field == "." { String::new() } else { field },
+            message: inner.message().trim().to_string(),
+        }
+    })
+}
+
+fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
+    let err = |field: &str, msg: String| ScenarioError::at(path, field, msg);
+    let base = path.parent().unwrap_or(Path::new("."));
+    let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+
+    if file.name.trim().is_empty() || file.name.contains(['/', '\\']) {
+        return Err(err("name", "must be a non-empty name without slashes (it names the output folder)".into()));
+    }
+    let start = UtcTime::parse(&file.start).map_err(|e| err("start", e.to_string()))?;
+    if file.duration.0 <= 0 {
+        return Err(err("duration", "must be longer than zero".into()));
+    }
+    if file.duration.0 > 366 * 86_400 * 1_000_000_000 {
+        return Err(err("duration", "must be at most a year".into()));
+    }
+    let end = start.plus_nanos(file.duration.0);
+
+    // Fleet.
+    let mut warnings = Vec::new();
+    let mut satellites = Vec::new();
+    let mut roles = Vec::new();
+    let mut shells = Vec::new();
+    if file.fleet.tle.is_empty() && file.fleet.shells.is_empty() {
+        return Err(err("fleet", "needs at least one `[[fleet.tle]]` source or `[[fleet.shells]]` shell".into()));
+    }
+    for (i, source) in file.fleet.tle.iter().enumerate() {
+        let loaded = load_orbit_file(&resolve(&source.file), &source.names, file.fleet.strict)
+            .map_err(|e| err(&format!("fleet.tle[{i}]"), e.to_string()))?;
+        if let Some(summary) = loaded.skipped_summary() {
+            warnings.push(summary);
+        }
+        roles.extend(std::iter::repeat_n(source.role.clone(), loaded.satellites.len()));
+        satellites.extend(loaded.satellites);
+    }
+    for (i, shell) in file.fleet.shells.iter().enumerate() {
+        let field = format!("fleet.shells[{i}]");
+        shell.validate(&field).map_err(|m| ScenarioError::at(path, "", m))?;
+        let generated = shell.satellites(i, start).map_err(|m| err(&field, m))?;
+        shells.push((shell.clone(), satellites.len()));
+        roles.extend(std::iter::repeat_n(shell.role.clone(), generated.len()));
+        satellites.extend(generated);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for s in &satellites {
+        if !seen.insert(s.name.as_str()) {
+            return Err(err(
+                "fleet",
+                format!("two satellites are named `{}`: names identify satellites in the outputs", s.name),
+            ));
+        }
+    }
+
+    // Stations.
+    let st = &file.stations;
+    let mut stations = Vec::new();
+    let mut antennas = Vec::new();
+    if let Some(f) = &st.file {
+        let p = resolve(f);
+        let loaded = load_stations(&p, st.min_elevation_deg).map_err(|e| err("stations.file", e.to_string()))?;
+        let loaded = filter_stations(loaded, &st.names, &p).map_err(|e| err("stations.names", e.to_string()))?;
+        antennas.extend(std::iter::repeat_n(st.antennas, loaded.len()));
+        stations.extend(loaded);
+    } else if !st.names.is_empty() {
+        return Err(err("stations.names", "filters a station file, but `stations.file` is not given".into()));
+    }
+    if st.antennas == 0 {
+        return Err(err("stations.antennas", "must be at least 1".into()));
+    }
+    for (i, s) in st.site.iter().enumerate() {
+        let field = format!("stations.site[{i}]");
+        validate_site(s.lat_deg, s.lon_deg, s.alt_m).map_err(|m| err(&field, m))?;
+        let mask = s.min_elevation_deg.unwrap_or(st.min_elevation_deg);
+        if !(-5.0..=89.0).contains(&mask) {
+            return Err(err(&format!("{field}.min_elevation_deg"), format!("{mask} is outside −5…89°")));
+        }
+        let n = s.antennas.unwrap_or(st.antennas);
+        if n == 0 {
+            return Err(err(&format!("{field}.antennas"), "must be at least 1".into()));
+        }
+        stations.push(GroundStation {
+            name: s.name.clone(),
+            site: crate::frames::Geodetic { lat_deg: s.lat_deg, lon_deg: s.lon_deg, alt_km: s.alt_m / 1000.0 },
+            min_elevation_deg: mask,
+            azimuth_mask: s.azimuth_mask.clone(),
+        });
+        antennas.push(n);
+    }
+    if stations.is_empty() {
+        return Err(err("stations", "no ground stations: give `file` or `[[stations.site]]`".into()));
+    }
+
+    // Links.
+    let uplink = file.links.uplink.resolve("links.uplink").map_err(|e| ScenarioError::at(path, "", e.to_string()))?;
+    if uplink.direction != crate::link::LinkDirection::Uplink {
+        return Err(err("links.uplink", format!("preset `{}` is not an uplink", uplink.name)));
+    }
+    let downlink = match &file.links.downlink {
+        Some(c) => Some(c.resolve("links.downlink").map_err(|e| ScenarioError::at(path, "", e.to_string()))?),
+        None => None,
+    };
+
+    // Model.
+    let m = &file.model;
+    if m.size.0 == 0 {
+        return Err(err("model.size", "must be > 0".into()));
+    }
+    if !(m.compression_ratio.is_finite() && m.compression_ratio >= 1.0) {
+        return Err(err(
+            "model.compression_ratio",
+            format!("{} must be ≥ 1 (model size ÷ bytes sent)", m.compression_ratio),
+        ));
+    }
+    if m.chunk_size.0 == 0 {
+        return Err(err("model.chunk_size", "must be > 0".into()));
+    }
+    let transfer_bytes = (m.size.0 as f64 / m.compression_ratio).ceil() as u64;
+    if m.chunk_size.0 > transfer_bytes {
+        return Err(err(
+            "model.chunk_size",
+            format!("{} is larger than the {} sent", m.chunk_size, Bytes(transfer_bytes)),
+        ));
+    }
+    let chunks = transfer_bytes.div_ceil(m.chunk_size.0);
+    if chunks > u32::MAX as u64 / 2 {
+        return Err(err("model.chunk_size", format!("gives {chunks} chunks; use larger chunks")));
+    }
+    let model = Model {
+        name: m.name.clone(),
+        size_bytes: m.size.0,
+        transfer_bytes,
+        chunk_payload: m.chunk_size.0,
+        chunk_header: m.chunk_header.0,
+        chunks: chunks as u32,
+    };
+
+    // Upload.
+    let u = &file.upload;
+    let probability = |field: &str, v: f64| {
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(err(&format!("upload.loss.{field}"), format!("{v} is not a probability in [0, 1]")))
+        }
+    };
+    let loss = match &u.loss {
+        LossSpec::None => LossModel::None,
+        LossSpec::Fixed { packet_error_rate } => {
+            LossModel::Fixed { packet_error_rate: probability("packet_error_rate", *packet_error_rate)? }
+        }
+        LossSpec::Margin { fade_sigma_db, per_at_threshold, db_per_decade } => {
+            if !(*fade_sigma_db >= 0.0 && fade_sigma_db.is_finite()) {
+                return Err(err("upload.loss.fade_sigma_db", "must be ≥ 0".into()));
+            }
+            if !(db_per_decade.is_finite() && *db_per_decade > 0.0) {
+                return Err(err("upload.loss.db_per_decade", "must be > 0".into()));
+            }
+            let (required_margin_db, step_gap_db) = margin_of(&uplink);
+            LossModel::Margin {
+                required_margin_db,
+                step_gap_db,
+                fade_sigma_db: *fade_sigma_db,
+                per_at_threshold: probability("per_at_threshold", *per_at_threshold)?,
+                db_per_decade: *db_per_decade,
+            }
+        }
+        LossSpec::GilbertElliott { p_good_to_bad, p_bad_to_good, loss_good, loss_bad } => LossModel::GilbertElliott {
+            p_good_to_bad: probability("p_good_to_bad", *p_good_to_bad)?,
+            p_bad_to_good: probability("p_bad_to_good", *p_bad_to_good)?,
+            loss_good: probability("loss_good", *loss_good)?,
+            loss_bad: probability("loss_bad", *loss_bad)?,
+        },
+    };
+    if u.packet_size.0 == 0 {
+        return Err(err("upload.packet_size", "must be > 0".into()));
+    }
+    if !(u.fountain_overhead.is_finite() && (0.0..=1.0).contains(&u.fountain_overhead)) {
+        return Err(err("upload.fountain_overhead", format!("{} must be between 0 and 1", u.fountain_overhead)));
+    }
+    if u.receivers == 0 {
+        return Err(err("upload.receivers", "must be at least 1".into()));
+    }
+    let upload = UploadConfig {
+        protocol: u.protocol,
+        nak_round_trip_ns: u.nak_round_trip.0,
+        fountain_overhead: u.fountain_overhead,
+        packet_size: u.packet_size.0,
+        loss,
+        scheduling: u.scheduling,
+        receivers: u.receivers,
+    };
+    let targets = if u.targets.is_empty() {
+        vec![true; satellites.len()]
+    } else {
+        let wanted: Vec<String> = u.targets.iter().map(|t| t.to_lowercase()).collect();
+        let t: Vec<bool> = satellites
+            .iter()
+            .zip(&roles)
+            .map(|(s, r)| {
+                wanted.iter().any(|w| {
+                    s.name.to_lowercase().contains(w.as_str())
+                        || r.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(w))
+                })
+            })
+            .collect();
+        if !t.iter().any(|&x| x) {
+            return Err(err("upload.targets", "match no satellite name or role".into()));
+        }
+        t
+    };
+
+    // On board.
+    let o = &file.onboard;
+    for (field, v) in
+        [("write_rate", o.write_rate.0), ("hash_rate", o.hash_rate.0), ("decompress_rate", o.decompress_rate.0)]
+    {
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(err(&format!("onboard.{field}"), "must be > 0".into()));
+        }
+    }
+    let needed = model.transfer_bytes + model.size_bytes;
+    if o.storage.0 < needed {
+        return Err(err(
+            "onboard.storage",
+            format!(
+                "{} cannot hold the {} received plus the {} decompressed model",
+                o.storage,
+                Bytes(model.transfer_bytes),
+                Bytes(model.size_bytes)
+            ),
+        ));
+    }
+    let onboard = Onboard {
+        storage_bytes: o.storage.0,
+        write_rate: o.write_rate.0,
+        hash_rate: o.hash_rate.0,
+        decompress_rate: o.decompress_rate.0,
+        deploy_time_ns: o.deploy_time.0,
+    };
+
+    Ok(Scenario {
+        file: path.to_path_buf(),
+        name: file.name,
+        description: file.description,
+        start,
+        end,
+        seed: seed.unwrap_or(file.seed),
+        satellites,
+        roles,
+        shells,
+        stations,
+        antennas,
+        uplink,
+        downlink,
+        model,
+        upload,
+        targets,
+        onboard,
+        warnings,
+    })
+}
+
+/// The uplink's required margin and the typical gap between adjacent MODCOD thresholds (the
+/// headroom a link has on average above its margin before switching up), dB.
+fn margin_of(link: &LinkParams) -> (f64, f64) {
+    use crate::link::{Coding, Technology};
+    match &link.technology {
+        Technology::Rf(rf) => {
+            let gap = match &rf.coding {
+                Coding::Adaptive { .. } => 0.8,
+                Coding::Fixed { .. } => 3.0,
+            };
+            (rf.required_margin_db, gap)
+        }
+        Technology::Optical(_) => (3.0, 0.0),
+    }
+}
