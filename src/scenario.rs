@@ -178,9 +178,7 @@ pub enum LossSpec {
     #[default]
     None,
     /// Every packet is lost independently with this probability.
-    Fixed {
-        packet_error_rate: f64,
-    },
+    Fixed { packet_error_rate: f64 },
     /// Packet error rate from the Es/N0 margin over the chosen MODCOD's threshold: the margin
     /// is the required margin plus a uniform share of the gap to the next MODCOD, minus a
     /// Gaussian fade; PER = 10^(log10(per_at_threshold) − margin/db_per_decade).
@@ -194,12 +192,7 @@ pub enum LossSpec {
     },
     /// Two-state bursts: in the good state packets are lost with `loss_good`, in the bad
     /// state with `loss_bad`; per packet the state flips with the given probabilities.
-    GilbertElliott {
-        p_good_to_bad: f64,
-        p_bad_to_good: f64,
-        loss_good: f64,
-        loss_bad: f64,
-    },
+    GilbertElliott { p_good_to_bad: f64, p_bad_to_good: f64, loss_good: f64, loss_bad: f64 },
 }
 
 fn default_fade() -> f64 {

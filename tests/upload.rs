@@ -17,7 +17,8 @@ fn variant(edits: &[(&str, &str)]) -> Scenario {
     let path = repo("scenarios/qwen3-scs01.toml");
     let mut text = std::fs::read_to_string(&path).unwrap();
     for (key, line) in edits {
-        let old = text.lines().find(|l| l.trim_start().starts_with(&format!("{key} ="))).unwrap_or_else(|| panic!("{key}"));
+        let old =
+            text.lines().find(|l| l.trim_start().starts_with(&format!("{key} ="))).unwrap_or_else(|| panic!("{key}"));
         text = text.replacen(old, line, 1);
     }
     let tmp = repo("scenarios").join(format!(".test-{}-{}.toml", std::process::id(), fastrand_name(&text)));
@@ -134,7 +135,10 @@ fn same_seed_same_run_and_another_seed_another_loss_pattern() {
 fn fountain_and_burst_losses_complete_with_bounded_overhead() {
     let fountain = variant(&[
         ("protocol", "protocol = \"fountain\""),
-        ("loss", "loss = { model = \"gilbert-elliott\", p_good_to_bad = 1e-6, p_bad_to_good = 0.01, loss_good = 0.0, loss_bad = 0.5 }"),
+        (
+            "loss",
+            "loss = { model = \"gilbert-elliott\", p_good_to_bad = 1e-6, p_bad_to_good = 0.01, loss_good = 0.0, loss_bad = 0.5 }",
+        ),
     ]);
     let r = simulate(&fountain);
     let sat = &r.upload.satellites[0];

@@ -33,7 +33,8 @@ use crate::engine::{ScheduleError, Simulation};
 use crate::scenario::{Protocol, Scenario, SchedulingPolicy};
 use crate::time::{NANOS_PER_SECOND, UtcTime};
 
-/// One use of one contact: an antenna serving a satellite.
+/// An antenna serving a satellite within one contact (a contact can hold several sessions
+/// when the scheduler switches away and back).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     pub satellite: u32,
@@ -93,7 +94,8 @@ enum Event {
     /// The next contact of the (start-sorted) plan begins.
     ContactStart(u32),
     ContactEnd(u32),
-    SessionEnd {
+    /// An antenna reached the end of a transmission slice: decide whether to go on.
+    Slice {
         station: u32,
         antenna: u32,
     },
@@ -114,7 +116,9 @@ struct SatState {
     last_served: Option<i64>,
     /// Contacts in progress (for re-scheduling other stations when the satellite frees up).
     active: Vec<u32>,
-    stations_seen: Vec<u32>,
+    /// Contacts and stations that carried bytes to it.
+    contacts_used: Vec<u32>,
+    stations_used: Vec<u32>,
     loss: ChunkLoss,
     result: SatelliteUpload,
 }
@@ -129,8 +133,14 @@ impl SatState {
     }
 }
 
-struct Antenna {
-    busy: bool,
+/// An antenna serving a satellite.
+#[derive(Clone, Copy)]
+struct Running {
+    /// Index into `sessions`.
+    session: usize,
+    contact: u32,
+    /// When the next transmission can start.
+    next_t: UtcTime,
 }
 
 /// Runs the upload over the plan's uplink contacts.
@@ -142,7 +152,6 @@ pub fn simulate_upload(scenario: &Scenario, plan: &ContactPlan) -> Result<Upload
         sim.schedule_at(contacts[0].start.max(scenario.start), Event::ContactStart(0))?;
     }
     sim.run_until(scenario.end, |sim, now, ev| model.handle(sim, now, ev))?;
-    // Sessions still open at the end of the window end there.
     let mut outcome = model.finish();
     outcome.events = sim.processed();
     Ok(outcome)
@@ -151,16 +160,27 @@ pub fn simulate_upload(scenario: &Scenario, plan: &ContactPlan) -> Result<Upload
 struct UploadModel<'a> {
     scenario: &'a Scenario,
     contacts: &'a [&'a Contact],
+    /// Contact start times per station, sorted: the instants a scheduling decision can change.
+    starts_at_station: Vec<Vec<UtcTime>>,
     satellites: Vec<SatState>,
-    /// Contacts in view per station.
+    /// Contacts in view per station (not being served).
     candidates: Vec<Vec<u32>>,
-    antennas: Vec<Vec<Antenna>>,
-    /// The session each antenna is running (index into `sessions`).
-    running: Vec<Vec<Option<usize>>>,
+    antennas: Vec<Vec<Option<Running>>>,
     sessions: Vec<Session>,
     remaining_targets: usize,
     setup_ns: i64,
     needed_symbols: u32,
+}
+
+/// What a transmission slice ended with.
+#[derive(PartialEq)]
+enum SliceEnd {
+    /// The satellite holds the whole model.
+    Complete,
+    /// The contact is over (or nothing more can be sent in it).
+    ContactOver,
+    /// A decision point: another contact starts at this station.
+    Checkpoint,
 }
 
 impl<'a> UploadModel<'a> {
@@ -178,25 +198,29 @@ impl<'a> UploadModel<'a> {
                 last_session_end: i64::MIN,
                 last_served: None,
                 active: Vec::new(),
-                stations_seen: Vec::new(),
+                contacts_used: Vec::new(),
+                stations_used: Vec::new(),
                 loss: ChunkLoss::new(&scenario.upload.loss, scenario.seed, i as u64),
                 result: SatelliteUpload { target: scenario.targets[i], ..Default::default() },
             })
             .collect();
-        let antennas = scenario.antennas.iter().map(|&n| (0..n).map(|_| Antenna { busy: false }).collect()).collect();
-        let running = scenario.antennas.iter().map(|&n| vec![None; n as usize]).collect();
-        let needed_symbols = (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32;
+        let mut starts_at_station = vec![Vec::new(); scenario.stations.len()];
+        for c in contacts {
+            if scenario.targets[sat_of(c) as usize] {
+                starts_at_station[station_of(c) as usize].push(c.start);
+            }
+        }
         UploadModel {
             scenario,
             contacts,
+            starts_at_station,
             satellites,
             candidates: vec![Vec::new(); scenario.stations.len()],
-            antennas,
-            running,
+            antennas: scenario.antennas.iter().map(|&n| vec![None; n as usize]).collect(),
             sessions: Vec::new(),
             remaining_targets: scenario.targets.iter().filter(|&&t| t).count(),
             setup_ns: (scenario.uplink.setup_time_s * NANOS_PER_SECOND as f64).round() as i64,
-            needed_symbols,
+            needed_symbols: (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32,
         }
     }
 
@@ -214,6 +238,7 @@ impl<'a> UploadModel<'a> {
                 sim.schedule_at(c.end.max(now), Event::ContactEnd(index))?;
                 self.candidates[station as usize].push(index);
                 self.satellites[sat as usize].active.push(index);
+                // Busy antennas reconsider at the end of their current slice.
                 self.assign(sim, now, station)?;
             }
             Event::ContactEnd(index) => {
@@ -222,19 +247,31 @@ impl<'a> UploadModel<'a> {
                 self.candidates[station as usize].retain(|&k| k != index);
                 self.satellites[sat as usize].active.retain(|&k| k != index);
             }
-            Event::SessionEnd { station, antenna } => {
-                self.antennas[station as usize][antenna as usize].busy = false;
-                let session = self.running[station as usize][antenna as usize].take().expect("a running session");
-                let sat = self.sessions[session].satellite;
-                let state = &mut self.satellites[sat as usize];
-                state.receivers_busy -= 1;
-                state.last_session_end = now.unix_nanos();
+            Event::Slice { station, antenna } => {
+                let Some(running) = self.antennas[station as usize][antenna as usize] else {
+                    return Ok(());
+                };
+                let c = self.contacts[running.contact as usize];
+                let sat = sat_of(c);
+                let over = self.satellites[sat as usize].complete()
+                    || running.next_t.unix_nanos() >= c.end.min(self.scenario.end).unix_nanos();
+                if !over && self.pick(now, station, Some(running.contact)) == Some(running.contact) {
+                    return self.advance(sim, now, station, antenna);
+                }
+                // Done here, or another satellite is preferred: release the antenna.
+                self.release(now, station, antenna);
                 if self.remaining_targets == 0 {
                     sim.stop();
                     return Ok(());
                 }
-                // The antenna is free, and the satellite may now be picked up elsewhere.
-                let others: Vec<u32> = state.active.iter().map(|&k| station_of(self.contacts[k as usize])).collect();
+                if !over {
+                    self.candidates[station as usize].push(running.contact);
+                }
+                let others: Vec<u32> = self.satellites[sat as usize]
+                    .active
+                    .iter()
+                    .map(|&k| station_of(self.contacts[k as usize]))
+                    .collect();
                 self.assign(sim, now, station)?;
                 for other in others {
                     if other != station {
@@ -254,83 +291,118 @@ impl<'a> UploadModel<'a> {
     /// Gives every free antenna of `station` to the best waiting satellite.
     fn assign(&mut self, sim: &mut Simulation<Event>, now: UtcTime, station: u32) -> Result<(), ScheduleError> {
         loop {
-            let Some(antenna) = self.antennas[station as usize].iter().position(|a| !a.busy) else {
+            let Some(antenna) = self.antennas[station as usize].iter().position(Option::is_none) else {
                 return Ok(());
             };
-            let Some(index) = self.pick(now, station) else {
+            let Some(index) = self.pick(now, station, None) else {
                 return Ok(());
             };
-            let session = self.run_session(now, index);
-            let end = self.sessions[session].end;
-            let sat = self.sessions[session].satellite as usize;
-            self.satellites[sat].receivers_busy += 1;
-            self.antennas[station as usize][antenna].busy = true;
-            self.running[station as usize][antenna] = Some(session);
-            sim.schedule_at(end.max(now), Event::SessionEnd { station, antenna: antenna as u32 })?;
+            self.candidates[station as usize].retain(|&k| k != index);
+            let c = self.contacts[index as usize];
+            let sat = sat_of(c);
+            let state = &mut self.satellites[sat as usize];
+            state.receivers_busy += 1;
+            state.last_served = Some(now.unix_nanos());
+            // NAKs that could not reach the ground since the last session go out now.
+            let start = if now > c.start { now.plus_nanos(self.setup_ns) } else { c.start };
+            let nak_ns = self.scenario.upload.nak_round_trip_ns;
+            for entry in state.pending.iter_mut() {
+                if entry.1 > state.last_session_end {
+                    entry.1 = entry.1.max(start.unix_nanos() + nak_ns);
+                }
+            }
+            self.sessions.push(Session {
+                satellite: sat,
+                station,
+                contact: index,
+                start: now,
+                end: now,
+                bytes_sent: 0,
+                new_bytes_delivered: 0,
+                retransmitted_bytes: 0,
+                chunks_complete_after: state.received,
+            });
+            self.antennas[station as usize][antenna] =
+                Some(Running { session: self.sessions.len() - 1, contact: index, next_t: start });
+            self.advance(sim, now, station, antenna as u32)?;
         }
     }
 
-    /// The candidate the policy prefers, if any can use the antenna.
-    fn pick(&self, now: UtcTime, station: u32) -> Option<u32> {
-        let usable = |&&k: &&u32| {
-            let c = self.contacts[k as usize];
+    /// The contact the policy prefers among those waiting at `station` (plus `current`,
+    /// the one the antenna is serving, if any).
+    fn pick(&self, now: UtcTime, station: u32, current: Option<u32>) -> Option<u32> {
+        let usable = |k: &u32| {
+            let c = self.contacts[*k as usize];
             let s = &self.satellites[sat_of(c) as usize];
-            s.result.target
-                && !s.complete()
-                && s.receivers_busy < self.scenario.upload.receivers
-                && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
+            let free = Some(*k) == current || s.receivers_busy < self.scenario.upload.receivers;
+            s.result.target && !s.complete() && free && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
         };
         let remaining = |k: u32| {
             let s = &self.satellites[sat_of(self.contacts[k as usize]) as usize];
-            self.scenario.model.chunks - s.received.min(self.scenario.model.chunks)
+            self.scenario.model.chunks.saturating_sub(s.received)
         };
-        let candidates = self.candidates[station as usize].iter().filter(usable);
+        // Staying put avoids a new acquisition: the current contact wins ties.
+        let tie = |k: u32| (Some(k) != current, k);
+        let candidates = self.candidates[station as usize].iter().chain(current.as_ref()).copied().filter(usable);
         match self.scenario.upload.scheduling {
-            SchedulingPolicy::MostRemaining => candidates.min_by_key(|&&k| (std::cmp::Reverse(remaining(k)), k)),
-            SchedulingPolicy::EarliestSet => candidates.min_by_key(|&&k| (self.contacts[k as usize].end, k)),
-            SchedulingPolicy::RoundRobin => candidates.min_by_key(|&&k| {
+            SchedulingPolicy::MostRemaining => candidates.min_by_key(|&k| (std::cmp::Reverse(remaining(k)), tie(k))),
+            SchedulingPolicy::EarliestSet => candidates.min_by_key(|&k| (self.contacts[k as usize].end, tie(k))),
+            SchedulingPolicy::RoundRobin => candidates.min_by_key(|&k| {
                 let s = &self.satellites[sat_of(self.contacts[k as usize]) as usize];
-                (s.last_served.unwrap_or(i64::MIN), k)
+                let served = if Some(k) == current { None } else { s.last_served };
+                (served.unwrap_or(i64::MIN), tie(k))
             }),
         }
-        .copied()
     }
 
-    /// Runs one session to its end (upload complete or contact over) and records it.
-    fn run_session(&mut self, now: UtcTime, index: u32) -> usize {
-        let c = self.contacts[index as usize];
-        let (sat_index, station) = (sat_of(c), station_of(c));
+    /// Transmits from the antenna's next instant until the next decision point (another
+    /// contact starting at this station), the end of the contact, or completion, and
+    /// schedules the decision.
+    fn advance(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        station: u32,
+        antenna: u32,
+    ) -> Result<(), ScheduleError> {
+        let running = self.antennas[station as usize][antenna as usize].expect("a running antenna");
+        let starts = &self.starts_at_station[station as usize];
+        let checkpoint = starts.get(starts.partition_point(|&t| t <= now)).copied().unwrap_or(self.scenario.end);
+        let (end, reason) = self.transmit(running.session, running.next_t, checkpoint);
+        if let Some(r) = self.antennas[station as usize][antenna as usize].as_mut() {
+            r.next_t = end;
+        }
+        let at = match reason {
+            SliceEnd::Checkpoint => end.max(checkpoint),
+            _ => end,
+        };
+        sim.schedule_at(at.max(now), Event::Slice { station, antenna })?;
+        Ok(())
+    }
+
+    /// Sends chunks for `session` from `from`, starting none at or after `checkpoint`.
+    /// Returns when the antenna is next free and why it stopped.
+    fn transmit(&mut self, session: usize, from: UtcTime, checkpoint: UtcTime) -> (UtcTime, SliceEnd) {
+        let record = &mut self.sessions[session];
+        let c = self.contacts[record.contact as usize];
         let model = &self.scenario.model;
         let upload = &self.scenario.upload;
-        let onboard = &self.scenario.onboard;
         let fountain = upload.protocol == Protocol::Fountain;
         let profile = &c.profile;
         let contact_end = c.end.min(self.scenario.end);
-        // A session that starts after AOS must acquire the satellite again.
-        let mut t = if now > c.start { now.plus_nanos(self.setup_ns) } else { c.start };
-        let sat = &mut self.satellites[sat_index as usize];
-        // NAKs that could not reach the ground since the last session go out now.
         let nak_ns = upload.nak_round_trip_ns;
-        for entry in sat.pending.iter_mut() {
-            if entry.1 > sat.last_session_end {
-                entry.1 = entry.1.max(t.unix_nanos() + nak_ns);
-            }
-        }
-        let mut record = Session {
-            satellite: sat_index,
-            station,
-            contact: index,
-            start: now,
-            end: contact_end,
-            bytes_sent: 0,
-            new_bytes_delivered: 0,
-            retransmitted_bytes: 0,
-            chunks_complete_after: 0,
-        };
+        let sat = &mut self.satellites[record.satellite as usize];
         let header = model.chunk_header;
         let packets = |bytes: u64| bytes.div_ceil(upload.packet_size);
-        let mut first_byte = None;
-        while t < contact_end {
+        let needed = if fountain { self.needed_symbols } else { model.chunks };
+        let mut t = from;
+        let reason = loop {
+            if t >= contact_end {
+                break SliceEnd::ContactOver;
+            }
+            if t >= checkpoint {
+                break SliceEnd::Checkpoint;
+            }
             // What to send next.
             let (chunk, retransmission) = if fountain {
                 (sat.next_new, false)
@@ -342,20 +414,21 @@ impl<'a> UploadModel<'a> {
                 (sat.next_new, false)
             } else if let Some(&(_, eligible)) = sat.pending.front() {
                 // Everything is out; wait for the next NAK.
-                t = UtcTime::from_unix_nanos(eligible);
+                t = UtcTime::from_unix_nanos(eligible).min(contact_end);
                 continue;
             } else {
-                break;
+                break SliceEnd::ContactOver;
             };
             let payload = if fountain { model.chunk_payload } else { model.payload_of(chunk) };
             let size = payload + header;
             let Some(done) = profile.time_to_deliver(t, size).filter(|&d| d <= contact_end) else {
                 // Cut by LOS: the partial chunk's bytes were sent for nothing.
                 record.bytes_sent += profile.bytes_between(t, contact_end);
-                break;
+                t = contact_end;
+                break SliceEnd::ContactOver;
             };
-            if first_byte.is_none() {
-                first_byte = Some(t);
+            if sat.result.first_byte.is_none() {
+                sat.result.first_byte = Some(t);
             }
             record.bytes_sent += size;
             if retransmission {
@@ -384,7 +457,6 @@ impl<'a> UploadModel<'a> {
                 }
             }
             t = done;
-            let needed = if fountain { self.needed_symbols } else { model.chunks };
             if sat.received >= needed {
                 sat.result.last_chunk = Some(done);
                 if fountain {
@@ -393,27 +465,41 @@ impl<'a> UploadModel<'a> {
                     record.bytes_sent += profile.bytes_between(done, stop);
                     t = stop;
                 }
-                record.end = t;
-                break;
+                break SliceEnd::Complete;
             }
-        }
-        if sat.result.last_chunk.is_none() {
-            record.end = contact_end;
-        }
+        };
+        record.end = t;
         record.chunks_complete_after = sat.received;
+        (t, reason)
+    }
+
+    /// Ends the session on an antenna and books its results to the satellite.
+    fn release(&mut self, now: UtcTime, station: u32, antenna: u32) {
+        let Some(running) = self.antennas[station as usize][antenna as usize].take() else {
+            return;
+        };
+        let record = &mut self.sessions[running.session];
+        // The antenna was held until now (setup and NAK waits included).
+        record.end = now.max(record.start);
+        let model = &self.scenario.model;
+        let onboard = &self.scenario.onboard;
+        let sat = &mut self.satellites[record.satellite as usize];
+        sat.receivers_busy -= 1;
+        sat.last_session_end = now.unix_nanos();
         let r = &mut sat.result;
         if record.bytes_sent > 0 {
-            r.passes_used += 1;
-            if !sat.stations_seen.contains(&station) {
-                sat.stations_seen.push(station);
+            if !sat.contacts_used.contains(&record.contact) {
+                sat.contacts_used.push(record.contact);
+                r.passes_used += 1;
+            }
+            if !sat.stations_used.contains(&station) {
+                sat.stations_used.push(station);
                 r.stations_used += 1;
             }
-            r.first_byte = r.first_byte.or(first_byte);
         }
         r.total_bytes_sent += record.bytes_sent;
         r.retransmitted_bytes += record.retransmitted_bytes;
         r.chunks_received = sat.received;
-        sat.last_served = Some(now.unix_nanos());
         if let Some(last) = r.last_chunk
             && r.deployed.is_none()
         {
@@ -431,11 +517,15 @@ impl<'a> UploadModel<'a> {
             r.deployed = Some(decompressed.plus_nanos(onboard.deploy_time_ns));
             self.remaining_targets -= 1;
         }
-        self.sessions.push(record);
-        self.sessions.len() - 1
     }
 
-    fn finish(self) -> UploadOutcome {
+    fn finish(mut self) -> UploadOutcome {
+        // Sessions still open at the end of the window end there.
+        for station in 0..self.antennas.len() {
+            for antenna in 0..self.antennas[station].len() {
+                self.release(self.scenario.end, station as u32, antenna as u32);
+            }
+        }
         UploadOutcome {
             sessions: self.sessions,
             satellites: self.satellites.into_iter().map(|s| s.result).collect(),
