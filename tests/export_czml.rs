@@ -265,3 +265,14 @@ fn output_is_deterministic() {
     };
     assert_eq!(once(0), once(1));
 }
+
+#[test]
+fn labels_start_hidden_for_large_fleets() {
+    let one = satellites().remove(0);
+    let step = Step::parse("1d").unwrap();
+    let few = render(&vec![one.clone(); 3], &[], &[], step);
+    assert_eq!(few[1]["label"]["show"], true);
+    let many = render(&vec![one; orbsim::report::export::czml::MAX_SHOWN_LABELS + 1], &[], &[], step);
+    assert!(many[1..].iter().all(|p| p["label"]["show"] == false));
+    assert_eq!(many.len(), 2 + orbsim::report::export::czml::MAX_SHOWN_LABELS);
+}

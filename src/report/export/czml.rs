@@ -54,9 +54,14 @@ const PASS_RGBA: [u8; 4] = [255, 255, 255, 200];
 pub struct ContactSpan {
     /// `None` for a visibility window with no link attached (a pass).
     pub kind: Option<ContactKind>,
+    /// The sending end; the line is drawn from it. Indexes the satellites or stations given
+    /// to [`write_czml`].
     pub from: Node,
+    /// The receiving end.
     pub to: Node,
+    /// When the line appears (AOS).
     pub start: UtcTime,
+    /// When it disappears (LOS).
     pub end: UtcTime,
     /// Highest elevation seen from the station, degrees, when there is a station end.
     pub max_elevation_deg: Option<f64>,

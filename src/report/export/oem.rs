@@ -1,11 +1,12 @@
 //! CCSDS Orbit Ephemeris Messages (CCSDS 502.0-B, version 2.0, KVN form), one file per
 //! satellite.
 //!
-//! A file looks like this (one segment, no covariance):
+//! A file looks like this (one segment, no covariance; about 110 bytes per state, so 160 KB
+//! per satellite-day at the default 60 s step):
 //!
 //! ```text
 //! CCSDS_OEM_VERS = 2.0
-//! COMMENT SGP4 (WGS72) ephemeris from mean elements with epoch 2014-01-20T22:23:04.000
+//! COMMENT SGP4 (WGS72) ephemeris from mean elements with epoch 2014-01-20T22:23:04.000416
 //! CREATION_DATE = 2026-03-19T12:00:00.000
 //! ORIGINATOR = orbsim
 //!
@@ -21,7 +22,9 @@
 //! INTERPOLATION_DEGREE = 7
 //! META_STOP
 //!
-//! 2014-01-23T00:00:00.000   -4296.112866   -4683.213377    2428.040117   3.582473301  -5.552307227  -4.390632040
+//! 2014-01-23T00:00:00.000    -548.805821    6739.349607    -681.739558  -4.808210741   0.202882892   5.961651797
+//! 2014-01-23T00:01:00.000    -835.822137    6736.090842    -322.750142  -4.755358105  -0.311483197   6.000102932
+//! …
 //! ```
 //!
 //! Positions are in km and velocities in km/s, as the standard requires. Epochs are UTC
@@ -80,7 +83,9 @@ impl OemFrame {
 /// How OEM files are written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OemOptions {
+    /// `REF_FRAME` of the states.
     pub frame: OemFrame,
+    /// Time between data lines.
     pub step: Step,
     /// `CREATION_DATE`. Given by the caller rather than read from the clock, so that the
     /// same inputs can give byte-identical files.
