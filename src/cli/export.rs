@@ -61,6 +61,11 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         let bar = args.geometry.progress(inputs.satellites.len(), "passes");
         let found = find_passes(&inputs.satellites, &inputs.stations, window, &|| bar.inc(1));
         bar.finish_and_clear();
+        if !args.geometry.quiet {
+            for r in &found.retirements {
+                eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+            }
+        }
         let spans: Vec<ContactSpan> = found.passes.iter().map(ContactSpan::from).collect();
         write_atomically(path, |out| write_czml(out, &inputs.satellites, &inputs.stations, &spans, window, step))
             .map_err(|e| CliError::Failed(e.to_string()))?;
