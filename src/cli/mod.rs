@@ -3,6 +3,7 @@
 //! exits with code 2, failures while running (e.g. an unwritable output) with code 1.
 
 mod contacts;
+mod export;
 mod geometry;
 mod passes;
 mod run;
@@ -30,6 +31,8 @@ enum Command {
     Passes(passes::PassesArgs),
     /// The contact plan: passes with link-budget rate profiles, as CSV.
     Contacts(contacts::ContactsArgs),
+    /// Exports for other tools: CZML for CesiumJS, CCSDS OEM ephemerides.
+    Export(export::ExportArgs),
 }
 
 /// A command's failure: bad input (exit 2) or a failure while running (exit 1).
@@ -62,6 +65,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => run::validate(args),
         Command::Passes(args) => passes::run(args),
         Command::Contacts(args) => contacts::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(()) => 0,
