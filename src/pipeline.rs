@@ -7,6 +7,9 @@ use std::time::Instant;
 use crate::access::Window;
 use crate::contact::{ContactError, ContactPlan, build_ground_contacts};
 use crate::engine::ScheduleError;
+use crate::mission::inference::{
+    InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, simulate_inference,
+};
 use crate::mission::upload::{UploadOutcome, simulate_upload};
 use crate::scenario::Scenario;
 
@@ -17,6 +20,8 @@ pub enum RunError {
     Contacts(#[from] ContactError),
     #[error("simulation: {0}")]
     Engine(#[from] ScheduleError),
+    #[error("inference: {0}")]
+    Inference(#[from] InferenceError),
 }
 
 /// Wall-clock time per stage, seconds.
@@ -32,6 +37,8 @@ pub struct RunResult {
     pub plan: ContactPlan,
     pub upload: UploadOutcome,
     pub times: StageTimes,
+    /// The inference run, when the scenario has an `[inference]` section.
+    pub inference: Option<InferenceOutcome>,
 }
 
 /// Runs a scenario. `on_satellite_done` reports contact-plan progress (one call per
@@ -52,5 +59,30 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
     let started = Instant::now();
     let upload = simulate_upload(scenario, &plan)?;
     let simulation_s = started.elapsed().as_secs_f64();
-    Ok(RunResult { plan, upload, times: StageTimes { contact_plan_s, simulation_s } })
+    let inference = match &scenario.inference {
+        Some(config) => Some(run_inference(scenario, config, &plan, &upload)?),
+        None => None,
+    };
+    Ok(RunResult { plan, upload, times: StageTimes { contact_plan_s, simulation_s }, inference })
+}
+
+/// Runs the inference model over a finished contact plan and upload: satellites serve
+/// from the upload's deployment times unless the model is preinstalled.
+pub fn run_inference(
+    scenario: &Scenario,
+    config: &InferenceConfig,
+    plan: &ContactPlan,
+    upload: &UploadOutcome,
+) -> Result<InferenceOutcome, InferenceError> {
+    let deployed: Vec<_> = upload.satellites.iter().map(|s| s.deployed).collect();
+    simulate_inference(&InferenceInputs {
+        satellites: &scenario.satellites,
+        stations: &scenario.stations,
+        start: scenario.start,
+        end: scenario.end,
+        seed: scenario.seed,
+        config,
+        plan,
+        deployed: &deployed,
+    })
 }

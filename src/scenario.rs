@@ -73,6 +73,10 @@ pub struct ScenarioFile {
     pub upload: UploadSpec,
     #[serde(default)]
     pub onboard: OnboardSpec,
+    /// Inference from orbit (requests, routing, compute, power); see
+    /// [`crate::mission::inference`].
+    #[serde(default)]
+    pub inference: Option<crate::mission::inference::InferenceSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -366,6 +370,8 @@ pub struct Scenario {
     pub onboard: Onboard,
     /// Warnings for the user (skipped records).
     pub warnings: Vec<String>,
+    /// The validated `[inference]` section, if the scenario has one.
+    pub inference: Option<crate::mission::inference::InferenceConfig>,
 }
 
 /// Reads and validates a scenario file. `seed` overrides the file's seed.
@@ -642,6 +648,13 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         deploy_time_ns: o.deploy_time.0,
     };
 
+    let inference = match &file.inference {
+        Some(spec) => {
+            Some(validate_inference_section(path, spec, &satellites, &roles, &stations, &downlink, &model, start, end)?)
+        }
+        None => None,
+    };
+
     Ok(Scenario {
         file: path.to_path_buf(),
         name: file.name,
@@ -661,7 +674,35 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         targets,
         onboard,
         warnings,
+        inference,
     })
+}
+
+/// Validates `[inference]` against the rest of the scenario (see
+/// [`crate::mission::inference::validate_inference`]).
+#[allow(clippy::too_many_arguments)]
+fn validate_inference_section(
+    path: &Path,
+    spec: &crate::mission::inference::InferenceSpec,
+    satellites: &[Satellite],
+    roles: &[Option<String>],
+    stations: &[GroundStation],
+    downlink: &Option<LinkParams>,
+    model: &Model,
+    start: UtcTime,
+    end: UtcTime,
+) -> Result<crate::mission::inference::InferenceConfig, ScenarioError> {
+    let ctx = crate::mission::inference::ValidationContext {
+        file: path,
+        satellites,
+        roles,
+        stations,
+        has_downlink: downlink.is_some(),
+        model_size_bytes: model.size_bytes,
+        start,
+        end,
+    };
+    crate::mission::inference::validate_inference(spec, &ctx).map_err(|e| ScenarioError::at(path, e.path, e.message))
 }
 
 /// The uplink's required margin and the typical gap between adjacent MODCOD thresholds (the

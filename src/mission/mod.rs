@@ -6,6 +6,11 @@
 //!   coding, antenna scheduling and the on-board pipeline.
 //! - [`loss`]: chunk loss models (fixed packet error rate, Es/N0 margin waterfall,
 //!   Gilbert–Elliott bursts).
+//! - [`inference`]: requests from users and portals, routing over inter-satellite links,
+//!   on-board compute with queues and batching.
+//! - [`power`]: solar array, battery and eclipse, which can pause or throttle inference.
 
+pub mod inference;
 pub mod loss;
+pub mod power;
 pub mod upload;

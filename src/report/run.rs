@@ -101,6 +101,9 @@ pub fn write_run(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<
         serde_json::to_writer_pretty(&mut *w, &summary).map_err(std::io::Error::other)?;
         writeln!(w)
     })?;
+    if let Some(inference) = &result.inference {
+        written.extend(super::inference::write_inference(dir, scenario, inference)?);
+    }
     Ok(written)
 }
 
@@ -111,6 +114,14 @@ fn iso(t: Option<UtcTime>) -> serde_json::Value {
 /// The run's headline numbers as JSON. Deterministic: no wall-clock times, so the same
 /// scenario and seed give byte-identical files.
 pub fn summary_json(scenario: &Scenario, result: &RunResult) -> serde_json::Value {
+    let mut summary = summary_core(scenario, result);
+    if let Some(inference) = &result.inference {
+        summary["inference"] = super::inference::inference_summary(scenario, inference);
+    }
+    summary
+}
+
+fn summary_core(scenario: &Scenario, result: &RunResult) -> serde_json::Value {
     let h = headline(scenario, result);
     let m = &scenario.model;
     let per_satellite: Vec<serde_json::Value> = result
@@ -248,6 +259,9 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
                 String::new()
             }
         ));
+    }
+    if let Some(inference) = &result.inference {
+        lines.extend(super::inference::inference_console(inference));
     }
     lines.push(format!(
         "  {} passes, {} contacts, {} events; plan {:.2} s, simulation {:.2} s; outputs in {}",

@@ -1,0 +1,325 @@
+//! Inference from orbit: questions from users go up, are answered by on-board inference,
+//! and come back.
+//!
+//! # A request's life
+//! 1. **Asked.** Each source ([`spec::Source`]) is a Poisson process (see [`sources`]):
+//!    users at given positions, random positions over the globe or the oceans, or a web
+//!    portal that forwards questions through the operator's ground stations.
+//! 2. **Up.** The question goes up as soon as its source sees a satellite from which a
+//!    satellite with the model and room in its queue can be reached: a user terminal's
+//!    link to a satellite above its mask ([`sky`]: visibility on demand, not passes per
+//!    user), or a portal station's uplink contact from the plan. Otherwise it waits on the
+//!    ground (store and forward) until something changes — a satellite rises, a contact
+//!    starts, a deployment completes — or its timeout expires.
+//! 3. **Across.** Among every satellite in view (each with its uplink delay) and every
+//!    satellite reachable from them over the inter-satellite links up at that instant, the
+//!    question goes to the one with the least expected delay: uplink + ISL hops
+//!    (propagation + transmission + switching) + expected queue wait + service time
+//!    ([`routing`]). Only satellites holding the deployed model are candidates
+//!    (`preinstalled`, or from the upload's `deployed` time), so a rollout in progress
+//!    shapes what can be served. Without ISLs a satellite can only answer a user while in
+//!    view of that user, so a server that would have set by the time its answer is ready
+//!    is passed over when another can finish within view.
+//! 4. **Computed.** Each serving satellite has `max_batch` slots and a FIFO queue
+//!    ([`compute`] for the service time); power and eclipse can pause or throttle it
+//!    ([`crate::mission::power`]).
+//! 5. **Down.** The answer is routed from the server to whichever satellite the user sees
+//!    at that instant (possibly another one after a handover) and sent down; with none in
+//!    reach it waits on board until one comes into view or the timeout expires.
+//!
+//! # The latency decomposition
+//! Every phase is an integer number of nanoseconds, and the instants are built by adding
+//! them, so for every answered request
+//!
+//! `uplink_wait + up + isl_out + queue + compute + answer_wait + isl_back + down = answer − submit`
+//!
+//! holds exactly. `answer_wait` is the store-and-forward wait of a computed answer for a
+//! path down (zero whenever a path exists when the answer is ready).
+//!
+//! # Simplifications (stated, not hidden)
+//! - User links are per terminal (no contention between users); messages are a few kB, so
+//!   at Mbit/s they take milliseconds. The rate is taken at the start of a transmission.
+//!   User terminals are assumed to keep a link up (phased arrays hand over without
+//!   re-acquisition): no setup time.
+//! - A portal's ground network forwards a question to whichever of its stations has a
+//!   usable uplink first; the stations' antennas are not shared with the upload model.
+//! - An ISL path is priced at the instant the message leaves (a few ms later the topology
+//!   is the same); ISL queueing is not modelled (100 Gbit/s links, kB messages).
+//! - Link budgets of user terminals are evaluated per 5° × 5° cell (the atmosphere varies
+//!   on that scale); geometry is exact per terminal.
+
+pub mod compute;
+pub mod ocean;
+pub mod routing;
+mod sim;
+pub mod sky;
+pub mod sources;
+pub mod spec;
+
+pub use sim::simulate_inference;
+pub use spec::{FieldError, InferenceConfig, InferenceSpec, ValidationContext, validate_inference};
+
+use crate::access::eclipse::EclipseInterval;
+use crate::contact::ContactPlan;
+use crate::ground::GroundStation;
+use crate::mission::power::EnergyAccount;
+use crate::orbit::Satellite;
+use crate::time::UtcTime;
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// The answer reached the user before the timeout and within the simulated window.
+    Answered,
+    /// The user gave up: the timeout passed while the question or the answer waited, or
+    /// the answer would have arrived after it.
+    Timeout,
+    /// Every satellite that could have served it had a full queue.
+    Rejected,
+    /// Still in flight when the simulated window ended.
+    Unfinished,
+}
+
+impl Outcome {
+    /// Lower-case label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Timeout => "timeout",
+            Outcome::Rejected => "rejected",
+            Outcome::Unfinished => "unfinished",
+        }
+    }
+}
+
+/// Where a request's time went, in nanoseconds (see the module docs for the identity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Phases {
+    /// Waiting on the ground for a usable satellite.
+    pub uplink_wait_ns: i64,
+    /// Transmission and light time up to the first satellite.
+    pub up_ns: i64,
+    /// Inter-satellite hops to the server.
+    pub isl_out_ns: i64,
+    /// Waiting in the server's queue (including pauses for power before starting).
+    pub queue_ns: i64,
+    /// Prefill and decode (including any power pause or throttling while running).
+    pub compute_ns: i64,
+    /// The answer waiting on board for a path down.
+    pub answer_wait_ns: i64,
+    /// Inter-satellite hops from the server to the satellite that sends the answer down.
+    pub isl_back_ns: i64,
+    /// Transmission and light time down to the user.
+    pub down_ns: i64,
+}
+
+impl Phases {
+    /// Sum of all phases, ns.
+    pub fn total_ns(&self) -> i64 {
+        self.uplink_wait_ns
+            + self.up_ns
+            + self.isl_out_ns
+            + self.queue_ns
+            + self.compute_ns
+            + self.answer_wait_ns
+            + self.isl_back_ns
+            + self.down_ns
+    }
+
+    /// The phases as (name, ns), in order.
+    pub fn named(&self) -> [(&'static str, i64); 8] {
+        [
+            ("uplink_wait", self.uplink_wait_ns),
+            ("up", self.up_ns),
+            ("isl_out", self.isl_out_ns),
+            ("queue", self.queue_ns),
+            ("compute", self.compute_ns),
+            ("answer_wait", self.answer_wait_ns),
+            ("isl_back", self.isl_back_ns),
+            ("down", self.down_ns),
+        ]
+    }
+}
+
+/// One request, from question to outcome. Phases after the point where the request
+/// stopped are zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RequestRecord {
+    /// Index of the source in the scenario's `[[inference.sources]]`.
+    pub source: u32,
+    /// Terminal of that source (0 for a portal).
+    pub terminal: u32,
+    /// When it was asked.
+    pub submit: UtcTime,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Output tokens.
+    pub output_tokens: u32,
+    /// Satellite that received the question from the ground.
+    pub entry: Option<u32>,
+    /// Satellite that computed the answer.
+    pub served_by: Option<u32>,
+    /// Satellite that sent the answer down.
+    pub exit: Option<u32>,
+    /// Portal station that sent the question up (portal sources).
+    pub uplink_station: Option<u32>,
+    /// Portal station that received the answer (portal sources).
+    pub downlink_station: Option<u32>,
+    /// ISL hops to the server.
+    pub isl_hops_out: u16,
+    /// ISL hops back towards the user.
+    pub isl_hops_back: u16,
+    /// Where the time went.
+    pub phases: Phases,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// When the outcome was decided: the answer's arrival, the deadline for a timeout, the
+    /// rejection, or the window's end.
+    pub closed: UtcTime,
+}
+
+impl RequestRecord {
+    /// When the question left the ground.
+    pub fn uplink_time(&self) -> Option<UtcTime> {
+        self.entry.map(|_| self.submit.plus_nanos(self.phases.uplink_wait_ns))
+    }
+
+    /// When the answer reached the user (answered requests).
+    pub fn answer_time(&self) -> Option<UtcTime> {
+        (self.outcome == Outcome::Answered).then(|| self.submit.plus_nanos(self.phases.total_ns()))
+    }
+
+    /// Question to answer, ns (answered requests).
+    pub fn latency_ns(&self) -> Option<i64> {
+        (self.outcome == Outcome::Answered).then(|| self.phases.total_ns())
+    }
+
+    /// Whether the question could go up the moment it was asked.
+    pub fn asked_in_view(&self) -> bool {
+        self.entry.is_some() && self.phases.uplink_wait_ns == 0
+    }
+}
+
+/// A source as run: its label and its terminals.
+#[derive(Debug, Clone)]
+pub struct SourceRun {
+    /// The source's name.
+    pub name: String,
+    /// `users`, `random`, `ocean` or `portal`.
+    pub kind: &'static str,
+    /// Its terminals with their positions (empty for a portal).
+    pub terminals: Vec<GroundStation>,
+    /// Portal stations (indices into the scenario's stations).
+    pub portal_stations: Vec<u32>,
+}
+
+impl SourceRun {
+    /// Label of terminal `k` for tables: the terminal's name, or the source's for a portal.
+    pub fn terminal_name(&self, k: u32) -> &str {
+        self.terminals.get(k as usize).map_or(self.name.as_str(), |t| t.name.as_str())
+    }
+}
+
+/// What one serving satellite did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerRecord {
+    /// Satellite index.
+    pub satellite: u32,
+    /// From when it held the model (`None`: never in the window).
+    pub model_from: Option<UtcTime>,
+    /// Requests computed to completion.
+    pub completed: u32,
+    /// Time with at least one request in its batch, ns.
+    pub busy_ns: i64,
+    /// Σ over requests of their compute time, ns (slot occupancy).
+    pub slot_busy_ns: i64,
+    /// Time the accelerator spent limited by power (paused or throttled), ns.
+    pub limited_ns: i64,
+    /// Energy the accelerator drew, J.
+    pub accelerator_j: f64,
+    /// The battery's book (when power is modelled).
+    pub energy: Option<EnergyAccount>,
+    /// State of charge at the window's end (when power is modelled).
+    pub final_state_of_charge: Option<f64>,
+    /// Battery capacity, J (when power is modelled).
+    pub capacity_j: Option<f64>,
+    /// Share of the window in the Earth's shadow (penumbra or umbra).
+    pub eclipse_fraction: f64,
+}
+
+/// Wall-clock time of the inference stages, seconds (not part of any output file: they
+/// differ between runs).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct InferenceTimes {
+    /// Trajectory cache, terminal placement and link budgets.
+    pub setup_s: f64,
+    /// Eclipse intervals.
+    pub eclipses_s: f64,
+    /// The event loop.
+    pub simulation_s: f64,
+}
+
+/// Everything the inference run produced.
+#[derive(Debug, Clone)]
+pub struct InferenceOutcome {
+    /// Every request, in order of asking (ties in source order).
+    pub requests: Vec<RequestRecord>,
+    /// The sources as run.
+    pub sources: Vec<SourceRun>,
+    /// Serving satellites, in fleet order.
+    pub servers: Vec<ServerRecord>,
+    /// Eclipse intervals of every satellite (fleet order).
+    pub eclipses: Vec<Vec<EclipseInterval>>,
+    /// When each satellite held the model (`None`: never), as the run used it.
+    pub model_available: Vec<Option<UtcTime>>,
+    /// Events the engine processed.
+    pub events: u64,
+    /// Snapshots of the fleet built for visibility queries.
+    pub snapshots: u64,
+    /// Satellites settled by route searches.
+    pub route_nodes: u64,
+    /// Bytes of the trajectory cache.
+    pub trajectory_bytes: usize,
+    /// Wall-clock stage times.
+    pub times: InferenceTimes,
+}
+
+/// What the inference model needs from a run.
+pub struct InferenceInputs<'a> {
+    /// The fleet.
+    pub satellites: &'a [Satellite],
+    /// The scenario's ground stations (portals use them).
+    pub stations: &'a [GroundStation],
+    /// Window start.
+    pub start: UtcTime,
+    /// Window end.
+    pub end: UtcTime,
+    /// Scenario seed.
+    pub seed: u64,
+    /// The validated `[inference]` section.
+    pub config: &'a InferenceConfig,
+    /// Ground contacts (portals) and ISL contacts (routing).
+    pub plan: &'a ContactPlan,
+    /// When the upload deployed the model on each satellite (ignored when preinstalled).
+    pub deployed: &'a [Option<UtcTime>],
+}
+
+/// Why the inference run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InferenceError {
+    /// The event engine rejected an event (a model bug).
+    #[error(transparent)]
+    Engine(#[from] crate::engine::ScheduleError),
+    /// A user terminal's link budget could not be built.
+    #[error("user terminal link: {0}")]
+    Link(#[from] crate::link::LinkError),
+}
+
+/// Nearest-rank percentile of sorted values (`p` in 0–100); `None` when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(sorted.len()) - 1])
+}

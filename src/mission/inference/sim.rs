@@ -1,0 +1,1066 @@
+//! The inference model's event loop (see the parent module for what it simulates).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::compute::{Accelerator, ModelCompute};
+use super::routing::{IslGraph, Route, Router};
+use super::sky::{Seen, Sky, SkySite, light_ns};
+use super::sources::{Arrivals, place_terminals};
+use super::spec::{InferenceConfig, Terminals};
+use super::{
+    InferenceError, InferenceInputs, InferenceOutcome, InferenceTimes, Outcome, Phases, RequestRecord, ServerRecord,
+    SourceRun,
+};
+use crate::access::Window;
+use crate::access::eclipse::{eclipse_fractions, find_eclipses};
+use crate::contact::{Contact, ContactKind, Node};
+use crate::engine::{EventId, ScheduleError, Simulation};
+use crate::link::{LinkBudget, Site};
+use crate::mission::power::{Battery, Limit, sunlight_steps};
+use crate::time::{NANOS_PER_SECOND, UtcTime};
+
+const NONE: u32 = u32::MAX;
+/// Extra cost given to a server without inter-satellite links that will have left the
+/// user's view when its answer is ready: it is chosen only if nothing better exists (the
+/// answer would wait for its next pass).
+const OUT_OF_VIEW_PENALTY_NS: i64 = 3600 * NANOS_PER_SECOND;
+/// With inter-satellite links in the plan, a waiting message retries at least this often:
+/// the topology may have opened a path.
+const ISL_RETRY_NS: i64 = 60 * NANOS_PER_SECOND;
+/// Expected wait charged for a server paused by its battery, when its recovery time is
+/// unknown (no charging in sight).
+const PAUSED_WAIT_NS: i64 = 3600 * NANOS_PER_SECOND;
+/// Tolerance on battery thresholds, J (the crossing times are rounded to whole ns).
+const ENERGY_EPS_J: f64 = 1e-6;
+/// Link-budget cells for user terminals, degrees.
+const CELL_DEG: f64 = 5.0;
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    /// The next request of a source.
+    Arrival(u32),
+    /// A request tries to go up.
+    Dispatch(u32),
+    /// A request reaches its server.
+    AtServer(u32),
+    /// A request's computation ends.
+    JobDone(u32),
+    /// An answer tries to go down.
+    Deliver(u32),
+    /// A server's sunlight changes (eclipse boundary).
+    Sun(u32),
+    /// A server's battery reaches a threshold.
+    Power(u32),
+}
+
+/// A user terminal as queried.
+struct UserTerminal {
+    site: SkySite,
+    /// Index into the link-budget cells.
+    cell: u32,
+}
+
+enum Access {
+    Users(Vec<UserTerminal>),
+    Portal(Vec<u32>),
+}
+
+struct RunSource {
+    arrivals: Arrivals,
+    access: Access,
+    end: UtcTime,
+}
+
+/// A portal station's contacts, sorted by start.
+struct StationContacts {
+    site: SkySite,
+    up: Vec<u32>,
+    down: Vec<u32>,
+    longest_ns: i64,
+}
+
+struct Job {
+    req: u32,
+    started: i64,
+    /// Work left at full speed, ns.
+    work_left_ns: f64,
+    /// When `work_left_ns` was last brought up to date.
+    last: i64,
+    event: Option<EventId>,
+}
+
+struct Server {
+    sat: u32,
+    queue: VecDeque<(u32, i64)>,
+    running: Vec<Job>,
+    /// Full-speed service time of the queued requests, ns.
+    backlog_ns: i64,
+    limited: bool,
+    battery: Option<Battery>,
+    power_event: Option<EventId>,
+    sun: Vec<(UtcTime, f64)>,
+    sun_next: usize,
+    last_touch: i64,
+    completed: u32,
+    busy_ns: i64,
+    slot_busy_ns: i64,
+    limited_ns: i64,
+    accelerator_j: f64,
+}
+
+impl Server {
+    fn speed(&self, limit: Option<Limit>) -> f64 {
+        match (self.limited, limit) {
+            (true, Some(Limit::Pause)) => 0.0,
+            (true, Some(Limit::Throttle { speed, .. })) => speed,
+            _ => 1.0,
+        }
+    }
+
+    /// What the accelerator draws now, W.
+    fn draw_w(&self, acc: &Accelerator, limit: Option<Limit>) -> f64 {
+        if self.running.is_empty() {
+            return acc.idle_power_w;
+        }
+        match (self.limited, limit) {
+            (true, Some(Limit::Pause)) => acc.idle_power_w,
+            (true, Some(Limit::Throttle { power_w, .. })) => power_w,
+            _ => acc.power_w,
+        }
+    }
+
+    /// Accounts busy time and accelerator energy up to `now` in the current state.
+    fn touch(&mut self, now: i64, acc: &Accelerator, limit: Option<Limit>) {
+        let dt = now - self.last_touch;
+        if dt <= 0 {
+            return;
+        }
+        if !self.running.is_empty() {
+            self.busy_ns += dt;
+            self.slot_busy_ns += dt * self.running.len() as i64;
+        }
+        if self.limited {
+            self.limited_ns += dt;
+        }
+        self.accelerator_j += self.draw_w(acc, limit) * dt as f64 / NANOS_PER_SECOND as f64;
+        self.last_touch = now;
+    }
+
+    /// Expected wait before a request arriving at `at` starts, ns.
+    fn expected_wait_ns(&self, at: i64, acc: &Accelerator, limit: Option<Limit>) -> i64 {
+        let speed = self.speed(limit);
+        let mut wait = 0;
+        if self.running.len() as u32 >= acc.max_batch || !self.queue.is_empty() {
+            let first_free = self
+                .running
+                .iter()
+                .map(|j| if speed > 0.0 { j.last + (j.work_left_ns / speed) as i64 } else { at })
+                .min()
+                .unwrap_or(at);
+            wait = (first_free - at).max(0) + self.backlog_ns / acc.max_batch as i64;
+        }
+        if speed == 0.0 {
+            let recovery =
+                self.battery.as_ref().and_then(|b| b.delay_to(b.config().resume_j)).unwrap_or(PAUSED_WAIT_NS);
+            wait += recovery;
+        }
+        wait
+    }
+}
+
+/// Transmission time of `bytes` at `rate_bps`, whole ns (rounded up).
+fn transmit_ns(bytes: u64, rate_bps: u64) -> i64 {
+    ((bytes as u128 * 8 * NANOS_PER_SECOND as u128).div_ceil(rate_bps.max(1) as u128)).min(i64::MAX as u128 / 4) as i64
+}
+
+/// Contacts of `list` (indices into `contacts`, sorted by start) in progress at `t`.
+fn active<'c>(contacts: &'c [Contact], list: &'c [u32], longest_ns: i64, t: UtcTime) -> impl Iterator<Item = u32> + 'c {
+    let i = list.partition_point(|&c| contacts[c as usize].start <= t);
+    list[..i]
+        .iter()
+        .rev()
+        .take_while(move |&&c| contacts[c as usize].start.unix_nanos() >= t.unix_nanos() - longest_ns)
+        .filter(move |&&c| contacts[c as usize].end > t)
+        .copied()
+}
+
+/// First data instant after `t` among contacts of `list` starting after `t` (and of
+/// satellite `only`, if given).
+fn next_contact(contacts: &[Contact], list: &[u32], t: UtcTime, only: Option<u32>) -> Option<UtcTime> {
+    let i = list.partition_point(|&c| contacts[c as usize].start <= t);
+    list[i..]
+        .iter()
+        .map(|&c| &contacts[c as usize])
+        .filter(|c| only.is_none_or(|s| c.satellite() == Some(s)))
+        .find_map(|c| c.profile.data_start())
+}
+
+struct Model<'a> {
+    inputs: &'a InferenceInputs<'a>,
+    cfg: &'a InferenceConfig,
+    sky: Sky,
+    graph: IslGraph,
+    router: Router,
+    sources: Vec<RunSource>,
+    budgets: Vec<(LinkBudget, LinkBudget)>,
+    stations: Vec<Option<StationContacts>>,
+    servers: Vec<Server>,
+    server_of: Vec<u32>,
+    available: Vec<Option<i64>>,
+    deploy_times: Vec<i64>,
+    requests: Vec<RequestRecord>,
+    seen: Vec<Seen>,
+    entries: Vec<(u32, i64)>,
+    entry_station: Vec<u32>,
+    /// Downlink cost per satellite for the answer being routed (valid where stamped).
+    target_cost: Vec<i64>,
+    target_station: Vec<u32>,
+    target_stamp: Vec<u32>,
+    target_generation: u32,
+    min_service_ns: i64,
+    end_ns: i64,
+}
+
+/// Runs the inference model over the window (see the module docs).
+pub fn simulate_inference(inputs: &InferenceInputs) -> Result<InferenceOutcome, InferenceError> {
+    let started = Instant::now();
+    let cfg = inputs.config;
+    let n = inputs.satellites.len();
+    let window = Window { start: inputs.start, end: inputs.end };
+    let sky = Sky::build(inputs.satellites, inputs.start, inputs.end);
+    let graph = IslGraph::from_plan(inputs.plan, n);
+
+    // Terminals, budgets and sources.
+    let mut land = None;
+    let mut runs = Vec::with_capacity(cfg.sources.len());
+    let mut cells: Vec<(i32, i32)> = Vec::new();
+    let mut cell_index = std::collections::HashMap::new();
+    let mut sources = Vec::with_capacity(cfg.sources.len());
+    for (k, source) in cfg.sources.iter().enumerate() {
+        let terminals = place_terminals(source, k, inputs.seed, &mut land);
+        let access = match &source.terminals {
+            Terminals::Portal(st) => Access::Portal(st.clone()),
+            _ => Access::Users(
+                terminals
+                    .iter()
+                    .map(|t| {
+                        let key = (
+                            ((t.site.lat_deg + 90.0) / CELL_DEG).floor().min(180.0 / CELL_DEG - 1.0) as i32,
+                            ((t.site.lon_deg + 180.0).rem_euclid(360.0) / CELL_DEG).floor() as i32,
+                        );
+                        let cell = *cell_index.entry(key).or_insert_with(|| {
+                            cells.push(key);
+                            cells.len() as u32 - 1
+                        });
+                        UserTerminal { site: SkySite::new(&sky, &t.site, cfg.terminal_min_elevation_deg), cell }
+                    })
+                    .collect(),
+            ),
+        };
+        runs.push(SourceRun {
+            name: source.name.clone(),
+            kind: match &source.terminals {
+                Terminals::Positions(_) => "users",
+                Terminals::Random { ocean: false, .. } => "random",
+                Terminals::Random { ocean: true, .. } => "ocean",
+                Terminals::Portal(_) => "portal",
+            },
+            portal_stations: match &source.terminals {
+                Terminals::Portal(st) => st.clone(),
+                _ => Vec::new(),
+            },
+            terminals,
+        });
+        sources.push(RunSource { arrivals: Arrivals::new(source, k, inputs.seed), access, end: source.end });
+    }
+    let budgets: Vec<(LinkBudget, LinkBudget)> = cells
+        .par_iter()
+        .map(|&(la, lo)| {
+            let site = Site::new(-90.0 + (la as f64 + 0.5) * CELL_DEG, -180.0 + (lo as f64 + 0.5) * CELL_DEG, 0.0);
+            Ok((
+                LinkBudget::for_site(&cfg.terminal_uplink, &site)?,
+                LinkBudget::for_site(&cfg.terminal_downlink, &site)?,
+            ))
+        })
+        .collect::<Result<_, crate::link::LinkError>>()?;
+
+    // Portal stations and their contacts.
+    let mut stations: Vec<Option<StationContacts>> = (0..inputs.stations.len()).map(|_| None).collect();
+    for run in &runs {
+        for &st in &run.portal_stations {
+            let s = &inputs.stations[st as usize];
+            stations[st as usize].get_or_insert_with(|| StationContacts {
+                site: SkySite::new(&sky, &s.site, 0.0),
+                up: Vec::new(),
+                down: Vec::new(),
+                longest_ns: 0,
+            });
+        }
+    }
+    for (i, c) in inputs.plan.contacts.iter().enumerate() {
+        let (station, up) = match (c.kind, c.from, c.to) {
+            (ContactKind::Uplink, Node::Station(s), _) => (s, true),
+            (ContactKind::Downlink, _, Node::Station(s)) => (s, false),
+            _ => continue,
+        };
+        if let Some(Some(sc)) = stations.get_mut(station as usize) {
+            if up {
+                sc.up.push(i as u32)
+            } else {
+                sc.down.push(i as u32)
+            }
+            sc.longest_ns = sc.longest_ns.max(c.end.unix_nanos() - c.start.unix_nanos());
+        }
+    }
+    for sc in stations.iter_mut().flatten() {
+        let contacts = &inputs.plan.contacts;
+        sc.up.sort_by_key(|&c| (contacts[c as usize].start, c));
+        sc.down.sort_by_key(|&c| (contacts[c as usize].start, c));
+    }
+    let setup_s = started.elapsed().as_secs_f64();
+
+    // Eclipses, for power and for the eclipse table.
+    let started_eclipses = Instant::now();
+    let eclipses = find_eclipses(inputs.satellites, window).intervals;
+    let eclipses_s = started_eclipses.elapsed().as_secs_f64();
+
+    // Model availability.
+    let available: Vec<Option<i64>> = (0..n)
+        .map(|i| {
+            if !cfg.serving[i] {
+                None
+            } else if cfg.preinstalled {
+                Some(inputs.start.unix_nanos())
+            } else {
+                inputs.deployed.get(i).copied().flatten().map(|t| t.unix_nanos())
+            }
+        })
+        .collect();
+    let mut deploy_times: Vec<i64> = available.iter().flatten().copied().collect();
+    deploy_times.sort_unstable();
+    deploy_times.dedup();
+
+    let mut server_of = vec![NONE; n];
+    let mut servers = Vec::new();
+    for i in 0..n {
+        if !cfg.serving[i] {
+            continue;
+        }
+        server_of[i] = servers.len() as u32;
+        let sun = sunlight_steps(&eclipses[i]);
+        servers.push(Server {
+            sat: i as u32,
+            queue: VecDeque::new(),
+            running: Vec::new(),
+            backlog_ns: 0,
+            limited: false,
+            battery: None,
+            power_event: None,
+            sun,
+            sun_next: 0,
+            last_touch: inputs.start.unix_nanos(),
+            completed: 0,
+            busy_ns: 0,
+            slot_busy_ns: 0,
+            limited_ns: 0,
+            accelerator_j: 0.0,
+        });
+    }
+
+    let mut model = Model {
+        inputs,
+        cfg,
+        sky,
+        graph,
+        router: Router::new(n),
+        sources,
+        budgets,
+        stations,
+        servers,
+        server_of,
+        available,
+        deploy_times,
+        requests: Vec::new(),
+        seen: Vec::new(),
+        entries: Vec::new(),
+        entry_station: Vec::new(),
+        target_cost: vec![0; n],
+        target_station: vec![NONE; n],
+        target_stamp: vec![0; n],
+        target_generation: 0,
+        min_service_ns: cfg.accelerator.service_ns(&cfg.model, 0, 1, 1),
+        end_ns: inputs.end.unix_nanos(),
+    };
+
+    let started_sim = Instant::now();
+    let mut sim: Simulation<Ev> = Simulation::with_capacity(inputs.start, model.servers.len() * 4 + 1024);
+    model.start(&mut sim)?;
+    sim.run_until(inputs.end, |sim, now, ev| model.handle(sim, now, ev))?;
+    let simulation_s = started_sim.elapsed().as_secs_f64();
+    Ok(model.finish(sim.processed(), runs, eclipses, InferenceTimes { setup_s, eclipses_s, simulation_s }))
+}
+
+impl<'a> Model<'a> {
+    fn limit(&self) -> Option<Limit> {
+        self.cfg.power.map(|p| p.limit)
+    }
+
+    fn start(&mut self, sim: &mut Simulation<Ev>) -> Result<(), ScheduleError> {
+        let start = self.inputs.start;
+        for k in 0..self.sources.len() {
+            let s = &mut self.sources[k];
+            let first = self.cfg.sources[k].start.plus_nanos(s.arrivals.next_gap_ns());
+            if first < s.end {
+                sim.schedule_at(first, Ev::Arrival(k as u32))?;
+            }
+        }
+        if let Some(power) = self.cfg.power {
+            let idle = self.cfg.accelerator.idle_power_w;
+            for si in 0..self.servers.len() {
+                let s = &mut self.servers[si];
+                let mut share = 1.0;
+                while s.sun_next < s.sun.len() && s.sun[s.sun_next].0 <= start {
+                    share = s.sun[s.sun_next].1;
+                    s.sun_next += 1;
+                }
+                s.battery = Some(Battery::new(power, start, power.solar_w * share, power.bus_w + idle));
+                if let Some(&(t, _)) = s.sun.get(s.sun_next) {
+                    sim.schedule_at(t, Ev::Sun(si as u32))?;
+                }
+                self.evaluate_power(sim, start, si)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, ev: Ev) -> Result<(), ScheduleError> {
+        match ev {
+            Ev::Arrival(k) => self.arrival(sim, now, k),
+            Ev::Dispatch(r) => self.dispatch(sim, now, r),
+            Ev::AtServer(r) => self.at_server(sim, now, r),
+            Ev::JobDone(r) => self.job_done(sim, now, r),
+            Ev::Deliver(r) => self.deliver(sim, now, r),
+            Ev::Sun(si) => {
+                let power = self.cfg.power.expect("sun events only with power");
+                let s = &mut self.servers[si as usize];
+                let (t, share) = s.sun[s.sun_next];
+                debug_assert_eq!(t, now);
+                s.sun_next += 1;
+                if let Some(b) = s.battery.as_mut() {
+                    b.set_generation(now, power.solar_w * share);
+                }
+                if let Some(&(t, _)) = s.sun.get(s.sun_next) {
+                    sim.schedule_at(t.max(now), Ev::Sun(si))?;
+                }
+                self.evaluate_power(sim, now, si as usize)
+            }
+            Ev::Power(si) => {
+                self.servers[si as usize].power_event = None;
+                self.evaluate_power(sim, now, si as usize)
+            }
+        }
+    }
+
+    fn close(&mut self, r: u32, outcome: Outcome, at: i64) {
+        let rec = &mut self.requests[r as usize];
+        rec.outcome = outcome;
+        rec.closed = UtcTime::from_unix_nanos(at);
+    }
+
+    fn deadline(&self, r: u32) -> i64 {
+        self.requests[r as usize].submit.unix_nanos().saturating_add(self.cfg.timeout_ns)
+    }
+
+    fn arrival(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, k: u32) -> Result<(), ScheduleError> {
+        let source = &self.cfg.sources[k as usize];
+        let run = &mut self.sources[k as usize];
+        let draw = run.arrivals.draw(source);
+        let next = now.plus_nanos(run.arrivals.next_gap_ns());
+        if next < run.end {
+            sim.schedule_at(next, Ev::Arrival(k))?;
+        }
+        let r = self.requests.len() as u32;
+        self.requests.push(RequestRecord {
+            source: k,
+            terminal: draw.terminal,
+            submit: now,
+            prompt_tokens: draw.prompt,
+            output_tokens: draw.output,
+            entry: None,
+            served_by: None,
+            exit: None,
+            uplink_station: None,
+            downlink_station: None,
+            isl_hops_out: 0,
+            isl_hops_back: 0,
+            phases: Phases::default(),
+            outcome: Outcome::Unfinished,
+            closed: self.inputs.end,
+        });
+        self.dispatch(sim, now, r)
+    }
+
+    /// Satellites the request's source can send to now, with the uplink cost of each.
+    fn collect_entries(&mut self, r: u32, now: UtcTime) {
+        let req = self.requests[r as usize];
+        let bytes = self.cfg.message_bytes(req.prompt_tokens);
+        self.entries.clear();
+        self.entry_station.clear();
+        match &self.sources[req.source as usize].access {
+            Access::Users(terminals) => {
+                let term = &terminals[req.terminal as usize];
+                self.sky.visible(&term.site, now, &mut self.seen);
+                let budget = &self.budgets[term.cell as usize].0;
+                let isl = !self.graph.is_empty();
+                for s in &self.seen {
+                    let i = s.satellite as usize;
+                    // Without links only a satellite holding the model can take the question.
+                    if !(if isl {
+                        self.graph.has_isl(s.satellite) || self.server_of[i] != NONE
+                    } else {
+                        self.available[i].is_some()
+                    }) {
+                        continue;
+                    }
+                    let rate = budget.rate_bps(s.elevation_deg, s.range_km);
+                    if rate > 0 {
+                        self.entries.push((s.satellite, transmit_ns(bytes, rate) + light_ns(s.range_km)));
+                        self.entry_station.push(NONE);
+                    }
+                }
+            }
+            Access::Portal(list) => {
+                let contacts = &self.inputs.plan.contacts;
+                for &st in list {
+                    let Some(sc) = &self.stations[st as usize] else { continue };
+                    for c in active(contacts, &sc.up, sc.longest_ns, now) {
+                        let contact = &contacts[c as usize];
+                        let Some(sat) = contact.satellite() else { continue };
+                        let Some(done) = contact.profile.time_to_deliver(now, bytes).filter(|&d| d <= contact.end)
+                        else {
+                            continue;
+                        };
+                        let Some((_, range)) = self.sky.look(&sc.site, sat, now) else { continue };
+                        let up = (done.unix_nanos() - now.unix_nanos()).max(0) + light_ns(range);
+                        match self.entries.iter().position(|e| e.0 == sat) {
+                            Some(i) if self.entries[i].1 <= up => {}
+                            Some(i) => {
+                                self.entries[i].1 = up;
+                                self.entry_station[i] = st;
+                            }
+                            None => {
+                                self.entries.push((sat, up));
+                                self.entry_station.push(st);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether an answer could go down to request `r`'s source from `sat` at `t` (used to
+    /// avoid servers that will have left the user's view).
+    fn reachable_at(&self, r: u32, sat: u32, t: UtcTime) -> bool {
+        let req = &self.requests[r as usize];
+        match &self.sources[req.source as usize].access {
+            Access::Users(terminals) => {
+                let term = &terminals[req.terminal as usize];
+                self.sky.look(&term.site, sat, t).is_some_and(|(el, _)| el >= self.cfg.terminal_min_elevation_deg)
+            }
+            Access::Portal(list) => list.iter().any(|&st| {
+                self.stations[st as usize].as_ref().is_some_and(|sc| {
+                    active(&self.inputs.plan.contacts, &sc.down, sc.longest_ns, t)
+                        .any(|c| self.inputs.plan.contacts[c as usize].satellite() == Some(sat))
+                })
+            }),
+        }
+    }
+
+    /// Prices a hop over ISL contact `contact` from `a` to `b` at `t` for `bytes`.
+    fn hop_ns(&self, a: u32, b: u32, contact: u32, t: UtcTime, bytes: u64) -> Option<i64> {
+        let rate = self.inputs.plan.contacts[contact as usize].profile.rate_at(t);
+        if rate == 0 {
+            return None;
+        }
+        let range = self.sky.range_km(a, b, t)?;
+        Some(transmit_ns(bytes, rate) + light_ns(range) + self.cfg.isl_hop_ns)
+    }
+
+    fn dispatch(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, r: u32) -> Result<(), ScheduleError> {
+        let deadline = self.deadline(r);
+        if now.unix_nanos() >= deadline {
+            self.close(r, Outcome::Timeout, deadline);
+            return Ok(());
+        }
+        self.graph.advance(now);
+        self.collect_entries(r, now);
+        let req = self.requests[r as usize];
+        let t = now.unix_nanos();
+        let bytes = self.cfg.message_bytes(req.prompt_tokens);
+        let acc = &self.cfg.accelerator;
+        let model: &ModelCompute = &self.cfg.model;
+        let limit = self.limit();
+        let mut full_seen = false;
+        let entries = std::mem::take(&mut self.entries);
+        let mut router = std::mem::take(&mut self.router);
+        let route = router.search(
+            &self.graph,
+            &entries,
+            self.min_service_ns,
+            |a, b, c| self.hop_ns(a, b, c, now, bytes),
+            |v, d, best| {
+                let si = self.server_of[v as usize];
+                if si == NONE {
+                    return None;
+                }
+                let at = t + d;
+                if self.available[v as usize].is_none_or(|a| a > at) {
+                    return None;
+                }
+                let s = &self.servers[si as usize];
+                if s.queue.len() as u32 >= acc.queue_limit {
+                    full_seen = true;
+                    return None;
+                }
+                let batch = (s.running.len() as u32 + 1).min(acc.max_batch);
+                let speed = s.speed(limit);
+                let service = acc.service_ns(model, req.prompt_tokens, req.output_tokens, batch);
+                let service = if speed > 0.0 { (service as f64 / speed) as i64 } else { service };
+                let mut extra = s.expected_wait_ns(at, acc, limit) + service;
+                // The view check below only adds cost: skip it when this cannot win anyway.
+                if best.is_some_and(|b| d + extra > b) {
+                    return None;
+                }
+                if !self.graph.has_isl(v) && !self.reachable_at(r, v, UtcTime::from_unix_nanos(at + extra)) {
+                    extra += OUT_OF_VIEW_PENALTY_NS;
+                }
+                Some(extra)
+            },
+        );
+        self.router = router;
+        self.entries = entries;
+        match route {
+            Some(route) => {
+                let up = self.entries.iter().find(|e| e.0 == route.source).map_or(0, |e| e.1);
+                let station = self.entries.iter().position(|e| e.0 == route.source).map(|i| self.entry_station[i]);
+                let rec = &mut self.requests[r as usize];
+                rec.entry = Some(route.source);
+                rec.served_by = Some(route.target);
+                rec.isl_hops_out = route.hops;
+                rec.uplink_station = station.filter(|&s| s != NONE);
+                rec.phases.uplink_wait_ns = t - rec.submit.unix_nanos();
+                rec.phases.up_ns = up;
+                rec.phases.isl_out_ns = route.path_ns - up;
+                sim.schedule_at(now.plus_nanos(route.path_ns), Ev::AtServer(r))?;
+            }
+            None if full_seen => self.close(r, Outcome::Rejected, t),
+            None => {
+                let next = self.next_uplink_chance(r, now, deadline);
+                match next {
+                    Some(at) if at.unix_nanos() < deadline => {
+                        sim.schedule_at(at, Ev::Dispatch(r))?;
+                    }
+                    _ => self.close(r, Outcome::Timeout, deadline),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// When a waiting question might next find a way up: a satellite rising over the user,
+    /// a portal contact starting, a deployment, or (with ISLs) a periodic retry.
+    fn next_uplink_chance(&self, r: u32, now: UtcTime, deadline: i64) -> Option<UtcTime> {
+        let req = &self.requests[r as usize];
+        let until = UtcTime::from_unix_nanos(deadline);
+        let mut best: Option<UtcTime> = None;
+        let mut consider = |t: Option<UtcTime>| {
+            if let Some(t) = t.filter(|&t| t > now) {
+                best = Some(best.map_or(t, |b| b.min(t)));
+            }
+        };
+        match &self.sources[req.source as usize].access {
+            Access::Users(terminals) => {
+                let term = &terminals[req.terminal as usize];
+                // Without links only a satellite that serves (by then) can take the question.
+                let isl = !self.graph.is_empty();
+                let usable = |i: u32| {
+                    if isl {
+                        self.graph.has_isl(i) || self.server_of[i as usize] != NONE
+                    } else {
+                        self.available[i as usize].is_some_and(|a| a <= deadline)
+                    }
+                };
+                consider(self.sky.next_rise(&term.site, now, until, usable).map(|(t, _)| t));
+            }
+            Access::Portal(list) => {
+                for &st in list {
+                    if let Some(sc) = &self.stations[st as usize] {
+                        consider(next_contact(&self.inputs.plan.contacts, &sc.up, now, None));
+                    }
+                }
+            }
+        }
+        let i = self.deploy_times.partition_point(|&d| d <= now.unix_nanos());
+        consider(self.deploy_times.get(i).map(|&d| UtcTime::from_unix_nanos(d)));
+        if !self.graph.is_empty() {
+            consider(Some(now.plus_nanos(ISL_RETRY_NS)));
+        }
+        best
+    }
+
+    fn at_server(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, r: u32) -> Result<(), ScheduleError> {
+        let deadline = self.deadline(r);
+        if now.unix_nanos() >= deadline {
+            self.close(r, Outcome::Timeout, deadline);
+            return Ok(());
+        }
+        let req = self.requests[r as usize];
+        let sat = req.served_by.expect("routed requests have a server");
+        let si = self.server_of[sat as usize] as usize;
+        let acc = &self.cfg.accelerator;
+        let s = &mut self.servers[si];
+        if s.queue.len() as u32 >= acc.queue_limit {
+            self.close(r, Outcome::Rejected, now.unix_nanos());
+            return Ok(());
+        }
+        s.backlog_ns += acc.service_ns(&self.cfg.model, req.prompt_tokens, req.output_tokens, 1);
+        s.queue.push_back((r, now.unix_nanos()));
+        self.try_start(sim, now, si)
+    }
+
+    /// Starts queued requests while the batch has room and power allows.
+    fn try_start(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, si: usize) -> Result<(), ScheduleError> {
+        let t = now.unix_nanos();
+        let limit = self.limit();
+        let acc = &self.cfg.accelerator;
+        let mut changed = false;
+        loop {
+            let s = &self.servers[si];
+            let speed = s.speed(limit);
+            if s.running.len() as u32 >= acc.max_batch || speed == 0.0 {
+                break;
+            }
+            let Some(&(r, arrived)) = s.queue.front() else { break };
+            let req = self.requests[r as usize];
+            let deadline = self.deadline(r);
+            let s = &mut self.servers[si];
+            s.queue.pop_front();
+            s.backlog_ns -= acc.service_ns(&self.cfg.model, req.prompt_tokens, req.output_tokens, 1);
+            if t >= deadline {
+                self.close(r, Outcome::Timeout, deadline);
+                continue;
+            }
+            s.touch(t, acc, limit);
+            let batch = s.running.len() as u32 + 1;
+            let work = acc.service_ns(&self.cfg.model, req.prompt_tokens, req.output_tokens, batch) as f64;
+            let finish = t + (work / speed).ceil() as i64;
+            let event = sim.schedule_at(UtcTime::from_unix_nanos(finish), Ev::JobDone(r))?;
+            s.running.push(Job { req: r, started: t, work_left_ns: work, last: t, event: Some(event) });
+            self.requests[r as usize].phases.queue_ns = t - arrived;
+            changed = true;
+        }
+        if changed {
+            self.refresh_load(sim, now, si)?;
+        }
+        Ok(())
+    }
+
+    fn job_done(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, r: u32) -> Result<(), ScheduleError> {
+        let t = now.unix_nanos();
+        let sat = self.requests[r as usize].served_by.expect("computed requests have a server");
+        let si = self.server_of[sat as usize] as usize;
+        let limit = self.limit();
+        let s = &mut self.servers[si];
+        s.touch(t, &self.cfg.accelerator, limit);
+        let Some(k) = s.running.iter().position(|j| j.req == r) else {
+            return Ok(());
+        };
+        let job = s.running.swap_remove(k);
+        s.completed += 1;
+        self.requests[r as usize].phases.compute_ns = t - job.started;
+        self.try_start(sim, now, si)?;
+        self.refresh_load(sim, now, si)?;
+        self.deliver(sim, now, r)
+    }
+
+    /// The downlink cost from each satellite the source can receive from at `now`, stamped
+    /// into `target_cost`.
+    fn collect_targets(&mut self, r: u32, now: UtcTime) {
+        self.target_generation = self.target_generation.wrapping_add(1);
+        if self.target_generation == 0 {
+            self.target_stamp.iter_mut().for_each(|s| *s = 0);
+            self.target_generation = 1;
+        }
+        let g = self.target_generation;
+        let req = self.requests[r as usize];
+        let bytes = self.cfg.message_bytes(req.output_tokens);
+        match &self.sources[req.source as usize].access {
+            Access::Users(terminals) => {
+                let term = &terminals[req.terminal as usize];
+                let server = req.served_by.expect("answers have a server");
+                if self.graph.has_isl(server) {
+                    self.sky.visible(&term.site, now, &mut self.seen);
+                } else {
+                    // Only the server itself can send the answer down: look at it alone.
+                    self.seen.clear();
+                    if let Some((el, range)) = self.sky.look(&term.site, server, now)
+                        && el >= self.cfg.terminal_min_elevation_deg
+                    {
+                        self.seen.push(Seen { satellite: server, elevation_deg: el, range_km: range });
+                    }
+                }
+                let budget = &self.budgets[term.cell as usize].1;
+                for s in &self.seen {
+                    let rate = budget.rate_bps(s.elevation_deg, s.range_km);
+                    if rate > 0 {
+                        let i = s.satellite as usize;
+                        self.target_stamp[i] = g;
+                        self.target_cost[i] = transmit_ns(bytes, rate) + light_ns(s.range_km);
+                        self.target_station[i] = NONE;
+                    }
+                }
+            }
+            Access::Portal(list) => {
+                let contacts = &self.inputs.plan.contacts;
+                for &st in list {
+                    let Some(sc) = &self.stations[st as usize] else { continue };
+                    for c in active(contacts, &sc.down, sc.longest_ns, now) {
+                        let contact = &contacts[c as usize];
+                        let Some(sat) = contact.satellite() else { continue };
+                        let Some(done) = contact.profile.time_to_deliver(now, bytes).filter(|&d| d <= contact.end)
+                        else {
+                            continue;
+                        };
+                        let Some((_, range)) = self.sky.look(&sc.site, sat, now) else { continue };
+                        let cost = (done.unix_nanos() - now.unix_nanos()).max(0) + light_ns(range);
+                        let i = sat as usize;
+                        if self.target_stamp[i] != g || cost < self.target_cost[i] {
+                            self.target_stamp[i] = g;
+                            self.target_cost[i] = cost;
+                            self.target_station[i] = st;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, r: u32) -> Result<(), ScheduleError> {
+        let deadline = self.deadline(r);
+        let t = now.unix_nanos();
+        if t >= deadline {
+            self.close(r, Outcome::Timeout, deadline);
+            return Ok(());
+        }
+        self.graph.advance(now);
+        self.collect_targets(r, now);
+        let req = self.requests[r as usize];
+        let server = req.served_by.expect("answers have a server");
+        let bytes = self.cfg.message_bytes(req.output_tokens);
+        let g = self.target_generation;
+        let mut router = std::mem::take(&mut self.router);
+        let route: Option<Route> = router.search(
+            &self.graph,
+            &[(server, 0)],
+            0,
+            |a, b, c| self.hop_ns(a, b, c, now, bytes),
+            |v, _, _| (self.target_stamp[v as usize] == g).then(|| self.target_cost[v as usize]),
+        );
+        self.router = router;
+        match route {
+            Some(route) => {
+                let station = self.target_station[route.target as usize];
+                let end = self.end_ns;
+                let rec = &mut self.requests[r as usize];
+                let p = &mut rec.phases;
+                let ready =
+                    rec.submit.unix_nanos() + p.uplink_wait_ns + p.up_ns + p.isl_out_ns + p.queue_ns + p.compute_ns;
+                p.answer_wait_ns = t - ready;
+                p.isl_back_ns = route.path_ns;
+                p.down_ns = route.extra_ns;
+                rec.exit = Some(route.target);
+                rec.isl_hops_back = route.hops;
+                rec.downlink_station = (station != NONE).then_some(station);
+                let answer = t + route.total_ns();
+                if answer > deadline {
+                    self.close(r, Outcome::Timeout, deadline);
+                } else if answer > end {
+                    self.close(r, Outcome::Unfinished, end);
+                } else {
+                    self.close(r, Outcome::Answered, answer);
+                }
+            }
+            None => {
+                let until = UtcTime::from_unix_nanos(deadline);
+                let isl = self.graph.has_isl(server);
+                let mut next: Option<UtcTime> = None;
+                let mut consider = |c: Option<UtcTime>| {
+                    if let Some(c) = c.filter(|&c| c > now) {
+                        next = Some(next.map_or(c, |b| b.min(c)));
+                    }
+                };
+                match &self.sources[req.source as usize].access {
+                    Access::Users(terminals) => {
+                        let term = &terminals[req.terminal as usize];
+                        let usable = |i: u32| if isl { self.graph.has_isl(i) || i == server } else { i == server };
+                        consider(self.sky.next_rise(&term.site, now, until, usable).map(|(t, _)| t));
+                    }
+                    Access::Portal(list) => {
+                        for &st in list {
+                            if let Some(sc) = &self.stations[st as usize] {
+                                let only = (!isl).then_some(server);
+                                consider(next_contact(&self.inputs.plan.contacts, &sc.down, now, only));
+                            }
+                        }
+                    }
+                }
+                if isl {
+                    consider(Some(now.plus_nanos(ISL_RETRY_NS)));
+                }
+                match next {
+                    Some(at) if at.unix_nanos() < deadline => {
+                        sim.schedule_at(at, Ev::Deliver(r))?;
+                    }
+                    _ => self.close(r, Outcome::Timeout, deadline),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the battery's load up to date after the batch or mode changed.
+    fn refresh_load(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, si: usize) -> Result<(), ScheduleError> {
+        let Some(power) = self.cfg.power else { return Ok(()) };
+        let limit = self.limit();
+        let s = &mut self.servers[si];
+        let load = power.bus_w + s.draw_w(&self.cfg.accelerator, limit);
+        if let Some(b) = s.battery.as_mut()
+            && b.load_w() != load
+        {
+            b.set_load(now, load);
+            return self.evaluate_power(sim, now, si);
+        }
+        Ok(())
+    }
+
+    /// Applies floor and resume transitions at `now` and schedules the next crossing.
+    fn evaluate_power(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, si: usize) -> Result<(), ScheduleError> {
+        let Some(power) = self.cfg.power else { return Ok(()) };
+        for _ in 0..4 {
+            let s = &mut self.servers[si];
+            let Some(b) = s.battery.as_mut() else { return Ok(()) };
+            b.advance(now);
+            let (e, net) = (b.energy_j(), b.net_w());
+            if !s.limited && e <= power.floor_j + ENERGY_EPS_J && net < 0.0 {
+                self.set_limited(sim, now, si, true)?;
+            } else if s.limited && e >= power.resume_j - ENERGY_EPS_J {
+                self.set_limited(sim, now, si, false)?;
+                self.try_start(sim, now, si)?;
+            } else {
+                break;
+            }
+        }
+        let s = &mut self.servers[si];
+        if let Some(id) = s.power_event.take() {
+            sim.cancel(id);
+        }
+        let Some(b) = s.battery.as_ref() else { return Ok(()) };
+        let delay = if !s.limited && b.net_w() < 0.0 {
+            b.delay_to(power.floor_j)
+        } else if s.limited && b.net_w() > 0.0 {
+            b.delay_to(power.resume_j)
+        } else {
+            None
+        };
+        if let Some(d) = delay {
+            let at = now.unix_nanos().saturating_add(d.max(1));
+            if at <= self.end_ns {
+                s.power_event = Some(sim.schedule_at(UtcTime::from_unix_nanos(at), Ev::Power(si as u32))?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Enters or leaves the power-limited mode: running jobs change speed.
+    fn set_limited(
+        &mut self,
+        sim: &mut Simulation<Ev>,
+        now: UtcTime,
+        si: usize,
+        limited: bool,
+    ) -> Result<(), ScheduleError> {
+        let t = now.unix_nanos();
+        let limit = self.limit();
+        let acc = &self.cfg.accelerator;
+        let s = &mut self.servers[si];
+        s.touch(t, acc, limit);
+        let old = s.speed(limit);
+        s.limited = limited;
+        let new = s.speed(limit);
+        for job in &mut s.running {
+            job.work_left_ns = (job.work_left_ns - (t - job.last) as f64 * old).max(0.0);
+            job.last = t;
+            if let Some(id) = job.event.take() {
+                sim.cancel(id);
+            }
+            if new > 0.0 {
+                let finish = t + (job.work_left_ns / new).ceil() as i64;
+                job.event = Some(sim.schedule_at(UtcTime::from_unix_nanos(finish), Ev::JobDone(job.req))?);
+            }
+        }
+        let power = self.cfg.power.expect("limits only with power");
+        let load = power.bus_w + s.draw_w(acc, limit);
+        if let Some(b) = s.battery.as_mut() {
+            b.set_load(now, load);
+        }
+        Ok(())
+    }
+
+    fn finish(
+        mut self,
+        events: u64,
+        sources: Vec<SourceRun>,
+        eclipses: Vec<Vec<crate::access::eclipse::EclipseInterval>>,
+        times: InferenceTimes,
+    ) -> InferenceOutcome {
+        let end = self.end_ns;
+        let limit = self.limit();
+        let window = Window { start: self.inputs.start, end: self.inputs.end };
+        let mut servers = Vec::with_capacity(self.servers.len());
+        for s in &mut self.servers {
+            s.touch(end, &self.cfg.accelerator, limit);
+            if let Some(b) = s.battery.as_mut() {
+                b.advance(self.inputs.end);
+            }
+            servers.push(ServerRecord {
+                satellite: s.sat,
+                model_from: self.available[s.sat as usize].map(UtcTime::from_unix_nanos),
+                completed: s.completed,
+                busy_ns: s.busy_ns,
+                slot_busy_ns: s.slot_busy_ns,
+                limited_ns: s.limited_ns,
+                accelerator_j: s.accelerator_j,
+                energy: s.battery.as_ref().map(|b| *b.account()),
+                final_state_of_charge: s.battery.as_ref().map(|b| b.state_of_charge()),
+                capacity_j: s.battery.as_ref().map(|b| b.config().capacity_j),
+                eclipse_fraction: eclipse_fractions(&eclipses[s.sat as usize], window).shadow(),
+            });
+        }
+        InferenceOutcome {
+            requests: self.requests,
+            sources,
+            servers,
+            eclipses,
+            model_available: self.available.iter().map(|a| a.map(UtcTime::from_unix_nanos)).collect(),
+            events,
+            snapshots: self.sky.snapshots_built(),
+            route_nodes: self.router.settled,
+            trajectory_bytes: self.sky.trajectory_bytes(),
+            times,
+        }
+    }
+}
