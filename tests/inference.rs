@@ -1,0 +1,330 @@
+//! The inference model against its invariants: the latency decomposition adds up to the
+//! nanosecond for every request, no request is computed by a satellite without the
+//! deployed model, questions asked out of reach wait (store and forward) or time out,
+//! routing uses inter-satellite links when the plan has them, and runs are reproducible.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use orbsim::contact::{Contact, ContactKind, ContactPlan, Node};
+use orbsim::link::{RateProfile, RateStep};
+use orbsim::mission::inference::ocean::LandMask;
+use orbsim::mission::inference::{InferenceOutcome, Outcome, RequestRecord};
+use orbsim::pipeline::{RunResult, run, run_inference};
+use orbsim::scenario::{Scenario, load_scenario};
+use orbsim::time::UtcTime;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Loads a scenario written inline (`../data` resolves to the repository's data folder).
+fn scenario_from(name: &str, text: &str) -> Scenario {
+    let dir = std::env::temp_dir().join(format!("orbsim-inference-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.toml");
+    std::fs::write(&path, text.replace("../data", repo("data").to_str().unwrap())).unwrap();
+    let s = load_scenario(&path, None);
+    let _ = std::fs::remove_dir_all(&dir);
+    s.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The demonstration scenario with some text replaced.
+fn demonstration(edits: &[(&str, &str)]) -> Scenario {
+    let mut text = std::fs::read_to_string(repo("scenarios/qwen3-scs01-inference.toml")).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    scenario_from(&format!("demo-{}", edits.len()), &text)
+}
+
+fn simulate(s: &Scenario) -> RunResult {
+    run(s, &|| {}).unwrap()
+}
+
+/// A Walker shell over ships at sea, no inter-satellite links.
+const SHIPS: &str = r#"
+name = "ships"
+start = "2026-03-20T00:00:00Z"
+duration = "6h"
+seed = 7
+
+[[fleet.shells]]
+name = "W"
+total = 120
+planes = 12
+phasing = 1
+altitude_km = 550
+inclination = 53
+role = "inference"
+
+[stations]
+[[stations.site]]
+name = "Kashi"
+lat_deg = 39.5
+lon_deg = 76.0
+
+[links.uplink]
+preset = "s-band-high-rate-uplink"
+
+[model]
+name = "Qwen3-8B Q4_K_M"
+size = "5027783488 B"
+chunk_size = "64 MiB"
+
+[upload]
+targets = ["W-p00-s00"]
+
+[inference]
+preinstalled = true
+parameters = 8.19e9
+timeout = "20min"
+
+[inference.accelerator]
+tops = 744
+memory_bandwidth = "204.8 GB/s"
+memory = "64 GB"
+power = "60 W"
+idle_power = "15 W"
+max_batch = 4
+
+[[inference.sources]]
+name = "ships"
+kind = "ocean"
+count = 300
+rate = "40/d"
+prompt_tokens = { dist = "uniform", min = 50, max = 400 }
+output_tokens = { dist = "fixed", value = 250 }
+"#;
+
+fn check_decomposition(outcome: &InferenceOutcome) {
+    for (i, r) in outcome.requests.iter().enumerate() {
+        let p = &r.phases;
+        for (name, v) in p.named() {
+            assert!(v >= 0, "request {i}: {name} is negative ({v} ns)");
+        }
+        if r.outcome == Outcome::Answered {
+            let answer = r.answer_time().unwrap();
+            assert_eq!(answer, r.closed, "request {i}");
+            assert_eq!(
+                p.uplink_wait_ns
+                    + p.up_ns
+                    + p.isl_out_ns
+                    + p.queue_ns
+                    + p.compute_ns
+                    + p.answer_wait_ns
+                    + p.isl_back_ns
+                    + p.down_ns,
+                answer.unix_nanos() - r.submit.unix_nanos(),
+                "request {i}"
+            );
+            assert!(r.entry.is_some() && r.served_by.is_some() && r.exit.is_some());
+            assert!(p.up_ns > 0 && p.compute_ns > 0 && p.down_ns > 0, "request {i}: {p:?}");
+        }
+    }
+}
+
+/// When request `r` reached its server.
+fn arrival_at_server(r: &RequestRecord) -> UtcTime {
+    let p = &r.phases;
+    r.submit.plus_nanos(p.uplink_wait_ns + p.up_ns + p.isl_out_ns)
+}
+
+#[test]
+fn the_demonstration_answers_in_pass_questions_within_two_minutes_and_others_wait_or_time_out() {
+    let s = load_scenario(&repo("scenarios/qwen3-scs01-inference.toml"), None).unwrap();
+    let r = simulate(&s);
+    let inf = r.inference.as_ref().unwrap();
+    check_decomposition(inf);
+    let in_view: Vec<&RequestRecord> = inf.requests.iter().filter(|r| r.asked_in_view()).collect();
+    assert!(in_view.len() >= 3, "{}", in_view.len());
+    for q in &in_view {
+        assert_eq!(q.outcome, Outcome::Answered);
+        assert!(q.latency_ns().unwrap() < 120_000_000_000, "{q:?}");
+    }
+    let waited: Vec<&RequestRecord> = inf.requests.iter().filter(|r| !r.asked_in_view()).collect();
+    let answered_late = waited.iter().filter(|r| r.outcome == Outcome::Answered).count();
+    let timed_out = waited.iter().filter(|r| r.outcome == Outcome::Timeout).count();
+    assert!(answered_late > 10 && timed_out > 10, "{answered_late} answered after waiting, {timed_out} timed out");
+    for q in waited.iter().filter(|r| r.outcome == Outcome::Answered) {
+        assert!(q.phases.uplink_wait_ns > 0);
+        assert!(q.latency_ns().unwrap() <= s.inference.as_ref().unwrap().timeout_ns);
+    }
+    // A timed-out request closes at its deadline.
+    let timeout = s.inference.as_ref().unwrap().timeout_ns;
+    for q in waited.iter().filter(|r| r.outcome == Outcome::Timeout) {
+        assert_eq!(q.closed, q.submit.plus_nanos(timeout));
+    }
+    // Every question went through one of the portal's stations.
+    for q in inf.requests.iter().filter(|r| r.outcome == Outcome::Answered) {
+        assert!(q.uplink_station.is_some() && q.downlink_station.is_some());
+    }
+}
+
+#[test]
+fn no_request_is_served_by_a_satellite_without_the_model() {
+    // Questions from a day before the deployment (2025-11-21 06:27) wait for it.
+    let s = demonstration(&[
+        ("start = \"2025-11-22T00:00:00Z\"", "start = \"2025-11-20T12:00:00Z\""),
+        ("timeout = \"3h\"", "timeout = \"1d\""),
+    ]);
+    let r = simulate(&s);
+    let inf = r.inference.as_ref().unwrap();
+    check_decomposition(inf);
+    let deployed = r.upload.satellites[0].deployed.unwrap();
+    assert_eq!(inf.model_available[0], Some(deployed));
+    let mut before = 0;
+    for q in &inf.requests {
+        if let Some(server) = q.served_by {
+            let model = inf.model_available[server as usize].expect("a server holds the model");
+            assert!(model <= arrival_at_server(q), "{q:?} reached a satellite without the model");
+        }
+        if q.submit < deployed && q.outcome == Outcome::Answered {
+            before += 1;
+        }
+    }
+    assert!(before > 5, "questions asked before the deployment should be answered after it: {before}");
+}
+
+#[test]
+fn ships_at_sea_are_served_by_satellites_in_view() {
+    let s = scenario_from("ships", SHIPS);
+    let r = simulate(&s);
+    let inf = r.inference.as_ref().unwrap();
+    check_decomposition(inf);
+    assert!((2500..3500).contains(&inf.requests.len()), "{}", inf.requests.len());
+    let mask = LandMask::bundled();
+    let ships = &inf.sources[0].terminals;
+    assert_eq!(ships.len(), 300);
+    assert!(ships.iter().all(|t| !mask.is_land(t.site.lat_deg, t.site.lon_deg)));
+    let answered: Vec<&RequestRecord> = inf.requests.iter().filter(|r| r.outcome == Outcome::Answered).collect();
+    assert!(answered.len() as f64 > 0.5 * inf.requests.len() as f64, "{} answered", answered.len());
+    for q in &answered {
+        // Without inter-satellite links the satellite in view computes and answers.
+        assert_eq!(q.entry, q.served_by);
+        assert_eq!(q.exit, q.served_by);
+        assert_eq!(q.isl_hops_out + q.isl_hops_back, 0);
+        assert_eq!(q.phases.isl_out_ns + q.phases.isl_back_ns, 0);
+        // Under a millisecond of radio per few-kB message at tens of Mbit/s plus ≤ 7 ms of light.
+        assert!(q.phases.up_ns < 10_000_000 && q.phases.down_ns < 10_000_000, "{q:?}");
+    }
+    // Phases of asked-in-view answers: compute dominates.
+    let in_view: Vec<&&RequestRecord> = answered.iter().filter(|q| q.asked_in_view()).collect();
+    assert!(!in_view.is_empty());
+    // Same scenario, same seed: the same requests.
+    let again = simulate(&s);
+    assert_eq!(again.inference.as_ref().unwrap().requests, inf.requests);
+}
+
+/// An inter-satellite contact between `a` and `b` over the whole window, at 100 Gbit/s.
+fn isl(a: u32, b: u32, start: UtcTime, end: UtcTime) -> Contact {
+    let duration_ms = ((end.unix_nanos() - start.unix_nanos()) / 1_000_000) as u32;
+    Contact {
+        kind: ContactKind::InterSatellite,
+        link: 0,
+        from: Node::Satellite(a),
+        to: Node::Satellite(b),
+        start,
+        tca: start,
+        end,
+        max_elevation_deg: f32::NAN,
+        profile: RateProfile::new(
+            start,
+            duration_ms,
+            vec![RateStep { offset_ms: 0, level: 1 }],
+            Arc::from([0u64, 100_000_000_000]),
+        ),
+    }
+}
+
+/// Two satellites 30° apart in one plane; only the second carries the model; a ship under
+/// the first's track.
+fn pair(with_isl: bool) -> (Scenario, InferenceOutcome) {
+    let text = SHIPS
+        .replace("total = 120\nplanes = 12\nphasing = 1", "total = 12\nplanes = 1\nphasing = 0")
+        .replace("duration = \"6h\"", "duration = \"3h\"")
+        .replace("role = \"inference\"", "role = \"compute\"")
+        .replace("preinstalled = true", "preinstalled = true\nsatellites = [\"W-p00-s01\"]\ntimeout = \"45min\"")
+        .replace("timeout = \"20min\"\n", "");
+    let text = text.replace(
+        "kind = \"ocean\"\ncount = 300\nrate = \"40/d\"",
+        "kind = \"users\"\nusers = [{ name = \"ship\", lat_deg = LAT, lon_deg = LON }]\nrate = \"60/h\"",
+    );
+    // Put the ship under satellite 0's ground track 20 minutes in.
+    let probe = scenario_from("probe", &text.replace("LAT", "0").replace("LON", "0"));
+    let t = probe.start.plus_seconds(1200.0);
+    let state = probe.satellites[0].propagate(t).unwrap();
+    let (r, _) = orbsim::frames::teme_to_ecef(&state.position, &state.velocity, t.gmst());
+    let g = orbsim::frames::Geodetic::from_ecef(&r);
+    let s = scenario_from(
+        "pair",
+        &text.replace("LAT", &format!("{:.4}", g.lat_deg)).replace("LON", &format!("{:.4}", g.lon_deg)),
+    );
+    let base = simulate(&s);
+    let mut plan = ContactPlan { links: base.plan.links.clone(), ..Default::default() };
+    plan.contacts = base.plan.contacts.clone();
+    if with_isl {
+        // Satellite 0 (no model) and 1 (the model): names W-p00-s00 and W-p00-s01.
+        plan.contacts.push(isl(0, 1, s.start, s.end));
+        plan.contacts.sort_by_key(|c| (c.start, c.kind));
+    }
+    let outcome = run_inference(&s, s.inference.as_ref().unwrap(), &plan, &base.upload).unwrap();
+    (s, outcome)
+}
+
+#[test]
+fn routing_crosses_inter_satellite_links_to_the_satellite_with_the_model() {
+    let (s, inf) = pair(true);
+    assert_eq!(s.satellites[1].name, "W-p00-s01");
+    check_decomposition(&inf);
+    let answered: Vec<&RequestRecord> = inf.requests.iter().filter(|r| r.outcome == Outcome::Answered).collect();
+    let relayed: Vec<&&RequestRecord> = answered.iter().filter(|q| q.entry == Some(0)).collect();
+    assert!(relayed.len() >= 3, "{} relayed of {} answered", relayed.len(), answered.len());
+    for q in &answered {
+        assert_eq!(q.served_by, Some(1), "{q:?}");
+        let hops = if q.entry == Some(0) { 1 } else { 0 };
+        assert_eq!(q.isl_hops_out, hops);
+        assert_eq!(q.phases.isl_out_ns > 0, hops == 1);
+        let back = if q.exit == Some(0) { 1 } else { 0 };
+        assert_eq!(q.isl_hops_back, back);
+        // 30° apart at 550 km: about 3,600 km, 12 ms of light plus 1 ms switching.
+        if hops == 1 {
+            assert!((10_000_000..16_000_000).contains(&q.phases.isl_out_ns), "{:?}", q.phases);
+        }
+    }
+}
+
+#[test]
+fn without_links_only_the_satellite_in_view_can_serve() {
+    let (_, inf) = pair(false);
+    check_decomposition(&inf);
+    for q in inf.requests.iter().filter(|r| r.outcome == Outcome::Answered) {
+        assert_eq!(q.entry, Some(1));
+        assert_eq!(q.served_by, Some(1));
+        assert_eq!(q.exit, Some(1));
+    }
+    // Questions asked while only satellite 0 is overhead cannot use it.
+    let (_, with) = pair(true);
+    let count = |o: &InferenceOutcome| o.requests.iter().filter(|r| r.outcome == Outcome::Answered).count();
+    assert!(count(&with) > count(&inf), "{} with links, {} without", count(&with), count(&inf));
+}
+
+#[test]
+fn full_queues_turn_requests_away() {
+    let text = SHIPS
+        .replace("max_batch = 4", "max_batch = 1\nqueue_limit = 0")
+        .replace("count = 300\nrate = \"40/d\"", "count = 50\nrate = \"60/h\"")
+        .replace("duration = \"6h\"", "duration = \"1h\"");
+    let s = scenario_from("full", &text);
+    let inf = simulate(&s).inference.unwrap();
+    check_decomposition(&inf);
+    let rejected = inf.requests.iter().filter(|r| r.outcome == Outcome::Rejected).count();
+    assert!(rejected > 0);
+    // With no queue, nothing ever waits for a slot.
+    assert!(inf.requests.iter().all(|r| r.phases.queue_ns == 0));
+    // Batches of one: a satellite's completed work never overlaps itself.
+    for server in &inf.servers {
+        assert!(server.slot_busy_ns <= server.busy_ns);
+    }
+}
