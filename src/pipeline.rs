@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::access::Window;
 use crate::contact::{ContactError, ContactPlan, build_ground_contacts};
 use crate::engine::ScheduleError;
-use crate::mission::upload::{UploadOutcome, simulate_upload};
+use crate::mission::rollout::{UploadOutcome, simulate_upload};
 use crate::scenario::Scenario;
 
 /// Why a run failed after its scenario validated.

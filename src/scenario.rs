@@ -73,6 +73,8 @@ pub struct ScenarioFile {
     pub upload: UploadSpec,
     #[serde(default)]
     pub onboard: OnboardSpec,
+    #[serde(default)]
+    pub rollout: RolloutSpec,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -133,6 +135,41 @@ pub struct InlineStation {
 pub struct LinksSpec {
     pub uplink: LinkConfig,
     pub downlink: Option<LinkConfig>,
+    /// Inter-satellite links (needed by the relay and swarm strategies).
+    pub isl: Option<LinkConfig>,
+}
+
+/// How the model spreads across the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RolloutStrategy {
+    /// Every satellite is uploaded from the ground.
+    #[default]
+    GroundOnly,
+    /// Satellites holding a verified copy forward it over inter-satellite links.
+    Relay,
+    /// Chunk-level exchange over inter-satellite links, rarest chunk first.
+    Swarm,
+}
+
+fn default_batch() -> u32 {
+    64
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutSpec {
+    #[serde(default)]
+    pub strategy: RolloutStrategy,
+    /// Chunks per transfer batch on an inter-satellite link.
+    #[serde(default = "default_batch")]
+    pub batch_chunks: u32,
+}
+
+impl Default for RolloutSpec {
+    fn default() -> Self {
+        toml::from_str("").expect("every rollout field has a default")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -359,11 +396,13 @@ pub struct Scenario {
     pub antennas: Vec<u32>,
     pub uplink: LinkParams,
     pub downlink: Option<LinkParams>,
+    pub isl: Option<LinkParams>,
     pub model: Model,
     pub upload: UploadConfig,
     /// Which satellites receive the upload.
     pub targets: Vec<bool>,
     pub onboard: Onboard,
+    pub rollout: RolloutSpec,
     /// Warnings for the user (skipped records).
     pub warnings: Vec<String>,
 }
@@ -503,6 +542,23 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         Some(c) => Some(c.resolve("links.downlink").map_err(|e| ScenarioError::at(path, "", e.to_string()))?),
         None => None,
     };
+    let isl = match &file.links.isl {
+        Some(c) => {
+            let params = c.resolve("links.isl").map_err(|e| ScenarioError::at(path, "", e.to_string()))?;
+            if params.direction != crate::link::LinkDirection::InterSatellite {
+                return Err(err("links.isl", format!("preset `{}` is not an inter-satellite link", params.name)));
+            }
+            Some(params)
+        }
+        None => None,
+    };
+    let rollout = file.rollout.clone();
+    if rollout.strategy != RolloutStrategy::GroundOnly && isl.is_none() {
+        return Err(err("rollout.strategy", "relay and swarm need inter-satellite links: add `[links.isl]`".into()));
+    }
+    if rollout.batch_chunks == 0 {
+        return Err(err("rollout.batch_chunks", "must be at least 1".into()));
+    }
 
     // Model.
     let m = &file.model;
@@ -656,10 +712,12 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         antennas,
         uplink,
         downlink,
+        isl,
         model,
         upload,
         targets,
         onboard,
+        rollout,
         warnings,
     })
 }

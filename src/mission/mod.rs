@@ -2,10 +2,11 @@
 //! Each model owns its event type and drives an [`crate::engine::Simulation`]; none of
 //! them propagates orbits (the contact plan carries all the geometry they need).
 //!
-//! - [`upload`]: chunked model upload from ground stations, with loss, ARQ or fountain
-//!   coding, antenna scheduling and the on-board pipeline.
+//! - [`rollout`]: getting the model onto the fleet — chunked upload from ground stations
+//!   (loss, ARQ or fountain coding, antenna scheduling), dissemination over
+//!   inter-satellite links (relay or swarm), and the on-board pipeline.
 //! - [`loss`]: chunk loss models (fixed packet error rate, Es/N0 margin waterfall,
 //!   Gilbert–Elliott bursts).
 
 pub mod loss;
-pub mod upload;
+pub mod rollout;
