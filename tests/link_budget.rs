@@ -170,7 +170,9 @@ fn overrides_replace_fields_and_clear_alternatives() {
     assert!(matches!(p.rf().unwrap().coding, Coding::Fixed { .. }));
     // Setting a symbol rate together with fixed coding is refused.
     assert_eq!(
-        error("preset = \"x-band-downlink\"\ncoding = \"fixed\"\nrate_bps = 1e6\nmin_ebn0_db = 4.0\nsymbol_rate_msps = 5"),
+        error(
+            "preset = \"x-band-downlink\"\ncoding = \"fixed\"\nrate_bps = 1e6\nmin_ebn0_db = 4.0\nsymbol_rate_msps = 5"
+        ),
         "links.l.symbol_rate_msps: only used with coding = \"adaptive\""
     );
     let p = resolve(
