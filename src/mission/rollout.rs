@@ -108,11 +108,26 @@ impl SatelliteUpload {
     }
 }
 
+/// One batch of chunks over one direction of an inter-satellite link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IslTransfer {
+    /// Index of the contact among the plan's inter-satellite contacts.
+    pub contact: u32,
+    pub from: u32,
+    pub to: u32,
+    pub start: UtcTime,
+    pub end: UtcTime,
+    pub chunks: u32,
+    /// Bytes on the link (payload and headers).
+    pub bytes: u64,
+}
+
 /// Everything the rollout produced.
 #[derive(Debug, Clone, Default)]
 pub struct UploadOutcome {
     pub sessions: Vec<Session>,
     pub satellites: Vec<SatelliteUpload>,
+    pub isl_transfers: Vec<IslTransfer>,
     /// Bytes carried over inter-satellite links (headers included).
     pub isl_bytes: u64,
     pub events: u64,
@@ -262,6 +277,7 @@ struct Model<'a> {
     antennas: Vec<Vec<Option<Running>>>,
     flows: HashMap<u32, [Flow; 2]>,
     sessions: Vec<Session>,
+    transfers: Vec<IslTransfer>,
     isl_bytes: u64,
     remaining_targets: usize,
     setup_ns: i64,
@@ -314,6 +330,7 @@ impl<'a> Model<'a> {
             antennas: scenario.antennas.iter().map(|&n| vec![None; n as usize]).collect(),
             flows: HashMap::new(),
             sessions: Vec::new(),
+            transfers: Vec::new(),
             isl_bytes: 0,
             remaining_targets: scenario.targets.iter().filter(|&&t| t).count(),
             setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
@@ -800,12 +817,25 @@ impl<'a> Model<'a> {
         if batch.is_empty() {
             return Ok(());
         }
+        debug_assert!(
+            batch.iter().all(|&chunk| self.sats[from as usize].holds(chunk)),
+            "only held chunks are forwarded"
+        );
         let receiver = &mut self.sats[to as usize];
         for &chunk in &batch {
             set_bit(&mut receiver.incoming, chunk);
         }
         receiver.incoming_links += 1;
         self.isl_bytes += bytes;
+        self.transfers.push(IslTransfer {
+            contact: index,
+            from,
+            to,
+            start: t0,
+            end: done,
+            chunks: batch.len() as u32,
+            bytes,
+        });
         let flow = &mut self.flows.get_mut(&index).expect("flow exists")[reverse as usize];
         flow.batch = batch;
         flow.busy = true;
@@ -885,6 +915,7 @@ impl<'a> Model<'a> {
         UploadOutcome {
             sessions: self.sessions,
             satellites: self.sats.into_iter().map(|s| s.result).collect(),
+            isl_transfers: self.transfers,
             isl_bytes: self.isl_bytes,
             events: 0,
         }
