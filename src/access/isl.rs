@@ -1265,7 +1265,19 @@ fn scan_pairs(
 }
 
 /// Range-based links: pairing at every re-evaluation, each link followed until it breaks.
+/// Runs on a pool thread: the many small parallel loops of each re-evaluation then cost a
+/// work-stealing handoff rather than a wake-up of the calling thread.
 fn scan_range(
+    satellites: &[Satellite],
+    topology: &RangeTopology,
+    ctx: &Ctx,
+    timeline: &Timeline,
+    fleet: &mut FleetSamples,
+) -> Vec<Tracker> {
+    rayon::scope(|_| scan_range_in_pool(satellites, topology, ctx, timeline, fleet))
+}
+
+fn scan_range_in_pool(
     satellites: &[Satellite],
     topology: &RangeTopology,
     ctx: &Ctx,
@@ -1294,13 +1306,10 @@ fn scan_range(
             while epoch_time(epoch) < tk1 {
                 let e = epoch_time(epoch).max(tk);
                 epoch += 1;
-                let (gone, kept): (Vec<Tracker>, Vec<Tracker>) =
-                    active.into_iter().partition(|tr| tr.done && tr.ended_at <= e);
-                active = kept;
-                for tr in &gone {
+                for tr in active.extract_if(.., |tr| tr.done && tr.ended_at <= e) {
                     pairing.release(tr.a, tr.b);
+                    finished.push(tr);
                 }
-                finished.extend(gone);
                 let mut fresh: Vec<Tracker> = pairing
                     .pair(fleet, k, e, ctx.max_range_km)
                     .into_iter()
@@ -1415,13 +1424,39 @@ impl Pairing {
     }
 }
 
+/// Mixes a packed cell key (splitmix64's finaliser): the keys are already distinct, so
+/// SipHash's protection against adversarial keys buys nothing and costs a third of a
+/// range-based search.
+#[derive(Default)]
+struct CellHasher(u64);
+
+impl std::hash::Hasher for CellHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0 ^ b as u64);
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        let mut z = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
+    }
+}
+
+type CellMap = HashMap<u64, Vec<u32>, std::hash::BuildHasherDefault<CellHasher>>;
+
 /// A uniform 3-D grid of points (Earth-fixed, km) for nearest-neighbour queries. The cell
 /// size follows the points' density (about twice their mean spacing on a sphere, between
 /// 1/8 of the search radius and the radius), so a query visits a bounded number of
 /// points whatever the fleet size.
 struct CellGrid {
     cell: f64,
-    cells: HashMap<[i32; 3], Vec<u32>>,
+    cells: CellMap,
 }
 
 impl CellGrid {
@@ -1430,15 +1465,23 @@ impl CellGrid {
         let mean_r = points.iter().map(|&q| states[q as usize].0.norm()).sum::<f64>() / n;
         let spacing = (4.0 * std::f64::consts::PI * mean_r * mean_r / n).sqrt();
         let cell = (2.0 * spacing).clamp(radius_km / 8.0, radius_km);
-        let mut cells: HashMap<[i32; 3], Vec<u32>> = HashMap::new();
+        let mut cells = CellMap::default();
         for &q in points {
-            cells.entry(Self::key(&states[q as usize].0, cell)).or_default().push(q);
+            cells.entry(Self::pack(Self::coordinates(&states[q as usize].0, cell))).or_default().push(q);
         }
         CellGrid { cell, cells }
     }
 
-    fn key(p: &Vector3<f64>, cell: f64) -> [i32; 3] {
-        [(p.x / cell).floor() as i32, (p.y / cell).floor() as i32, (p.z / cell).floor() as i32]
+    fn coordinates(p: &Vector3<f64>, cell: f64) -> [i64; 3] {
+        [(p.x / cell).floor() as i64, (p.y / cell).floor() as i64, (p.z / cell).floor() as i64]
+    }
+
+    /// Three 21-bit cell coordinates in one key. Coordinates beyond ±2²⁰ cells wrap, which
+    /// only merges far-apart cells: every candidate's distance is checked anyway.
+    fn pack(c: [i64; 3]) -> u64 {
+        const MASK: u64 = (1 << 21) - 1;
+        let part = |x: i64| (x + (1 << 20)) as u64 & MASK;
+        (part(c[0]) << 42) | (part(c[1]) << 21) | part(c[2])
     }
 
     /// Up to `want` points nearest to point `q` within `radius_km` that pass `accept`, as
@@ -1456,8 +1499,9 @@ impl CellGrid {
             return best;
         }
         let p = states[q as usize].0;
-        let centre = Self::key(&p, self.cell);
-        let m_max = (radius_km / self.cell).ceil() as i32 + 1;
+        let centre = Self::coordinates(&p, self.cell);
+        // A point within the radius is at most that far along each axis.
+        let m_max = (radius_km / self.cell).ceil() as i64;
         let consider = |best: &mut Vec<(f64, u32)>, j: u32| {
             if j == q {
                 return;
@@ -1483,7 +1527,8 @@ impl CellGrid {
                     let edge = dx.abs() == m || dy.abs() == m;
                     let mut dz = -m;
                     while dz <= m {
-                        if let Some(members) = self.cells.get(&[centre[0] + dx, centre[1] + dy, centre[2] + dz]) {
+                        let key = Self::pack([centre[0] + dx, centre[1] + dy, centre[2] + dz]);
+                        if let Some(members) = self.cells.get(&key) {
                             for &j in members {
                                 consider(&mut best, j);
                             }
