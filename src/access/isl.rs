@@ -1098,8 +1098,10 @@ fn margin_changes(
     let (pa, pb) = (ga >= 0.0, gb >= 0.0);
     let span = tb - ta;
     if pa != pb {
+        // From the cubic model's crossing, Newton usually needs two evaluations.
         // One extremum at most: exactly one crossing.
-        push(bracket_root(ta, ga, tb, gb, TIME_TOLERANCE_S, &margin), pb);
+        let guess = ta + cubic_root(span, ga, da, gb, db) * span;
+        push(bracket_root(ta, ga, tb, gb, Some(guess), TIME_TOLERANCE_S, &margin), pb);
         return;
     }
     if ga.abs() + gb.abs() > lipschitz * span {
@@ -1112,19 +1114,21 @@ fn margin_changes(
     // Dips of these margins are broad (satellites far apart, or at their highest
     // latitude), where the cubic model is good; bumps from below can be sharp (satellites
     // passing close while out of range at both samples) and are always located.
+    let model = cubic_extremum(span, ga, da, gb, db);
     if pa
-        && let Some((_, model)) = cubic_extremum(span, ga, da, gb, db)
-        && model >= MODEL_DISMISS_FRACTION * ga.min(gb)
+        && let Some((_, value)) = model
+        && value >= MODEL_DISMISS_FRACTION * ga.min(gb)
     {
         return;
     }
-    let m = bracket_root(ta, da, tb, db, EXTREMUM_TOLERANCE_S, |t| (margin(t).1, f64::NAN));
+    let guess = model.map(|(x, _)| ta + x * span);
+    let m = bracket_root(ta, da, tb, db, guess, EXTREMUM_TOLERANCE_S, |t| (margin(t).1, f64::NAN));
     let gm = margin(m).0;
     if (gm >= 0.0) == pa {
         return;
     }
-    push(bracket_root(ta, ga, m, gm, TIME_TOLERANCE_S, &margin), !pa);
-    push(bracket_root(m, gm, tb, gb, TIME_TOLERANCE_S, &margin), pa);
+    push(bracket_root(ta, ga, m, gm, None, TIME_TOLERANCE_S, &margin), !pa);
+    push(bracket_root(m, gm, tb, gb, None, TIME_TOLERANCE_S, &margin), pa);
 }
 
 /// One satellite's crossings of the latitude limits in `mask`, over its valid samples.
@@ -1179,18 +1183,60 @@ fn cubic_extremum(h: f64, g0: f64, d0: f64, g1: f64, d1: f64) -> Option<(f64, f6
     (x.is_finite() && (0.0..=1.0).contains(&x)).then_some((x, g0 + x * (m0 + x * (c2 + x * c3))))
 }
 
+/// Where in (0, 1) the cubic through (0, g0) and (1, g1) with slopes `d0·h` and `d1·h`
+/// crosses zero, g0 and g1 being of opposite signs (bisection polished by Newton on the
+/// polynomial: no geometry is evaluated).
+fn cubic_root(h: f64, g0: f64, d0: f64, g1: f64, d1: f64) -> f64 {
+    let (m0, m1) = (d0 * h, d1 * h);
+    let c2 = 3.0 * (g1 - g0) - 2.0 * m0 - m1;
+    let c3 = 2.0 * (g0 - g1) + m0 + m1;
+    let p = |x: f64| g0 + x * (m0 + x * (c2 + x * c3));
+    let dp = |x: f64| m0 + x * (2.0 * c2 + 3.0 * c3 * x);
+    let (mut lo, mut hi) = (0.0, 1.0);
+    let lo_side = g0 >= 0.0;
+    let mut x = g0 / (g0 - g1);
+    for _ in 0..30 {
+        let v = p(x);
+        if v.abs() < 1e-12 * (g0.abs() + g1.abs()) {
+            break;
+        }
+        if (v >= 0.0) == lo_side {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        let next = x - v / dp(x);
+        x = if next.is_finite() && next > lo && next < hi { next } else { 0.5 * (lo + hi) };
+        if hi - lo < 1e-9 {
+            break;
+        }
+    }
+    x
+}
+
 /// A root in [a, b] of `f`, whose values `fa` and `fb` lie on either side of zero (zero
-/// counting as positive). `f` returns its value and derivative (NaN when unknown).
-/// Newton steps while they stay inside the shrinking bracket, Illinois regula falsi
-/// otherwise, bisection as the last resort: always converges, usually in three or four
-/// evaluations.
-fn bracket_root(mut a: f64, mut fa: f64, mut b: f64, mut fb: f64, tol: f64, f: impl Fn(f64) -> (f64, f64)) -> f64 {
+/// counting as positive), starting from `guess` when given. `f` returns its value and
+/// derivative (NaN when unknown). Newton steps while they stay inside the shrinking
+/// bracket, Illinois regula falsi otherwise, bisection as the last resort: always
+/// converges, usually in two to four evaluations.
+fn bracket_root(
+    mut a: f64,
+    mut fa: f64,
+    mut b: f64,
+    mut fb: f64,
+    guess: Option<f64>,
+    tol: f64,
+    f: impl Fn(f64) -> (f64, f64),
+) -> f64 {
     let a_side = fa >= 0.0;
     let falsi = |a: f64, fa: f64, b: f64, fb: f64| {
         let x = a - fa * (b - a) / (fb - fa);
         if x > a && x < b { x } else { 0.5 * (a + b) }
     };
-    let mut x = falsi(a, fa, b, fb);
+    let mut x = match guess {
+        Some(g) if g > a && g < b => g,
+        _ => falsi(a, fa, b, fb),
+    };
     let mut last_moved_a: Option<bool> = None;
     for _ in 0..100 {
         let (fx, dfx) = f(x);
@@ -1661,9 +1707,12 @@ mod tests {
     #[test]
     fn root_and_extremum_helpers() {
         let f = |t: f64| ((t - 3.3) * (t + 10.0), 2.0 * t + 6.7);
-        let r = bracket_root(0.0, f(0.0).0, 10.0, f(10.0).0, 1e-6, f);
+        let r = bracket_root(0.0, f(0.0).0, 10.0, f(10.0).0, None, 1e-6, f);
         assert!((r - 3.3).abs() < 1e-6);
-        let r = bracket_root(0.0, f(0.0).0, 10.0, f(10.0).0, 1e-6, |t| (f(t).0, f64::NAN));
+        let r = bracket_root(0.0, f(0.0).0, 10.0, f(10.0).0, Some(9.9), 1e-6, |t| (f(t).0, f64::NAN));
+        assert!((r - 3.3).abs() < 1e-6);
+        // The cubic through (0, −1) and (1, 1) with zero end slopes is symmetric.
+        assert!((cubic_root(1.0, -1.0, 0.0, 1.0, 0.0) - 0.5).abs() < 1e-9);
         assert!((r - 3.3).abs() < 1e-6);
         // g = (x − 0.4)² − 0.01 on a unit step: minimum −0.01 at 0.4.
         let (x, v) = cubic_extremum(1.0, 0.15, -0.8, 0.35, 1.2).unwrap();
