@@ -37,9 +37,14 @@
 //!   values and rates at both ends dismisses those that stay well clear of zero; the
 //!   rest, and every maximum between two negative samples (which can be sharp: a close
 //!   pass), are located by root finding on `dg/dt` and the margin is evaluated there.
-//!   Outages and opportunities of any length are found this way.
-//! * **Crossings are refined to 1 ms** on the interpolant (bracketed Newton with
-//!   Illinois regula falsi as the fall-back), then rounded to whole milliseconds.
+//!   Outages and opportunities of any length are found this way, down to what the
+//!   interpolant can tell from SGP4: a dip of a few metres past a limit may be seen or
+//!   not.
+//! * **Crossings are refined to 1 ms** on the interpolant (bracketed Newton from the
+//!   cubic model's crossing, Illinois regula falsi as the fall-back), then rounded to
+//!   whole milliseconds. Against SGP4 itself a crossing is within a second unless the
+//!   margin changes by less than about 8 m/s there (a grazing crossing, whose time is
+//!   ill-conditioned anyway); typically within a few milliseconds.
 //! * **Parallel over pairs** (and over satellites for propagation and neighbour queries);
 //!   the output is sorted, so it does not depend on the thread count.
 //!
@@ -82,7 +87,10 @@ pub const MAX_TERMINALS: u32 = 16;
 /// Hermite interpolant within about 8 m of SGP4 (a few ms of crossing time) while every
 /// margin has at most one extremum per step.
 const MAX_ARC_PER_STEP_RAD: f64 = 0.6;
+/// Cap on the sample spacing for slow (high) orbits, s: keeps the rate bounds of a step
+/// tight.
 const MAX_STEP_S: f64 = 600.0;
+/// Floor on the sample spacing, s, whatever the elements claim.
 const MIN_STEP_S: f64 = 1.0;
 /// Steps whose samples are held in memory at once.
 const CHUNK_STEPS: usize = 32;
@@ -94,7 +102,9 @@ const EXTREMUM_TOLERANCE_S: f64 = 1e-2;
 /// dismissed without evaluating the geometry (on these broad minima the model is accurate
 /// to well under 1 % of the margin's swing over a step).
 const MODEL_DISMISS_FRACTION: f64 = 0.5;
-/// Rounds of the greedy pairing at one re-evaluation of a range-based topology.
+/// Rounds of the greedy pairing at one re-evaluation of a range-based topology (it
+/// usually settles in two or three; pairs still possible after the last round form at the
+/// next re-evaluation).
 const MAX_PAIRING_ROUNDS: usize = 8;
 
 /// One-way light time over `range_km`, s. The engine adds it to every message sent over
@@ -354,12 +364,12 @@ impl GridTopology {
 /// free terminal pair up greedily: candidate pairs within `form_within_km` and with
 /// `form_clearance_km` of spare line-of-sight clearance, each satellite proposing its
 /// nearest free partners, are accepted in order of distance (ties by index) while both
-/// ends have a free terminal; this repeats a few rounds. Pairing is symmetric (one link
-/// uses a terminal at each end) and deterministic. A link then persists until the range
-/// exceeds the link's maximum or the line of sight is blocked — that moment is found
-/// exactly, not at the next re-evaluation — and its terminals are free again at the next
-/// re-evaluation. Forming only well inside the limits is the hysteresis that keeps links
-/// from flapping at the edge.
+/// ends have a free terminal; this repeats until no pair can be added (up to 8 rounds).
+/// Pairing is symmetric (one link uses a terminal at each end) and deterministic. A link
+/// then persists until the range exceeds the link's maximum or the line of sight is
+/// blocked — that moment is found exactly, not at the next re-evaluation — and its
+/// terminals are free again at the next re-evaluation. Forming only well inside the
+/// limits is the hysteresis that keeps links from flapping at the edge.
 ///
 /// Terminal pointing limits (e.g. fixed fore/aft/side terminals) are not modelled.
 #[derive(Debug, Clone, PartialEq)]
