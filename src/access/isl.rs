@@ -523,12 +523,16 @@ pub fn find_isl_windows(
         (_, Some(pairs)) => scan_pairs(satellites, &pairs, &ctx, &timeline, &mut fleet)?,
         (_, None) => unreachable!("pairs are built for every topology but range-based"),
     };
+    // Each tracker's windows are freed as they are copied out, and the sort is in place:
+    // a window list of millions (cross-plane links breaking near the poles for a month)
+    // never exists twice.
     let start = search.window.start;
-    let runs: Vec<Vec<IslWindow>> = trackers
-        .into_par_iter()
-        .map(|tr| tr.windows.iter().filter_map(|&w| w.to_window(tr.a, tr.b, start)).collect())
-        .collect();
-    let windows = crate::merge::merge_sorted_runs(runs, |w| (w.start, w.a, w.b));
+    let mut windows = Vec::with_capacity(trackers.iter().map(|t| t.windows.len()).sum());
+    for tr in trackers {
+        windows.extend(tr.windows.iter().filter_map(|&w| w.to_window(tr.a, tr.b, start)));
+    }
+    // (start, a, b) is unique: a pair's windows do not share a start.
+    windows.par_sort_unstable_by_key(|w| (w.start, w.a, w.b));
     Ok(IslSearchResult { windows, retirements: fleet.retirements.into_iter().flatten().collect() })
 }
 
