@@ -7,12 +7,26 @@
 //!   linear in fleet size (criterion reports satellite-days per second).
 //! * Range-based links for 1,000 Starlink satellites (4 terminals, 5,000 km), 1 day.
 //!
-//! Before the criterion groups, one 30-day +Grid run (with the latitude limit) is timed
-//! directly and the process's peak memory printed, since that is what a 30-day scenario
-//! pays.
+//! Before the criterion groups, 30-day +Grid runs and 1- and 7-day range-based runs are
+//! timed once, with wall and CPU time and the process's peak memory, since that is what a
+//! scenario pays.
 //!
-//! Measured on the 2-core development machine (shared with other sessions, load ≈ 2):
-//! see the report in the commit message that added the numbers.
+//! Measured on the 2-core development machine while other sessions were compiling (load
+//! ≈ 4, so wall times are about twice what an idle machine gives; CPU time is the steadier
+//! figure):
+//!
+//! | run | contacts | wall | CPU | peak RSS |
+//! |---|---|---|---|---|
+//! | +Grid 2,800 × 30 d, all latitudes | 164,400 | 7.0 s | 5.5 s | 35 MB |
+//! | +Grid 2,800 × 30 d, cross-plane below 70° | 2,124,531 | 10.1 s | 7.3 s | 407 MB |
+//! | range-based 1,000 Starlink × 1 d | 11,514 | 0.23 s | 0.15 s | |
+//! | range-based 1,000 Starlink × 7 d | 61,118 | 2.1 s | 1.2 s | |
+//!
+//! About 55 % of the +Grid time is SGP4 (one call per satellite per ~540 s). With the
+//! latitude limit every cross-plane link re-forms twice an orbit: 13 times the contacts,
+//! which hold 237 MB; the peak adds the window list they are built from. Criterion's
+//! 1-day +Grid runs scale linearly: 700, 1,400 and 2,800 satellites in about 69, 121 and
+//! 286 ms (all latitudes); range-based 250, 500 and 1,000 Starlink in 70, 100 and 240 ms.
 
 use std::path::Path;
 use std::time::Instant;
@@ -76,26 +90,46 @@ fn memory_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// One 30-day run, timed directly, with the memory it takes.
-fn thirty_days_once() {
-    let (sats, layouts) = walker_fleet(20);
+/// CPU time of the process so far (user + system, all threads), s: unlike wall time it
+/// does not depend on what else the machine is running.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn starlink() -> Vec<Satellite> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_orbit_file(&root.join("data/tle/celestrak_2026-05-30/starlink.tle"), &[], false).unwrap().satellites
+}
+
+/// Long runs timed once, with CPU time and memory.
+fn long_runs_once() {
     let link = link();
-    for latitude in [None, Some(70.0)] {
-        let before = memory_kb("VmRSS:");
-        let t0 = Instant::now();
-        let contacts = build_isl_contacts(&sats, &grid(&layouts, latitude), window(30.0), &link, 0).unwrap();
-        let elapsed = t0.elapsed().as_secs_f64();
+    let once = |label: &str, sats: &[Satellite], topology: &IslTopology, days: f64| {
+        let (before, cpu0, t0) = (memory_kb("VmRSS:"), cpu_seconds(), Instant::now());
+        let contacts = build_isl_contacts(sats, topology, window(days), &link, 0).unwrap();
+        let (elapsed, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
         let steps: usize = contacts.iter().map(|c| c.profile.steps().len()).sum();
         println!(
-            "isl +Grid {} satellites × 30 days, latitude limit {latitude:?}: {} contacts in {elapsed:.2} s; \
-             contacts hold {:.0} MB; RSS {} MB before, peak {} MB",
+            "isl {label}, {} satellites × {days} d: {} contacts in {elapsed:.2} s wall, {cpu:.2} s CPU; \
+             contacts hold {:.0} MB; RSS {} MB before, peak so far {} MB",
             sats.len(),
             contacts.len(),
             (contacts.len() * std::mem::size_of::<orbsim::contact::Contact>() + steps * 8) as f64 / 1e6,
             before / 1024,
             memory_kb("VmHWM:") / 1024,
         );
-    }
+    };
+    let (sats, layouts) = walker_fleet(20);
+    once("+Grid, all latitudes", &sats, &grid(&layouts, None), 30.0);
+    once("+Grid, cross-plane below 70°", &sats, &grid(&layouts, Some(70.0)), 30.0);
+    let starlink = starlink();
+    let range = IslTopology::RangeBased(RangeTopology::default());
+    once("range-based Starlink", &starlink[..1000], &range, 1.0);
+    once("range-based Starlink", &starlink[..1000], &range, 7.0);
 }
 
 fn plus_grid(c: &mut Criterion) {
@@ -116,9 +150,7 @@ fn plus_grid(c: &mut Criterion) {
 }
 
 fn range_based(c: &mut Criterion) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sats =
-        load_orbit_file(&root.join("data/tle/celestrak_2026-05-30/starlink.tle"), &[], false).unwrap().satellites;
+    let sats = starlink();
     let link = link();
     let topology = IslTopology::RangeBased(RangeTopology::default());
     let mut group = c.benchmark_group("isl_range_based_1d");
@@ -136,7 +168,7 @@ fn range_based(c: &mut Criterion) {
 criterion_group!(benches, plus_grid, range_based);
 
 fn main() {
-    thirty_days_once();
+    long_runs_once();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }
