@@ -75,7 +75,8 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// The satellite end of the contact (the sender's for ISLs).
+    /// The satellite end of a ground contact (for an inter-satellite contact, the one with
+    /// the lower index: such links are full duplex and have no sender).
     pub fn satellite(&self) -> Option<u32> {
         match (self.from, self.to) {
             (Node::Satellite(s), _) | (_, Node::Satellite(s)) => Some(s),
@@ -122,6 +123,29 @@ pub fn build_ground_contacts(
     seed: u64,
     on_satellite_done: &(dyn Fn() + Sync),
 ) -> Result<ContactPlan, ContactError> {
+    build_ground_contacts_for(
+        satellites,
+        &vec![true; satellites.len()],
+        stations,
+        window,
+        links,
+        seed,
+        on_satellite_done,
+    )
+}
+
+/// As [`build_ground_contacts`], for the satellites whose `include` entry is true only
+/// (the others keep their indices but get no passes): a run skips satellites no mission
+/// uses.
+pub fn build_ground_contacts_for(
+    satellites: &[Satellite],
+    include: &[bool],
+    stations: &[GroundStation],
+    window: Window,
+    links: &[LinkParams],
+    seed: u64,
+    on_satellite_done: &(dyn Fn() + Sync),
+) -> Result<ContactPlan, ContactError> {
     let ground_links: Vec<(u16, &LinkParams)> =
         links.iter().enumerate().filter(|(_, l)| l.is_ground_link()).map(|(i, l)| (i as u16, l)).collect();
     // One budget per (ground link, station): the atmosphere table is the costly part.
@@ -145,6 +169,10 @@ pub fn build_ground_contacts(
         .map(|(i, sat)| {
             let mut passes = Vec::new();
             let mut contacts = Vec::new();
+            if !include[i] {
+                on_satellite_done();
+                return (passes, contacts, None);
+            }
             let mut weather: Vec<Option<crate::engine::SimRng>> = vec![None; ground_links.len() * stations.len()];
             let mut knots = Vec::with_capacity(32);
             let retirement = search_satellite(i, sat, &set, window, |pass, track| {

@@ -44,6 +44,7 @@
 //! from two sides at the same moment can run up to a slice ahead of the clock.
 
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 
 use super::loss::ChunkLoss;
 use crate::contact::{Contact, ContactKind, ContactPlan, Node};
@@ -242,32 +243,78 @@ enum SliceEnd {
     Horizon,
 }
 
-/// Runs the rollout over the plan's uplink and inter-satellite contacts.
+/// The rollout as a simulation that can be fed its contact plan piece by piece: add the
+/// contacts of a span, run up to the end of that span, and so on. Contacts of a later
+/// addition must not start before those of an earlier one.
+pub struct Rollout<'a> {
+    model: Model<'a>,
+    sim: Simulation<Event>,
+    /// Contacts of other kinds (e.g. downlinks), kept only to hand back with the rest.
+    others: Vec<Contact>,
+}
+
+impl<'a> Rollout<'a> {
+    pub fn new(scenario: &'a Scenario) -> Self {
+        Rollout { model: Model::new(scenario), sim: Simulation::new(scenario.start), others: Vec::new() }
+    }
+
+    /// Adds contacts (already sorted by start, all starting no earlier than any added
+    /// before). Uplinks feed the ground upload; inter-satellite contacts the relay or swarm.
+    pub fn add_contacts(&mut self, contacts: Vec<Contact>) -> Result<(), ScheduleError> {
+        let relaying = self.model.scenario.rollout.strategy != RolloutStrategy::GroundOnly;
+        for c in contacts {
+            match c.kind {
+                ContactKind::Uplink => self.model.push_ground(c),
+                ContactKind::InterSatellite if relaying => self.model.isl.push(Rc::new(c)),
+                _ => self.others.push(c),
+            }
+        }
+        self.model.resume_chains(&mut self.sim)
+    }
+
+    /// Simulates up to `end` (inclusive).
+    pub fn run_until(&mut self, end: UtcTime) -> Result<(), ScheduleError> {
+        let model = &mut self.model;
+        self.sim.run_until(end, |sim, now, ev| model.handle(sim, now, ev))?;
+        Ok(())
+    }
+
+    /// Whether every target runs the model (nothing later can change the outcome).
+    pub fn done(&self) -> bool {
+        self.model.remaining_targets == 0
+    }
+
+    /// The outcome, and every contact that was added (in the order of the plan).
+    pub fn finish(self) -> (UploadOutcome, Vec<Contact>) {
+        let events = self.sim.processed();
+        let now = self.sim.now();
+        let (mut outcome, ground, isl) = self.model.finish(now);
+        outcome.events = events;
+        let mut contacts: Vec<Contact> = ground.into_iter().chain(isl).chain(self.others).collect();
+        contacts.sort_by_key(|c| (c.start, c.kind, c.link, c.from, c.to));
+        (outcome, contacts)
+    }
+}
+
+/// Runs the rollout over a whole contact plan at once.
 pub fn simulate_upload(scenario: &Scenario, plan: &ContactPlan) -> Result<UploadOutcome, ScheduleError> {
-    let ground: Vec<&Contact> = plan.contacts.iter().filter(|c| c.kind == ContactKind::Uplink).collect();
-    let isl: Vec<&Contact> = if scenario.rollout.strategy == RolloutStrategy::GroundOnly {
-        Vec::new()
-    } else {
-        plan.contacts.iter().filter(|c| c.kind == ContactKind::InterSatellite).collect()
-    };
-    let mut model = Model::new(scenario, &ground, &isl);
-    let mut sim: Simulation<Event> = Simulation::new(scenario.start);
-    if let Some(first) = ground.first() {
-        sim.schedule_at(first.start.max(scenario.start), Event::GroundStart(0))?;
-    }
-    if let Some(first) = isl.first() {
-        sim.schedule_at(first.start.max(scenario.start), Event::IslStart(0))?;
-    }
-    sim.run_until(scenario.end, |sim, now, ev| model.handle(sim, now, ev))?;
-    let mut outcome = model.finish(sim.now());
-    outcome.events = sim.processed();
-    Ok(outcome)
+    let mut rollout = Rollout::new(scenario);
+    rollout.add_contacts(plan.contacts.clone())?;
+    rollout.run_until(scenario.end)?;
+    Ok(rollout.finish().0)
 }
 
 struct Model<'a> {
     scenario: &'a Scenario,
-    ground: &'a [&'a Contact],
-    isl: &'a [&'a Contact],
+    /// Uplink and inter-satellite contacts added so far, in start order.
+    ground: Vec<Rc<Contact>>,
+    isl: Vec<Rc<Contact>>,
+    /// Index of the next contact whose start is not yet scheduled (the start events form a
+    /// chain through each list), and whether the chain is waiting for more contacts.
+    next_ground: usize,
+    next_isl: usize,
+    ground_chain_idle: bool,
+    isl_chain_idle: bool,
     /// Ground contact start times per station, sorted: where scheduling decisions change.
     starts_at_station: Vec<Vec<UtcTime>>,
     sats: Vec<SatState>,
@@ -281,13 +328,12 @@ struct Model<'a> {
     isl_bytes: u64,
     remaining_targets: usize,
     setup_ns: i64,
-    isl_setup_ns: i64,
     needed_symbols: u32,
     words: usize,
 }
 
 impl<'a> Model<'a> {
-    fn new(scenario: &'a Scenario, ground: &'a [&'a Contact], isl: &'a [&'a Contact]) -> Self {
+    fn new(scenario: &'a Scenario) -> Self {
         let chunks = scenario.model.chunks;
         let words = (chunks as usize).div_ceil(64);
         let sats = (0..scenario.satellites.len())
@@ -312,18 +358,16 @@ impl<'a> Model<'a> {
                 result: SatelliteUpload { target: scenario.targets[i], ..Default::default() },
             })
             .collect();
-        let mut starts_at_station = vec![Vec::new(); scenario.stations.len()];
-        for c in ground {
-            if scenario.targets[sat_of(c) as usize] {
-                starts_at_station[station_of(c) as usize].push(c.start);
-            }
-        }
         let seconds_to_ns = |s: f64| (s * NANOS_PER_SECOND as f64).round() as i64;
         Model {
             scenario,
-            ground,
-            isl,
-            starts_at_station,
+            ground: Vec::new(),
+            isl: Vec::new(),
+            next_ground: 0,
+            next_isl: 0,
+            ground_chain_idle: true,
+            isl_chain_idle: true,
+            starts_at_station: vec![Vec::new(); scenario.stations.len()],
             sats,
             holders: vec![0; chunks as usize],
             candidates: vec![Vec::new(); scenario.stations.len()],
@@ -334,7 +378,6 @@ impl<'a> Model<'a> {
             isl_bytes: 0,
             remaining_targets: scenario.targets.iter().filter(|&&t| t).count(),
             setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
-            isl_setup_ns: scenario.isl.as_ref().map_or(0, |l| seconds_to_ns(l.setup_time_s)),
             needed_symbols: (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32,
             words,
         }
@@ -343,11 +386,15 @@ impl<'a> Model<'a> {
     fn handle(&mut self, sim: &mut Simulation<Event>, now: UtcTime, ev: Event) -> Result<(), ScheduleError> {
         match ev {
             Event::GroundStart(index) => {
-                if let Some(next) = self.ground.get(index as usize + 1) {
-                    sim.schedule_at(next.start.max(now), Event::GroundStart(index + 1))?;
+                self.next_ground = index as usize + 1;
+                match self.ground.get(self.next_ground) {
+                    Some(next) => {
+                        sim.schedule_at(next.start.max(now), Event::GroundStart(index + 1))?;
+                    }
+                    None => self.ground_chain_idle = true,
                 }
-                let c = self.ground[index as usize];
-                let (sat, station) = (sat_of(c), station_of(c));
+                let c = self.ground[index as usize].clone();
+                let (sat, station) = (sat_of(&c), station_of(&c));
                 if !self.wants(sat) {
                     return Ok(());
                 }
@@ -357,18 +404,22 @@ impl<'a> Model<'a> {
                 self.assign(sim, now, station)?;
             }
             Event::GroundEnd(index) => {
-                let c = self.ground[index as usize];
-                let (sat, station) = (sat_of(c), station_of(c));
+                let c = self.ground[index as usize].clone();
+                let (sat, station) = (sat_of(&c), station_of(&c));
                 self.candidates[station as usize].retain(|&k| k != index);
                 self.sats[sat as usize].ground_active.retain(|&k| k != index);
             }
             Event::Slice { station, antenna } => self.on_slice(sim, now, station, antenna)?,
             Event::IslStart(index) => {
-                if let Some(next) = self.isl.get(index as usize + 1) {
-                    sim.schedule_at(next.start.max(now), Event::IslStart(index + 1))?;
+                self.next_isl = index as usize + 1;
+                match self.isl.get(self.next_isl) {
+                    Some(next) => {
+                        sim.schedule_at(next.start.max(now), Event::IslStart(index + 1))?;
+                    }
+                    None => self.isl_chain_idle = true,
                 }
-                let c = self.isl[index as usize];
-                let (a, b) = ends(c);
+                let c = self.isl[index as usize].clone();
+                let (a, b) = ends(&c);
                 if !(self.scenario.targets[a as usize] && self.scenario.targets[b as usize]) {
                     return Ok(());
                 }
@@ -380,7 +431,7 @@ impl<'a> Model<'a> {
                 self.start_flow(sim, now, index, true)?;
             }
             Event::IslEnd(index) => {
-                let (a, b) = ends(self.isl[index as usize]);
+                let (a, b) = ends(&self.isl[index as usize]);
                 self.sats[a as usize].isl_active.retain(|&k| k != index);
                 self.sats[b as usize].isl_active.retain(|&k| k != index);
                 // A batch in flight ends no later than the contact and still arrives.
@@ -398,7 +449,7 @@ impl<'a> Model<'a> {
                 if self.scenario.rollout.strategy == RolloutStrategy::Relay {
                     let links = self.sats[sat as usize].isl_active.clone();
                     for index in links {
-                        let reverse = ends(self.isl[index as usize]).1 == sat;
+                        let reverse = ends(&self.isl[index as usize]).1 == sat;
                         self.start_flow(sim, now, index, reverse)?;
                     }
                 }
@@ -424,8 +475,8 @@ impl<'a> Model<'a> {
         let Some(running) = self.antennas[station as usize][antenna as usize] else {
             return Ok(());
         };
-        let c = self.ground[running.contact as usize];
-        let sat = sat_of(c);
+        let c = self.ground[running.contact as usize].clone();
+        let sat = sat_of(&c);
         let over = self.sats[sat as usize].complete() || running.next_t >= c.end.min(self.scenario.end);
         if !over && (!running.decide || self.pick(now, station, Some(running.contact)) == Some(running.contact)) {
             return self.advance(sim, now, station, antenna);
@@ -435,7 +486,7 @@ impl<'a> Model<'a> {
             self.candidates[station as usize].push(running.contact);
         }
         let others: Vec<u32> =
-            self.sats[sat as usize].ground_active.iter().map(|&k| station_of(self.ground[k as usize])).collect();
+            self.sats[sat as usize].ground_active.iter().map(|&k| station_of(&self.ground[k as usize])).collect();
         self.assign(sim, now, station)?;
         for other in others {
             if other != station {
@@ -455,8 +506,8 @@ impl<'a> Model<'a> {
                 return Ok(());
             };
             self.candidates[station as usize].retain(|&k| k != index);
-            let c = self.ground[index as usize];
-            let sat = sat_of(c);
+            let c = self.ground[index as usize].clone();
+            let sat = sat_of(&c);
             let state = &mut self.sats[sat as usize];
             state.receivers_busy += 1;
             state.last_served = Some(now.unix_nanos());
@@ -489,22 +540,23 @@ impl<'a> Model<'a> {
     /// the one the antenna is serving, which wins ties: staying avoids a new acquisition).
     fn pick(&self, now: UtcTime, station: u32, current: Option<u32>) -> Option<u32> {
         let usable = |k: &u32| {
-            let c = self.ground[*k as usize];
+            let c = &self.ground[*k as usize];
             let s = &self.sats[sat_of(c) as usize];
             let free = Some(*k) == current || s.receivers_busy < self.scenario.upload.receivers;
             s.result.target && !s.complete() && free && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
         };
         let remaining = |k: u32| {
-            let s = &self.sats[sat_of(self.ground[k as usize]) as usize];
+            let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
             self.scenario.model.chunks.saturating_sub(s.received)
         };
         let tie = |k: u32| (Some(k) != current, k);
         let candidates = self.candidates[station as usize].iter().chain(current.as_ref()).copied().filter(usable);
         match self.scenario.upload.scheduling {
             SchedulingPolicy::MostRemaining => candidates.min_by_key(|&k| (std::cmp::Reverse(remaining(k)), tie(k))),
+            SchedulingPolicy::LeastRemaining => candidates.min_by_key(|&k| (remaining(k), tie(k))),
             SchedulingPolicy::EarliestSet => candidates.min_by_key(|&k| (self.ground[k as usize].end, tie(k))),
             SchedulingPolicy::RoundRobin => candidates.min_by_key(|&k| {
-                let s = &self.sats[sat_of(self.ground[k as usize]) as usize];
+                let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
                 let served = if Some(k) == current { None } else { s.last_served };
                 (served.unwrap_or(i64::MIN), tie(k))
             }),
@@ -569,7 +621,7 @@ impl<'a> Model<'a> {
             let r = &self.sessions[session];
             (r.contact, r.satellite, r.station)
         };
-        let c = self.ground[contact as usize];
+        let c = self.ground[contact as usize].clone();
         let model = &self.scenario.model;
         let upload = &self.scenario.upload;
         let fountain = upload.protocol == Protocol::Fountain;
@@ -748,8 +800,8 @@ impl<'a> Model<'a> {
         if flow[reverse as usize].busy {
             return Ok(());
         }
-        let c = self.isl[index as usize];
-        let (a, b) = ends(c);
+        let c = self.isl[index as usize].clone();
+        let (a, b) = ends(&c);
         let (from, to) = if reverse { (b, a) } else { (a, b) };
         let contact_end = c.end.min(self.scenario.end);
         if now >= contact_end || !self.wants(to) {
@@ -796,8 +848,8 @@ impl<'a> Model<'a> {
         if batch.is_empty() {
             return Ok(());
         }
-        // Acquisition: the link carries nothing for its setup time after it forms.
-        let t0 = now.max(c.start.plus_nanos(self.isl_setup_ns));
+        // The profile carries the acquisition time (zero rate) where the link forms.
+        let t0 = now;
         let model = &self.scenario.model;
         let mut bytes = 0;
         let mut fits = 0;
@@ -851,8 +903,8 @@ impl<'a> Model<'a> {
         index: u32,
         reverse: bool,
     ) -> Result<(), ScheduleError> {
-        let c = self.isl[index as usize];
-        let (a, b) = ends(c);
+        let c = self.isl[index as usize].clone();
+        let (a, b) = ends(&c);
         let (from, to) = if reverse { (b, a) } else { (a, b) };
         let batch = {
             let flow = &mut self.flows.get_mut(&index).expect("flow exists")[reverse as usize];
@@ -892,14 +944,40 @@ impl<'a> Model<'a> {
         if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
             let links = self.sats[to as usize].isl_active.clone();
             for other in links {
-                let other_reverse = ends(self.isl[other as usize]).1 == to;
+                let other_reverse = ends(&self.isl[other as usize]).1 == to;
                 self.start_flow(sim, now, other, other_reverse)?;
             }
         }
         Ok(())
     }
 
-    fn finish(mut self, now: UtcTime) -> UploadOutcome {
+    /// Appends an uplink contact (in start order).
+    fn push_ground(&mut self, c: Contact) {
+        if self.scenario.targets[sat_of(&c) as usize] {
+            self.starts_at_station[station_of(&c) as usize].push(c.start);
+        }
+        self.ground.push(Rc::new(c));
+    }
+
+    /// Restarts the chains of contact-start events that ran out of contacts.
+    fn resume_chains(&mut self, sim: &mut Simulation<Event>) -> Result<(), ScheduleError> {
+        let now = sim.now();
+        if self.ground_chain_idle
+            && let Some(next) = self.ground.get(self.next_ground)
+        {
+            sim.schedule_at(next.start.max(now), Event::GroundStart(self.next_ground as u32))?;
+            self.ground_chain_idle = false;
+        }
+        if self.isl_chain_idle
+            && let Some(next) = self.isl.get(self.next_isl)
+        {
+            sim.schedule_at(next.start.max(now), Event::IslStart(self.next_isl as u32))?;
+            self.isl_chain_idle = false;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>) {
         for station in 0..self.antennas.len() {
             for antenna in 0..self.antennas[station].len() {
                 self.release(now, station as u32, antenna as u32);
@@ -912,13 +990,19 @@ impl<'a> Model<'a> {
                     s.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n);
             }
         }
-        UploadOutcome {
+        // Every other holder of these contacts (candidate lists, flows) is gone or dropped
+        // with the model's other fields first.
+        let unwrap = |list: Vec<Rc<Contact>>| -> Vec<Contact> {
+            list.into_iter().map(|c| Rc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone())).collect()
+        };
+        let outcome = UploadOutcome {
             sessions: self.sessions,
             satellites: self.sats.into_iter().map(|s| s.result).collect(),
             isl_transfers: self.transfers,
             isl_bytes: self.isl_bytes,
             events: 0,
-        }
+        };
+        (outcome, unwrap(self.ground), unwrap(self.isl))
     }
 }
 

@@ -322,9 +322,10 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
         }
     }
     if h.bytes_sent > 0 {
-        let useful = m.transfer_bytes as f64 * h.deployed as f64;
+        // Goodput of the ground links: useful bytes they delivered over bytes they sent.
+        let useful = h.ground_bytes as f64;
         lines.push(format!(
-            "  sent {} in all ({} retransmitted{})",
+            "  ground stations sent {} ({} retransmitted{})",
             Bytes(h.bytes_sent),
             Bytes(h.retransmitted_bytes),
             if h.deployed > 0 {
