@@ -65,6 +65,7 @@ fn walker_fleet(planes_per_shell: u32) -> (Vec<Satellite>, Vec<ShellLayout>) {
         raan_spread_deg: None,
         raan_offset_deg: 0.0,
         epoch: None,
+        role: None,
     };
     let shells = [
         shell("sso500", WalkerPattern::Star, 40, 500.0, Inclination::SunSynchronous),

@@ -60,6 +60,7 @@ fn shell(
         raan_spread_deg: None,
         raan_offset_deg: 0.0,
         epoch: None,
+        role: None,
     }
 }
 

@@ -294,5 +294,5 @@ fn budgets_and_profiles_are_shareable_across_threads() {
     send_sync::<LinkBudget>();
     send_sync::<orbsim::link::RateProfile>();
     send_sync::<orbsim::link::LinkParams>();
-    assert_eq!(std::mem::size_of::<orbsim::link::RateStep>(), 8);
+    assert_eq!(std::mem::size_of::<orbsim::link::RateStep>(), 5);
 }
