@@ -447,11 +447,7 @@ impl<'a> Model<'a> {
                     return Ok(());
                 }
                 if self.scenario.rollout.strategy == RolloutStrategy::Relay {
-                    let links = self.sats[sat as usize].isl_active.clone();
-                    for index in links {
-                        let reverse = ends(&self.isl[index as usize]).1 == sat;
-                        self.start_flow(sim, now, index, reverse)?;
-                    }
+                    self.wake_outgoing(sim, now, sat)?;
                 }
             }
         }
@@ -584,6 +580,10 @@ impl<'a> Model<'a> {
         let sat = self.sessions[running.session].satellite;
         if reason == SliceEnd::Complete {
             self.complete(sim, sat, end)?;
+        }
+        // Chunks fresh from the ground are something to trade in a swarm.
+        if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
+            self.wake_outgoing(sim, now, sat)?;
         }
         let at = match reason {
             SliceEnd::Decision | SliceEnd::Horizon => end.max(decision.min(horizon)),
@@ -942,11 +942,17 @@ impl<'a> Model<'a> {
         }
         // New chunks at the receiver: in a swarm it may now have something for others.
         if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            let links = self.sats[to as usize].isl_active.clone();
-            for other in links {
-                let other_reverse = ends(&self.isl[other as usize]).1 == to;
-                self.start_flow(sim, now, other, other_reverse)?;
-            }
+            self.wake_outgoing(sim, now, to)?;
+        }
+        Ok(())
+    }
+
+    /// Starts whatever `sat` can now send over its idle links.
+    fn wake_outgoing(&mut self, sim: &mut Simulation<Event>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
+        let links = self.sats[sat as usize].isl_active.clone();
+        for index in links {
+            let reverse = ends(&self.isl[index as usize]).1 == sat;
+            self.start_flow(sim, now, index, reverse)?;
         }
         Ok(())
     }
