@@ -11,12 +11,16 @@ use std::io::Write;
 use rand::RngExt;
 use rayon::prelude::*;
 
+use crate::access::isl::{IslError, IslSearch, IslTopology, IslWindow, find_isl_windows};
 use crate::access::passes::{Pass, Retirement, StationSet, Window, merge_passes, search_satellite};
 use crate::access::trajectory::Track;
 use crate::engine::rng_stream;
 use crate::frames::Topocentric;
 use crate::ground::GroundStation;
-use crate::link::{GeometryKnot, LinkBudget, LinkDirection, LinkError, LinkParams, RateProfile, Site};
+use crate::link::{
+    GeometryKnot, LinkBudget, LinkDirection, LinkError, LinkParams, OpticalParams, RateProfile, RateStep, Site,
+    Technology,
+};
 use crate::orbit::Satellite;
 use crate::report::tables::{CsvRow, write_rows_parallel};
 use crate::time::UtcTime;
@@ -71,7 +75,8 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// The satellite end of the contact (the sender's for ISLs).
+    /// The satellite end of a ground contact (for an inter-satellite contact, the one with
+    /// the lower index: such links are full duplex and have no sender).
     pub fn satellite(&self) -> Option<u32> {
         match (self.from, self.to) {
             (Node::Satellite(s), _) | (_, Node::Satellite(s)) => Some(s),
@@ -118,6 +123,29 @@ pub fn build_ground_contacts(
     seed: u64,
     on_satellite_done: &(dyn Fn() + Sync),
 ) -> Result<ContactPlan, ContactError> {
+    build_ground_contacts_for(
+        satellites,
+        &vec![true; satellites.len()],
+        stations,
+        window,
+        links,
+        seed,
+        on_satellite_done,
+    )
+}
+
+/// As [`build_ground_contacts`], for the satellites whose `include` entry is true only
+/// (the others keep their indices but get no passes): a run skips satellites no mission
+/// uses.
+pub fn build_ground_contacts_for(
+    satellites: &[Satellite],
+    include: &[bool],
+    stations: &[GroundStation],
+    window: Window,
+    links: &[LinkParams],
+    seed: u64,
+    on_satellite_done: &(dyn Fn() + Sync),
+) -> Result<ContactPlan, ContactError> {
     let ground_links: Vec<(u16, &LinkParams)> =
         links.iter().enumerate().filter(|(_, l)| l.is_ground_link()).map(|(i, l)| (i as u16, l)).collect();
     // One budget per (ground link, station): the atmosphere table is the costly part.
@@ -141,6 +169,10 @@ pub fn build_ground_contacts(
         .map(|(i, sat)| {
             let mut passes = Vec::new();
             let mut contacts = Vec::new();
+            if !include[i] {
+                on_satellite_done();
+                return (passes, contacts, None);
+            }
             let mut weather: Vec<Option<crate::engine::SimRng>> = vec![None; ground_links.len() * stations.len()];
             let mut knots = Vec::with_capacity(32);
             let retirement = search_satellite(i, sat, &set, window, |pass, track| {
@@ -268,4 +300,116 @@ pub fn write_contacts(
             .int(c.profile.peak_rate_bps())
             .int(c.profile.deliverable_bytes());
     })
+}
+
+/// Longest inter-satellite contact, s. Rate profiles count milliseconds in a `u32` (49.7
+/// days), so permanent links are cut into contacts of one day, aligned on whole days from
+/// the window start; a continuing contact starts at full rate (no new acquisition).
+pub const ISL_CONTACT_MAX_S: f64 = 86_400.0;
+
+/// Why inter-satellite contacts could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum IslContactError {
+    /// The link given is not an optical inter-satellite link.
+    #[error("link `{0}`: inter-satellite contacts need an optical inter-satellite link (e.g. preset \"optical-isl\")")]
+    NotOpticalIsl(String),
+    /// The topology or search was rejected.
+    #[error("isl: {0}")]
+    Topology(#[from] IslError),
+}
+
+/// The optical parameters of an inter-satellite link, or why it is not one.
+fn optical_isl(link: &LinkParams) -> Result<&OpticalParams, IslContactError> {
+    match &link.technology {
+        Technology::Optical(optical) if link.direction == LinkDirection::InterSatellite => Ok(optical),
+        _ => Err(IslContactError::NotOpticalIsl(link.name.clone())),
+    }
+}
+
+/// Contacts for ISL windows, one per window and in the same order (so `windows[i]` gives
+/// the range and light time of `contacts[i]`). A window that starts a link (not a
+/// continuation) begins with `link.setup_time_s` of acquisition at zero rate; after that
+/// the link runs at the optical line rate until it ends. The link is bidirectional and
+/// full duplex: `from` is the lower satellite index and `to` the higher, and each direction
+/// may carry the profile's rate at the same time.
+pub fn isl_contacts_from_windows(
+    windows: &[IslWindow],
+    link: &LinkParams,
+    link_index: u16,
+) -> Result<Vec<Contact>, IslContactError> {
+    optical_isl(link)?;
+    let rates = LinkBudget::free_space(link).rate_table().clone();
+    let setup_ms = (link.setup_time_s * 1000.0).round().clamp(0.0, u32::MAX as f64) as u32;
+    Ok(windows
+        .par_iter()
+        .map(|w| {
+            let span_ms = (w.end.unix_nanos() - w.start.unix_nanos()) / 1_000_000;
+            let duration_ms = span_ms.clamp(0, u32::MAX as i64) as u32;
+            let steps = if w.continues {
+                vec![RateStep { offset_ms: 0, level: 1 }]
+            } else {
+                vec![RateStep { offset_ms: 0, level: 0 }, RateStep { offset_ms: setup_ms, level: 1 }]
+            };
+            Contact {
+                kind: ContactKind::InterSatellite,
+                link: link_index,
+                from: Node::Satellite(w.a),
+                to: Node::Satellite(w.b),
+                start: w.start,
+                tca: w.closest,
+                end: w.start.plus_nanos(duration_ms as i64 * 1_000_000),
+                max_elevation_deg: f32::NAN,
+                profile: RateProfile::new(w.start, duration_ms, steps, rates.clone()),
+            }
+        })
+        .collect())
+}
+
+/// Inter-satellite contacts for `satellites` over `window`: the candidate pairs of
+/// `topology`, each a contact whenever the range is within the optical link's
+/// `max_range_km` and the line of sight clears the Earth plus 80 km (see
+/// [`crate::access::isl`]), cut at whole days ([`ISL_CONTACT_MAX_S`]). `link` must be an
+/// optical inter-satellite link (e.g. the `optical-isl` preset) and `link_index` its
+/// position in the plan's links. Sorted like [`merge_contacts`]. Light time is not part of
+/// a contact: add [`crate::access::isl::propagation_delay_ns`] of the range per message.
+pub fn build_isl_contacts(
+    satellites: &[Satellite],
+    topology: &IslTopology,
+    window: Window,
+    link: &LinkParams,
+    link_index: u16,
+) -> Result<Vec<Contact>, IslContactError> {
+    let optical = optical_isl(link)?;
+    let search = IslSearch { window, max_range_km: optical.max_range_km, split_s: Some(ISL_CONTACT_MAX_S) };
+    let found = find_isl_windows(satellites, topology, &search)?;
+    isl_contacts_from_windows(&found.windows, link, link_index)
+}
+
+/// Adds inter-satellite contacts to a plan (see [`build_isl_contacts`]): `link` joins the
+/// plan's links unless an identical one is already there, and the contacts are merged in
+/// order. Returns the number of contacts added. Satellites that fail to propagate are
+/// already in the plan's retirements from the ground search.
+pub fn add_isl_contacts(
+    plan: &mut ContactPlan,
+    satellites: &[Satellite],
+    topology: &IslTopology,
+    window: Window,
+    link: &LinkParams,
+) -> Result<usize, IslContactError> {
+    optical_isl(link)?;
+    let link_index = match plan.links.iter().position(|l| l == link) {
+        Some(i) => i,
+        None => {
+            plan.links.push(link.clone());
+            plan.links.len() - 1
+        }
+    };
+    let link_index = u16::try_from(link_index).map_err(|_| {
+        IslContactError::Topology(IslError::Invalid { path: "links".into(), message: "more than 65,536 links".into() })
+    })?;
+    let isl = build_isl_contacts(satellites, topology, window, link, link_index)?;
+    let added = isl.len();
+    let ground = std::mem::take(&mut plan.contacts);
+    plan.contacts = merge_contacts(vec![ground, isl]);
+    Ok(added)
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::access::isl::{GridTopology, IslTopology, RangeTopology, ShellLayout};
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
 use crate::link::{LinkConfig, LinkParams};
 use crate::orbit::walker::WalkerShell;
@@ -73,6 +74,11 @@ pub struct ScenarioFile {
     pub upload: UploadSpec,
     #[serde(default)]
     pub onboard: OnboardSpec,
+    #[serde(default)]
+    pub rollout: RolloutSpec,
+    /// Inter-satellite link topology (used when `[links.isl]` is given).
+    #[serde(default)]
+    pub isl: IslSpec,
     /// Inference from orbit (requests, routing, compute, power); see
     /// [`crate::mission::inference`].
     #[serde(default)]
@@ -137,6 +143,79 @@ pub struct InlineStation {
 pub struct LinksSpec {
     pub uplink: LinkConfig,
     pub downlink: Option<LinkConfig>,
+    /// Inter-satellite links (needed by the relay and swarm strategies).
+    pub isl: Option<LinkConfig>,
+}
+
+/// How the model spreads across the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RolloutStrategy {
+    /// Every satellite is uploaded from the ground.
+    #[default]
+    GroundOnly,
+    /// Satellites holding a verified copy forward it over inter-satellite links.
+    Relay,
+    /// Chunk-level exchange over inter-satellite links, rarest chunk first.
+    Swarm,
+}
+
+/// Which satellites may link to which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IslTopologyKind {
+    /// +Grid within each Walker shell: ahead, behind, and the neighbouring planes.
+    Grid,
+    /// The nearest satellites within range, up to `terminals` links each (any fleet).
+    Range,
+}
+
+fn default_terminals() -> u32 {
+    4
+}
+fn default_reevaluation() -> Duration {
+    Duration(60_000_000_000)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IslSpec {
+    /// Default: `grid` when the fleet has Walker shells, else `range`.
+    pub topology: Option<IslTopologyKind>,
+    /// Grid: cross-plane links exist only while both ends are below this latitude.
+    pub cross_plane_max_latitude_deg: Option<f64>,
+    /// Range: laser terminals per satellite.
+    #[serde(default = "default_terminals")]
+    pub terminals: u32,
+    /// Range: how often links are re-evaluated.
+    #[serde(default = "default_reevaluation")]
+    pub reevaluation: Duration,
+}
+
+impl Default for IslSpec {
+    fn default() -> Self {
+        toml::from_str("").expect("every isl field has a default")
+    }
+}
+
+fn default_batch() -> u32 {
+    64
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutSpec {
+    #[serde(default)]
+    pub strategy: RolloutStrategy,
+    /// Chunks per transfer batch on an inter-satellite link.
+    #[serde(default = "default_batch")]
+    pub batch_chunks: u32,
+}
+
+impl Default for RolloutSpec {
+    fn default() -> Self {
+        toml::from_str("").expect("every rollout field has a default")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,9 +246,11 @@ pub enum Protocol {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum SchedulingPolicy {
-    /// The satellite with the most bytes still to receive.
+    /// The satellite with the most bytes still to receive: progress evenly.
     #[default]
     MostRemaining,
+    /// The satellite closest to done: finish seeds early (what relays want).
+    LeastRemaining,
     /// The satellite whose contact ends soonest.
     EarliestSet,
     /// The satellite served least recently.
@@ -363,11 +444,15 @@ pub struct Scenario {
     pub antennas: Vec<u32>,
     pub uplink: LinkParams,
     pub downlink: Option<LinkParams>,
+    pub isl: Option<LinkParams>,
+    /// Who links to whom over `isl`.
+    pub isl_topology: Option<IslTopology>,
     pub model: Model,
     pub upload: UploadConfig,
     /// Which satellites receive the upload.
     pub targets: Vec<bool>,
     pub onboard: Onboard,
+    pub rollout: RolloutSpec,
     /// Warnings for the user (skipped records).
     pub warnings: Vec<String>,
     /// The validated `[inference]` section, if the scenario has one.
@@ -509,6 +594,68 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         Some(c) => Some(c.resolve("links.downlink").map_err(|e| ScenarioError::at(path, "", e.to_string()))?),
         None => None,
     };
+    let isl = match &file.links.isl {
+        Some(c) => {
+            let params = c.resolve("links.isl").map_err(|e| ScenarioError::at(path, "", e.to_string()))?;
+            if params.direction != crate::link::LinkDirection::InterSatellite
+                || !matches!(params.technology, crate::link::Technology::Optical(_))
+            {
+                return Err(err("links.isl", format!("`{}` is not an optical inter-satellite link", params.name)));
+            }
+            Some(params)
+        }
+        None => None,
+    };
+    let isl_topology = match &isl {
+        None => None,
+        Some(_) => {
+            let spec = &file.isl;
+            let kind =
+                spec.topology.unwrap_or(if shells.is_empty() { IslTopologyKind::Range } else { IslTopologyKind::Grid });
+            Some(match kind {
+                IslTopologyKind::Grid => {
+                    if shells.is_empty() {
+                        return Err(err(
+                            "isl.topology",
+                            "`grid` links Walker shells; this fleet has none (use `range`)".into(),
+                        ));
+                    }
+                    if let Some(lat) = spec.cross_plane_max_latitude_deg
+                        && !(lat > 0.0 && lat <= 90.0)
+                    {
+                        return Err(err("isl.cross_plane_max_latitude_deg", format!("{lat} must be in (0, 90]")));
+                    }
+                    IslTopology::PlusGrid(GridTopology {
+                        shells: shells.iter().map(|(shell, first)| ShellLayout::from_walker(shell, *first)).collect(),
+                        cross_plane_max_latitude_deg: spec.cross_plane_max_latitude_deg,
+                    })
+                }
+                IslTopologyKind::Range => {
+                    if spec.terminals == 0 || spec.terminals > crate::access::isl::MAX_TERMINALS {
+                        return Err(err(
+                            "isl.terminals",
+                            format!("{} must be between 1 and {}", spec.terminals, crate::access::isl::MAX_TERMINALS),
+                        ));
+                    }
+                    if spec.reevaluation.0 <= 0 {
+                        return Err(err("isl.reevaluation", "must be longer than zero".into()));
+                    }
+                    IslTopology::RangeBased(RangeTopology {
+                        terminals: spec.terminals,
+                        reevaluation_s: spec.reevaluation.seconds(),
+                        ..RangeTopology::default()
+                    })
+                }
+            })
+        }
+    };
+    let rollout = file.rollout.clone();
+    if rollout.strategy != RolloutStrategy::GroundOnly && isl.is_none() {
+        return Err(err("rollout.strategy", "relay and swarm need inter-satellite links: add `[links.isl]`".into()));
+    }
+    if rollout.batch_chunks == 0 {
+        return Err(err("rollout.batch_chunks", "must be at least 1".into()));
+    }
 
     // Model.
     let m = &file.model;
@@ -669,10 +816,13 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         antennas,
         uplink,
         downlink,
+        isl,
+        isl_topology,
         model,
         upload,
         targets,
         onboard,
+        rollout,
         warnings,
         inference,
     })

@@ -60,3 +60,16 @@ fn bad_link_input_gets_one_clear_line() {
         assert_input_error(&contacts(&tle, &st, &extra), needle);
     }
 }
+
+#[test]
+fn link_rates_figure_is_written() {
+    let dir = scratch("link-rates");
+    let stem = dir.join("rates");
+    let out = orbsim(&["link-rates", "--out", stem.to_str().unwrap(), "--altitude-km", "550"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let png = std::fs::read(dir.join("rates.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
+    let svg = std::fs::read_to_string(dir.join("rates.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("x-band-downlink"));
+    assert_input_error(&orbsim(&["link-rates", "--altitude-km", "50"]), "--altitude-km");
+}

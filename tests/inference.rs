@@ -10,7 +10,7 @@ use orbsim::contact::{Contact, ContactKind, ContactPlan, Node};
 use orbsim::link::{RateProfile, RateStep};
 use orbsim::mission::inference::ocean::LandMask;
 use orbsim::mission::inference::{InferenceOutcome, Outcome, RequestRecord};
-use orbsim::pipeline::{RunResult, run, run_inference};
+use orbsim::pipeline::{RunResult, run, run_inference_on};
 use orbsim::scenario::{Scenario, load_scenario};
 use orbsim::time::UtcTime;
 
@@ -263,13 +263,11 @@ fn pair(with_isl: bool) -> (Scenario, InferenceOutcome) {
     );
     let base = simulate(&s);
     let mut plan = ContactPlan { links: base.plan.links.clone(), ..Default::default() };
-    plan.contacts = base.plan.contacts.clone();
     if with_isl {
         // Satellite 0 (no model) and 1 (the model): names W-p00-s00 and W-p00-s01.
         plan.contacts.push(isl(0, 1, s.start, s.end));
-        plan.contacts.sort_by_key(|c| (c.start, c.kind));
     }
-    let outcome = run_inference(&s, s.inference.as_ref().unwrap(), &plan, &base.upload).unwrap();
+    let outcome = run_inference_on(&s, s.inference.as_ref().unwrap(), &plan, &base.upload).unwrap();
     (s, outcome)
 }
 

@@ -165,9 +165,14 @@ fn overrides_replace_fields_and_clear_alternatives() {
     // QPSK 9/10 is more efficient and needs more than 8PSK 3/5: both stay on the ladder.
     let names: Vec<_> = budget.levels().iter().map(|l| l.modcod.unwrap().name).collect();
     assert_eq!(names, ["QPSK_1/2", "8PSK_3/5", "QPSK_9/10"]);
-    // Switching to fixed coding drops the MODCOD list and the symbol rate is refused.
+    // Switching to fixed coding drops the preset's MODCOD list and symbol rate.
+    let p = resolve("preset = \"x-band-downlink\"\ncoding = \"fixed\"\nrate_bps = 1e6\nmin_ebn0_db = 4.0").unwrap();
+    assert!(matches!(p.rf().unwrap().coding, Coding::Fixed { .. }));
+    // Setting a symbol rate together with fixed coding is refused.
     assert_eq!(
-        error("preset = \"x-band-downlink\"\ncoding = \"fixed\"\nrate_bps = 1e6\nmin_ebn0_db = 4.0"),
+        error(
+            "preset = \"x-band-downlink\"\ncoding = \"fixed\"\nrate_bps = 1e6\nmin_ebn0_db = 4.0\nsymbol_rate_msps = 5"
+        ),
         "links.l.symbol_rate_msps: only used with coding = \"adaptive\""
     );
     let p = resolve(
@@ -289,5 +294,5 @@ fn budgets_and_profiles_are_shareable_across_threads() {
     send_sync::<LinkBudget>();
     send_sync::<orbsim::link::RateProfile>();
     send_sync::<orbsim::link::LinkParams>();
-    assert_eq!(std::mem::size_of::<orbsim::link::RateStep>(), 8);
+    assert_eq!(std::mem::size_of::<orbsim::link::RateStep>(), 5);
 }

@@ -21,16 +21,13 @@ fn variant(edits: &[(&str, &str)]) -> Scenario {
             text.lines().find(|l| l.trim_start().starts_with(&format!("{key} ="))).unwrap_or_else(|| panic!("{key}"));
         text = text.replacen(old, line, 1);
     }
-    let tmp = repo("scenarios").join(format!(".test-{}-{}.toml", std::process::id(), fastrand_name(&text)));
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = repo("scenarios").join(format!(".test-{}-{n}.toml", std::process::id()));
     std::fs::write(&tmp, &text).unwrap();
     let scenario = load_scenario(&tmp, None);
     let _ = std::fs::remove_file(&tmp);
     scenario.unwrap()
-}
-
-/// A short deterministic tag for a temporary file name.
-fn fastrand_name(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
 fn simulate(s: &Scenario) -> RunResult {

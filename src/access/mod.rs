@@ -2,6 +2,7 @@
 //! other and to the Sun (inter-satellite visibility, eclipse).
 
 pub mod eclipse;
+pub mod isl;
 pub mod passes;
 pub mod trajectory;
 

@@ -5,6 +5,7 @@
 mod contacts;
 mod export;
 mod geometry;
+mod link_rates;
 mod passes;
 mod run;
 
@@ -31,6 +32,8 @@ enum Command {
     Passes(passes::PassesArgs),
     /// The contact plan: passes with link-budget rate profiles, as CSV.
     Contacts(contacts::ContactsArgs),
+    /// Plot data rate against elevation for every ground-link preset (PNG and SVG).
+    LinkRates(link_rates::LinkRatesArgs),
     /// Exports for other tools: CZML for CesiumJS, CCSDS OEM ephemerides.
     Export(export::ExportArgs),
 }
@@ -65,6 +68,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => run::validate(args),
         Command::Passes(args) => passes::run(args),
         Command::Contacts(args) => contacts::run(args),
+        Command::LinkRates(args) => link_rates::run(args),
         Command::Export(args) => export::run(args),
     };
     match result {

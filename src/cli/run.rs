@@ -62,9 +62,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let bar = if args.quiet || !std::io::stderr().is_terminal() || scenario.satellites.len() < 50 {
         ProgressBar::hidden()
     } else {
-        let bar = ProgressBar::new(scenario.satellites.len() as u64);
+        let bar = ProgressBar::new(scenario.satellites.len() as u64 * pipeline::plan_steps(&scenario));
         bar.set_style(
-            ProgressStyle::with_template("contact plan [{bar:40}] {pos}/{len} satellites, ETA {eta}")
+            ProgressStyle::with_template("contact plan [{bar:40}] {percent}%, ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );

@@ -2,7 +2,7 @@
 //!
 //! Representation (compact, since a contact plan can hold millions of contacts): a start
 //! instant, a duration in whole milliseconds, and steps `{offset_ms: u32, level: u8}`
-//! (8 bytes each) indexing a rate table shared by every profile of the same
+//! (5 bytes each) indexing a rate table shared by every profile of the same
 //! [`LinkBudget`] (`Arc<[u64]>`, level 0 = no data). A typical LEO pass with ACM has 10–30
 //! steps, so a profile costs about 100–300 bytes. Offsets are `u32` milliseconds, so one
 //! profile spans at most 49.7 days (longer windows are clipped; split them first).
@@ -21,8 +21,10 @@ use crate::time::UtcTime;
 const NANOS_PER_MS: i64 = 1_000_000;
 
 /// One step of a rate profile: from `offset_ms` after the profile start until the next
-/// step (or the end), the link runs at rate-table entry `level`.
+/// step (or the end), the link runs at rate-table entry `level`. Packed to 5 bytes: a
+/// 30-day plan of a large fleet holds tens of millions of steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C, packed)]
 pub struct RateStep {
     /// Milliseconds after the profile start.
     pub offset_ms: u32,

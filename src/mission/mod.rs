@@ -2,8 +2,9 @@
 //! Each model owns its event type and drives an [`crate::engine::Simulation`]; none of
 //! them propagates orbits (the contact plan carries all the geometry they need).
 //!
-//! - [`upload`]: chunked model upload from ground stations, with loss, ARQ or fountain
-//!   coding, antenna scheduling and the on-board pipeline.
+//! - [`rollout`]: getting the model onto the fleet — chunked upload from ground stations
+//!   (loss, ARQ or fountain coding, antenna scheduling), dissemination over
+//!   inter-satellite links (relay or swarm), and the on-board pipeline.
 //! - [`loss`]: chunk loss models (fixed packet error rate, Es/N0 margin waterfall,
 //!   Gilbert–Elliott bursts).
 //! - [`inference`]: requests from users and portals, routing over inter-satellite links,
@@ -13,4 +14,4 @@
 pub mod inference;
 pub mod loss;
 pub mod power;
-pub mod upload;
+pub mod rollout;

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::tables::{CsvRow, write_passes, write_rows_parallel};
 use super::{WriteError, write_atomically};
-use crate::contact::write_contacts;
-use crate::mission::upload::{SatelliteUpload, Session};
+use crate::contact::{Node, write_contacts};
+use crate::mission::rollout::{SatelliteUpload, Session};
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;
 use crate::time::{UtcTime, format_duration};
@@ -15,13 +15,21 @@ use crate::units::Bytes;
 
 pub const UPLOAD_PASSES_HEADER: &str =
     "satellite,station,start_utc,end_utc,bytes_sent,new_bytes_delivered,retransmitted_bytes,chunks_complete_after";
-pub const UPLOAD_SUMMARY_HEADER: &str = "satellite,passes_used,stations_used,first_byte_utc,last_chunk_utc,verified_utc,deployed_utc,total_bytes_sent,goodput_efficiency";
+pub const UPLOAD_SUMMARY_HEADER: &str = "satellite,passes_used,stations_used,first_byte_utc,last_chunk_utc,verified_utc,deployed_utc,total_bytes_sent,goodput_efficiency,received_from";
+pub const FLEET_ROLLOUT_HEADER: &str = "time_utc,satellites_holding_model,satellites_deployed";
 
 /// Headline numbers of a run: what `summary.json` holds and the console shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Headline {
     pub targets: usize,
     pub deployed: usize,
+    /// Time from the start until 50, 90, 99 and 100 % of the targets run the model.
+    pub time_to_fraction: [(u32, Option<i64>); 4],
+    /// Ground contacts that carried bytes, over all satellites.
+    pub ground_passes: u64,
+    /// Payload bytes satellites received from the ground and over inter-satellite links.
+    pub ground_bytes: u64,
+    pub isl_bytes: u64,
     /// Passes used per deployed satellite: min, median, max.
     pub passes: Option<(u32, u32, u32)>,
     pub first_deployed: Option<UtcTime>,
@@ -33,11 +41,23 @@ pub struct Headline {
 pub fn headline(scenario: &Scenario, result: &RunResult) -> Headline {
     let sats = &result.upload.satellites;
     let deployed: Vec<&SatelliteUpload> = sats.iter().filter(|s| s.target && s.deployed.is_some()).collect();
-    let mut passes: Vec<u32> = deployed.iter().map(|s| s.passes_used).collect();
+    let mut passes: Vec<u32> = deployed.iter().filter(|s| s.passes_used > 0).map(|s| s.passes_used).collect();
     passes.sort_unstable();
+    let targets = scenario.targets.iter().filter(|&&t| t).count();
+    let mut times: Vec<i64> =
+        deployed.iter().filter_map(|s| s.deployed).map(|t| t.unix_nanos() - scenario.start.unix_nanos()).collect();
+    times.sort_unstable();
+    let time_to = |percent: u32| {
+        let needed = (targets as u64 * percent as u64).div_ceil(100).max(1) as usize;
+        (percent, times.get(needed - 1).copied())
+    };
     Headline {
-        targets: scenario.targets.iter().filter(|&&t| t).count(),
+        targets,
         deployed: deployed.len(),
+        time_to_fraction: [time_to(50), time_to(90), time_to(99), time_to(100)],
+        ground_passes: sats.iter().map(|s| s.passes_used as u64).sum(),
+        ground_bytes: sats.iter().map(|s| s.ground_bytes_received).sum(),
+        isl_bytes: sats.iter().map(|s| s.isl_bytes_received).sum(),
         passes: (!passes.is_empty()).then(|| (passes[0], passes[passes.len() / 2], passes[passes.len() - 1])),
         first_deployed: deployed.iter().filter_map(|s| s.deployed).min(),
         last_deployed: deployed.iter().filter_map(|s| s.deployed).max(),
@@ -94,6 +114,14 @@ pub fn write_run(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<
                 Some(g) => row.fixed(g, 4),
                 None => row.text(""),
             };
+            row.text(&s.received_from.map(|n| node_name(scenario, n)).unwrap_or_default());
+        })
+    })?;
+    file("fleet_rollout.csv", &|w| {
+        writeln!(w, "{FLEET_ROLLOUT_HEADER}")?;
+        let curve = rollout_curve(&result.upload.satellites);
+        write_rows_parallel(w, &curve, |row, &(t, holding, deployed)| {
+            row.time(t).int(holding).int(deployed);
         })
     })?;
     let summary = summary_json(scenario, result);
@@ -105,6 +133,39 @@ pub fn write_run(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<
         written.extend(super::inference::write_inference(dir, scenario, inference)?);
     }
     Ok(written)
+}
+
+/// The name of a contact end.
+pub fn node_name(scenario: &Scenario, node: Node) -> String {
+    match node {
+        Node::Station(i) => scenario.stations[i as usize].name.clone(),
+        Node::Satellite(i) => scenario.satellites[i as usize].name.clone(),
+    }
+}
+
+/// Satellites holding the model and running it over time: one row per instant either
+/// count changes, with both counts after the change.
+pub fn rollout_curve(satellites: &[SatelliteUpload]) -> Vec<(UtcTime, u32, u32)> {
+    let mut changes: Vec<(UtcTime, bool)> = Vec::new();
+    for s in satellites.iter().filter(|s| s.target) {
+        changes.extend(s.last_chunk.map(|t| (t, false)));
+        changes.extend(s.deployed.map(|t| (t, true)));
+    }
+    changes.sort();
+    let (mut holding, mut deployed) = (0, 0);
+    let mut rows: Vec<(UtcTime, u32, u32)> = Vec::new();
+    for (t, is_deploy) in changes {
+        if is_deploy {
+            deployed += 1
+        } else {
+            holding += 1
+        }
+        match rows.last_mut() {
+            Some(last) if last.0 == t => *last = (t, holding, deployed),
+            _ => rows.push((t, holding, deployed)),
+        }
+    }
+    rows
 }
 
 fn iso(t: Option<UtcTime>) -> serde_json::Value {
@@ -145,6 +206,7 @@ fn summary_core(scenario: &Scenario, result: &RunResult) -> serde_json::Value {
                 "total_bytes_sent": s.total_bytes_sent,
                 "retransmitted_bytes": s.retransmitted_bytes,
                 "goodput_efficiency": s.goodput_efficiency(m.transfer_bytes),
+                "received_from": s.received_from.map(|n| node_name(scenario, n)),
             })
         })
         .collect();
@@ -180,8 +242,17 @@ fn summary_core(scenario: &Scenario, result: &RunResult) -> serde_json::Value {
             })).collect::<Vec<_>>(),
         },
         "upload": {
+            "strategy": format!("{:?}", scenario.rollout.strategy),
             "targets": h.targets,
             "deployed": h.deployed,
+            "hours_to_50_percent": h.time_to_fraction[0].1.map(|ns| ns as f64 / 3.6e12),
+            "hours_to_90_percent": h.time_to_fraction[1].1.map(|ns| ns as f64 / 3.6e12),
+            "hours_to_99_percent": h.time_to_fraction[2].1.map(|ns| ns as f64 / 3.6e12),
+            "hours_to_100_percent": h.time_to_fraction[3].1.map(|ns| ns as f64 / 3.6e12),
+            "ground_passes_used": h.ground_passes,
+            "ground_payload_bytes": h.ground_bytes,
+            "isl_payload_bytes": h.isl_bytes,
+            "isl_bytes_sent": result.upload.isl_bytes,
             "passes_used_min": h.passes.map(|p| p.0),
             "passes_used_median": h.passes.map(|p| p.1),
             "passes_used_max": h.passes.map(|p| p.2),
@@ -238,19 +309,34 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
         }
     } else {
         lines.push(format!("  deployed on {} of {} satellites", h.deployed, h.targets));
-        if let (Some((lo, mid, hi)), Some(first), Some(last)) = (h.passes, h.first_deployed, h.last_deployed) {
-            lines
-                .push(format!("  passes used: median {mid} (min {lo}, max {hi}); first deployed {first}, last {last}"));
+        let reach: Vec<String> = h
+            .time_to_fraction
+            .iter()
+            .map(|(p, t)| format!("{p} % in {}", t.map_or("never".into(), format_duration)))
+            .collect();
+        lines.push(format!("  time to deploy on {}", reach.join(", ")));
+        if let (Some(first), Some(last)) = (h.first_deployed, h.last_deployed) {
+            lines.push(format!("  first deployed {first}, last {last}"));
+        }
+        if let Some((lo, mid, hi)) = h.passes {
             lines.push(format!(
-                "  last deployment {} after the start",
-                format_duration(last.unix_nanos() - scenario.start.unix_nanos())
+                "  ground passes per ground-fed satellite: median {mid} (min {lo}, max {hi}); {} in all",
+                h.ground_passes
+            ));
+        }
+        if h.isl_bytes > 0 {
+            lines.push(format!(
+                "  payload received: {} from the ground, {} over inter-satellite links",
+                Bytes(h.ground_bytes),
+                Bytes(h.isl_bytes)
             ));
         }
     }
     if h.bytes_sent > 0 {
-        let useful = m.transfer_bytes as f64 * h.deployed as f64;
+        // Goodput of the ground links: useful bytes they delivered over bytes they sent.
+        let useful = h.ground_bytes as f64;
         lines.push(format!(
-            "  sent {} in all ({} retransmitted{})",
+            "  ground stations sent {} ({} retransmitted{})",
             Bytes(h.bytes_sent),
             Bytes(h.retransmitted_bytes),
             if h.deployed > 0 {

@@ -1,0 +1,1029 @@
+//! Rolling a model out to a fleet: ground stations upload it chunk by chunk over the
+//! uplink contacts of the plan, sharing their antennas, and — depending on the strategy —
+//! satellites pass it on over inter-satellite links. Each satellite that holds the whole
+//! model runs the on-board pipeline: assemble to storage, verify (hash), decompress,
+//! deploy.
+//!
+//! # Strategies
+//! - **ground-only**: every satellite is uploaded from the ground.
+//! - **relay**: satellites in view of the ground get the model from it; any satellite
+//!   holding a *verified* copy forwards the whole file over its active inter-satellite
+//!   links to neighbours that lack it (one incoming copy at a time per receiver; a transfer
+//!   cut by the end of a link resumes from the chunks already received).
+//! - **swarm**: chunk-level exchange. Any satellite forwards any chunk it holds (chunks are
+//!   checked individually) to a neighbour that lacks it, rarest chunk in the fleet first,
+//!   and ground stations push the fleet's rarest chunks too, so different satellites get
+//!   different chunks from the ground and trade them.
+//!
+//! # Ground contacts
+//! When an antenna is free and satellites are in view, the scheduling policy picks one
+//! (most remaining bytes, earliest set, or round robin). The choice is reconsidered whenever
+//! a contact starts at the station, at the end of the chunk in flight; switching to another
+//! satellite costs the link's acquisition time. Within a contact chunks go out back to back
+//! at the contact's rate profile, accounted exactly as the profile defines
+//! (`RateProfile::time_to_deliver`), so nothing carries more than its contact allows. Each
+//! chunk is lost with the probability its packets give (see [`super::loss`]).
+//!
+//! - **CFDP class 2 (NAK selective repeat)**: a lost chunk becomes eligible for
+//!   retransmission one NAK round trip after it was sent; retransmissions go first. A NAK
+//!   cannot reach the ground while no contact is up, so chunks still unacknowledged when a
+//!   session ends are re-requested one round trip after the next session starts.
+//! - **Fountain**: the sender streams fresh encoded symbols (each the size of a chunk);
+//!   any ⌈K(1+ε)⌉ received symbols decode the K-chunk file. The acknowledgement takes one
+//!   round trip, during which the sender keeps transmitting (counted as overhead).
+//!
+//! # Inter-satellite links
+//! Optical links are taken as lossless at the chunk level (their link layer retransmits
+//! frames) and their propagation delay (≤ 20 ms) is ignored against transfer times. Each
+//! direction of a link carries the full rate at once. Transfers move in batches of chunks
+//! and a batch is delivered when its last chunk arrives.
+//!
+//! # Time resolution
+//! Transmissions are worked out a slice ahead (at most [`MAX_SLICE_S`] of ground time, or
+//! one batch on a link) and their effects applied at once, so the state of a satellite fed
+//! from two sides at the same moment can run up to a slice ahead of the clock.
+
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use super::loss::ChunkLoss;
+use crate::contact::{Contact, ContactKind, ContactPlan, Node};
+use crate::engine::{ScheduleError, Simulation};
+use crate::scenario::{Protocol, RolloutStrategy, Scenario, SchedulingPolicy};
+use crate::time::{NANOS_PER_SECOND, UtcTime};
+
+/// Longest stretch of ground transmission worked out ahead of the clock, seconds.
+pub const MAX_SLICE_S: f64 = 30.0;
+
+/// An antenna serving a satellite within one contact (a contact can hold several sessions
+/// when the scheduler switches away and back).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub satellite: u32,
+    pub station: u32,
+    /// Index of the contact among the plan's uplink contacts.
+    pub contact: u32,
+    /// When the antenna was assigned, and when it was released.
+    pub start: UtcTime,
+    pub end: UtcTime,
+    /// Every byte transmitted (headers, retransmissions, partial chunks cut by LOS).
+    pub bytes_sent: u64,
+    /// Payload bytes of chunks (symbols) that arrived and were new to the satellite.
+    pub new_bytes_delivered: u64,
+    /// Bytes of retransmitted chunks.
+    pub retransmitted_bytes: u64,
+    /// Chunks (for fountain: useful symbols) held by the satellite after the session.
+    pub chunks_complete_after: u32,
+}
+
+/// Per-satellite outcome.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SatelliteUpload {
+    pub target: bool,
+    /// Ground contacts that carried bytes to it until it held the model.
+    pub passes_used: u32,
+    pub stations_used: u32,
+    pub first_byte: Option<UtcTime>,
+    pub last_chunk: Option<UtcTime>,
+    /// Assembled in storage, hash verified, decompressed, deployed.
+    pub stored: Option<UtcTime>,
+    pub verified: Option<UtcTime>,
+    pub decompressed: Option<UtcTime>,
+    pub deployed: Option<UtcTime>,
+    /// Everything ground stations transmitted to it.
+    pub total_bytes_sent: u64,
+    pub retransmitted_bytes: u64,
+    pub chunks_received: u32,
+    /// Payload bytes it received from the ground and over inter-satellite links.
+    pub ground_bytes_received: u64,
+    pub isl_bytes_received: u64,
+    /// The node that delivered most of its copy.
+    pub received_from: Option<Node>,
+}
+
+impl SatelliteUpload {
+    /// Useful bytes (the transferred artifact) over everything the ground sent it.
+    pub fn goodput_efficiency(&self, transfer_bytes: u64) -> Option<f64> {
+        (self.last_chunk.is_some() && self.total_bytes_sent > 0 && self.isl_bytes_received == 0)
+            .then(|| transfer_bytes as f64 / self.total_bytes_sent as f64)
+    }
+}
+
+/// One batch of chunks over one direction of an inter-satellite link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IslTransfer {
+    /// Index of the contact among the plan's inter-satellite contacts.
+    pub contact: u32,
+    pub from: u32,
+    pub to: u32,
+    pub start: UtcTime,
+    pub end: UtcTime,
+    pub chunks: u32,
+    /// Bytes on the link (payload and headers).
+    pub bytes: u64,
+}
+
+/// Everything the rollout produced.
+#[derive(Debug, Clone, Default)]
+pub struct UploadOutcome {
+    pub sessions: Vec<Session>,
+    pub satellites: Vec<SatelliteUpload>,
+    pub isl_transfers: Vec<IslTransfer>,
+    /// Bytes carried over inter-satellite links (headers included).
+    pub isl_bytes: u64,
+    pub events: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// The next ground (uplink) contact of the start-sorted list begins.
+    GroundStart(u32),
+    GroundEnd(u32),
+    /// An antenna reached the end of a transmission slice.
+    Slice {
+        station: u32,
+        antenna: u32,
+    },
+    IslStart(u32),
+    IslEnd(u32),
+    /// A batch on one direction of an inter-satellite link has arrived.
+    Batch {
+        contact: u32,
+        reverse: bool,
+    },
+    /// A satellite's copy is verified: it can serve as a relay.
+    Verified(u32),
+}
+
+struct SatState {
+    /// Chunks held, as a bitset (for fountain uploads: all set once decoded).
+    held: Vec<u64>,
+    /// Chunks on their way over a link, so that no two links bring the same chunk.
+    incoming: Vec<u64>,
+    /// Chunks held, or fountain symbols received before decoding.
+    received: u32,
+    /// Attempts so far per chunk (CFDP), addressing the loss stream.
+    attempts: Vec<u16>,
+    /// Next fountain symbol id; for CFDP, where the sequential scan for unsent chunks is.
+    next_new: u32,
+    /// Lost chunks awaiting retransmission, with the time the sender learns of the loss.
+    pending: VecDeque<(u32, i64)>,
+    receivers_busy: u32,
+    incoming_links: u32,
+    last_session_end: i64,
+    last_served: Option<i64>,
+    /// Ground and inter-satellite contacts in progress.
+    ground_active: Vec<u32>,
+    isl_active: Vec<u32>,
+    contacts_used: Vec<u32>,
+    stations_used: Vec<u32>,
+    /// Payload bytes received per source node.
+    sources: Vec<(Node, u64)>,
+    verified: bool,
+    loss: ChunkLoss,
+    result: SatelliteUpload,
+}
+
+impl SatState {
+    fn complete(&self) -> bool {
+        self.result.last_chunk.is_some()
+    }
+
+    fn holds(&self, chunk: u32) -> bool {
+        bit(&self.held, chunk)
+    }
+
+    fn credit(&mut self, source: Node, bytes: u64) {
+        match self.sources.iter_mut().find(|(n, _)| *n == source) {
+            Some((_, b)) => *b += bytes,
+            None => self.sources.push((source, bytes)),
+        }
+    }
+}
+
+fn bit(set: &[u64], i: u32) -> bool {
+    set[(i / 64) as usize] & (1 << (i % 64)) != 0
+}
+
+fn set_bit(set: &mut [u64], i: u32) {
+    set[(i / 64) as usize] |= 1 << (i % 64);
+}
+
+fn clear_bit(set: &mut [u64], i: u32) {
+    set[(i / 64) as usize] &= !(1 << (i % 64));
+}
+
+/// An antenna serving a satellite.
+#[derive(Clone, Copy)]
+struct Running {
+    session: usize,
+    contact: u32,
+    next_t: UtcTime,
+    /// The current slice ends where another contact starts: reconsider then.
+    decide: bool,
+}
+
+/// One direction of an active inter-satellite link.
+#[derive(Default, Clone)]
+struct Flow {
+    /// The batch in flight and when the link is next free.
+    batch: Vec<u32>,
+    busy: bool,
+    next_t: i64,
+}
+
+/// What a ground slice ended with.
+#[derive(PartialEq)]
+enum SliceEnd {
+    Complete,
+    ContactOver,
+    /// Another contact starts at this station: reconsider.
+    Decision,
+    /// Only the look-ahead horizon: carry on.
+    Horizon,
+}
+
+/// The rollout as a simulation that can be fed its contact plan piece by piece: add the
+/// contacts of a span, run up to the end of that span, and so on. Contacts of a later
+/// addition must not start before those of an earlier one.
+pub struct Rollout<'a> {
+    model: Model<'a>,
+    sim: Simulation<Event>,
+    /// Contacts of other kinds (e.g. downlinks), kept only to hand back with the rest.
+    others: Vec<Contact>,
+}
+
+impl<'a> Rollout<'a> {
+    pub fn new(scenario: &'a Scenario) -> Self {
+        Rollout { model: Model::new(scenario), sim: Simulation::new(scenario.start), others: Vec::new() }
+    }
+
+    /// Adds contacts (already sorted by start, all starting no earlier than any added
+    /// before). Uplinks feed the ground upload; inter-satellite contacts the relay or swarm.
+    pub fn add_contacts(&mut self, contacts: Vec<Contact>) -> Result<(), ScheduleError> {
+        let relaying = self.model.scenario.rollout.strategy != RolloutStrategy::GroundOnly;
+        for c in contacts {
+            match c.kind {
+                ContactKind::Uplink => self.model.push_ground(c),
+                ContactKind::InterSatellite if relaying => self.model.isl.push(Rc::new(c)),
+                _ => self.others.push(c),
+            }
+        }
+        self.model.resume_chains(&mut self.sim)
+    }
+
+    /// Simulates up to `end` (inclusive).
+    pub fn run_until(&mut self, end: UtcTime) -> Result<(), ScheduleError> {
+        let model = &mut self.model;
+        self.sim.run_until(end, |sim, now, ev| model.handle(sim, now, ev))?;
+        Ok(())
+    }
+
+    /// Whether every target runs the model (nothing later can change the outcome).
+    pub fn done(&self) -> bool {
+        self.model.remaining_targets == 0
+    }
+
+    /// The outcome, and every contact that was added (in the order of the plan).
+    pub fn finish(self) -> (UploadOutcome, Vec<Contact>) {
+        let events = self.sim.processed();
+        let now = self.sim.now();
+        let (mut outcome, ground, isl) = self.model.finish(now);
+        outcome.events = events;
+        let mut contacts: Vec<Contact> = ground.into_iter().chain(isl).chain(self.others).collect();
+        contacts.sort_by_key(|c| (c.start, c.kind, c.link, c.from, c.to));
+        (outcome, contacts)
+    }
+}
+
+/// Runs the rollout over a whole contact plan at once.
+pub fn simulate_upload(scenario: &Scenario, plan: &ContactPlan) -> Result<UploadOutcome, ScheduleError> {
+    let mut rollout = Rollout::new(scenario);
+    rollout.add_contacts(plan.contacts.clone())?;
+    rollout.run_until(scenario.end)?;
+    Ok(rollout.finish().0)
+}
+
+struct Model<'a> {
+    scenario: &'a Scenario,
+    /// Uplink and inter-satellite contacts added so far, in start order.
+    ground: Vec<Rc<Contact>>,
+    isl: Vec<Rc<Contact>>,
+    /// Index of the next contact whose start is not yet scheduled (the start events form a
+    /// chain through each list), and whether the chain is waiting for more contacts.
+    next_ground: usize,
+    next_isl: usize,
+    ground_chain_idle: bool,
+    isl_chain_idle: bool,
+    /// Ground contact start times per station, sorted: where scheduling decisions change.
+    starts_at_station: Vec<Vec<UtcTime>>,
+    sats: Vec<SatState>,
+    /// How many satellites hold each chunk: what "rarest" means.
+    holders: Vec<u32>,
+    candidates: Vec<Vec<u32>>,
+    antennas: Vec<Vec<Option<Running>>>,
+    flows: HashMap<u32, [Flow; 2]>,
+    sessions: Vec<Session>,
+    transfers: Vec<IslTransfer>,
+    isl_bytes: u64,
+    remaining_targets: usize,
+    setup_ns: i64,
+    needed_symbols: u32,
+    words: usize,
+}
+
+impl<'a> Model<'a> {
+    fn new(scenario: &'a Scenario) -> Self {
+        let chunks = scenario.model.chunks;
+        let words = (chunks as usize).div_ceil(64);
+        let sats = (0..scenario.satellites.len())
+            .map(|i| SatState {
+                held: vec![0; words],
+                incoming: vec![0; words],
+                received: 0,
+                attempts: vec![0; chunks as usize],
+                next_new: 0,
+                pending: VecDeque::new(),
+                receivers_busy: 0,
+                incoming_links: 0,
+                last_session_end: i64::MIN,
+                last_served: None,
+                ground_active: Vec::new(),
+                isl_active: Vec::new(),
+                contacts_used: Vec::new(),
+                stations_used: Vec::new(),
+                sources: Vec::new(),
+                verified: false,
+                loss: ChunkLoss::new(&scenario.upload.loss, scenario.seed, i as u64),
+                result: SatelliteUpload { target: scenario.targets[i], ..Default::default() },
+            })
+            .collect();
+        let seconds_to_ns = |s: f64| (s * NANOS_PER_SECOND as f64).round() as i64;
+        Model {
+            scenario,
+            ground: Vec::new(),
+            isl: Vec::new(),
+            next_ground: 0,
+            next_isl: 0,
+            ground_chain_idle: true,
+            isl_chain_idle: true,
+            starts_at_station: vec![Vec::new(); scenario.stations.len()],
+            sats,
+            holders: vec![0; chunks as usize],
+            candidates: vec![Vec::new(); scenario.stations.len()],
+            antennas: scenario.antennas.iter().map(|&n| vec![None; n as usize]).collect(),
+            flows: HashMap::new(),
+            sessions: Vec::new(),
+            transfers: Vec::new(),
+            isl_bytes: 0,
+            remaining_targets: scenario.targets.iter().filter(|&&t| t).count(),
+            setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
+            needed_symbols: (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32,
+            words,
+        }
+    }
+
+    fn handle(&mut self, sim: &mut Simulation<Event>, now: UtcTime, ev: Event) -> Result<(), ScheduleError> {
+        match ev {
+            Event::GroundStart(index) => {
+                self.next_ground = index as usize + 1;
+                match self.ground.get(self.next_ground) {
+                    Some(next) => {
+                        sim.schedule_at(next.start.max(now), Event::GroundStart(index + 1))?;
+                    }
+                    None => self.ground_chain_idle = true,
+                }
+                let c = self.ground[index as usize].clone();
+                let (sat, station) = (sat_of(&c), station_of(&c));
+                if !self.wants(sat) {
+                    return Ok(());
+                }
+                sim.schedule_at(c.end.max(now), Event::GroundEnd(index))?;
+                self.candidates[station as usize].push(index);
+                self.sats[sat as usize].ground_active.push(index);
+                self.assign(sim, now, station)?;
+            }
+            Event::GroundEnd(index) => {
+                let c = self.ground[index as usize].clone();
+                let (sat, station) = (sat_of(&c), station_of(&c));
+                self.candidates[station as usize].retain(|&k| k != index);
+                self.sats[sat as usize].ground_active.retain(|&k| k != index);
+            }
+            Event::Slice { station, antenna } => self.on_slice(sim, now, station, antenna)?,
+            Event::IslStart(index) => {
+                self.next_isl = index as usize + 1;
+                match self.isl.get(self.next_isl) {
+                    Some(next) => {
+                        sim.schedule_at(next.start.max(now), Event::IslStart(index + 1))?;
+                    }
+                    None => self.isl_chain_idle = true,
+                }
+                let c = self.isl[index as usize].clone();
+                let (a, b) = ends(&c);
+                if !(self.scenario.targets[a as usize] && self.scenario.targets[b as usize]) {
+                    return Ok(());
+                }
+                sim.schedule_at(c.end.max(now), Event::IslEnd(index))?;
+                self.sats[a as usize].isl_active.push(index);
+                self.sats[b as usize].isl_active.push(index);
+                self.flows.insert(index, Default::default());
+                self.start_flow(sim, now, index, false)?;
+                self.start_flow(sim, now, index, true)?;
+            }
+            Event::IslEnd(index) => {
+                let (a, b) = ends(&self.isl[index as usize]);
+                self.sats[a as usize].isl_active.retain(|&k| k != index);
+                self.sats[b as usize].isl_active.retain(|&k| k != index);
+                // A batch in flight ends no later than the contact and still arrives.
+                if self.flows.get(&index).is_some_and(|f| !f[0].busy && !f[1].busy) {
+                    self.flows.remove(&index);
+                }
+            }
+            Event::Batch { contact, reverse } => self.on_batch(sim, now, contact, reverse)?,
+            Event::Verified(sat) => {
+                self.sats[sat as usize].verified = true;
+                if self.remaining_targets == 0 {
+                    sim.stop();
+                    return Ok(());
+                }
+                if self.scenario.rollout.strategy == RolloutStrategy::Relay {
+                    self.wake_outgoing(sim, now, sat)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn wants(&self, sat: u32) -> bool {
+        let s = &self.sats[sat as usize];
+        s.result.target && !s.complete()
+    }
+
+    // ----- ground -----------------------------------------------------------------------
+
+    fn on_slice(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        station: u32,
+        antenna: u32,
+    ) -> Result<(), ScheduleError> {
+        let Some(running) = self.antennas[station as usize][antenna as usize] else {
+            return Ok(());
+        };
+        let c = self.ground[running.contact as usize].clone();
+        let sat = sat_of(&c);
+        let over = self.sats[sat as usize].complete() || running.next_t >= c.end.min(self.scenario.end);
+        if !over && (!running.decide || self.pick(now, station, Some(running.contact)) == Some(running.contact)) {
+            return self.advance(sim, now, station, antenna);
+        }
+        self.release(now, station, antenna);
+        if !over {
+            self.candidates[station as usize].push(running.contact);
+        }
+        let others: Vec<u32> =
+            self.sats[sat as usize].ground_active.iter().map(|&k| station_of(&self.ground[k as usize])).collect();
+        self.assign(sim, now, station)?;
+        for other in others {
+            if other != station {
+                self.assign(sim, now, other)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives every free antenna of `station` to the best waiting satellite.
+    fn assign(&mut self, sim: &mut Simulation<Event>, now: UtcTime, station: u32) -> Result<(), ScheduleError> {
+        loop {
+            let Some(antenna) = self.antennas[station as usize].iter().position(Option::is_none) else {
+                return Ok(());
+            };
+            let Some(index) = self.pick(now, station, None) else {
+                return Ok(());
+            };
+            self.candidates[station as usize].retain(|&k| k != index);
+            let c = self.ground[index as usize].clone();
+            let sat = sat_of(&c);
+            let state = &mut self.sats[sat as usize];
+            state.receivers_busy += 1;
+            state.last_served = Some(now.unix_nanos());
+            // NAKs that could not reach the ground since the last session go out now.
+            let start = if now > c.start { now.plus_nanos(self.setup_ns) } else { c.start };
+            let nak_ns = self.scenario.upload.nak_round_trip_ns;
+            for entry in state.pending.iter_mut() {
+                if entry.1 > state.last_session_end {
+                    entry.1 = entry.1.max(start.unix_nanos() + nak_ns);
+                }
+            }
+            self.sessions.push(Session {
+                satellite: sat,
+                station,
+                contact: index,
+                start: now,
+                end: now,
+                bytes_sent: 0,
+                new_bytes_delivered: 0,
+                retransmitted_bytes: 0,
+                chunks_complete_after: state.received,
+            });
+            self.antennas[station as usize][antenna] =
+                Some(Running { session: self.sessions.len() - 1, contact: index, next_t: start, decide: false });
+            self.advance(sim, now, station, antenna as u32)?;
+        }
+    }
+
+    /// The contact the policy prefers among those waiting at `station` (plus `current`,
+    /// the one the antenna is serving, which wins ties: staying avoids a new acquisition).
+    fn pick(&self, now: UtcTime, station: u32, current: Option<u32>) -> Option<u32> {
+        let usable = |k: &u32| {
+            let c = &self.ground[*k as usize];
+            let s = &self.sats[sat_of(c) as usize];
+            let free = Some(*k) == current || s.receivers_busy < self.scenario.upload.receivers;
+            s.result.target && !s.complete() && free && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
+        };
+        let remaining = |k: u32| {
+            let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
+            self.scenario.model.chunks.saturating_sub(s.received)
+        };
+        let tie = |k: u32| (Some(k) != current, k);
+        let candidates = self.candidates[station as usize].iter().chain(current.as_ref()).copied().filter(usable);
+        match self.scenario.upload.scheduling {
+            SchedulingPolicy::MostRemaining => candidates.min_by_key(|&k| (std::cmp::Reverse(remaining(k)), tie(k))),
+            SchedulingPolicy::LeastRemaining => candidates.min_by_key(|&k| (remaining(k), tie(k))),
+            SchedulingPolicy::EarliestSet => candidates.min_by_key(|&k| (self.ground[k as usize].end, tie(k))),
+            SchedulingPolicy::RoundRobin => candidates.min_by_key(|&k| {
+                let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
+                let served = if Some(k) == current { None } else { s.last_served };
+                (served.unwrap_or(i64::MIN), tie(k))
+            }),
+        }
+    }
+
+    /// Transmits from the antenna's next instant up to the next decision point, the
+    /// look-ahead horizon, the end of the contact or completion, and schedules the slice end.
+    fn advance(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        station: u32,
+        antenna: u32,
+    ) -> Result<(), ScheduleError> {
+        let running = self.antennas[station as usize][antenna as usize].expect("a running antenna");
+        let starts = &self.starts_at_station[station as usize];
+        let decision = starts.get(starts.partition_point(|&t| t <= now)).copied().unwrap_or(self.scenario.end);
+        let horizon = running.next_t.max(now).plus_seconds(MAX_SLICE_S);
+        let (end, reason) = self.transmit(running.session, running.next_t, decision.min(horizon));
+        if let Some(r) = self.antennas[station as usize][antenna as usize].as_mut() {
+            r.next_t = end;
+            r.decide = reason == SliceEnd::Decision;
+        }
+        let sat = self.sessions[running.session].satellite;
+        if reason == SliceEnd::Complete {
+            self.complete(sim, sat, end)?;
+        }
+        // Chunks fresh from the ground are something to trade in a swarm.
+        if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
+            self.wake_outgoing(sim, now, sat)?;
+        }
+        let at = match reason {
+            SliceEnd::Decision | SliceEnd::Horizon => end.max(decision.min(horizon)),
+            _ => end,
+        };
+        sim.schedule_at(at.max(now), Event::Slice { station, antenna })?;
+        Ok(())
+    }
+
+    /// The next new chunk a ground station sends a satellite: the first it has neither
+    /// received nor been sent, scanning from a per-satellite offset. The offset is 0 except
+    /// in a swarm, where satellites start at evenly spread points of the file (golden-ratio
+    /// offsets) so that the ground feeds different chunks to different satellites.
+    fn next_ground_chunk(&mut self, sat: u32) -> Option<u32> {
+        let chunks = self.scenario.model.chunks;
+        let offset = if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
+            ((sat as f64 * 0.618_033_988_749_894_9).fract() * chunks as f64) as u32
+        } else {
+            0
+        };
+        let s = &mut self.sats[sat as usize];
+        while s.next_new < chunks {
+            let chunk = (offset + s.next_new) % chunks;
+            if !bit(&s.held, chunk) && !bit(&s.incoming, chunk) && s.attempts[chunk as usize] == 0 {
+                return Some(chunk);
+            }
+            s.next_new += 1;
+        }
+        None
+    }
+
+    /// Sends chunks for `session` from `from`, starting none at or after `until`.
+    fn transmit(&mut self, session: usize, from: UtcTime, until: UtcTime) -> (UtcTime, SliceEnd) {
+        let (contact, sat_index, station) = {
+            let r = &self.sessions[session];
+            (r.contact, r.satellite, r.station)
+        };
+        let c = self.ground[contact as usize].clone();
+        let model = &self.scenario.model;
+        let upload = &self.scenario.upload;
+        let fountain = upload.protocol == Protocol::Fountain;
+        let contact_end = c.end.min(self.scenario.end);
+        let nak_ns = upload.nak_round_trip_ns;
+        let packets = |bytes: u64| bytes.div_ceil(upload.packet_size);
+        let needed = if fountain { self.needed_symbols } else { model.chunks };
+        let source = Node::Station(station);
+        let mut t = from;
+        let reason = loop {
+            if t >= contact_end {
+                break SliceEnd::ContactOver;
+            }
+            if t >= until {
+                let starts = &self.starts_at_station[station as usize];
+                break if starts.binary_search(&until).is_ok() { SliceEnd::Decision } else { SliceEnd::Horizon };
+            }
+            // What to send next: a due retransmission, a new chunk, or wait for a NAK.
+            let sat = &self.sats[sat_index as usize];
+            let (chunk, retransmission) = if fountain {
+                (sat.next_new, false)
+            } else if let Some(&(chunk, eligible)) = sat.pending.front()
+                && eligible <= t.unix_nanos()
+            {
+                (chunk, true)
+            } else if let Some(chunk) = self.next_ground_chunk(sat_index) {
+                (chunk, false)
+            } else if let Some(&(_, eligible)) = self.sats[sat_index as usize].pending.front() {
+                t = UtcTime::from_unix_nanos(eligible).min(contact_end);
+                continue;
+            } else {
+                break SliceEnd::ContactOver;
+            };
+            let payload = if fountain { model.chunk_payload } else { model.payload_of(chunk) };
+            let size = payload + model.chunk_header;
+            let record = &mut self.sessions[session];
+            let sat = &mut self.sats[sat_index as usize];
+            let Some(done) = c.profile.time_to_deliver(t, size).filter(|&d| d <= contact_end) else {
+                // Cut by LOS: the partial chunk's bytes were sent for nothing.
+                record.bytes_sent += c.profile.bytes_between(t, contact_end);
+                t = contact_end;
+                break SliceEnd::ContactOver;
+            };
+            if sat.result.first_byte.is_none() {
+                sat.result.first_byte = Some(t);
+            }
+            record.bytes_sent += size;
+            if retransmission {
+                record.retransmitted_bytes += size;
+                sat.pending.pop_front();
+            }
+            let attempt = if fountain { 0 } else { sat.attempts[chunk as usize] as u32 };
+            let lost = sat.loss.lost(chunk, attempt, packets(size));
+            t = done;
+            if fountain {
+                sat.next_new += 1;
+                if !lost {
+                    sat.received += 1;
+                    record.new_bytes_delivered += payload;
+                    sat.result.ground_bytes_received += payload;
+                    sat.credit(source, payload);
+                }
+            } else {
+                sat.attempts[chunk as usize] = sat.attempts[chunk as usize].saturating_add(1);
+                if lost {
+                    sat.pending.push_back((chunk, done.unix_nanos() + nak_ns));
+                } else if !sat.holds(chunk) {
+                    set_bit(&mut sat.held, chunk);
+                    sat.received += 1;
+                    self.holders[chunk as usize] += 1;
+                    record.new_bytes_delivered += payload;
+                    sat.result.ground_bytes_received += payload;
+                    sat.credit(source, payload);
+                }
+            }
+            if sat.received >= needed {
+                if fountain {
+                    // The sender learns of success one round trip later and stops then.
+                    let stop = done.plus_nanos(nak_ns).min(contact_end);
+                    record.bytes_sent += c.profile.bytes_between(done, stop);
+                    t = stop;
+                }
+                break SliceEnd::Complete;
+            }
+        };
+        let record = &mut self.sessions[session];
+        record.end = t;
+        record.chunks_complete_after = self.sats[sat_index as usize].received;
+        (t, reason)
+    }
+
+    /// Ends the session on an antenna and books its results to the satellite.
+    fn release(&mut self, now: UtcTime, station: u32, antenna: u32) {
+        let Some(running) = self.antennas[station as usize][antenna as usize].take() else {
+            return;
+        };
+        let record = &mut self.sessions[running.session];
+        // The antenna was held until now (setup and NAK waits included).
+        record.end = now.max(record.start);
+        let sat = &mut self.sats[record.satellite as usize];
+        sat.receivers_busy -= 1;
+        sat.last_session_end = now.unix_nanos();
+        let r = &mut sat.result;
+        if record.bytes_sent > 0 {
+            if !sat.contacts_used.contains(&record.contact) {
+                sat.contacts_used.push(record.contact);
+                r.passes_used += 1;
+            }
+            if !sat.stations_used.contains(&station) {
+                sat.stations_used.push(station);
+                r.stations_used += 1;
+            }
+        }
+        r.total_bytes_sent += record.bytes_sent;
+        r.retransmitted_bytes += record.retransmitted_bytes;
+    }
+
+    // ----- completion -------------------------------------------------------------------
+
+    /// A satellite holds the whole model at `last`: run the on-board pipeline.
+    fn complete(&mut self, sim: &mut Simulation<Event>, sat: u32, last: UtcTime) -> Result<(), ScheduleError> {
+        let model = &self.scenario.model;
+        let onboard = &self.scenario.onboard;
+        let s = &mut self.sats[sat as usize];
+        if s.result.last_chunk.is_some() {
+            return Ok(());
+        }
+        if self.scenario.upload.protocol == Protocol::Fountain {
+            // Decoded: every source chunk is now held (and can be relayed).
+            for c in 0..model.chunks {
+                if !bit(&s.held, c) {
+                    set_bit(&mut s.held, c);
+                    self.holders[c as usize] += 1;
+                }
+            }
+            s.received = model.chunks;
+        }
+        let seconds = |bytes: u64, rate: f64| ((bytes as f64 / rate) * NANOS_PER_SECOND as f64).round() as i64;
+        let r = &mut s.result;
+        r.last_chunk = Some(last);
+        r.chunks_received = s.received;
+        let stored = last.plus_nanos(seconds(model.transfer_bytes, onboard.write_rate));
+        let verified = stored.plus_nanos(seconds(model.transfer_bytes, onboard.hash_rate));
+        let decompressed = if model.size_bytes > model.transfer_bytes {
+            verified.plus_nanos(seconds(model.size_bytes, onboard.decompress_rate))
+        } else {
+            verified
+        };
+        r.stored = Some(stored);
+        r.verified = Some(verified);
+        r.decompressed = Some(decompressed);
+        r.deployed = Some(decompressed.plus_nanos(onboard.deploy_time_ns));
+        r.received_from = s.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n);
+        if r.target {
+            self.remaining_targets -= 1;
+        }
+        sim.schedule_at(verified.max(sim.now()), Event::Verified(sat))?;
+        Ok(())
+    }
+
+    // ----- inter-satellite links ----------------------------------------------------------
+
+    /// Starts a batch on one direction of an inter-satellite link if the strategy has
+    /// something to send over it.
+    fn start_flow(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        index: u32,
+        reverse: bool,
+    ) -> Result<(), ScheduleError> {
+        let strategy = self.scenario.rollout.strategy;
+        let Some(flow) = self.flows.get(&index) else {
+            return Ok(());
+        };
+        if flow[reverse as usize].busy {
+            return Ok(());
+        }
+        let c = self.isl[index as usize].clone();
+        let (a, b) = ends(&c);
+        let (from, to) = if reverse { (b, a) } else { (a, b) };
+        let contact_end = c.end.min(self.scenario.end);
+        if now >= contact_end || !self.wants(to) {
+            return Ok(());
+        }
+        let (sender, receiver) = (&self.sats[from as usize], &self.sats[to as usize]);
+        let limit = self.scenario.rollout.batch_chunks as usize;
+        // Candidate chunks: held by the sender, neither held nor on the way at the receiver.
+        let lacking = |w: usize| sender.held[w] & !receiver.held[w] & !receiver.incoming[w];
+        let mut batch: Vec<u32> = Vec::with_capacity(limit);
+        match strategy {
+            RolloutStrategy::GroundOnly => return Ok(()),
+            RolloutStrategy::Relay => {
+                // Whole verified copies only, one incoming copy at a time.
+                if !sender.verified || receiver.incoming_links > 0 {
+                    return Ok(());
+                }
+                'words: for w in 0..self.words {
+                    let mut bits = lacking(w);
+                    while bits != 0 {
+                        batch.push(w as u32 * 64 + bits.trailing_zeros());
+                        bits &= bits - 1;
+                        if batch.len() == limit {
+                            break 'words;
+                        }
+                    }
+                }
+            }
+            RolloutStrategy::Swarm => {
+                for w in 0..self.words {
+                    let mut bits = lacking(w);
+                    while bits != 0 {
+                        batch.push(w as u32 * 64 + bits.trailing_zeros());
+                        bits &= bits - 1;
+                    }
+                }
+                if batch.len() > limit {
+                    batch.select_nth_unstable_by_key(limit, |&c| (self.holders[c as usize], c));
+                    batch.truncate(limit);
+                }
+                batch.sort_unstable_by_key(|&c| (self.holders[c as usize], c));
+            }
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // The profile carries the acquisition time (zero rate) where the link forms.
+        let t0 = now;
+        let model = &self.scenario.model;
+        let mut bytes = 0;
+        let mut fits = 0;
+        let mut done = t0;
+        for &chunk in &batch {
+            let next = bytes + model.payload_of(chunk) + model.chunk_header;
+            match c.profile.time_to_deliver(t0, next).filter(|&d| d <= contact_end) {
+                Some(d) => {
+                    bytes = next;
+                    fits += 1;
+                    done = d;
+                }
+                None => break,
+            }
+        }
+        batch.truncate(fits);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        debug_assert!(
+            batch.iter().all(|&chunk| self.sats[from as usize].holds(chunk)),
+            "only held chunks are forwarded"
+        );
+        let receiver = &mut self.sats[to as usize];
+        for &chunk in &batch {
+            set_bit(&mut receiver.incoming, chunk);
+        }
+        receiver.incoming_links += 1;
+        self.isl_bytes += bytes;
+        self.transfers.push(IslTransfer {
+            contact: index,
+            from,
+            to,
+            start: t0,
+            end: done,
+            chunks: batch.len() as u32,
+            bytes,
+        });
+        let flow = &mut self.flows.get_mut(&index).expect("flow exists")[reverse as usize];
+        flow.batch = batch;
+        flow.busy = true;
+        flow.next_t = done.unix_nanos();
+        sim.schedule_at(done.max(now), Event::Batch { contact: index, reverse })?;
+        Ok(())
+    }
+
+    fn on_batch(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        index: u32,
+        reverse: bool,
+    ) -> Result<(), ScheduleError> {
+        let c = self.isl[index as usize].clone();
+        let (a, b) = ends(&c);
+        let (from, to) = if reverse { (b, a) } else { (a, b) };
+        let batch = {
+            let flow = &mut self.flows.get_mut(&index).expect("flow exists")[reverse as usize];
+            flow.busy = false;
+            std::mem::take(&mut flow.batch)
+        };
+        let model = &self.scenario.model;
+        let receiver = &mut self.sats[to as usize];
+        receiver.incoming_links -= 1;
+        let mut payload = 0;
+        for &chunk in &batch {
+            clear_bit(&mut receiver.incoming, chunk);
+            if !bit(&receiver.held, chunk) {
+                set_bit(&mut receiver.held, chunk);
+                receiver.received += 1;
+                self.holders[chunk as usize] += 1;
+                payload += model.payload_of(chunk);
+            }
+        }
+        receiver.result.isl_bytes_received += payload;
+        receiver.credit(Node::Satellite(from), payload);
+        if receiver.result.first_byte.is_none() {
+            receiver.result.first_byte = Some(now);
+        }
+        if receiver.received >= model.chunks {
+            self.complete(sim, to, now)?;
+        }
+        let ended = now >= c.end.min(self.scenario.end);
+        if ended {
+            if self.flows.get(&index).is_some_and(|f| !f[0].busy && !f[1].busy) {
+                self.flows.remove(&index);
+            }
+        } else {
+            self.start_flow(sim, now, index, reverse)?;
+        }
+        // New chunks at the receiver: in a swarm it may now have something for others.
+        if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
+            self.wake_outgoing(sim, now, to)?;
+        }
+        Ok(())
+    }
+
+    /// Starts whatever `sat` can now send over its idle links.
+    fn wake_outgoing(&mut self, sim: &mut Simulation<Event>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
+        let links = self.sats[sat as usize].isl_active.clone();
+        for index in links {
+            let reverse = ends(&self.isl[index as usize]).1 == sat;
+            self.start_flow(sim, now, index, reverse)?;
+        }
+        Ok(())
+    }
+
+    /// Appends an uplink contact (in start order).
+    fn push_ground(&mut self, c: Contact) {
+        if self.scenario.targets[sat_of(&c) as usize] {
+            self.starts_at_station[station_of(&c) as usize].push(c.start);
+        }
+        self.ground.push(Rc::new(c));
+    }
+
+    /// Restarts the chains of contact-start events that ran out of contacts.
+    fn resume_chains(&mut self, sim: &mut Simulation<Event>) -> Result<(), ScheduleError> {
+        let now = sim.now();
+        if self.ground_chain_idle
+            && let Some(next) = self.ground.get(self.next_ground)
+        {
+            sim.schedule_at(next.start.max(now), Event::GroundStart(self.next_ground as u32))?;
+            self.ground_chain_idle = false;
+        }
+        if self.isl_chain_idle
+            && let Some(next) = self.isl.get(self.next_isl)
+        {
+            sim.schedule_at(next.start.max(now), Event::IslStart(self.next_isl as u32))?;
+            self.isl_chain_idle = false;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>) {
+        for station in 0..self.antennas.len() {
+            for antenna in 0..self.antennas[station].len() {
+                self.release(now, station as u32, antenna as u32);
+            }
+        }
+        for s in &mut self.sats {
+            s.result.chunks_received = s.received;
+            if s.result.received_from.is_none() {
+                s.result.received_from =
+                    s.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n);
+            }
+        }
+        // Every other holder of these contacts (candidate lists, flows) is gone or dropped
+        // with the model's other fields first.
+        let unwrap = |list: Vec<Rc<Contact>>| -> Vec<Contact> {
+            list.into_iter().map(|c| Rc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone())).collect()
+        };
+        let outcome = UploadOutcome {
+            sessions: self.sessions,
+            satellites: self.sats.into_iter().map(|s| s.result).collect(),
+            isl_transfers: self.transfers,
+            isl_bytes: self.isl_bytes,
+            events: 0,
+        };
+        (outcome, unwrap(self.ground), unwrap(self.isl))
+    }
+}
+
+fn sat_of(c: &Contact) -> u32 {
+    c.satellite().expect("uplink contacts have a satellite")
+}
+
+fn station_of(c: &Contact) -> u32 {
+    c.station().expect("uplink contacts have a station")
+}
+
+/// The two satellites of an inter-satellite contact.
+fn ends(c: &Contact) -> (u32, u32) {
+    match (c.from, c.to) {
+        (Node::Satellite(a), Node::Satellite(b)) => (a, b),
+        _ => unreachable!("inter-satellite contacts join two satellites"),
+    }
+}
