@@ -326,3 +326,20 @@ fn full_queues_turn_requests_away() {
         assert!(server.slot_busy_ns <= server.busy_ns);
     }
 }
+
+#[test]
+fn the_bundled_shipping_lanes_are_at_sea_and_can_ask() {
+    let text = SHIPS
+        .replace("kind = \"ocean\"\ncount = 300", "kind = \"users\"\nfile = \"../data/users/shipping_lanes.csv\"")
+        .replace("duration = \"6h\"", "duration = \"2h\"");
+    let s = scenario_from("lanes", &text);
+    let inf = simulate(&s).inference.unwrap();
+    let mask = LandMask::bundled();
+    let lanes = &inf.sources[0].terminals;
+    assert_eq!(lanes.len(), 32);
+    for t in lanes {
+        assert!(!mask.is_land(t.site.lat_deg, t.site.lon_deg), "{} is on land", t.name);
+    }
+    check_decomposition(&inf);
+    assert!(inf.requests.iter().any(|r| r.outcome == Outcome::Answered));
+}

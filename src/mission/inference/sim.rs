@@ -220,7 +220,6 @@ struct Model<'a> {
     target_station: Vec<u32>,
     target_stamp: Vec<u32>,
     target_generation: u32,
-    min_service_ns: i64,
     end_ns: i64,
 }
 
@@ -391,7 +390,6 @@ pub fn simulate_inference(inputs: &InferenceInputs) -> Result<InferenceOutcome, 
         target_station: vec![NONE; n],
         target_stamp: vec![0; n],
         target_generation: 0,
-        min_service_ns: cfg.accelerator.service_ns(&cfg.model, 0, 1, 1),
         end_ns: inputs.end.unix_nanos(),
     };
 
@@ -607,10 +605,13 @@ impl<'a> Model<'a> {
         let mut full_seen = false;
         let entries = std::mem::take(&mut self.entries);
         let mut router = std::mem::take(&mut self.router);
+        // Every server costs at least this request's own service time at full speed: the
+        // search stops once no unsettled satellite can beat the best found.
+        let min_extra = acc.service_ns(model, req.prompt_tokens, req.output_tokens, 1);
         let route = router.search(
             &self.graph,
             &entries,
-            self.min_service_ns,
+            min_extra,
             |a, b, c| self.hop_ns(a, b, c, now, bytes),
             |v, d, best| {
                 let si = self.server_of[v as usize];
