@@ -143,9 +143,9 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
 }
 
 /// The contacts inference needs, over the whole window (the rollout's plan stops once
-/// every target runs the model, and covers only the targets): ground contacts of the
-/// serving satellites when a source is a portal, and the inter-satellite links when the
-/// scenario has them. Links are indexed as in the run's plan (uplink, downlink, ISL).
+/// every target runs the model, and covers only the targets): ground contacts when a
+/// source is a portal (of the serving satellites, or of all with laser links), and the
+/// inter-satellite links when the scenario has them. Links are indexed as in the run's plan (uplink, downlink, ISL).
 pub fn inference_plan(scenario: &Scenario, config: &InferenceConfig) -> Result<ContactPlan, RunError> {
     let window = Window { start: scenario.start, end: scenario.end };
     let links: Vec<_> = std::iter::once(scenario.uplink.clone()).chain(scenario.downlink.clone()).collect();
@@ -156,9 +156,13 @@ pub fn inference_plan(scenario: &Scenario, config: &InferenceConfig) -> Result<C
         config.sources.iter().any(|s| matches!(s.terminals, crate::mission::inference::spec::Terminals::Portal(_)));
     let mut runs = Vec::new();
     if portal {
+        // With laser links any satellite over a portal station can relay; without, only
+        // the serving satellites matter.
+        let include =
+            if scenario.isl.is_some() { vec![true; scenario.satellites.len()] } else { config.serving.clone() };
         let ground = build_ground_contacts_for(
             &scenario.satellites,
-            &config.serving,
+            &include,
             &scenario.stations,
             window,
             &links,

@@ -27,6 +27,8 @@
 //! [`Battery`] is the pure state machine; the inference model (see
 //! [`super::inference`]) drives it from its event loop.
 
+#![warn(missing_docs)]
+
 use serde::{Deserialize, Deserializer};
 
 use crate::access::eclipse::EclipseInterval;

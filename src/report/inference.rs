@@ -7,6 +7,8 @@
 //! the decomposition `uplink_wait_s + up_s + isl_out_s + queue_s + compute_s +
 //! answer_wait_s + isl_back_s + down_s = latency_s` can be checked from the file itself.
 
+#![warn(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};

@@ -48,6 +48,8 @@
 //! - Link budgets of user terminals are evaluated per 5° × 5° cell (the atmosphere varies
 //!   on that scale); geometry is exact per terminal.
 
+#![warn(missing_docs)]
+
 pub mod compute;
 pub mod ocean;
 pub mod routing;
