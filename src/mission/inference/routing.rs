@@ -202,6 +202,8 @@ impl Router {
     ///   that best: the bound lets expensive checks be skipped).
     /// - `min_extra`: a lower bound on any destination cost, so the search can stop once
     ///   `path + min_extra` exceeds the best total.
+    /// - `max_hops`: paths longer than this many hops are not explored (a bound on the
+    ///   search when nearby servers are busy, and on how far a question is sent).
     ///
     /// Ties go to the lower total, then the lower satellite index, so the result does not
     /// depend on the heap's internal order.
@@ -210,6 +212,7 @@ impl Router {
         graph: &IslGraph,
         sources: &[(u32, i64)],
         min_extra: i64,
+        max_hops: u16,
         mut hop: impl FnMut(u32, u32, u32) -> Option<i64>,
         mut score: impl FnMut(u32, i64, Option<i64>) -> Option<i64>,
     ) -> Option<Route> {
@@ -254,6 +257,9 @@ impl Router {
                 if better {
                     best = Some(candidate);
                 }
+            }
+            if self.hops[ui] >= max_hops {
+                continue;
             }
             for (v, contact) in graph.neighbours(u) {
                 let vi = v as usize;
@@ -315,16 +321,17 @@ mod tests {
         let t = |s: i64| UtcTime::from_unix_nanos(s * 1_000_000_000);
         g.advance(t(10));
         // Only satellite 3 can serve; each hop costs 10.
-        let route = router.search(&g, &[(0, 5)], 0, |_, _, _| Some(10), |s, _, _| (s == 3).then_some(100)).unwrap();
+        let route = router.search(&g, &[(0, 5)], 0, 16, |_, _, _| Some(10), |s, _, _| (s == 3).then_some(100)).unwrap();
         assert_eq!((route.target, route.hops, route.path_ns, route.source), (3, 3, 35, 0));
         g.advance(t(200));
-        let route = router.search(&g, &[(0, 5)], 0, |_, _, _| Some(10), |s, _, _| (s == 3).then_some(100)).unwrap();
+        let route = router.search(&g, &[(0, 5)], 0, 16, |_, _, _| Some(10), |s, _, _| (s == 3).then_some(100)).unwrap();
         assert_eq!((route.target, route.hops, route.path_ns), (3, 2, 25));
         // Two servers: the nearer is preferred unless its own cost is higher.
         let route = router.search(
             &g,
             &[(0, 0)],
             0,
+            16,
             |_, _, _| Some(10),
             |s, _, _| match s {
                 1 => Some(1000),
@@ -333,8 +340,10 @@ mod tests {
             },
         );
         assert_eq!(route.unwrap().target, 3);
+        // A hop limit of 1 cannot reach satellite 3 from 0.
+        assert!(router.search(&g, &[(0, 0)], 0, 1, |_, _, _| Some(10), |s, _, _| (s == 3).then_some(1)).is_none());
         // Isolated satellite: only itself.
-        let route = router.search(&g, &[(4, 7)], 0, |_, _, _| Some(10), |s, _, _| Some(s as i64));
+        let route = router.search(&g, &[(4, 7)], 0, 16, |_, _, _| Some(10), |s, _, _| Some(s as i64));
         assert_eq!(route.unwrap().total_ns(), 11);
         g.advance(t(1000));
         assert_eq!(g.neighbours(1).count(), 0);

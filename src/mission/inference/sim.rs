@@ -612,6 +612,7 @@ impl<'a> Model<'a> {
             &self.graph,
             &entries,
             min_extra,
+            self.cfg.max_isl_hops,
             |a, b, c| self.hop_ns(a, b, c, now, bytes),
             |v, d, best| {
                 let si = self.server_of[v as usize];
@@ -868,6 +869,7 @@ impl<'a> Model<'a> {
             &self.graph,
             &[(server, 0)],
             0,
+            self.cfg.max_isl_hops,
             |a, b, c| self.hop_ns(a, b, c, now, bytes),
             |v, _, _| (self.target_stamp[v as usize] == g).then(|| self.target_cost[v as usize]),
         );

@@ -349,6 +349,9 @@ fn default_overhead() -> Bytes {
 fn default_hop() -> Duration {
     Duration(1_000_000)
 }
+fn default_max_hops() -> u16 {
+    8
+}
 
 /// `[inference]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -378,6 +381,9 @@ pub struct InferenceSpec {
     /// Switching delay per inter-satellite hop; default 1 ms.
     #[serde(default = "default_hop")]
     pub isl_hop_delay: Duration,
+    /// Longest inter-satellite path a question or answer takes, hops; default 8.
+    #[serde(default = "default_max_hops")]
+    pub max_isl_hops: u16,
     /// The accelerator of every serving satellite.
     pub accelerator: AcceleratorSpec,
     /// The satellites' power system; without it power never limits inference.
@@ -461,6 +467,8 @@ pub struct InferenceConfig {
     pub message_overhead: u64,
     /// Switching delay per inter-satellite hop, ns.
     pub isl_hop_ns: i64,
+    /// Longest inter-satellite path, hops.
+    pub max_isl_hops: u16,
     /// User terminal → satellite.
     pub terminal_uplink: LinkParams,
     /// Satellite → user terminal.
@@ -848,6 +856,7 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
         bytes_per_token: spec.bytes_per_token as u64,
         message_overhead: spec.message_overhead.0,
         isl_hop_ns: spec.isl_hop_delay.0,
+        max_isl_hops: spec.max_isl_hops,
         terminal_uplink,
         terminal_downlink,
         terminal_min_elevation_deg,
