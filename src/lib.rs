@@ -13,6 +13,7 @@ pub mod ground;
 pub mod link;
 pub mod merge;
 pub mod mission;
+pub mod numeric;
 pub mod orbit;
 pub mod pipeline;
 pub mod report;
