@@ -7,6 +7,7 @@ mod export;
 mod geometry;
 mod passes;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,10 @@ enum Command {
     Contacts(contacts::ContactsArgs),
     /// Exports for other tools: CZML for CesiumJS, CCSDS OEM ephemerides.
     Export(export::ExportArgs),
+    /// Run a parameter sweep over a base scenario (whole, or one shard of it).
+    Sweep(sweep::SweepArgs),
+    /// Join the shards of a sweep into the output an unsharded run writes.
+    Merge(sweep::MergeArgs),
 }
 
 /// A command's failure: bad input (exit 2) or a failure while running (exit 1).
@@ -66,6 +71,8 @@ pub fn main() -> i32 {
         Command::Passes(args) => passes::run(args),
         Command::Contacts(args) => contacts::run(args),
         Command::Export(args) => export::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
     };
     match result {
         Ok(()) => 0,
