@@ -149,7 +149,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         return Err(invalid(None, "replications: must be at least 1".into()));
     }
     // Absolute, because variant scenarios are written elsewhere (a temporary folder).
-    let dir = std::path::absolute(path.parent().unwrap_or(Path::new("")))
+    let dir = std::path::absolute(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
         .map_err(|e| invalid(None, format!("cannot resolve the sweep file's folder: {e}")))?;
     let dir = dir.as_path();
     let base = if Path::new(&file.base).is_absolute() { PathBuf::from(&file.base) } else { dir.join(&file.base) };
@@ -232,7 +232,11 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
             let variant_text = toml::to_string(&t).map_err(|e| fail(e.to_string()))?;
             parse_scenario(&base, &variant_text).map_err(|e| {
                 let field = if e.path.is_empty() { String::new() } else { format!("{}: ", e.path) };
-                fail(format!("value `{label}` does not fit the scenario: {field}{}", e.message))
+                if e.message.starts_with("unknown field") {
+                    fail(format!("not a scenario field: {field}{}", e.message))
+                } else {
+                    fail(format!("value `{label}` does not fit the scenario: {field}{}", e.message))
+                }
             })?;
         }
         axes.push(Axis { key, path, values, labels: value_labels });
