@@ -32,11 +32,11 @@ replications = 3
 
 [grid]
 "model.chunk_size" = ["1 MiB", "4 MiB"]
-"stations" = [{{ }}, {{ file = "../stations/ksat.geojson", names = ["Svalbard"] }}]
+"stations" = [{{ file = "../stations/ksat.geojson", names = ["Troll"], min_elevation_deg = 5.0 }}, {{ file = "../stations/ksat.geojson", names = ["Svalbard"] }}]
 "upload.scheduling" = ["most-remaining", "round-robin", "earliest-set"]
 
 [labels]
-"stations" = ["base", "Svalbard"]
+"stations" = ["Troll", "Svalbard"]
 "#,
         repo("scenarios/qwen3-scs01.toml").display()
     );
@@ -55,7 +55,7 @@ fn runs_enumerate_the_grid_in_written_order_with_replications_innermost() {
     let r = sweep.run(22);
     assert_eq!((r.variant, r.replication), (7, 1));
     assert_eq!(r.seed, run_seed(11, 22));
-    assert_eq!(sweep.labels(7), ["4 MiB", "base", "round-robin"]);
+    assert_eq!(sweep.labels(7), ["4 MiB", "Troll", "round-robin"]);
     assert_eq!(sweep.describe(5), "model.chunk_size = 1 MiB, stations = Svalbard, upload.scheduling = earliest-set");
     let ids = Shard::new(1, 4).unwrap().run_ids(sweep.total_runs());
     assert_eq!(ids.first().copied(), Some(1));
@@ -72,16 +72,19 @@ fn variant_scenarios_have_absolute_paths_the_overrides_and_the_run_seed() {
     let stations = file.stations.file.unwrap();
     assert_eq!(stations, std::path::absolute(dir.join("sweeps/../stations/ksat.geojson")).unwrap());
     assert_eq!(file.stations.names, ["Svalbard"]);
-    assert_eq!(file.stations.min_elevation_deg, 15.0, "merged into [stations], other keys kept");
+    assert_eq!(
+        file.stations.min_elevation_deg, 10.0,
+        "the table replaces [stations]: the default mask, not the base's 15°"
+    );
+    assert!(file.stations.site.is_empty(), "and the base's inline site");
     assert_eq!(file.seed, 12345);
     assert_eq!(file.model.chunk_size.0, 1 << 20);
     assert!(text.contains("round-robin"));
     // The base's own relative paths resolve against the base scenario's folder.
     let tle = &file.fleet.tle[0].file;
     assert!(tle.is_absolute() && tle.exists(), "{}", tle.display());
-    // Variant 0 keeps the base's stations (an empty table changes nothing).
-    let base = parse_scenario(Path::new("v0.toml"), &sweep.variant_text(0, 1).unwrap()).unwrap();
-    assert_eq!(base.stations.names, ["Kashi (Kashgar) ground station"]);
+    let troll = parse_scenario(Path::new("v0.toml"), &sweep.variant_text(0, 1).unwrap()).unwrap();
+    assert_eq!((troll.stations.names[0].as_str(), troll.stations.min_elevation_deg), ("Troll", 5.0));
 }
 
 #[test]

@@ -137,13 +137,16 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
         run_shard(&sweep, shard.unwrap_or(Shard::ALL), &out, args.keep_runs, &|| bar.inc(1)).map_err(cli_error)?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    let threads = rayon::current_num_threads();
+    let threads = match rayon::current_num_threads() {
+        1 => "1 thread".to_string(),
+        n => format!("{n} threads"),
+    };
     match shard {
         Some(s) => {
             let dir = write_shard(&out, &sweep, s, &table).map_err(cli_error)?;
             if !args.quiet {
                 println!(
-                    "sweep {}: shard {s}: {mine} of {} runs in {secs:.1} s on {threads} threads; wrote {}",
+                    "sweep {}: shard {s}: {mine} of {} runs in {secs:.1} s on {threads}; wrote {}",
                     sweep.name,
                     sweep.total_runs(),
                     dir.display()
@@ -156,7 +159,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
             write_sweep(&out, &manifest, &table).map_err(cli_error)?;
             if !args.quiet {
                 println!(
-                    "sweep {}: {} in {secs:.1} s on {threads} threads; wrote {}",
+                    "sweep {}: {} in {secs:.1} s on {threads}; wrote {}",
                     sweep.name,
                     runs_text(sweep.total_runs(), sweep.variants(), sweep.replications),
                     out.join(SWEEP_CSV).display()

@@ -83,13 +83,12 @@ impl fmt::Display for FieldPath {
 
 /// Sets the field at `path` to `value` in a scenario table.
 ///
-/// A value that exists is replaced; a missing key is added to its table, and missing
-/// tables on the way are created (the scenario parser rejects any name that is not a
-/// scenario field, so a misspelt section cannot slip through). Arrays are never created or
-/// extended: an index past the end is an error, because a half-specified satellite shell or
-/// station is never what a sweep means. A table value set on an existing table is merged
-/// key by key, so `stations = { file = "…", names = [] }` changes two keys and keeps the
-/// others (`min_elevation_deg`, `antennas`).
+/// A value that exists is replaced (a table too, as a whole: `upload.loss = { model =
+/// "none" }` must not keep the base's `packet_error_rate`); a missing key is added to its
+/// table, and missing tables on the way are created (the scenario parser rejects any name
+/// that is not a scenario field, so a misspelt section cannot slip through). Arrays are
+/// never created or extended: an index past the end is an error, because a half-specified
+/// satellite shell or station is never what a sweep means.
 pub fn apply(root: &mut Table, path: &FieldPath, value: Value) -> Result<(), String> {
     let mut table = root;
     let mut walked = String::new();
@@ -101,7 +100,7 @@ pub fn apply(root: &mut Table, path: &FieldPath, value: Value) -> Result<(), Str
         walked.push_str(&seg.key);
         if seg.indices.is_empty() {
             if n == last {
-                set(table, &seg.key, value);
+                table.insert(seg.key.clone(), value);
                 return Ok(());
             }
             let entry = table.entry(seg.key.clone()).or_insert_with(|| Value::Table(Table::new()));
@@ -138,20 +137,6 @@ pub fn apply(root: &mut Table, path: &FieldPath, value: Value) -> Result<(), Str
         };
     }
     unreachable!("the last segment returns")
-}
-
-/// Sets `key`, merging a table into an existing table.
-fn set(table: &mut Table, key: &str, value: Value) {
-    match (table.get_mut(key), value) {
-        (Some(Value::Table(existing)), Value::Table(new)) => {
-            for (k, v) in new {
-                set(existing, &k, v);
-            }
-        }
-        (_, value) => {
-            table.insert(key.to_string(), value);
-        }
-    }
 }
 
 fn describe(v: &Value) -> &'static str {
@@ -233,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn overrides_replace_add_and_merge() {
+    fn overrides_replace_and_add() {
         let mut t = table("[fleet]\n[[fleet.shells]]\nplanes = 10\n[stations]\nfile = \"a.csv\"\nantennas = 2\n");
         apply(&mut t, &FieldPath::parse("fleet.shells[0].planes").unwrap(), Value::Integer(12)).unwrap();
         apply(&mut t, &FieldPath::parse("fleet.shells[0].phasing").unwrap(), Value::Integer(1)).unwrap();
@@ -244,7 +229,7 @@ mod tests {
         assert_eq!(t["fleet"]["shells"][0]["phasing"].as_integer(), Some(1));
         assert_eq!(t["upload"]["scheduling"].as_str(), Some("round-robin"));
         assert_eq!(t["stations"]["file"].as_str(), Some("b.csv"));
-        assert_eq!(t["stations"]["antennas"].as_integer(), Some(2));
+        assert_eq!(t["stations"].get("antennas"), None, "a table replaces the table");
     }
 
     #[test]
