@@ -200,6 +200,8 @@ fn bad_sweep_files_get_one_clear_error_and_exit_code_2() {
         assert_input_error(&out, needle);
         assert!(stderr(&out).contains(&format!("{name}.toml")), "{name}: the sweep file is named: {}", stderr(&out));
     }
+    // --list checks every variant too (a dry run for job scripts).
+    assert_input_error(&sweep(&[s(&dir.join("bad-variant.toml")), "--list"], &[]), "stations.names");
     // The file's line is given for grid entries.
     let out = sweep(&[s(&dir.join("bad-unit.toml"))], &[]);
     assert_input_error(&out, "bad-unit.toml:4:");

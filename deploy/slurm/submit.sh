@@ -12,7 +12,8 @@ OUT=${2:?usage: submit.sh SWEEP_FILE OUT_DIR SHARDS}
 SHARDS=${3:?usage: submit.sh SWEEP_FILE OUT_DIR SHARDS}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-# Fail now, not on the cluster, if the sweep file is wrong; and say how many runs it has.
+# Fail now, not on the cluster, if the sweep file or any variant is wrong (--list checks
+# every variant without running it); and say how many runs there are.
 LIST=$("${ORBSIM:-orbsim}" sweep "${SWEEP}" --list --shard all)
 RUNS=$(( $(printf '%s\n' "${LIST}" | wc -l) - 1 ))
 echo "${SWEEP}: ${RUNS} runs in ${SHARDS} shards"

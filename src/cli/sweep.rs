@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::CliError;
 use crate::report::tables::CsvRow;
 use crate::sweep::{
-    Manifest, SWEEP_CSV, Shard, Sweep, SweepError, SweepTable, load_sweep, merge_shards, run_shard, write_shard,
-    write_sweep,
+    Manifest, SWEEP_CSV, Shard, Sweep, SweepError, SweepTable, check_shard, load_sweep, merge_shards, run_shard,
+    write_shard, write_sweep,
 };
 
 #[derive(Args, Debug)]
@@ -32,7 +32,8 @@ pub struct SweepArgs {
     /// Also keep every run's full outputs and scenario in DIR/runs/<run_id>/.
     #[arg(long)]
     pub keep_runs: bool,
-    /// Print the run list (run id, variant, replication, seed, grid values) as CSV and exit.
+    /// Check every variant, print the run list (run id, variant, replication, seed, grid
+    /// values) as CSV and exit without running.
     #[arg(long)]
     pub list: bool,
     /// No progress bar and no summary.
@@ -89,7 +90,7 @@ fn print_list(sweep: &Sweep, shard: Shard) -> Result<(), CliError> {
 }
 
 /// The variant that finished fastest (median over replications, unfinished runs counting
-/// as slowest), for the console.
+/// as slowest, as in the charts), for the console.
 fn fastest(table: &SweepTable) -> Option<(u64, f64)> {
     let col = |n: &str| table.column(n);
     let (v, t, d, h) = (col("variant")?, col("targets")?, col("deployed")?, col("hours_to_last_deployment")?);
@@ -99,11 +100,8 @@ fn fastest(table: &SweepTable) -> Option<(u64, f64)> {
         per.entry(r[v].parse().ok()?).or_default().push(hours);
     }
     per.into_iter()
-        .filter_map(|(v, mut hs)| {
-            hs.sort_by(f64::total_cmp);
-            let m = hs[hs.len() / 2];
-            m.is_finite().then_some((v, m))
-        })
+        .map(|(v, hs)| (v, crate::sweep::plots::median(hs)))
+        .filter(|(_, m)| m.is_finite())
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
@@ -113,11 +111,13 @@ fn runs_text(runs: u64, variants: u64, replications: u64) -> String {
     format!("{runs} run{} ({variants} variant{} × {replications} replication{})", s(runs), s(variants), s(replications))
 }
 
+/// `orbsim sweep`: runs the sweep (or the shard this process is given) and writes its outputs.
 pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let sweep = load_sweep(&args.sweep).map_err(cli_error)?;
     let shard = choose_shard(args.shard.as_deref())?;
     if args.list {
+        check_shard(&sweep, shard.unwrap_or(Shard::ALL)).map_err(cli_error)?;
         return print_list(&sweep, shard.unwrap_or(Shard::ALL));
     }
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join("sweeps").join(&sweep.name));
@@ -176,6 +176,7 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `orbsim merge`: checks shard manifests and writes the whole sweep's outputs.
 pub fn merge(args: MergeArgs) -> Result<(), CliError> {
     let (manifest, table) = merge_shards(&args.dirs).map_err(cli_error)?;
     let holds_shards = |d: &Path| {

@@ -266,6 +266,9 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<(Manifest, SweepTable), SweepErr
         )));
     }
     let count = m0.shard.count;
+    if count > super::spec::MAX_RUNS {
+        return Err(merge_err(format!("{}: {count} shards is not a plausible count", first.dir.display())));
+    }
     let mut by_index: Vec<Option<&Found>> = vec![None; count as usize];
     for f in &found {
         let slot = &mut by_index[f.manifest.shard.index as usize];

@@ -27,6 +27,8 @@
 //! write_sweep(out, &manifest, &table).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod hash;
 pub mod manifest;
 pub mod overrides;
@@ -39,7 +41,7 @@ pub mod table;
 use std::path::{Path, PathBuf};
 
 pub use manifest::{MANIFEST_FILE, Manifest, merge_shards};
-pub use run::{run_shard, write_shard, write_sweep};
+pub use run::{check_shard, run_shard, write_shard, write_sweep};
 pub use shard::Shard;
 pub use spec::{Axis, RunSpec, Sweep, load_sweep, run_seed};
 pub use table::SweepTable;

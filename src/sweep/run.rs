@@ -7,12 +7,12 @@ use rayon::prelude::*;
 use super::manifest::{MANIFEST_FILE, Manifest};
 use super::plots::write_charts;
 use super::shard::Shard;
-use super::spec::Sweep;
+use super::spec::{RunSpec, Sweep};
 use super::table::{SweepTable, row};
 use super::{RUNS_CSV, SWEEP_CSV, SweepError};
 use crate::pipeline;
 use crate::report::run::write_run;
-use crate::report::write_atomically;
+use crate::report::{WriteError, write_atomically};
 use crate::scenario::{ScenarioError, load_scenario};
 
 /// Variant scenarios written to a private temporary folder (the scenario loader reads
@@ -51,6 +51,33 @@ fn variant_error(sweep: &Sweep, variant: u64, e: ScenarioError) -> SweepError {
     }
 }
 
+/// Writes the scenario of every variant `runs` need and validates it (in parallel; the
+/// first bad variant in variant order is reported, whichever thread found it).
+fn prepare(sweep: &Sweep, runs: &[RunSpec]) -> Result<VariantFiles, SweepError> {
+    let mut variants: Vec<u64> = runs.iter().map(|r| r.variant).collect();
+    variants.dedup();
+    let files =
+        VariantFiles::new().map_err(|source| SweepError::Write(WriteError { path: std::env::temp_dir(), source }))?;
+    let checked: Vec<Result<(), SweepError>> = variants
+        .par_iter()
+        .map(|&v| {
+            let text = sweep.variant_text(v, 0)?;
+            let path = files.path(v);
+            std::fs::write(&path, text).map_err(|source| WriteError { path: path.clone(), source })?;
+            load_scenario(&path, None).map(|_| ()).map_err(|e| variant_error(sweep, v, e))
+        })
+        .collect();
+    checked.into_iter().collect::<Result<(), _>>()?;
+    Ok(files)
+}
+
+/// Validates every variant `shard` would run, as [`run_shard`] does before it starts,
+/// without running anything: a dry run for job scripts.
+pub fn check_shard(sweep: &Sweep, shard: Shard) -> Result<(), SweepError> {
+    let runs: Vec<RunSpec> = shard.run_ids(sweep.total_runs()).into_iter().map(|id| sweep.run(id)).collect();
+    prepare(sweep, &runs).map(|_| ())
+}
+
 /// Runs the runs of `shard` (every run for [`Shard::ALL`]) and returns their rows, sorted
 /// by run id.
 ///
@@ -67,27 +94,7 @@ pub fn run_shard(
     on_run_done: &(dyn Fn() + Sync),
 ) -> Result<SweepTable, SweepError> {
     let runs: Vec<_> = shard.run_ids(sweep.total_runs()).into_iter().map(|id| sweep.run(id)).collect();
-    let mut variants: Vec<u64> = runs.iter().map(|r| r.variant).collect();
-    variants.dedup();
-    let files = VariantFiles::new().map_err(|e| SweepError::Invalid {
-        file: std::env::temp_dir(),
-        line_col: None,
-        message: format!("cannot create a temporary folder for the variant scenarios: {e}"),
-    })?;
-    let checked: Vec<Result<(), SweepError>> = variants
-        .par_iter()
-        .map(|&v| {
-            let text = sweep.variant_text(v, 0)?;
-            let path = files.path(v);
-            std::fs::write(&path, text).map_err(|e| SweepError::Invalid {
-                file: path.clone(),
-                line_col: None,
-                message: format!("cannot write: {e}"),
-            })?;
-            load_scenario(&path, None).map(|_| ()).map_err(|e| variant_error(sweep, v, e))
-        })
-        .collect();
-    checked.into_iter().collect::<Result<(), _>>()?;
+    let files = prepare(sweep, &runs)?;
 
     let rows: Vec<Result<Vec<String>, SweepError>> = runs
         .par_iter()

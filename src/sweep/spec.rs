@@ -253,7 +253,12 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         return Err(invalid(None, format!("grid × replications gives more than {MAX_RUNS} runs: split the sweep")));
     }
 
+    // A file referenced by several values is hashed once per role.
+    let mut seen = std::collections::HashSet::new();
     for (role, written, resolved) in found {
+        if !seen.insert((role.clone(), resolved.clone())) {
+            continue;
+        }
         let bytes = std::fs::read(&resolved)
             .map_err(|e| invalid(None, format!("{role}: cannot read {}: {e}", resolved.display())))?;
         inputs.push(Input { role, path: written, hash: hash_bytes(&bytes) });
