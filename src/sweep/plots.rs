@@ -54,6 +54,17 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     if m.is_finite() { m } else { f64::NAN }
 }
 
+/// A duration given in hours, in the unit that shows its size: "2.5 h", "12 min", "9 s".
+fn short_hours(h: f64) -> String {
+    if h >= 1.0 {
+        format!("{h:.1} h")
+    } else if h * 60.0 >= 1.0 {
+        format!("{:.0} min", h * 60.0)
+    } else {
+        format!("{:.0} s", h * 3600.0)
+    }
+}
+
 fn leaf(key: &str) -> &str {
     let last = key.rsplit('.').next().unwrap_or(key);
     last.split('[').next().unwrap_or(last)
@@ -147,7 +158,8 @@ pub fn write_charts(dir: &Path, name: &str, table: &SweepTable) -> Result<Vec<Pa
     );
     let subtitle = if replications > 1 {
         format!(
-            "{runs_text}; bars: median over replications (largest spread {spread:.1} h); n/a: not every target deployed"
+            "{runs_text}; bars: median over replications (largest spread {}); n/a: not every target deployed",
+            short_hours(spread)
         )
     } else {
         format!("{runs_text}; n/a: not every target deployed within the simulated window")
@@ -212,5 +224,6 @@ mod tests {
         assert!(median(vec![1.0, f64::INFINITY]).is_nan());
         assert!(median(vec![]).is_nan());
         assert_eq!(leaf("fleet.shells[0].planes"), "planes");
+        assert_eq!([short_hours(2.54), short_hours(0.2), short_hours(0.0026)], ["2.5 h", "12 min", "9 s"]);
     }
 }
