@@ -18,5 +18,6 @@ pub mod orbit;
 pub mod pipeline;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod time;
 pub mod units;
