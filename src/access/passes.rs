@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use super::trajectory::{Sample, Track, interpolate_ecef};
 use crate::frames::{EARTH_ROTATION_RAD_S, Topocentric};
 use crate::ground::GroundStation;
+use crate::numeric::HermiteCubic;
 use crate::orbit::{PropagationFailure, Satellite};
 use crate::time::UtcTime;
 
@@ -324,79 +325,6 @@ impl StationSet<'_> {
     }
 }
 
-/// The cubic through two knots' values and slopes, on x ∈ [0, 1] over [t0, t1]: a model of
-/// a smooth quantity between samples, good enough to start root finding within a fraction
-/// of a second of the answer.
-struct HermiteCubic {
-    t0: f64,
-    h: f64,
-    /// p(x) = c0 + c1 x + c2 x² + c3 x³
-    c: [f64; 4],
-}
-
-impl HermiteCubic {
-    fn new(t0: f64, v0: f64, d0: f64, t1: f64, v1: f64, d1: f64) -> Self {
-        let h = t1 - t0;
-        let (m0, m1) = (d0 * h, d1 * h);
-        let c2 = 3.0 * (v1 - v0) - 2.0 * m0 - m1;
-        let c3 = 2.0 * (v0 - v1) + m0 + m1;
-        HermiteCubic { t0, h, c: [v0, m0, c2, c3] }
-    }
-
-    fn value(&self, x: f64) -> f64 {
-        self.c[0] + x * (self.c[1] + x * (self.c[2] + x * self.c[3]))
-    }
-
-    fn derivative(&self, x: f64) -> f64 {
-        self.c[1] + x * (2.0 * self.c[2] + x * 3.0 * self.c[3])
-    }
-
-    /// A root of p in [0, 1] where p(0) and p(1) differ in sign, by bisection polished with
-    /// Newton steps on the polynomial (cheap: no geometry is evaluated).
-    fn root(&self) -> f64 {
-        let (mut lo, mut hi) = (0.0, 1.0);
-        let lo_negative = self.value(0.0) < 0.0;
-        let mut x = 0.5;
-        for _ in 0..40 {
-            let v = self.value(x);
-            if (v < 0.0) == lo_negative {
-                lo = x;
-            } else {
-                hi = x;
-            }
-            let next = x - v / self.derivative(x);
-            x = if next.is_finite() && next > lo && next < hi { next } else { 0.5 * (lo + hi) };
-            if hi - lo < 1e-9 || v.abs() < 1e-15 {
-                break;
-            }
-        }
-        self.t0 + x * self.h
-    }
-
-    /// Time derivative of p′ (i.e. p″ in time units) at time `t`.
-    fn second_derivative_at(&self, t: f64) -> f64 {
-        let x = (t - self.t0) / self.h;
-        (2.0 * self.c[2] + 6.0 * self.c[3] * x) / (self.h * self.h)
-    }
-
-    /// Where p peaks in [0, 1] (p' goes from + to −), if the cubic says so.
-    fn peak(&self) -> Option<f64> {
-        // p'(x) = A x² + B x + C
-        let (a, b, c) = (3.0 * self.c[3], 2.0 * self.c[2], self.c[1]);
-        let x = if a.abs() < 1e-15 {
-            -c / b
-        } else {
-            let disc = b * b - 4.0 * a * c;
-            if disc < 0.0 {
-                return None;
-            }
-            let q = -0.5 * (b + b.signum() * disc.sqrt());
-            [q / a, c / q].into_iter().find(|x| (0.0..=1.0).contains(x) && (2.0 * a * x + b) < 0.0)?
-        };
-        (x.is_finite() && (0.0..=1.0).contains(&x)).then_some(self.t0 + x * self.h)
-    }
-}
-
 /// Root of `f` in [a, b], where f(a) and f(b) differ in sign, from a first guess and an
 /// estimate of the derivative there. `f` returns the value and, when known, its derivative;
 /// without one (NaN) the derivative comes from the two latest points (secant). Any step
@@ -592,7 +520,7 @@ pub fn search_satellite(
             }
             // A rise or set inside a monotone piece, starting from the cubic model's crossing.
             let crossing = |(t0, v0): (f64, View), (t1, v1): (f64, View)| {
-                let guess = HermiteCubic::new(t0, v0.margin, v0.slope, t1, v1.margin, v1.slope).root();
+                let guess = HermiteCubic::new(t0, v0.margin, v0.slope, t1, v1.margin, v1.slope).crossing(0.0);
                 refine_root(t0, v0.margin, t1, (guess, f64::NAN), TIME_TOLERANCE_S, |t| {
                     let v = view_at(t);
                     (v.margin, v.slope)

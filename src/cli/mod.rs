@@ -8,6 +8,7 @@ mod geometry;
 mod link_rates;
 mod passes;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +37,10 @@ enum Command {
     LinkRates(link_rates::LinkRatesArgs),
     /// Exports for other tools: CZML for CesiumJS, CCSDS OEM ephemerides.
     Export(export::ExportArgs),
+    /// Run a parameter sweep over a base scenario (whole, or one shard of it).
+    Sweep(sweep::SweepArgs),
+    /// Join the shards of a sweep into the output an unsharded run writes.
+    Merge(sweep::MergeArgs),
 }
 
 /// A command's failure: bad input (exit 2) or a failure while running (exit 1).
@@ -70,6 +75,8 @@ pub fn main() -> i32 {
         Command::Contacts(args) => contacts::run(args),
         Command::LinkRates(args) => link_rates::run(args),
         Command::Export(args) => export::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
     };
     match result {
         Ok(()) => 0,

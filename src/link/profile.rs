@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use super::budget::LinkBudget;
+use crate::numeric::HermiteCubic;
 use crate::time::UtcTime;
 
 const NANOS_PER_MS: i64 = 1_000_000;
@@ -489,57 +490,6 @@ pub struct GeometryKnot {
     pub range_rate_km_s: f64,
 }
 
-/// A cubic in time through two knots' values and slopes: the model between knots.
-#[derive(Clone, Copy)]
-struct KnotCubic {
-    t0: f64,
-    h: f64,
-    c: [f64; 4],
-}
-
-impl KnotCubic {
-    fn new(t0: f64, v0: f64, d0: f64, t1: f64, v1: f64, d1: f64) -> Self {
-        let h = t1 - t0;
-        let (m0, m1) = (d0 * h, d1 * h);
-        KnotCubic { t0, h, c: [v0, m0, 3.0 * (v1 - v0) - 2.0 * m0 - m1, 2.0 * (v0 - v1) + m0 + m1] }
-    }
-
-    fn value(&self, x: f64) -> f64 {
-        self.c[0] + x * (self.c[1] + x * (self.c[2] + x * self.c[3]))
-    }
-
-    fn value_at(&self, t: f64) -> f64 {
-        self.value(((t - self.t0) / self.h).clamp(0.0, 1.0))
-    }
-
-    /// Time in the interval where the cubic crosses `target`, given that its ends lie on
-    /// either side: Newton on the polynomial from the linear guess, kept in the bracket.
-    fn crossing(&self, target: f64) -> f64 {
-        let (mut lo, mut hi) = (0.0, 1.0);
-        let f0 = self.c[0] - target;
-        let f1 = self.value(1.0) - target;
-        let mut x = if f1 != f0 { (f0 / (f0 - f1)).clamp(0.0, 1.0) } else { 0.5 };
-        for _ in 0..30 {
-            let f = self.value(x) - target;
-            if (f < 0.0) == (f0 < 0.0) {
-                lo = x;
-            } else {
-                hi = x;
-            }
-            let d = self.c[1] + x * (2.0 * self.c[2] + 3.0 * self.c[3] * x);
-            let next = x - f / d;
-            let next = if next.is_finite() && next > lo && next < hi { next } else { 0.5 * (lo + hi) };
-            // 1e-5 of a knot interval is well under a millisecond.
-            if (next - x).abs() < 1e-5 {
-                x = next;
-                break;
-            }
-            x = next;
-        }
-        self.t0 + x * self.h
-    }
-}
-
 impl LinkBudget {
     /// The rate profile of one contact from geometry knots: instants (at least the window's
     /// ends and the time of closest approach) where elevation, range and their rates are
@@ -577,7 +527,7 @@ impl LinkBudget {
             if b.t <= a.t {
                 continue;
             }
-            let metric = KnotCubic::new(a.t, metric_a.0, metric_a.1, b.t, metric_b.0, metric_b.1);
+            let metric = HermiteCubic::new(a.t, metric_a.0, metric_a.1, b.t, metric_b.0, metric_b.1);
             // Data may flow on [lo, hi] within this interval: after setup, above the
             // minimum elevation.
             let mut lo = a.t.max(setup_s);
@@ -588,7 +538,7 @@ impl LinkBudget {
                 if !above_a && !above_b {
                     lo = f64::INFINITY;
                 } else if above_a != above_b {
-                    let el = KnotCubic::new(
+                    let el = HermiteCubic::new(
                         a.t,
                         a.elevation_deg,
                         a.elevation_rate_deg_s,

@@ -3,8 +3,14 @@
 
 use std::path::Path;
 
-use super::plot::{LineChart, PlotError, PlotFiles, Scale, Series, SeriesKind, line_chart};
+use super::plot::{
+    Bar, Category, Figure, GroundTrack, LineChart, MapStation, PlotError, PlotFiles, RefLine, Rgb, Scale, Series,
+    SeriesKind, Shading, Timeline, TimelineRow, WorldMap, line_chart, load_coastline,
+};
 use crate::link::{LinkError, PRESET_NAMES, Site, preset_rate_vs_elevation};
+use crate::pipeline::RunResult;
+use crate::scenario::Scenario;
+use crate::time::UtcTime;
 
 /// Why a figure could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -42,4 +48,271 @@ pub fn link_rates(site: &Site, site_name: &str, altitude_km: f64, stem: &Path) -
         ..LineChart::default()
     };
     Ok(line_chart(&chart, stem)?)
+}
+
+/// A figure of a run: where its files are and its SVG, for the HTML report.
+#[derive(Debug, Clone)]
+pub struct RunFigure {
+    /// File stem, e.g. `upload_progress`.
+    pub name: &'static str,
+    pub title: String,
+    pub files: PlotFiles,
+    pub svg: String,
+}
+
+/// Longest span a timeline shows: beyond a couple of days passes are too thin to see.
+const TIMELINE_SPAN_S: f64 = 2.0 * 86_400.0;
+/// Satellites drawn individually in progress charts and on the map.
+const MAX_DRAWN_SATELLITES: usize = 8;
+
+/// Draws every figure the run's data supports into `dir` (PNG and SVG each).
+pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Result<Vec<RunFigure>, FigureError> {
+    let mut figures = Vec::new();
+    let mut save = |name: &'static str, figure: &dyn SaveFigure| -> Result<(), FigureError> {
+        let (files, svg, title) = figure.save_with_svg(&dir.join(name))?;
+        figures.push(RunFigure { name, title, files, svg });
+        Ok(())
+    };
+    save("pass_timeline", &pass_timeline(scenario, result))?;
+    save("upload_progress", &upload_progress(scenario, result))?;
+    if scenario.targets.iter().filter(|&&t| t).count() > 1 {
+        save("fleet_rollout", &fleet_rollout(scenario, result))?;
+    }
+    let coastline = load_coastline(&coastline_path())?;
+    save("ground_tracks", &ground_tracks(scenario, coastline))?;
+    save("uplink_rate", &uplink_rate(scenario)?)?;
+    Ok(figures)
+}
+
+/// The bundled Natural Earth coastline.
+pub fn coastline_path() -> std::path::PathBuf {
+    let local = Path::new("data/geo/ne_110m_coastline.geojson");
+    if local.exists() { local.to_path_buf() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(local) }
+}
+
+/// A chart that can be saved and also rendered to SVG for inlining.
+trait SaveFigure {
+    fn save_with_svg(&self, stem: &Path) -> Result<(PlotFiles, String, String), PlotError>;
+}
+
+macro_rules! save_figure {
+    ($($ty:ty),*) => {$(
+        impl SaveFigure for $ty {
+            fn save_with_svg(&self, stem: &Path) -> Result<(PlotFiles, String, String), PlotError> {
+                Ok((self.save(stem)?, self.render_svg()?, self.title.clone()))
+            }
+        }
+    )*};
+}
+save_figure!(LineChart<UtcTime>, LineChart<f64>, Timeline, WorldMap);
+
+/// Passes per station (first two days) with the parts used by the upload.
+fn pass_timeline(scenario: &Scenario, result: &RunResult) -> Timeline {
+    // Up to two days, and no further than shortly after the rollout's last event.
+    let last_event = result.upload.satellites.iter().filter_map(|s| s.deployed).max();
+    let until = scenario
+        .start
+        .plus_seconds(TIMELINE_SPAN_S)
+        .min(scenario.end)
+        .min(last_event.map_or(scenario.end, |t| t.plus_seconds(t.seconds_since(scenario.start) * 0.2 + 1800.0)));
+    let stations = scenario.stations.len();
+    let mut in_view: Vec<Vec<(UtcTime, UtcTime)>> = vec![Vec::new(); stations];
+    let mut uploading: Vec<Vec<(UtcTime, UtcTime)>> = vec![Vec::new(); stations];
+    for p in result.plan.passes.iter().filter(|p| p.aos < until) {
+        in_view[p.station].push((p.aos, p.los));
+    }
+    for s in result.upload.sessions.iter().filter(|s| s.start < until && s.bytes_sent > 0) {
+        uploading[s.station as usize].push((s.start, s.end));
+    }
+    // With many satellites passes overlap: draw when any satellite is in view, and when
+    // an antenna is uploading, as merged intervals.
+    let mut rows: Vec<TimelineRow> = (0..stations)
+        .map(|i| {
+            let bars = union(&mut in_view[i])
+                .into_iter()
+                .map(|(a, b)| Bar::new(a, b, "satellite in view"))
+                .chain(union(&mut uploading[i]).into_iter().map(|(a, b)| Bar::new(a, b, "uploading")))
+                .collect();
+            TimelineRow::new(&scenario.stations[i].name, bars)
+        })
+        .collect();
+    // Busiest stations first, at most 30 rows.
+    rows.sort_by_key(|r| std::cmp::Reverse(r.bars.len()));
+    rows.truncate(30);
+    rows.retain(|r| !r.bars.is_empty());
+    Timeline {
+        title: "Passes over the ground stations".into(),
+        subtitle: format!(
+            "{}: when any of its {} satellites is above a station's mask, and when the station is uploading",
+            scenario.name,
+            scenario.satellites.len()
+        ),
+        x_label: "Time".into(),
+        rows,
+        categories: vec![
+            Category { name: "satellite in view".into(), colour: Some(Rgb(190, 205, 220)) },
+            Category { name: "uploading".into(), colour: Some(Rgb(0, 114, 178)) },
+        ],
+        x_range: Some((scenario.start, until)),
+    }
+}
+
+/// Sorts and merges overlapping intervals.
+fn union(intervals: &mut [(UtcTime, UtcTime)]) -> Vec<(UtcTime, UtcTime)> {
+    intervals.sort();
+    let mut out: Vec<(UtcTime, UtcTime)> = Vec::new();
+    for &(a, b) in intervals.iter() {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// Model bytes held on board against time, per satellite (up to eight) or for the fleet,
+/// with the upload's passes shaded.
+fn upload_progress(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> {
+    let model = &scenario.model;
+    let gb = |chunks: u32| chunks as f64 * model.chunk_payload as f64 / 1e9;
+    let targets: Vec<usize> = (0..scenario.satellites.len()).filter(|&i| scenario.targets[i]).collect();
+    let end = result
+        .upload
+        .satellites
+        .iter()
+        .filter_map(|s| s.deployed)
+        .max()
+        .map_or(scenario.end, |t| t.plus_seconds(600.0).min(scenario.end));
+    let mut series = Vec::new();
+    for &i in targets.iter().take(MAX_DRAWN_SATELLITES) {
+        let mut points = vec![(scenario.start, 0.0)];
+        for s in result.upload.sessions.iter().filter(|s| s.satellite as usize == i) {
+            points.push((s.end, gb(s.chunks_complete_after).min(model.transfer_bytes as f64 / 1e9)));
+        }
+        if let Some(last) = result.upload.satellites[i].last_chunk {
+            points.push((last, model.transfer_bytes as f64 / 1e9));
+        }
+        points.sort_by_key(|p| p.0);
+        series.push(Series::new(scenario.satellites[i].name.clone(), SeriesKind::Step, points));
+    }
+    let shading = vec![Shading {
+        label: "upload pass".into(),
+        intervals: result
+            .upload
+            .sessions
+            .iter()
+            .filter(|s| {
+                s.bytes_sent > 0 && targets.iter().take(MAX_DRAWN_SATELLITES).any(|&i| i == s.satellite as usize)
+            })
+            .map(|s| (s.start, s.end))
+            .collect(),
+        colour: None,
+    }];
+    LineChart {
+        title: "Upload progress".into(),
+        subtitle: format!(
+            "{} ({}) held on board{}",
+            model.name,
+            crate::units::Bytes(model.transfer_bytes),
+            if targets.len() > MAX_DRAWN_SATELLITES {
+                format!("; first {MAX_DRAWN_SATELLITES} of {} targets", targets.len())
+            } else {
+                String::new()
+            }
+        ),
+        x_label: "Time".into(),
+        y_label: "Model on board (GB)".into(),
+        series,
+        shading,
+        ref_lines: vec![RefLine { y: model.transfer_bytes as f64 / 1e9, label: "whole model".into(), colour: None }],
+        x_range: Some((scenario.start, end)),
+        ..LineChart::default()
+    }
+}
+
+/// Satellites holding and running the model against time.
+fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> {
+    let curve = super::run::rollout_curve(&result.upload.satellites);
+    let first = (scenario.start, 0.0);
+    let holding = std::iter::once(first).chain(curve.iter().map(|&(t, h, _)| (t, h as f64))).collect();
+    let deployed = std::iter::once(first).chain(curve.iter().map(|&(t, _, d)| (t, d as f64))).collect();
+    let targets = scenario.targets.iter().filter(|&&t| t).count();
+    let end = curve.last().map_or(scenario.end, |c| c.0.plus_seconds(600.0).min(scenario.end));
+    LineChart {
+        title: "Fleet rollout".into(),
+        subtitle: format!("{}: {} strategy, {targets} target satellites", scenario.name, strategy_name(scenario)),
+        x_label: "Time".into(),
+        y_label: "Satellites".into(),
+        series: vec![
+            Series::new("holding the whole model", SeriesKind::Step, holding),
+            Series::new("running it (deployed)", SeriesKind::Step, deployed),
+        ],
+        ref_lines: vec![RefLine { y: targets as f64, label: "all targets".into(), colour: None }],
+        x_range: Some((scenario.start, end)),
+        ..LineChart::default()
+    }
+}
+
+fn strategy_name(scenario: &Scenario) -> &'static str {
+    match scenario.rollout.strategy {
+        crate::scenario::RolloutStrategy::GroundOnly => "ground-only",
+        crate::scenario::RolloutStrategy::Relay => "relay",
+        crate::scenario::RolloutStrategy::Swarm => "swarm",
+    }
+}
+
+/// Ground tracks of up to eight target satellites over their first orbit, and the stations.
+fn ground_tracks(scenario: &Scenario, coastline: Vec<crate::report::plot::Polyline>) -> WorldMap {
+    let mut tracks = Vec::new();
+    for (_, sat) in
+        scenario.satellites.iter().enumerate().filter(|(i, _)| scenario.targets[*i]).take(MAX_DRAWN_SATELLITES)
+    {
+        let period = sat.elements.period_s().min(86_400.0);
+        let points = (0..=200)
+            .map_while(|k| {
+                let t = scenario.start.plus_seconds(period * k as f64 / 200.0);
+                let state = sat.propagate(t).ok()?;
+                let r = crate::frames::teme_to_ecef_position(&state.position, t.gmst());
+                let g = crate::frames::Geodetic::from_ecef(&r);
+                Some((g.lon_deg, g.lat_deg))
+            })
+            .collect();
+        tracks.push(GroundTrack { name: sat.name.clone(), points, colour: None });
+    }
+    WorldMap {
+        title: "Ground tracks and stations".into(),
+        subtitle: format!("first orbit from {}", scenario.start.iso_millis()),
+        coastline,
+        tracks,
+        stations: scenario
+            .stations
+            .iter()
+            .map(|s| MapStation { name: s.name.clone(), lon_deg: s.site.lon_deg, lat_deg: s.site.lat_deg })
+            .collect(),
+        ..WorldMap::default()
+    }
+}
+
+/// The uplink's rate against elevation from the first station, at the fleet's median
+/// altitude.
+fn uplink_rate(scenario: &Scenario) -> Result<LineChart<f64>, FigureError> {
+    let station = &scenario.stations[0];
+    let site = Site::new(station.site.lat_deg, station.site.lon_deg, station.site.alt_km);
+    let mut altitudes: Vec<f64> =
+        scenario.satellites.iter().map(|s| s.elements.semi_major_axis_km() - crate::frames::WGS84_A_KM).collect();
+    altitudes.sort_by(f64::total_cmp);
+    let altitude = altitudes[altitudes.len() / 2].max(150.0);
+    let budget = crate::link::LinkBudget::for_site(&scenario.uplink, &site)?;
+    let elevations: Vec<f64> = (0..=180).map(|k| k as f64 * 0.5).collect();
+    let rates = budget.rate_vs_elevation(altitude, &elevations);
+    let points = elevations.iter().zip(rates).map(|(&e, r)| (e, r as f64 / 1e6)).collect();
+    Ok(LineChart {
+        title: "Uplink rate against elevation".into(),
+        subtitle: format!("{} from {}, satellite at {altitude:.0} km", scenario.uplink.name, station.name),
+        x_label: "Elevation (deg)".into(),
+        y_label: "Information rate (Mbit/s)".into(),
+        series: vec![Series::new(scenario.uplink.name.clone(), SeriesKind::Step, points)],
+        x_range: Some((0.0, 90.0)),
+        ..LineChart::default()
+    })
 }

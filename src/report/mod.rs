@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod figures;
+pub mod html;
 pub mod inference;
 pub mod plot;
 pub mod run;

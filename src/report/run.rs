@@ -132,6 +132,14 @@ pub fn write_run(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<
     if let Some(inference) = &result.inference {
         written.extend(super::inference::write_inference(dir, scenario, inference)?);
     }
+    let figures = super::figures::run_figures(scenario, result, dir)
+        .map_err(|e| WriteError { path: dir.to_path_buf(), source: std::io::Error::other(format!("figures: {e}")) })?;
+    for f in &figures {
+        written.push(f.files.png.clone());
+        written.push(f.files.svg.clone());
+    }
+    super::html::write_report(dir, scenario, result, &figures)?;
+    written.push(dir.join("report.html"));
     Ok(written)
 }
 

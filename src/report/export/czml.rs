@@ -222,7 +222,7 @@ fn satellite_packet(id: &str, sat: &Satellite, eph: &Ephemeris, epoch: UtcTime, 
         description.push_str(&format!(
             "<p>Propagation stopped at {}: {}</p>",
             stop.time.iso_millis(),
-            html_escape(&stop.reason.to_string())
+            crate::report::html::escape(&stop.reason.to_string())
         ));
     }
     let mut packet = json!({
@@ -330,8 +330,8 @@ fn contact_packet(index: usize, c: &ContactSpan, from_id: &str, to_id: &str, fro
     };
     let mut description = format!(
         "<p>{label}: {} → {}</p><p>{} to {} ({:.0} s)</p>",
-        html_escape(from),
-        html_escape(to),
+        crate::report::html::escape(from),
+        crate::report::html::escape(to),
         c.start.iso_millis(),
         c.end.iso_millis(),
         c.end.seconds_since(c.start)
@@ -365,21 +365,6 @@ fn merge(packet: &mut Value, fields: Value) {
     }
 }
 
-/// Cesium renders descriptions as HTML: names must not inject markup.
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +377,6 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(html_escape("<b>A&B</b>"), "&lt;b&gt;A&amp;B&lt;/b&gt;");
+        assert_eq!(crate::report::html::escape("<b>A&B</b>"), "&lt;b&gt;A&amp;B&lt;/b&gt;");
     }
 }

@@ -1,0 +1,188 @@
+//! `report.html`: one self-contained page per run — the scenario, the headline numbers, the
+//! tables that matter and every figure as inline SVG. No network, no external files, so
+//! it can be mailed or archived as is.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::figures::RunFigure;
+use super::run::{headline, node_name};
+use super::{WriteError, write_atomically};
+use crate::pipeline::RunResult;
+use crate::scenario::Scenario;
+use crate::time::{UtcTime, format_duration};
+use crate::units::Bytes;
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1240px;color:#222;padding:0 1em}\
+h1{font-size:1.6em;margin-bottom:0.2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ccc}\
+.sub{color:#555;margin-top:0}table{border-collapse:collapse;margin:0.6em 0;font-size:0.9em}\
+td,th{border:1px solid #ccc;padding:0.25em 0.6em;text-align:right}th{background:#f0f3f6}td.l,th.l{text-align:left}\
+.kpi{display:flex;flex-wrap:wrap;gap:1em}.kpi div{border:1px solid #ccd;border-radius:6px;padding:0.6em 1em;min-width:10em}\
+.kpi b{display:block;font-size:1.35em}figure{margin:1.2em 0}figure svg{width:100%;height:auto}\
+figcaption{color:#555;font-size:0.9em}";
+
+fn time(t: Option<UtcTime>) -> String {
+    t.map_or("—".into(), |t| t.iso_millis())
+}
+
+/// Writes `report.html` into `dir`.
+pub fn write_report(
+    dir: &Path,
+    scenario: &Scenario,
+    result: &RunResult,
+    figures: &[RunFigure],
+) -> Result<(), WriteError> {
+    let page = render(scenario, result, figures);
+    write_atomically(&dir.join("report.html"), |w| w.write_all(page.as_bytes()))
+}
+
+/// The page as a string.
+pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) -> String {
+    let h = headline(scenario, result);
+    let m = &scenario.model;
+    let mut p = String::new();
+    let _ = write!(
+        p,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>orbsim: {name}</title>\
+         <meta name=\"viewport\" content=\"width=device-width\"><style>{STYLE}</style></head><body>\n\
+         <h1>{name}</h1><p class=\"sub\">{desc}</p>\n",
+        name = escape(&scenario.name),
+        desc = escape(&scenario.description),
+    );
+    // Headline numbers.
+    let deployed_in = |i: usize| h.time_to_fraction[i].1.map_or("never".into(), format_duration);
+    let mut kpis = vec![
+        ("deployed", format!("{} of {}", h.deployed, h.targets)),
+        ("90 % deployed after", deployed_in(1)),
+        ("100 % deployed after", deployed_in(3)),
+        ("ground passes used", h.ground_passes.to_string()),
+        ("from the ground", Bytes(h.ground_bytes).to_string()),
+    ];
+    if h.isl_bytes > 0 {
+        kpis.push(("over laser links", Bytes(h.isl_bytes).to_string()));
+    }
+    if let Some((lo, mid, hi)) = h.passes {
+        kpis.push((
+            "passes per ground-fed satellite",
+            if lo == hi { mid.to_string() } else { format!("{mid} ({lo}–{hi})") },
+        ));
+    }
+    p.push_str("<h2>Headline</h2><div class=\"kpi\">");
+    for (label, value) in kpis {
+        let _ = write!(p, "<div>{}<b>{}</b></div>", escape(label), escape(&value));
+    }
+    p.push_str("</div>\n");
+    // Scenario.
+    p.push_str("<h2>Scenario</h2><table>");
+    let rows = [
+        ("file", scenario.file.display().to_string()),
+        ("window", format!("{} → {}", scenario.start.iso_millis(), scenario.end.iso_millis())),
+        ("seed", scenario.seed.to_string()),
+        ("satellites", format!("{} ({} targets)", scenario.satellites.len(), h.targets)),
+        (
+            "ground stations",
+            format!("{} ({} antennas)", scenario.stations.len(), scenario.antennas.iter().sum::<u32>()),
+        ),
+        (
+            "uplink",
+            format!(
+                "{} (acquisition {} s, data from {}°)",
+                scenario.uplink.name, scenario.uplink.setup_time_s, scenario.uplink.min_elevation_deg
+            ),
+        ),
+        (
+            "model",
+            format!(
+                "{}: {} deployed, {} sent in {} chunks of {} + {} B header",
+                m.name,
+                Bytes(m.size_bytes),
+                Bytes(m.transfer_bytes),
+                m.chunks,
+                Bytes(m.chunk_payload),
+                m.chunk_header
+            ),
+        ),
+        (
+            "protocol",
+            format!(
+                "{:?}, NAK round trip {}, loss {:?}",
+                scenario.upload.protocol,
+                format_duration(scenario.upload.nak_round_trip_ns),
+                scenario.upload.loss
+            ),
+        ),
+        ("scheduling", format!("{:?}", scenario.upload.scheduling)),
+        ("rollout", format!("{:?}", scenario.rollout.strategy)),
+        ("contact plan", format!("{} passes, {} contacts", result.plan.passes.len(), result.plan.contacts.len())),
+        ("engine", format!("{} events", result.upload.events)),
+    ];
+    for (k, v) in rows {
+        let _ = write!(p, "<tr><th class=\"l\">{}</th><td class=\"l\">{}</td></tr>", escape(k), escape(&v));
+    }
+    p.push_str("</table>\n");
+    // Per-satellite table (first 25 targets).
+    p.push_str("<h2>Satellites</h2><table><tr><th class=\"l\">satellite</th><th>passes</th><th>stations</th><th>first byte</th><th>last chunk</th><th>verified</th><th>deployed</th><th>sent from ground</th><th class=\"l\">copy from</th></tr>");
+    let targets: Vec<usize> = (0..scenario.satellites.len()).filter(|&i| scenario.targets[i]).collect();
+    for &i in targets.iter().take(25) {
+        let s = &result.upload.satellites[i];
+        let _ = write!(
+            p,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            escape(&scenario.satellites[i].name),
+            s.passes_used,
+            s.stations_used,
+            time(s.first_byte),
+            time(s.last_chunk),
+            time(s.verified),
+            time(s.deployed),
+            Bytes(s.total_bytes_sent),
+            escape(&s.received_from.map(|n| node_name(scenario, n)).unwrap_or_default()),
+        );
+    }
+    p.push_str("</table>");
+    if targets.len() > 25 {
+        let _ = write!(p, "<p class=\"sub\">First 25 of {} targets; all are in upload_summary.csv.</p>", targets.len());
+    }
+    // Figures.
+    p.push_str("\n<h2>Figures</h2>\n");
+    for f in figures {
+        let _ = writeln!(
+            p,
+            "<figure id=\"{name}\">{svg}<figcaption>{title} — <a href=\"{name}.png\">PNG</a>, <a href=\"{name}.svg\">SVG</a></figcaption></figure>",
+            name = f.name,
+            svg = strip_xml_prologue(&f.svg),
+            title = escape(&f.title),
+        );
+    }
+    p.push_str(
+        "<h2>Files</h2><p>passes.csv, contacts.csv, upload_passes.csv, upload_summary.csv, fleet_rollout.csv, summary.json \
+         and the figures as PNG and SVG, in this folder.</p>\n\
+         <script>window.addEventListener('load',()=>{document.body.dataset.figures=document.querySelectorAll('figure svg').length;});</script>\n\
+         </body></html>\n",
+    );
+    p
+}
+
+/// Inline SVG must not carry an XML declaration.
+fn strip_xml_prologue(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}

@@ -1,0 +1,150 @@
+//! Running a sweep's runs (all of them or one shard's) and writing what they leave.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::manifest::{MANIFEST_FILE, Manifest};
+use super::plots::write_charts;
+use super::shard::Shard;
+use super::spec::{RunSpec, Sweep};
+use super::table::{SweepTable, row};
+use super::{RUNS_CSV, SWEEP_CSV, SweepError};
+use crate::pipeline;
+use crate::report::run::write_run;
+use crate::report::{WriteError, write_atomically};
+use crate::scenario::{ScenarioError, load_scenario};
+
+/// Variant scenarios written to a private temporary folder (the scenario loader reads
+/// files); removed when dropped.
+struct VariantFiles {
+    dir: PathBuf,
+}
+
+impl VariantFiles {
+    fn new() -> std::io::Result<VariantFiles> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("orbsim-sweep-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(VariantFiles { dir })
+    }
+
+    fn path(&self, variant: u64) -> PathBuf {
+        self.dir.join(format!("variant-{variant}.toml"))
+    }
+}
+
+impl Drop for VariantFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A variant that does not validate, named by its grid values (the temporary file's name
+/// and line numbers would mean nothing to the user).
+fn variant_error(sweep: &Sweep, variant: u64, e: ScenarioError) -> SweepError {
+    let field = if e.path.is_empty() { String::new() } else { format!("{}: ", e.path) };
+    SweepError::Invalid {
+        file: sweep.file.clone(),
+        line_col: None,
+        message: format!("variant {variant} ({}): {field}{}", sweep.describe(variant), e.message),
+    }
+}
+
+/// Writes the scenario of every variant `runs` need and validates it (in parallel; the
+/// first bad variant in variant order is reported, whichever thread found it).
+fn prepare(sweep: &Sweep, runs: &[RunSpec]) -> Result<VariantFiles, SweepError> {
+    let mut variants: Vec<u64> = runs.iter().map(|r| r.variant).collect();
+    variants.dedup();
+    let files =
+        VariantFiles::new().map_err(|source| SweepError::Write(WriteError { path: std::env::temp_dir(), source }))?;
+    let checked: Vec<Result<(), SweepError>> = variants
+        .par_iter()
+        .map(|&v| {
+            let text = sweep.variant_text(v, 0)?;
+            let path = files.path(v);
+            std::fs::write(&path, text).map_err(|source| WriteError { path: path.clone(), source })?;
+            load_scenario(&path, None).map(|_| ()).map_err(|e| variant_error(sweep, v, e))
+        })
+        .collect();
+    checked.into_iter().collect::<Result<(), _>>()?;
+    Ok(files)
+}
+
+/// Validates every variant `shard` would run, as [`run_shard`] does before it starts,
+/// without running anything: a dry run for job scripts.
+pub fn check_shard(sweep: &Sweep, shard: Shard) -> Result<(), SweepError> {
+    let runs: Vec<RunSpec> = shard.run_ids(sweep.total_runs()).into_iter().map(|id| sweep.run(id)).collect();
+    prepare(sweep, &runs).map(|_| ())
+}
+
+/// Runs the runs of `shard` (every run for [`Shard::ALL`]) and returns their rows, sorted
+/// by run id.
+///
+/// Every variant this shard needs is loaded and validated before any run starts, so a bad
+/// combination fails in seconds, not after hours. Runs then execute in parallel on rayon's
+/// pool (each run parallelises its contact plan on the same pool, so both levels share the
+/// cores). With `keep_runs`, each run also writes its full outputs and its scenario (with
+/// its seed) to `<out>/runs/<run_id>/`. `on_run_done` is called once per finished run.
+pub fn run_shard(
+    sweep: &Sweep,
+    shard: Shard,
+    out: &Path,
+    keep_runs: bool,
+    on_run_done: &(dyn Fn() + Sync),
+) -> Result<SweepTable, SweepError> {
+    let runs: Vec<_> = shard.run_ids(sweep.total_runs()).into_iter().map(|id| sweep.run(id)).collect();
+    let files = prepare(sweep, &runs)?;
+
+    let rows: Vec<Result<Vec<String>, SweepError>> = runs
+        .par_iter()
+        .map(|spec| {
+            let scenario = load_scenario(&files.path(spec.variant), Some(spec.seed))
+                .map_err(|e| variant_error(sweep, spec.variant, e))?;
+            let result = pipeline::run(&scenario, &|| {}).map_err(|source| SweepError::Run {
+                run_id: spec.run_id,
+                variant: sweep.describe(spec.variant),
+                source: Box::new(source),
+            })?;
+            if keep_runs {
+                let dir = out.join("runs").join(format!("{:06}", spec.run_id));
+                write_run(&dir, &scenario, &result)?;
+                let text = sweep.variant_text(spec.variant, spec.seed)?;
+                write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))?;
+            }
+            on_run_done();
+            Ok(row(spec, &sweep.labels(spec.variant), &scenario, &result))
+        })
+        .collect();
+    let mut table = SweepTable::new(&sweep.axes.iter().map(|a| a.key.clone()).collect::<Vec<_>>());
+    for r in rows {
+        table.rows.push(r?);
+    }
+    Ok(table)
+}
+
+/// Writes a shard's rows and manifest into `<out>/shard-<i>-of-<N>/` (the manifest last,
+/// so a manifest always has its rows); returns the folder.
+pub fn write_shard(out: &Path, sweep: &Sweep, shard: Shard, table: &SweepTable) -> Result<PathBuf, SweepError> {
+    let dir = out.join(shard.dir_name());
+    let bytes = table.to_csv();
+    write_atomically(&dir.join(RUNS_CSV), |w| w.write_all(&bytes))?;
+    let manifest = Manifest::new(sweep, shard, RUNS_CSV, &bytes);
+    write_atomically(&dir.join(MANIFEST_FILE), |w| w.write_all(&manifest.to_json()))?;
+    Ok(dir)
+}
+
+/// Writes a whole sweep's outputs into `out`: `sweep.csv`, the comparison charts and
+/// `manifest.json` (last). Unsharded sweeps and merges both end here, with the same
+/// manifest and table, hence the same bytes.
+pub fn write_sweep(out: &Path, manifest: &Manifest, table: &SweepTable) -> Result<Vec<PathBuf>, SweepError> {
+    let bytes = table.to_csv();
+    let csv = out.join(SWEEP_CSV);
+    write_atomically(&csv, |w| w.write_all(&bytes))?;
+    let mut files = vec![csv];
+    files.extend(write_charts(out, &manifest.sweep, table)?);
+    let path = out.join(MANIFEST_FILE);
+    write_atomically(&path, |w| w.write_all(&manifest.to_json()))?;
+    files.push(path);
+    Ok(files)
+}
