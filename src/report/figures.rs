@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::plot::{
-    Bar, Category, Figure, GroundTrack, LineChart, MapStation, PlotError, PlotFiles, RefLine, Rgb, Scale, Series,
-    SeriesKind, Shading, Timeline, TimelineRow, WorldMap, line_chart, load_coastline,
+    Bar, Category, CdfChart, Figure, GroundTrack, LineChart, MapStation, PlotError, PlotFiles, RefLine, Rgb, Scale,
+    Series, SeriesKind, Shading, Timeline, TimelineRow, WorldMap, line_chart, load_coastline,
 };
 use crate::link::{LinkError, PRESET_NAMES, Site, preset_rate_vs_elevation};
 use crate::pipeline::RunResult;
@@ -81,6 +81,10 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
     let coastline = load_coastline(&coastline_path())?;
     save("ground_tracks", &ground_tracks(scenario, coastline))?;
     save("uplink_rate", &uplink_rate(scenario)?)?;
+    if let Some(inference) = &result.inference {
+        save("inference_latency_cdf", &super::inference::latency_chart(scenario, inference))?;
+        save("eclipse_timeline", &eclipse_timeline(scenario, &inference.eclipses))?;
+    }
     Ok(figures)
 }
 
@@ -104,7 +108,7 @@ macro_rules! save_figure {
         }
     )*};
 }
-save_figure!(LineChart<UtcTime>, LineChart<f64>, Timeline, WorldMap);
+save_figure!(LineChart<UtcTime>, LineChart<f64>, Timeline, WorldMap, CdfChart);
 
 /// Passes per station (first two days) with the parts used by the upload.
 fn pass_timeline(scenario: &Scenario, result: &RunResult) -> Timeline {
@@ -315,4 +319,36 @@ fn uplink_rate(scenario: &Scenario) -> Result<LineChart<f64>, FigureError> {
         x_range: Some((0.0, 90.0)),
         ..LineChart::default()
     })
+}
+
+/// Umbra and penumbra of up to eight serving satellites over the first day.
+fn eclipse_timeline(scenario: &Scenario, eclipses: &[Vec<crate::access::eclipse::EclipseInterval>]) -> Timeline {
+    let until = scenario.start.plus_seconds(86_400.0).min(scenario.end);
+    let rows = eclipses
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.is_empty())
+        .take(MAX_DRAWN_SATELLITES)
+        .map(|(i, intervals)| {
+            let mut bars = Vec::new();
+            for e in intervals.iter().filter(|e| e.start < until) {
+                bars.push(Bar::new(e.start, e.end, "penumbra"));
+                if let (Some(a), Some(b)) = (e.umbra_start, e.umbra_end) {
+                    bars.push(Bar::new(a, b, "umbra"));
+                }
+            }
+            TimelineRow::new(&scenario.satellites[i].name, bars)
+        })
+        .collect();
+    Timeline {
+        title: "Eclipses".into(),
+        subtitle: "Earth's shadow (conical, with penumbra) over the first day".into(),
+        x_label: "Time".into(),
+        rows,
+        categories: vec![
+            Category { name: "penumbra".into(), colour: Some(Rgb(170, 170, 170)) },
+            Category { name: "umbra".into(), colour: Some(Rgb(40, 40, 40)) },
+        ],
+        x_range: Some((scenario.start, until)),
+    }
 }

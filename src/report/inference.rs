@@ -1,7 +1,7 @@
 //! The inference run's files: every request (`inference_requests.csv`), every serving
 //! satellite (`inference_satellites.csv`), every user terminal (`inference_terminals.csv`),
-//! eclipse intervals (`eclipses.csv`), the latency CDF (`inference_latency_cdf.png/.svg`),
-//! and the `inference` object of `summary.json`.
+//! eclipse intervals (`eclipses.csv`) and the `inference` object of `summary.json`. Its
+//! figures (latency CDF, eclipse timeline) are drawn with the run's in [`super::figures`].
 //!
 //! Phase durations are written in seconds with nine decimals, i.e. exact nanoseconds, so
 //! the decomposition `uplink_wait_s + up_s + isl_out_s + queue_s + compute_s +
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::plot::{CdfChart, SampleSet, Scale, cdf};
+use super::plot::{CdfChart, SampleSet, Scale};
 use super::tables::{CsvRow, write_rows_parallel};
 use super::{WriteError, write_atomically};
 use crate::access::eclipse::write_eclipses_csv;
@@ -144,20 +144,6 @@ pub fn write_inference(
     write_atomically(&path, |w| write_eclipses_csv(w, sats, &outcome.eclipses))?;
     written.push(path);
 
-    let stem = dir.join("inference_latency_cdf");
-    let chart = latency_chart(scenario, outcome);
-    match cdf(&chart, &stem) {
-        Ok(files) => {
-            written.push(files.png);
-            written.push(files.svg);
-        }
-        Err(super::plot::PlotError::Write(e)) => return Err(e),
-        // A chart that cannot be drawn must not lose the tables: report it as a write error
-        // of the chart's file.
-        Err(e) => {
-            return Err(WriteError { path: stem.with_extension("png"), source: std::io::Error::other(e.to_string()) });
-        }
-    }
     Ok(written)
 }
 
