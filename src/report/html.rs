@@ -66,7 +66,7 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
         desc = escape(&scenario.description),
     );
     // Headline numbers.
-    let deployed_in = |i: usize| h.time_to_fraction[i].1.map_or("never".into(), format_duration);
+    let deployed_in = |i: usize| h.time_to_fraction[i].1.map_or("not within the window".into(), format_duration);
     let mut kpis = vec![
         ("deployed", format!("{} of {}", h.deployed, h.targets)),
         ("90 % deployed after", deployed_in(1)),

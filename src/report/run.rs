@@ -317,12 +317,22 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
         }
     } else {
         lines.push(format!("  deployed on {} of {} satellites", h.deployed, h.targets));
-        let reach: Vec<String> = h
+        let reached: Vec<String> = h
             .time_to_fraction
             .iter()
-            .map(|(p, t)| format!("{p} % in {}", t.map_or("never".into(), format_duration)))
+            .filter_map(|(p, t)| t.map(|t| format!("{p} % in {}", format_duration(t))))
             .collect();
-        lines.push(format!("  time to deploy on {}", reach.join(", ")));
+        let missed: Vec<String> =
+            h.time_to_fraction.iter().filter(|(_, t)| t.is_none()).map(|(p, _)| format!("{p} %")).collect();
+        match (reached.is_empty(), missed.is_empty()) {
+            (false, true) => lines.push(format!("  time to deploy on {}", reached.join(", "))),
+            (false, false) => lines.push(format!(
+                "  time to deploy on {}; {} not reached within the window",
+                reached.join(", "),
+                missed.join(", ")
+            )),
+            (true, _) => lines.push("  no target deployed within the window".into()),
+        }
         if let (Some(first), Some(last)) = (h.first_deployed, h.last_deployed) {
             lines.push(format!("  first deployed {first}, last {last}"));
         }
