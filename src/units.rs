@@ -1,10 +1,11 @@
 //! Quantities with units as scenario files write them: data sizes (`5027783488 B`,
 //! `5.03 GB`, `4.68 GiB`, `1 MiB`), bit rates (`10 Mbps`, `2.5 Mbit/s`), byte rates
-//! (`500 MB/s`) and durations (`90s`, `7d`, see [`crate::time::parse_duration`]).
+//! (`500 MB/s`), durations (`90s`, `7d`, see [`crate::time::parse_duration`]), power
+//! (`60 W`, `1.2 kW`) and energy (`400 Wh`).
 //!
 //! Decimal prefixes are powers of 1000 and binary prefixes powers of 1024, as IEC 80000-13
 //! says: `5.03 GB` is 5,030,000,000 bytes and `4.68 GiB` is 5,025,111,736 bytes. A bare
-//! number in a TOML file is taken in the base unit (bytes, bit/s, byte/s, seconds) only
+//! number in a TOML file is taken in the base unit (bytes, bit/s, byte/s, seconds, W, Wh) only
 //! where the field name says so; strings must carry a unit.
 
 use std::fmt;
@@ -137,6 +138,52 @@ impl ByteRate {
     }
 }
 
+/// Decimal prefixes that make sense for electrical units: milli to mega.
+fn electrical_prefix(prefix: &str) -> Option<f64> {
+    Some(match prefix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        _ => return None,
+    })
+}
+
+/// Parses `"<number> <prefix><unit>"` for an electrical unit; negative values are errors.
+fn parse_electrical(text: &str, unit: &str, what: &'static str, example: &'static str) -> Result<f64, UnitError> {
+    let err = |what| UnitError { text: text.to_string(), what, example };
+    let (value, rest) = split_number(text).ok_or_else(|| err(what))?;
+    let prefix = rest.strip_suffix(unit).ok_or_else(|| err(what))?;
+    let value = value * electrical_prefix(prefix.trim()).ok_or_else(|| err(what))?;
+    if value < 0.0 {
+        return Err(err(match unit {
+            "W" => "a power (it is negative)",
+            _ => "an energy (it is negative)",
+        }));
+    }
+    Ok(value)
+}
+
+/// Power in watts, written `"60 W"`, `"1.2 kW"` (prefixes m, k, M).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct Watts(pub f64);
+
+impl Watts {
+    pub fn parse(text: &str) -> Result<Self, UnitError> {
+        parse_electrical(text, "W", "a power", "60 W, 1.2 kW").map(Watts)
+    }
+}
+
+/// Energy in watt-hours, written `"400 Wh"`, `"1.2 kWh"` (prefixes m, k, M).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct WattHours(pub f64);
+
+impl WattHours {
+    pub fn parse(text: &str) -> Result<Self, UnitError> {
+        parse_electrical(text, "Wh", "an energy", "400 Wh, 1.2 kWh").map(WattHours)
+    }
+}
+
 /// A duration in nanoseconds, written `90s`, `30m`, `12h`, `7d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Duration(pub i64);
@@ -191,10 +238,34 @@ deserialize_quantity!(Bytes, |v: f64| Bytes(v.round() as u64));
 deserialize_quantity!(BitRate, BitRate);
 deserialize_quantity!(ByteRate, ByteRate);
 deserialize_quantity!(Duration, |v: f64| Duration((v * 1e9).round() as i64));
+deserialize_quantity!(Watts, Watts);
+deserialize_quantity!(WattHours, WattHours);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn power_and_energy() {
+        assert_eq!(Watts::parse("60 W").unwrap(), Watts(60.0));
+        assert_eq!(Watts::parse("1.5kW").unwrap(), Watts(1500.0));
+        assert_eq!(Watts::parse("250 mW").unwrap(), Watts(0.25));
+        assert_eq!(WattHours::parse("400 Wh").unwrap(), WattHours(400.0));
+        assert_eq!(WattHours::parse("2 kWh").unwrap(), WattHours(2000.0));
+        assert_eq!(Watts::parse("-5 W").unwrap_err().what, "a power (it is negative)");
+        for bad in ["", "W", "5", "5 Wh", "five W", "5 GW", "5 KiW"] {
+            assert!(Watts::parse(bad).is_err(), "{bad}");
+        }
+        assert!(WattHours::parse("5 W").is_err());
+        #[derive(serde::Deserialize)]
+        struct Load {
+            power: Watts,
+            battery: WattHours,
+        }
+        let load: Load = toml::from_str("power = 60\nbattery = \"1.2 kWh\"").unwrap();
+        assert_eq!((load.power, load.battery), (Watts(60.0), WattHours(1200.0)));
+        assert!(toml::from_str::<Load>("power = -1\nbattery = 1").is_err());
+    }
 
     #[test]
     fn sizes() {

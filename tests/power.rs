@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use orbsim::engine::rng_stream;
 use orbsim::mission::inference::Outcome;
-use orbsim::mission::power::{Battery, BelowFloor, PowerSpec, WattHours, Watts};
+use orbsim::mission::power::{Battery, BelowFloor, PowerSpec};
 use orbsim::pipeline::run;
 use orbsim::scenario::{Scenario, load_scenario};
 use orbsim::time::UtcTime;
+use orbsim::units::{WattHours, Watts};
 use rand::RngExt;
 
 fn repo(path: &str) -> PathBuf {

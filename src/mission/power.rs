@@ -29,95 +29,14 @@
 
 #![warn(missing_docs)]
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::access::eclipse::EclipseInterval;
 use crate::time::{NANOS_PER_SECOND, UtcTime};
+pub use crate::units::{WattHours, Watts};
 
 /// Joules per watt-hour.
 pub const JOULES_PER_WH: f64 = 3600.0;
-
-/// Splits `"60 W"` into (60.0, "W"); `None` if it does not start with a number.
-fn split_number(text: &str) -> Option<(f64, &str)> {
-    let t = text.trim();
-    let end = t
-        .char_indices()
-        .find(|&(i, c)| {
-            !(c.is_ascii_digit()
-                || c == '.'
-                || c == '_'
-                || ((c == 'e' || c == 'E') && i > 0)
-                || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E']))))
-        })
-        .map_or(t.len(), |(i, _)| i);
-    let number: String = t[..end].chars().filter(|&c| c != '_').collect();
-    let value: f64 = number.parse().ok()?;
-    value.is_finite().then_some((value, t[end..].trim()))
-}
-
-fn si_prefix(prefix: &str) -> Option<f64> {
-    Some(match prefix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        _ => return None,
-    })
-}
-
-/// Power in watts, written `"60 W"`, `"1.2 kW"` or as a bare number of watts.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
-pub struct Watts(pub f64);
-
-impl Watts {
-    /// Parses `"<number> <prefix>W"` (prefixes m, k, M). Negative values parse, so that
-    /// validation can reject them with the field's path.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let err = || format!("`{text}` is not a power (expected e.g. 60 W, 1.2 kW)");
-        let (value, unit) = split_number(text).ok_or_else(err)?;
-        let prefix = unit.strip_suffix('W').ok_or_else(err)?;
-        Ok(Watts(value * si_prefix(prefix.trim()).ok_or_else(err)?))
-    }
-}
-
-/// Energy in watt-hours, written `"400 Wh"`, `"1.2 kWh"` or as a bare number of Wh.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
-pub struct WattHours(pub f64);
-
-impl WattHours {
-    /// Parses `"<number> <prefix>Wh"` (prefixes m, k, M). Negative values parse, so that
-    /// validation can reject them with the field's path.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let err = || format!("`{text}` is not an energy (expected e.g. 400 Wh, 1.2 kWh)");
-        let (value, unit) = split_number(text).ok_or_else(err)?;
-        let prefix = unit.strip_suffix("Wh").ok_or_else(err)?;
-        Ok(WattHours(value * si_prefix(prefix.trim()).ok_or_else(err)?))
-    }
-}
-
-macro_rules! deserialize_number_or_text {
-    ($ty:ident) => {
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                #[derive(Deserialize)]
-                #[serde(untagged)]
-                enum Raw {
-                    Int(i64),
-                    Float(f64),
-                    Text(String),
-                }
-                match Raw::deserialize(d)? {
-                    Raw::Int(v) => Ok($ty(v as f64)),
-                    Raw::Float(v) => Ok($ty(v)),
-                    Raw::Text(t) => $ty::parse(&t).map_err(serde::de::Error::custom),
-                }
-            }
-        }
-    };
-}
-
-deserialize_number_or_text!(Watts);
-deserialize_number_or_text!(WattHours);
 
 /// What the accelerator does when the battery reaches its floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -467,19 +386,6 @@ mod tests {
         }
         .validate("p")
         .unwrap()
-    }
-
-    #[test]
-    fn units_parse() {
-        assert_eq!(Watts::parse("60 W").unwrap(), Watts(60.0));
-        assert_eq!(Watts::parse("1.5kW").unwrap(), Watts(1500.0));
-        assert_eq!(WattHours::parse("400 Wh").unwrap(), WattHours(400.0));
-        assert_eq!(WattHours::parse("2 kWh").unwrap(), WattHours(2000.0));
-        assert_eq!(Watts::parse("-5 W").unwrap(), Watts(-5.0));
-        for bad in ["", "W", "5", "5 Wh", "five W", "5 GW"] {
-            assert!(Watts::parse(bad).is_err(), "{bad}");
-        }
-        assert!(WattHours::parse("5 W").is_err());
     }
 
     #[test]

@@ -187,6 +187,26 @@ fn active<'c>(contacts: &'c [Contact], list: &'c [u32], longest_ns: i64, t: UtcT
         .copied()
 }
 
+/// Satellites a portal station can exchange `bytes` with over its contacts of `list` in
+/// progress at `now`, each with the time that takes: transmission over the contact's
+/// rate profile (it must finish before the contact ends) plus light time.
+fn station_paths<'a>(
+    contacts: &'a [Contact],
+    list: &'a [u32],
+    station: &'a StationContacts,
+    sky: &'a Sky,
+    now: UtcTime,
+    bytes: u64,
+) -> impl Iterator<Item = (u32, i64)> + 'a {
+    active(contacts, list, station.longest_ns, now).filter_map(move |c| {
+        let contact = &contacts[c as usize];
+        let sat = contact.satellite()?;
+        let done = contact.profile.time_to_deliver(now, bytes).filter(|&d| d <= contact.end)?;
+        let (_, range) = sky.look(&station.site, sat, now)?;
+        Some((sat, (done.unix_nanos() - now.unix_nanos()).max(0) + light_ns(range)))
+    })
+}
+
 /// First data instant after `t` among contacts of `list` starting after `t` (and of
 /// satellite `only`, if given).
 fn next_contact(contacts: &[Contact], list: &[u32], t: UtcTime, only: Option<u32>) -> Option<UtcTime> {
@@ -534,15 +554,7 @@ impl<'a> Model<'a> {
                 let contacts = &self.inputs.plan.contacts;
                 for &st in list {
                     let Some(sc) = &self.stations[st as usize] else { continue };
-                    for c in active(contacts, &sc.up, sc.longest_ns, now) {
-                        let contact = &contacts[c as usize];
-                        let Some(sat) = contact.satellite() else { continue };
-                        let Some(done) = contact.profile.time_to_deliver(now, bytes).filter(|&d| d <= contact.end)
-                        else {
-                            continue;
-                        };
-                        let Some((_, range)) = self.sky.look(&sc.site, sat, now) else { continue };
-                        let up = (done.unix_nanos() - now.unix_nanos()).max(0) + light_ns(range);
+                    for (sat, up) in station_paths(contacts, &sc.up, sc, &self.sky, now, bytes) {
                         match self.entries.iter().position(|e| e.0 == sat) {
                             Some(i) if self.entries[i].1 <= up => {}
                             Some(i) => {
@@ -830,15 +842,7 @@ impl<'a> Model<'a> {
                 let contacts = &self.inputs.plan.contacts;
                 for &st in list {
                     let Some(sc) = &self.stations[st as usize] else { continue };
-                    for c in active(contacts, &sc.down, sc.longest_ns, now) {
-                        let contact = &contacts[c as usize];
-                        let Some(sat) = contact.satellite() else { continue };
-                        let Some(done) = contact.profile.time_to_deliver(now, bytes).filter(|&d| d <= contact.end)
-                        else {
-                            continue;
-                        };
-                        let Some((_, range)) = self.sky.look(&sc.site, sat, now) else { continue };
-                        let cost = (done.unix_nanos() - now.unix_nanos()).max(0) + light_ns(range);
+                    for (sat, cost) in station_paths(contacts, &sc.down, sc, &self.sky, now, bytes) {
                         let i = sat as usize;
                         if self.target_stamp[i] != g || cost < self.target_cost[i] {
                             self.target_stamp[i] = g;
