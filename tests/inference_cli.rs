@@ -35,8 +35,14 @@ fn the_demonstration_writes_its_files_identically_on_any_thread_count() {
         let (x, y) = (std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap());
         assert!(x == y, "{file} differs between 1 and 2 threads");
     }
-    for file in ["inference_latency_cdf.png", "inference_latency_cdf.svg"] {
-        assert!(std::fs::metadata(a.join(file)).unwrap().len() > 1000, "{file}");
+    // Its figures are valid, non-trivial files and appear in report.html.
+    let html = std::fs::read_to_string(a.join("report.html")).unwrap();
+    for name in ["inference_latency_cdf", "eclipse_timeline"] {
+        let png = std::fs::read(a.join(format!("{name}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000, "{name}.png");
+        let svg = std::fs::read_to_string(a.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("</svg>") && svg.len() > 1_000, "{name}.svg");
+        assert!(html.contains(name), "report.html lacks {name}");
     }
 
     // The decomposition, from the file: the phases add up to the latency to the nanosecond.
