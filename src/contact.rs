@@ -175,11 +175,12 @@ pub fn build_ground_contacts_for(
             }
             let mut weather: Vec<Option<crate::engine::SimRng>> = vec![None; ground_links.len() * stations.len()];
             let mut knots = Vec::with_capacity(32);
+            let mut steps = Vec::with_capacity(64);
             let retirement = search_satellite(i, sat, &set, window, |pass, track| {
                 pass_knots(pass, track, set.topocentric(pass.station), window.start, &mut knots);
                 for (k, &(link_index, params)) in ground_links.iter().enumerate() {
                     let budget = &budgets[k][pass.station];
-                    let mut profile = budget.rate_profile_from_knots(pass.aos, pass.los, &knots);
+                    let mut profile = budget.rate_profile_from_knots_with(pass.aos, pass.los, &knots, &mut steps);
                     if let Some(p_cloud) = budget.cloud_blockage_probability() {
                         let slot = k * stations.len() + pass.station;
                         let rng = weather[slot].get_or_insert_with(|| {
@@ -224,12 +225,9 @@ pub fn build_ground_contacts_for(
         contact_runs.push(contacts);
         retirements.extend(retirement);
     }
-    Ok(ContactPlan {
-        links: links.to_vec(),
-        contacts: merge_contacts(contact_runs),
-        passes: merge_passes(pass_runs, satellites, stations),
-        retirements,
-    })
+    let (contacts, passes) =
+        rayon::join(|| merge_contacts(contact_runs), || merge_passes(pass_runs, satellites, stations));
+    Ok(ContactPlan { links: links.to_vec(), contacts, passes, retirements })
 }
 
 /// Largest gap between geometry knots of a pass, seconds: keeps MODCOD change times within

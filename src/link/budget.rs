@@ -180,18 +180,24 @@ impl LinkBudget {
         }
     }
 
-    /// Time derivative of [`LinkBudget::metric`] along a trajectory, per second.
+    /// [`LinkBudget::metric`] at a geometry knot and its time derivative along the
+    /// trajectory, per second.
     #[inline]
-    pub(crate) fn metric_rate(&self, knot: &super::profile::GeometryKnot) -> f64 {
+    pub(crate) fn metric_and_rate(&self, knot: &super::profile::GeometryKnot) -> (f64, f64) {
         match self.metric {
-            Metric::Rf { .. } => {
-                // d/dt of −20·log10(range) − loss(elevation).
+            Metric::Rf { cn0_at_1_km_dbhz } => {
+                // d/dt of −20·log10(range) − loss(elevation), the loss slope by a central
+                // difference (smooth across the table's nodes, unlike a segment's slope).
                 let el = knot.elevation_deg;
+                let loss = self.atmosphere.loss_db(el);
                 let loss_slope = (self.atmosphere.loss_db(el + 0.05) - self.atmosphere.loss_db(el - 0.05)) / 0.1;
-                -20.0 / std::f64::consts::LN_10 * knot.range_rate_km_s / knot.range_km
-                    - loss_slope * knot.elevation_rate_deg_s
+                (
+                    cn0_at_1_km_dbhz - 20.0 * knot.range_km.log10() - loss,
+                    -20.0 / std::f64::consts::LN_10 * knot.range_rate_km_s / knot.range_km
+                        - loss_slope * knot.elevation_rate_deg_s,
+                )
             }
-            Metric::Optical { .. } => -knot.range_rate_km_s,
+            Metric::Optical { max_range_km } => (max_range_km - knot.range_km, -knot.range_rate_km_s),
         }
     }
 
@@ -199,6 +205,23 @@ impl LinkBudget {
     #[inline]
     pub(crate) fn level_for_metric(&self, metric: f64) -> usize {
         self.levels.partition_point(|l| l.threshold <= metric)
+    }
+
+    /// [`LinkBudget::level_for_metric`], walking from a nearby rung `from`: along a contact
+    /// the metric moves a rung or two between evaluations, so this beats a binary search.
+    #[inline]
+    pub(crate) fn level_for_metric_near(&self, metric: f64, from: usize) -> usize {
+        if metric.is_nan() {
+            return 0;
+        }
+        let mut level = from.min(self.levels.len());
+        while level < self.levels.len() && self.levels[level].threshold <= metric {
+            level += 1;
+        }
+        while level > 0 && self.levels[level - 1].threshold > metric {
+            level -= 1;
+        }
+        level
     }
 
     /// Whether data may flow at this elevation (ground links: at or above the minimum).
@@ -233,5 +256,40 @@ impl LinkBudget {
     /// one value per entry of `elevations_deg`: the data behind a rate-vs-elevation plot.
     pub fn rate_vs_elevation(&self, altitude_km: f64, elevations_deg: &[f64]) -> Vec<u64> {
         elevations_deg.iter().map(|&el| self.rate_bps(el, slant_range_km(el, altitude_km))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::LinkConfig;
+
+    #[test]
+    fn walking_to_a_level_agrees_with_the_binary_search() {
+        let params =
+            toml::from_str::<LinkConfig>("preset = \"s-band-high-rate-uplink\"").unwrap().resolve("link").unwrap();
+        let budget = LinkBudget::for_site(&params, &Site::new(30.67, 104.07, 0.5)).unwrap();
+        let n = budget.levels().len();
+        assert!(n > 10);
+        let (lo, hi) = (budget.levels()[0].threshold - 3.0, budget.levels()[n - 1].threshold + 3.0);
+        for k in 0..=2000 {
+            let metric = lo + (hi - lo) * k as f64 / 2000.0;
+            for from in 0..=n + 1 {
+                assert_eq!(
+                    budget.level_for_metric_near(metric, from),
+                    budget.level_for_metric(metric),
+                    "{metric} {from}"
+                );
+            }
+        }
+        for level in budget.levels() {
+            for from in 0..=n {
+                assert_eq!(
+                    budget.level_for_metric_near(level.threshold, from),
+                    budget.level_for_metric(level.threshold)
+                );
+            }
+        }
+        assert_eq!(budget.level_for_metric_near(f64::NAN, 5), 0);
     }
 }

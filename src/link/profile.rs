@@ -502,6 +502,18 @@ impl LinkBudget {
     /// times agree with [`LinkBudget::rate_profile`] to well under a second and deliverable
     /// bytes to about 0.1 % (tested).
     pub fn rate_profile_from_knots(&self, start: UtcTime, end: UtcTime, knots: &[GeometryKnot]) -> RateProfile {
+        self.rate_profile_from_knots_with(start, end, knots, &mut Vec::new())
+    }
+
+    /// As [`LinkBudget::rate_profile_from_knots`], building the steps in `scratch` (a buffer
+    /// reused across contacts, so each profile costs one exact allocation).
+    pub fn rate_profile_from_knots_with(
+        &self,
+        start: UtcTime,
+        end: UtcTime,
+        knots: &[GeometryKnot],
+        scratch: &mut Vec<RateStep>,
+    ) -> RateProfile {
         let rates = self.rate_table().clone();
         let span_ns = end.unix_nanos() - start.unix_nanos();
         if span_ns <= 0 || knots.len() < 2 {
@@ -511,19 +523,22 @@ impl LinkBudget {
         let ground = self.params().is_ground_link();
         let min_el = self.params().min_elevation_deg;
         let setup_s = self.params().setup_time_s;
-        let to_ms = |t: f64| ((t * 1000.0).round().max(0.0) as u64).min(duration_ms as u64) as u32;
-        let mut steps: Vec<RateStep> = Vec::with_capacity(32);
+        // Round half up to whole milliseconds; negative times saturate to 0 in the cast.
+        // (`f64::round` is a libm call on baseline x86-64, and this runs per step.)
+        let to_ms = |t: f64| ((t * 1000.0 + 0.5) as u64).min(duration_ms as u64) as u32;
+        let steps = scratch;
+        steps.clear();
         steps.push(RateStep { offset_ms: 0, level: 0 });
         let mut data = false;
         let mut level = 0usize;
         let push = |steps: &mut Vec<RateStep>, t: f64, level: usize| {
             push_step(steps, RateStep { offset_ms: to_ms(t), level: level as u8 })
         };
-        let mut metric_b = (self.metric(knots[0].elevation_deg, knots[0].range_km), self.metric_rate(&knots[0]));
+        let mut metric_b = self.metric_and_rate(&knots[0]);
         for pair in knots.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
             let metric_a = metric_b;
-            metric_b = (self.metric(b.elevation_deg, b.range_km), self.metric_rate(b));
+            metric_b = self.metric_and_rate(b);
             if b.t <= a.t {
                 continue;
             }
@@ -552,19 +567,19 @@ impl LinkBudget {
             }
             if lo >= hi {
                 if data {
-                    push(&mut steps, a.t.max(lo.min(b.t)), 0);
+                    push(steps, a.t.max(lo.min(b.t)), 0);
                     data = false;
                     level = 0;
                 }
                 continue;
             }
-            let level_lo = self.level_for_metric(metric.value_at(lo));
+            let level_lo = self.level_for_metric_near(metric.value_at(lo), level);
             if !data || level_lo != level {
-                push(&mut steps, lo, level_lo);
+                push(steps, lo, level_lo);
                 data = true;
                 level = level_lo;
             }
-            let level_hi = self.level_for_metric(metric.value_at(hi));
+            let level_hi = self.level_for_metric_near(metric.value_at(hi), level);
             // Every rung threshold between the two levels is crossed once on a monotone
             // piece, in order.
             while level != level_hi {
@@ -572,17 +587,17 @@ impl LinkBudget {
                 let rung = if rising { level + 1 } else { level };
                 let t = metric.crossing(self.levels()[rung - 1].threshold).clamp(lo, hi);
                 level = if rising { level + 1 } else { level - 1 };
-                push(&mut steps, t, level);
+                push(steps, t, level);
             }
             if hi < b.t {
-                push(&mut steps, hi, 0);
+                push(steps, hi, 0);
                 data = false;
                 level = 0;
             }
         }
         // Steps were pushed in time order with the invariants kept: no re-sorting needed.
         steps.retain(|s| s.offset_ms < duration_ms || s.offset_ms == 0);
-        RateProfile { start, duration_ms, steps: steps.into_boxed_slice(), rates }
+        RateProfile { start, duration_ms, steps: Box::from(&steps[..]), rates }
     }
 }
 
