@@ -81,7 +81,7 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
     let mut rollout = Rollout::new(scenario);
     let mut times = StageTimes::default();
     let mut step_start = scenario.start;
-    while step_start < scenario.end {
+    while step_start < scenario.end && !rollout.done() {
         let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
         let started = Instant::now();
         // Passes rising in [step_start, step_end), found whole thanks to the look-ahead.
@@ -125,9 +125,6 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
         rollout.add_contacts(contacts)?;
         rollout.run_until(step_end)?;
         times.simulation_s += started.elapsed().as_secs_f64();
-        if rollout.done() {
-            break;
-        }
         step_start = step_end;
     }
     // A satellite retired in one step is retired in all later ones: report it once.

@@ -70,8 +70,10 @@ pub struct ScenarioFile {
     pub stations: StationsSpec,
     pub links: LinksSpec,
     pub model: ModelSpec,
+    /// The upload; when absent, the defaults (to every satellite), or no upload at all
+    /// if the inference model is preinstalled.
     #[serde(default)]
-    pub upload: UploadSpec,
+    pub upload: Option<UploadSpec>,
     #[serde(default)]
     pub onboard: OnboardSpec,
     #[serde(default)]
@@ -691,8 +693,17 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         chunks: chunks as u32,
     };
 
-    // Upload.
-    let u = &file.upload;
+    // Upload. A scenario without `[upload]` whose model is preinstalled for inference
+    // uploads nothing: there is nothing to send.
+    let no_upload = file.upload.is_none() && file.inference.as_ref().is_some_and(|i| i.preinstalled);
+    let default_upload;
+    let u = match &file.upload {
+        Some(u) => u,
+        None => {
+            default_upload = UploadSpec::default();
+            &default_upload
+        }
+    };
     let probability = |field: &str, v: f64| {
         if (0.0..=1.0).contains(&v) {
             Ok(v)
@@ -746,7 +757,9 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         scheduling: u.scheduling,
         receivers: u.receivers,
     };
-    let targets = if u.targets.is_empty() {
+    let targets = if no_upload {
+        vec![false; satellites.len()]
+    } else if u.targets.is_empty() {
         vec![true; satellites.len()]
     } else {
         let wanted: Vec<String> = u.targets.iter().map(|t| t.to_lowercase()).collect();

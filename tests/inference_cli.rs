@@ -173,3 +173,44 @@ fn run_rejects_bad_inference_input_too() {
     assert_input_error(&out, "inference.accelerator.tops");
     assert!(!dir.join("out").exists());
 }
+
+/// Writes the demonstration scenario with text edits (`from` → `to`, each once) into `dir`.
+fn demo_with(dir: &std::path::Path, edits: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(repo("scenarios/qwen3-scs01-inference.toml")).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    let path = dir.join("s.toml");
+    std::fs::write(&path, text.replace("../data", repo("data").to_str().unwrap())).unwrap();
+    path
+}
+
+#[test]
+fn a_preinstalled_model_without_an_upload_section_uploads_nothing() {
+    let upload = "[upload]\nprotocol = \"cfdp\"\nnak_round_trip = \"2s\"\npacket_size = \"1 KiB\"\n\
+                  loss = { model = \"fixed\", packet_error_rate = 1e-6 }\nscheduling = \"most-remaining\"\n";
+    let preinstalled = ("preinstalled = false", "preinstalled = true");
+
+    let dir = scratch("preinstalled-no-upload");
+    let path = demo_with(&dir, &[preinstalled, (upload, "")]);
+    let out = orbsim(&["run", path.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("preinstalled on board") && text.contains("answered"), "{text}");
+    assert!(!text.contains("deployed"), "{text}");
+    let summary = std::fs::read_to_string(dir.join("out/upload_summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 1, "only the header: nothing uploaded");
+    let html = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    assert!(html.contains("answer latency p50") && !html.contains("upload_progress"));
+
+    // With the section, or without a preinstalled model, the upload runs as before.
+    for (name, edits) in [("preinstalled-with-upload", vec![preinstalled]), ("no-upload-section", vec![(upload, "")])] {
+        let dir = scratch(name);
+        let path = demo_with(&dir, &edits);
+        let out = orbsim(&["run", path.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap(), "--quiet"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let summary = std::fs::read_to_string(dir.join("out/upload_summary.csv")).unwrap();
+        assert_eq!(summary.lines().count(), 2, "{name}: one satellite uploaded");
+    }
+}

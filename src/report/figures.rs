@@ -73,14 +73,20 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
         figures.push(RunFigure { name, title, files, svg });
         Ok(())
     };
-    save("pass_timeline", &pass_timeline(scenario, result))?;
-    save("upload_progress", &upload_progress(scenario, result))?;
-    if scenario.targets.iter().filter(|&&t| t).count() > 1 {
+    let targets = scenario.targets.iter().filter(|&&t| t).count();
+    // Upload figures only for runs that upload (a preinstalled model needs none).
+    if targets > 0 {
+        save("pass_timeline", &pass_timeline(scenario, result))?;
+        save("upload_progress", &upload_progress(scenario, result))?;
+    }
+    if targets > 1 {
         save("fleet_rollout", &fleet_rollout(scenario, result))?;
     }
     let coastline = load_coastline(&coastline_path())?;
     save("ground_tracks", &ground_tracks(scenario, coastline))?;
-    save("uplink_rate", &uplink_rate(scenario)?)?;
+    if targets > 0 {
+        save("uplink_rate", &uplink_rate(scenario)?)?;
+    }
     if let Some(inference) = &result.inference {
         save("inference_latency_cdf", &super::inference::latency_chart(scenario, inference))?;
         save("eclipse_timeline", &eclipse_timeline(scenario, &inference.eclipses))?;

@@ -66,14 +66,18 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
         desc = escape(&scenario.description),
     );
     // Headline numbers.
+    let uploads = h.targets > 0;
     let deployed_in = |i: usize| h.time_to_fraction[i].1.map_or("not within the window".into(), format_duration);
-    let mut kpis = vec![
-        ("deployed", format!("{} of {}", h.deployed, h.targets)),
-        ("90 % deployed after", deployed_in(1)),
-        ("100 % deployed after", deployed_in(3)),
-        ("ground passes used", h.ground_passes.to_string()),
-        ("from the ground", Bytes(h.ground_bytes).to_string()),
-    ];
+    let mut kpis = Vec::new();
+    if uploads {
+        kpis.extend([
+            ("deployed", format!("{} of {}", h.deployed, h.targets)),
+            ("90 % deployed after", deployed_in(1)),
+            ("100 % deployed after", deployed_in(3)),
+            ("ground passes used", h.ground_passes.to_string()),
+            ("from the ground", Bytes(h.ground_bytes).to_string()),
+        ]);
+    }
     if h.isl_bytes > 0 {
         kpis.push(("over laser links", Bytes(h.isl_bytes).to_string()));
     }
@@ -82,6 +86,9 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
             "passes per ground-fed satellite",
             if lo == hi { mid.to_string() } else { format!("{mid} ({lo}–{hi})") },
         ));
+    }
+    if let Some(inference) = &result.inference {
+        kpis.extend(super::inference::inference_kpis(inference));
     }
     p.push_str("<h2>Headline</h2><div class=\"kpi\">");
     for (label, value) in kpis {
@@ -108,15 +115,19 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
         ),
         (
             "model",
-            format!(
-                "{}: {} deployed, {} sent in {} chunks of {} + {} B header",
-                m.name,
-                Bytes(m.size_bytes),
-                Bytes(m.transfer_bytes),
-                m.chunks,
-                Bytes(m.chunk_payload),
-                m.chunk_header
-            ),
+            if uploads {
+                format!(
+                    "{}: {} deployed, {} sent in {} chunks of {} + {} B header",
+                    m.name,
+                    Bytes(m.size_bytes),
+                    Bytes(m.transfer_bytes),
+                    m.chunks,
+                    Bytes(m.chunk_payload),
+                    m.chunk_header
+                )
+            } else {
+                format!("{}: {} preinstalled on board", m.name, Bytes(m.size_bytes))
+            },
         ),
         (
             "protocol",
@@ -132,32 +143,36 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
         ("contact plan", format!("{} passes, {} contacts", result.plan.passes.len(), result.plan.contacts.len())),
         ("engine", format!("{} events", result.upload.events)),
     ];
-    for (k, v) in rows {
+    // Without an upload its protocol, scheduling and rollout say nothing.
+    for (k, v) in rows.into_iter().filter(|(k, _)| uploads || !matches!(*k, "protocol" | "scheduling" | "rollout")) {
         let _ = write!(p, "<tr><th class=\"l\">{}</th><td class=\"l\">{}</td></tr>", escape(k), escape(&v));
     }
     p.push_str("</table>\n");
     // Per-satellite table (first 25 targets).
-    p.push_str("<h2>Satellites</h2><table><tr><th class=\"l\">satellite</th><th>passes</th><th>stations</th><th>first byte</th><th>last chunk</th><th>verified</th><th>deployed</th><th>sent from ground</th><th class=\"l\">copy from</th></tr>");
     let targets: Vec<usize> = (0..scenario.satellites.len()).filter(|&i| scenario.targets[i]).collect();
-    for &i in targets.iter().take(25) {
-        let s = &result.upload.satellites[i];
-        let _ = write!(
-            p,
-            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
-            escape(&scenario.satellites[i].name),
-            s.passes_used,
-            s.stations_used,
-            time(s.first_byte),
-            time(s.last_chunk),
-            time(s.verified),
-            time(s.deployed),
-            Bytes(s.total_bytes_sent),
-            escape(&s.received_from.map(|n| node_name(scenario, n)).unwrap_or_default()),
-        );
-    }
-    p.push_str("</table>");
-    if targets.len() > 25 {
-        let _ = write!(p, "<p class=\"sub\">First 25 of {} targets; all are in upload_summary.csv.</p>", targets.len());
+    if !targets.is_empty() {
+        p.push_str("<h2>Satellites</h2><table><tr><th class=\"l\">satellite</th><th>passes</th><th>stations</th><th>first byte</th><th>last chunk</th><th>verified</th><th>deployed</th><th>sent from ground</th><th class=\"l\">copy from</th></tr>");
+        for &i in targets.iter().take(25) {
+            let s = &result.upload.satellites[i];
+            let _ = write!(
+                p,
+                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+                escape(&scenario.satellites[i].name),
+                s.passes_used,
+                s.stations_used,
+                time(s.first_byte),
+                time(s.last_chunk),
+                time(s.verified),
+                time(s.deployed),
+                Bytes(s.total_bytes_sent),
+                escape(&s.received_from.map(|n| node_name(scenario, n)).unwrap_or_default()),
+            );
+        }
+        p.push_str("</table>");
+        if targets.len() > 25 {
+            let _ =
+                write!(p, "<p class=\"sub\">First 25 of {} targets; all are in upload_summary.csv.</p>", targets.len());
+        }
     }
     // Figures.
     p.push_str("\n<h2>Figures</h2>\n");

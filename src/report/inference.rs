@@ -361,3 +361,19 @@ pub fn inference_console(outcome: &InferenceOutcome) -> Vec<String> {
         ),
     ]
 }
+
+/// The inference headline for report.html: label and value pairs.
+pub fn inference_kpis(outcome: &InferenceOutcome) -> Vec<(&'static str, String)> {
+    let mut latencies: Vec<f64> = outcome.requests.iter().filter_map(|r| r.latency_ns()).map(seconds).collect();
+    latencies.sort_by(f64::total_cmp);
+    let p = |q: f64| percentile(&latencies, q).map_or("-".to_string(), |v| format!("{v:.1} s"));
+    let timed_out = outcome.requests.iter().filter(|r| r.outcome == Outcome::Timeout).count();
+    vec![
+        ("requests", outcome.requests.len().to_string()),
+        ("answered", latencies.len().to_string()),
+        ("answer latency p50", p(50.0)),
+        ("p95", p(95.0)),
+        ("p99", p(99.0)),
+        ("timed out", timed_out.to_string()),
+    ]
+}

@@ -279,6 +279,22 @@ fn summary_core(scenario: &Scenario, result: &RunResult) -> serde_json::Value {
 pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) -> String {
     let h = headline(scenario, result);
     let m = &scenario.model;
+    if h.targets == 0 {
+        // Nothing to upload (the model is preinstalled): the run is its inference.
+        let mut lines = vec![format!(
+            "{}: {} preinstalled on board, {} satellites, {} → {}",
+            scenario.name,
+            m.name,
+            scenario.satellites.len(),
+            scenario.start.iso_millis(),
+            scenario.end.iso_millis()
+        )];
+        if let Some(inference) = &result.inference {
+            lines.extend(super::inference::inference_console(inference));
+        }
+        lines.push(format!("  outputs in {}", out_dir.display()));
+        return lines.join("\n");
+    }
     let mut lines = vec![format!(
         "{}: {} ({} in {} chunks of {}) to {} satellite{} from {} station{}, {} → {}",
         scenario.name,
