@@ -1,4 +1,34 @@
-//! Small numerical tools shared by the geometry and link stages.
+//! Small numerical tools shared by the geometry, link and inference stages.
+
+use nalgebra::Vector3;
+
+/// Position and velocity at fraction `s` ∈ [0, 1] of an interval `h` seconds long, on the
+/// quintic Hermite through the (position, velocity, acceleration) states `a` at its start
+/// and `b` at its end: the interpolant orbit samples are read with between SGP4 calls.
+#[inline]
+pub fn quintic_hermite(a: [Vector3<f64>; 3], b: [Vector3<f64>; 3], h: f64, s: f64) -> (Vector3<f64>, Vector3<f64>) {
+    let ([r0, v0, a0], [r1, v1, a1]) = (a, b);
+    let s2 = s * s;
+    let s3 = s2 * s;
+    let s4 = s2 * s2;
+    let s5 = s4 * s;
+    // Basis for position, velocity·h and acceleration·h² at both ends.
+    let h0 = 1.0 - 10.0 * s3 + 15.0 * s4 - 6.0 * s5;
+    let h1 = s - 6.0 * s3 + 8.0 * s4 - 3.0 * s5;
+    let h2 = 0.5 * (s2 - 3.0 * s3 + 3.0 * s4 - s5);
+    let h3 = 0.5 * (s3 - 2.0 * s4 + s5);
+    let h4 = -4.0 * s3 + 7.0 * s4 - 3.0 * s5;
+    let h5 = 1.0 - h0;
+    let hh = h * h;
+    let r = r0 * h0 + v0 * (h1 * h) + a0 * (h2 * hh) + a1 * (h3 * hh) + v1 * (h4 * h) + r1 * h5;
+    let d0 = -30.0 * s2 + 60.0 * s3 - 30.0 * s4;
+    let d1 = 1.0 - 18.0 * s2 + 32.0 * s3 - 15.0 * s4;
+    let d2 = 0.5 * (2.0 * s - 9.0 * s2 + 12.0 * s3 - 5.0 * s4);
+    let d3 = 0.5 * (3.0 * s2 - 8.0 * s3 + 5.0 * s4);
+    let d4 = -12.0 * s2 + 28.0 * s3 - 15.0 * s4;
+    let v = (r0 - r1) * (d0 / h) + v0 * d1 + a0 * (d2 * h) + a1 * (d3 * h) + v1 * d4;
+    (r, v)
+}
 
 /// The cubic through two points' values and slopes (a cubic Hermite segment) over
 /// [t0, t1]: the model of a smooth quantity between samples, used to place crossings and

@@ -11,6 +11,7 @@
 use nalgebra::Vector3;
 
 use crate::frames::{EARTH_ROTATION_RAD_S, teme_to_ecef};
+use crate::numeric::quintic_hermite;
 use crate::orbit::{WGS72_MU_KM3_S2, WGS72_RADIUS_KM};
 
 const J2: f64 = 0.001_082_616;
@@ -67,26 +68,7 @@ pub fn interpolate_ecef(a: &Sample, b: &Sample, t: f64) -> (Vector3<f64>, Vector
     if t >= b.t {
         return b.ecef();
     }
-    let s = (t - a.t) / h;
-    let s2 = s * s;
-    let s3 = s2 * s;
-    let s4 = s2 * s2;
-    let s5 = s4 * s;
-    // Quintic Hermite basis (position, velocity·h, acceleration·h² at both ends).
-    let h0 = 1.0 - 10.0 * s3 + 15.0 * s4 - 6.0 * s5;
-    let h1 = s - 6.0 * s3 + 8.0 * s4 - 3.0 * s5;
-    let h2 = 0.5 * (s2 - 3.0 * s3 + 3.0 * s4 - s5);
-    let h3 = 0.5 * (s3 - 2.0 * s4 + s5);
-    let h4 = -4.0 * s3 + 7.0 * s4 - 3.0 * s5;
-    let h5 = 1.0 - h0;
-    let hh = h * h;
-    let r = a.r * h0 + a.v * (h1 * h) + a.acc * (h2 * hh) + b.acc * (h3 * hh) + b.v * (h4 * h) + b.r * h5;
-    let d0 = -30.0 * s2 + 60.0 * s3 - 30.0 * s4;
-    let d1 = 1.0 - 18.0 * s2 + 32.0 * s3 - 15.0 * s4;
-    let d2 = 0.5 * (2.0 * s - 9.0 * s2 + 12.0 * s3 - 5.0 * s4);
-    let d3 = 0.5 * (3.0 * s2 - 8.0 * s3 + 5.0 * s4);
-    let d4 = -12.0 * s2 + 28.0 * s3 - 15.0 * s4;
-    let v = (a.r - b.r) * (d0 / h) + a.v * d1 + a.acc * (d2 * h) + b.acc * (d3 * h) + b.v * d4;
+    let (r, v) = quintic_hermite([a.r, a.v, a.acc], [b.r, b.v, b.acc], h, (t - a.t) / h);
     // sin/cos of the sidereal angle by angle addition from the sample's: the increment
     // is at most a few hundredths of a radian, where a short Taylor series is exact to
     // 1e-12 and far cheaper than a libm call.

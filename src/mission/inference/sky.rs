@@ -37,6 +37,7 @@ use rayon::prelude::*;
 
 use crate::access::trajectory::gravity;
 use crate::frames::{EARTH_ROTATION_RAD_S, Geodetic, Topocentric, teme_to_ecef};
+use crate::numeric::quintic_hermite;
 use crate::orbit::{Satellite, WGS72_MU_KM3_S2};
 use crate::time::UtcTime;
 
@@ -87,25 +88,7 @@ fn ecef_acceleration(r: &Vector3<f64>, v: &Vector3<f64>) -> Vector3<f64> {
 fn hermite(a: &Packed, b: &Packed, h: f64, s: f64) -> (Vector3<f64>, Vector3<f64>) {
     let (r0, v0, a0) = unpack(a);
     let (r1, v1, a1) = unpack(b);
-    let s2 = s * s;
-    let s3 = s2 * s;
-    let s4 = s2 * s2;
-    let s5 = s4 * s;
-    let h0 = 1.0 - 10.0 * s3 + 15.0 * s4 - 6.0 * s5;
-    let h1 = s - 6.0 * s3 + 8.0 * s4 - 3.0 * s5;
-    let h2 = 0.5 * (s2 - 3.0 * s3 + 3.0 * s4 - s5);
-    let h3 = 0.5 * (s3 - 2.0 * s4 + s5);
-    let h4 = -4.0 * s3 + 7.0 * s4 - 3.0 * s5;
-    let h5 = 1.0 - h0;
-    let hh = h * h;
-    let r = r0 * h0 + v0 * (h1 * h) + a0 * (h2 * hh) + a1 * (h3 * hh) + v1 * (h4 * h) + r1 * h5;
-    let d0 = -30.0 * s2 + 60.0 * s3 - 30.0 * s4;
-    let d1 = 1.0 - 18.0 * s2 + 32.0 * s3 - 15.0 * s4;
-    let d2 = 0.5 * (2.0 * s - 9.0 * s2 + 12.0 * s3 - 5.0 * s4);
-    let d3 = 0.5 * (3.0 * s2 - 8.0 * s3 + 5.0 * s4);
-    let d4 = -12.0 * s2 + 28.0 * s3 - 15.0 * s4;
-    let v = (r0 - r1) * (d0 / h) + v0 * d1 + a0 * (d2 * h) + a1 * (d3 * h) + v1 * d4;
-    (r, v)
+    quintic_hermite([r0, v0, a0], [r1, v1, a1], h, s)
 }
 
 /// A satellite seen from a terminal.
