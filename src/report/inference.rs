@@ -182,11 +182,22 @@ pub fn latency_chart(scenario: &Scenario, outcome: &InferenceOutcome) -> CdfChar
     }
 }
 
+/// Latencies of the answered requests among `requests`, seconds, sorted.
+fn sorted_latencies_s<'r>(requests: impl Iterator<Item = &'r RequestRecord>) -> Vec<f64> {
+    let mut latencies: Vec<f64> = requests.filter_map(|r| r.latency_ns()).map(seconds).collect();
+    latencies.sort_by(f64::total_cmp);
+    latencies
+}
+
+/// A percentile for people, e.g. `12.4 s`, or `-` when nothing was answered.
+fn percentile_text(latencies: &[f64], q: f64) -> String {
+    percentile(latencies, q).map_or("-".to_string(), |v| format!("{v:.1} s"))
+}
+
 /// Counts and latency percentiles of a set of requests.
 fn group(requests: &[&RequestRecord]) -> Value {
     let count = |o: Outcome| requests.iter().filter(|r| r.outcome == o).count();
-    let mut latencies: Vec<f64> = requests.iter().filter_map(|r| r.latency_ns()).map(seconds).collect();
-    latencies.sort_by(f64::total_cmp);
+    let latencies = sorted_latencies_s(requests.iter().copied());
     let answered = latencies.len();
     let decided = requests.len() - count(Outcome::Unfinished);
     json!({
@@ -326,15 +337,9 @@ pub fn inference_summary(scenario: &Scenario, outcome: &InferenceOutcome) -> Val
 /// Console lines for the inference run.
 pub fn inference_console(outcome: &InferenceOutcome) -> Vec<String> {
     let count = |o: Outcome| outcome.requests.iter().filter(|r| r.outcome == o).count();
-    let mut latencies: Vec<f64> = outcome.requests.iter().filter_map(|r| r.latency_ns()).map(seconds).collect();
-    latencies.sort_by(f64::total_cmp);
-    let p = |q: f64| percentile(&latencies, q).map_or("-".to_string(), |v| format!("{v:.1} s"));
-    let in_view: Vec<f64> = {
-        let mut v: Vec<f64> =
-            outcome.requests.iter().filter(|r| r.asked_in_view()).filter_map(|r| r.latency_ns()).map(seconds).collect();
-        v.sort_by(f64::total_cmp);
-        v
-    };
+    let latencies = sorted_latencies_s(outcome.requests.iter());
+    let p = |q: f64| percentile_text(&latencies, q);
+    let in_view = sorted_latencies_s(outcome.requests.iter().filter(|r| r.asked_in_view()));
     let t = &outcome.times;
     vec![
         format!(
@@ -364,9 +369,8 @@ pub fn inference_console(outcome: &InferenceOutcome) -> Vec<String> {
 
 /// The inference headline for report.html: label and value pairs.
 pub fn inference_kpis(outcome: &InferenceOutcome) -> Vec<(&'static str, String)> {
-    let mut latencies: Vec<f64> = outcome.requests.iter().filter_map(|r| r.latency_ns()).map(seconds).collect();
-    latencies.sort_by(f64::total_cmp);
-    let p = |q: f64| percentile(&latencies, q).map_or("-".to_string(), |v| format!("{v:.1} s"));
+    let latencies = sorted_latencies_s(outcome.requests.iter());
+    let p = |q: f64| percentile_text(&latencies, q);
     let timed_out = outcome.requests.iter().filter(|r| r.outcome == Outcome::Timeout).count();
     vec![
         ("requests", outcome.requests.len().to_string()),
