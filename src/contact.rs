@@ -18,8 +18,8 @@ use crate::engine::rng_stream;
 use crate::frames::Topocentric;
 use crate::ground::GroundStation;
 use crate::link::{
-    GeometryKnot, LinkBudget, LinkDirection, LinkError, LinkParams, OpticalParams, RateProfile, RateStep, Site,
-    Technology,
+    GeometryKnot, LinkBudget, LinkDirection, LinkError, LinkParams, OpticalParams, ProfileBatch, RateProfile, RateStep,
+    Site, Technology,
 };
 use crate::orbit::Satellite;
 use crate::report::tables::{CsvRow, write_rows_parallel};
@@ -175,12 +175,13 @@ pub fn build_ground_contacts_for(
             }
             let mut weather: Vec<Option<crate::engine::SimRng>> = vec![None; ground_links.len() * stations.len()];
             let mut knots = Vec::with_capacity(32);
-            let mut steps = Vec::with_capacity(64);
+            let mut profiles = ProfileBatch::default();
+            let mut heads = Vec::new();
             let retirement = search_satellite(i, sat, &set, window, |pass, track| {
                 pass_knots(pass, track, set.topocentric(pass.station), window.start, &mut knots);
                 for (k, &(link_index, params)) in ground_links.iter().enumerate() {
                     let budget = &budgets[k][pass.station];
-                    let mut profile = budget.rate_profile_from_knots_with(pass.aos, pass.los, &knots, &mut steps);
+                    let profile = profiles.push_from_knots(budget, pass.aos, pass.los, &knots);
                     if let Some(p_cloud) = budget.cloud_blockage_probability() {
                         let slot = k * stations.len() + pass.station;
                         let rng = weather[slot].get_or_insert_with(|| {
@@ -188,11 +189,7 @@ pub fn build_ground_contacts_for(
                             rng_stream(seed, entity, "cloud-blockage")
                         });
                         if rng.random::<f64>() < p_cloud {
-                            profile = RateProfile::empty(
-                                profile.start(),
-                                profile.duration_ms(),
-                                profile.rate_table().clone(),
-                            );
+                            profiles.clear_data(profile);
                         }
                     }
                     let (sat_node, station_node) = (Node::Satellite(i as u32), Node::Station(pass.station as u32));
@@ -200,20 +197,34 @@ pub fn build_ground_contacts_for(
                         LinkDirection::Uplink => (station_node, sat_node),
                         _ => (sat_node, station_node),
                     };
-                    contacts.push(Contact {
-                        kind: ContactKind::of(params.direction),
-                        link: link_index,
+                    heads.push((
+                        ContactKind::of(params.direction),
+                        link_index,
+                        from,
+                        to,
+                        pass.max_elevation_deg as f32,
+                    ));
+                }
+                passes.push(pass.clone());
+            });
+            // Each pass has one contact per ground link, in order.
+            let links_per_pass = ground_links.len().max(1);
+            contacts.extend(heads.into_iter().zip(profiles.finish()).enumerate().map(
+                |(n, ((kind, link, from, to, max_elevation_deg), profile))| {
+                    let pass = &passes[n / links_per_pass];
+                    Contact {
+                        kind,
+                        link,
                         from,
                         to,
                         start: pass.aos,
                         tca: pass.tca,
                         end: pass.los,
-                        max_elevation_deg: pass.max_elevation_deg as f32,
+                        max_elevation_deg,
                         profile,
-                    });
-                }
-                passes.push(pass.clone());
-            });
+                    }
+                },
+            ));
             on_satellite_done();
             (passes, contacts, retirement)
         })

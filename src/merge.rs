@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
 
 /// Sorts each run by `key`, then merges them into one list sorted by `key`; ties keep the
 /// order of the runs (so the result does not depend on how runs were scheduled).
@@ -23,13 +24,15 @@ pub fn merge_sorted_runs<T, K: Ord + Copy>(mut runs: Vec<Vec<T>>, key: impl Fn(&
             heap.push(Reverse((key(first), i)));
         }
     }
-    while let Some(Reverse((_, i))) = heap.pop() {
+    // Take from the run on top, then let its next key sink in place: one sift per item,
+    // where a pop and a push cost two.
+    while let Some(mut top) = heap.peek_mut() {
+        let Reverse((_, i)) = *top;
         let it = &mut iters[i];
-        if let Some(item) = it.next() {
-            out.push(item);
-        }
-        if let Some(next) = it.peek() {
-            heap.push(Reverse((key(next), i)));
+        out.extend(it.next());
+        match it.peek() {
+            Some(next) => *top = Reverse((key(next), i)),
+            None => drop(PeekMut::pop(top)),
         }
     }
     out

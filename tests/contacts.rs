@@ -5,7 +5,7 @@ use orbsim::access::passes::{StationSet, search_satellite};
 use orbsim::access::{Pass, Window};
 use orbsim::contact::{ContactKind, Node, build_ground_contacts, pass_knots};
 use orbsim::ground::{GroundStation, load_stations};
-use orbsim::link::{LinkBudget, LinkConfig, LinkParams, RateProfile, Site};
+use orbsim::link::{LinkBudget, LinkConfig, LinkParams, ProfileBatch, RateProfile, Site};
 use orbsim::orbit::{Satellite, load_orbit_file};
 use orbsim::time::UtcTime;
 
@@ -162,4 +162,42 @@ fn plan_is_deterministic_and_sorted() {
     assert!(fraction > 0.05 && fraction < 0.9, "blocked fraction {fraction}");
     let other_seed = build_ground_contacts(&sats, &stations, window(12.0), &links, 8, &|| {}).unwrap();
     assert_ne!(optical(&other_seed), blocked);
+}
+
+#[test]
+fn batched_profiles_equal_single_ones() {
+    let sats = starlink(8);
+    let stations = stations();
+    let params = link("s-band-high-rate-uplink");
+    let budgets: Vec<LinkBudget> = stations
+        .iter()
+        .map(|s| LinkBudget::for_site(&params, &Site::new(s.site.lat_deg, s.site.lon_deg, s.site.alt_km)).unwrap())
+        .collect();
+    let set = StationSet::new(&stations);
+    let w = window(12.0);
+    let mut batch = ProfileBatch::default();
+    let mut singles = Vec::new();
+    let mut knots = Vec::new();
+    for (i, sat) in sats.iter().enumerate() {
+        search_satellite(i, sat, &set, w, |pass, track| {
+            pass_knots(pass, track, set.topocentric(pass.station), w.start, &mut knots);
+            let budget = &budgets[pass.station];
+            let index = batch.push_from_knots(budget, pass.aos, pass.los, &knots);
+            singles.push(budget.rate_profile_from_knots(pass.aos, pass.los, &knots));
+            // Every third contact is lost to cloud.
+            if index % 3 == 0 {
+                batch.clear_data(index);
+            }
+        });
+    }
+    assert!(singles.len() > 50, "{} passes", singles.len());
+    for (index, (batched, single)) in batch.finish().zip(&singles).enumerate() {
+        if index % 3 == 0 {
+            assert_eq!((batched.start(), batched.end()), (single.start(), single.end()));
+            assert_eq!(batched.deliverable_bytes(), 0);
+            assert_eq!(batched.steps().len(), 1);
+        } else {
+            assert_eq!(&batched, single);
+        }
+    }
 }

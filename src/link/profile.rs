@@ -34,14 +34,27 @@ pub struct RateStep {
 }
 
 /// A contact's data rate against time: piecewise constant, in whole milliseconds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RateProfile {
     start: UtcTime,
     duration_ms: u32,
-    /// Non-empty; first offset 0; offsets strictly increasing and below `duration_ms`
-    /// (unless the duration is 0); adjacent levels differ.
-    steps: Box<[RateStep]>,
+    /// The steps are `store[first..first + len]`: non-empty; first offset 0; offsets
+    /// strictly increasing and below `duration_ms` (unless the duration is 0); adjacent
+    /// levels differ. Profiles built together by a [`ProfileBatch`] share one store, so a
+    /// satellite's contacts cost one allocation (and one free) instead of one each.
+    first: u32,
+    len: u32,
+    store: Arc<[RateStep]>,
     rates: Arc<[u64]>,
+}
+
+impl PartialEq for RateProfile {
+    fn eq(&self, other: &Self) -> bool {
+        self.start == other.start
+            && self.duration_ms == other.duration_ms
+            && self.steps() == other.steps()
+            && self.rates == other.rates
+    }
 }
 
 impl RateProfile {
@@ -67,7 +80,12 @@ impl RateProfile {
             }
             push_step(&mut out, s);
         }
-        RateProfile { start, duration_ms, steps: out.into_boxed_slice(), rates }
+        RateProfile::from_steps(start, duration_ms, &out, rates)
+    }
+
+    /// A profile owning its steps, which must keep the invariants.
+    fn from_steps(start: UtcTime, duration_ms: u32, steps: &[RateStep], rates: Arc<[u64]>) -> RateProfile {
+        RateProfile { start, duration_ms, first: 0, len: steps.len() as u32, store: Arc::from(steps), rates }
     }
 
     /// A profile of `duration_ms` with no data at all.
@@ -92,7 +110,7 @@ impl RateProfile {
 
     /// The steps (level indices into [`RateProfile::rate_table`]).
     pub fn steps(&self) -> &[RateStep] {
-        &self.steps
+        &self.store[self.first as usize..(self.first + self.len) as usize]
     }
 
     /// Rates by level, bit/s; shared with the [`LinkBudget`] that built the profile.
@@ -102,7 +120,7 @@ impl RateProfile {
 
     /// The profile as `(from, to, rate_bps)` segments covering [start, end].
     pub fn segments(&self) -> impl Iterator<Item = (UtcTime, UtcTime, u64)> + '_ {
-        self.steps.iter().enumerate().map(|(i, s)| {
+        self.steps().iter().enumerate().map(|(i, s)| {
             let to = self.step_end_ms(i);
             (self.at_ms(s.offset_ms), self.at_ms(to), self.rates[s.level as usize])
         })
@@ -114,18 +132,18 @@ impl RateProfile {
             return 0;
         }
         let off = self.offset_ms(t);
-        let i = self.steps.partition_point(|s| s.offset_ms <= off) - 1;
-        self.rates[self.steps[i].level as usize]
+        let i = self.steps().partition_point(|s| s.offset_ms <= off) - 1;
+        self.rates[self.steps()[i].level as usize]
     }
 
     /// First instant with a non-zero rate, if any.
     pub fn data_start(&self) -> Option<UtcTime> {
-        self.steps.iter().find(|s| self.rates[s.level as usize] > 0).map(|s| self.at_ms(s.offset_ms))
+        self.steps().iter().find(|s| self.rates[s.level as usize] > 0).map(|s| self.at_ms(s.offset_ms))
     }
 
     /// Highest rate in the profile, bit/s.
     pub fn peak_rate_bps(&self) -> u64 {
-        self.steps.iter().map(|s| self.rates[s.level as usize]).max().unwrap_or(0)
+        self.steps().iter().map(|s| self.rates[s.level as usize]).max().unwrap_or(0)
     }
 
     /// Time-averaged rate over the whole contact (setup and low-elevation time included),
@@ -164,7 +182,7 @@ impl RateProfile {
             return Some(self.at_ms(from_ms));
         }
         let mut acc: u128 = 0;
-        for (i, s) in self.steps.iter().enumerate() {
+        for (i, s) in self.steps().iter().enumerate() {
             let end = self.step_end_ms(i);
             let rate = self.rates[s.level as usize] as u128;
             let span = (end - s.offset_ms) as u128;
@@ -188,13 +206,13 @@ impl RateProfile {
     }
 
     fn step_end_ms(&self, i: usize) -> u32 {
-        self.steps.get(i + 1).map_or(self.duration_ms, |s| s.offset_ms)
+        self.steps().get(i + 1).map_or(self.duration_ms, |s| s.offset_ms)
     }
 
     /// Σ rate_bps · ms over [0, offset_ms): bits × 1000.
     fn bit_ms_until(&self, offset_ms: u32) -> u128 {
         let mut acc: u128 = 0;
-        for (i, s) in self.steps.iter().enumerate() {
+        for (i, s) in self.steps().iter().enumerate() {
             if s.offset_ms >= offset_ms {
                 break;
             }
@@ -497,27 +515,24 @@ impl LinkBudget {
     /// values and time derivatives, and level changes are placed where that cubic crosses a
     /// rung threshold; the start and end of data (setup time, minimum elevation) likewise.
     ///
-    /// This is the contact-plan builder's fast path: geometry is evaluated only at the knots
-    /// (every 30–60 s of a pass), not at every change. With knots at most 45 s apart, change
-    /// times agree with [`LinkBudget::rate_profile`] to well under a second and deliverable
-    /// bytes to about 0.1 % (tested).
+    /// This is the contact-plan builder's fast path (through [`ProfileBatch`]): geometry is
+    /// evaluated only at the knots (every 30–60 s of a pass), not at every change. With
+    /// knots at most 45 s apart, change times agree with [`LinkBudget::rate_profile`] to
+    /// well under a second and deliverable bytes to about 0.1 % (tested).
     pub fn rate_profile_from_knots(&self, start: UtcTime, end: UtcTime, knots: &[GeometryKnot]) -> RateProfile {
-        self.rate_profile_from_knots_with(start, end, knots, &mut Vec::new())
+        let mut steps = Vec::new();
+        let duration_ms = self.steps_from_knots(start, end, knots, &mut steps);
+        RateProfile::from_steps(start, duration_ms, &steps, self.rate_table().clone())
     }
 
-    /// As [`LinkBudget::rate_profile_from_knots`], building the steps in `scratch` (a buffer
-    /// reused across contacts, so each profile costs one exact allocation).
-    pub fn rate_profile_from_knots_with(
-        &self,
-        start: UtcTime,
-        end: UtcTime,
-        knots: &[GeometryKnot],
-        scratch: &mut Vec<RateStep>,
-    ) -> RateProfile {
-        let rates = self.rate_table().clone();
+    /// The steps of [`LinkBudget::rate_profile_from_knots`], written to `steps` (cleared
+    /// first); returns the profile's duration, ms.
+    fn steps_from_knots(&self, start: UtcTime, end: UtcTime, knots: &[GeometryKnot], steps: &mut Vec<RateStep>) -> u32 {
+        steps.clear();
+        steps.push(RateStep { offset_ms: 0, level: 0 });
         let span_ns = end.unix_nanos() - start.unix_nanos();
         if span_ns <= 0 || knots.len() < 2 {
-            return RateProfile::empty(start, 0, rates);
+            return 0;
         }
         let duration_ms = ((span_ns + NANOS_PER_MS / 2) / NANOS_PER_MS).min(u32::MAX as i64) as u32;
         let ground = self.params().is_ground_link();
@@ -526,9 +541,6 @@ impl LinkBudget {
         // Round half up to whole milliseconds; negative times saturate to 0 in the cast.
         // (`f64::round` is a libm call on baseline x86-64, and this runs per step.)
         let to_ms = |t: f64| ((t * 1000.0 + 0.5) as u64).min(duration_ms as u64) as u32;
-        let steps = scratch;
-        steps.clear();
-        steps.push(RateStep { offset_ms: 0, level: 0 });
         let mut data = false;
         let mut level = 0usize;
         let push = |steps: &mut Vec<RateStep>, t: f64, level: usize| {
@@ -597,7 +609,81 @@ impl LinkBudget {
         }
         // Steps were pushed in time order with the invariants kept: no re-sorting needed.
         steps.retain(|s| s.offset_ms < duration_ms || s.offset_ms == 0);
-        RateProfile { start, duration_ms, steps: Box::from(&steps[..]), rates }
+        duration_ms
+    }
+}
+
+/// Rate profiles built together (a satellite's ground contacts, say) into one shared store
+/// of steps: a plan of millions of contacts then makes one allocation per batch rather than
+/// one per contact, and frees them as fast.
+pub struct ProfileBatch {
+    store: Vec<RateStep>,
+    entries: Vec<BatchEntry>,
+    scratch: Vec<RateStep>,
+}
+
+struct BatchEntry {
+    start: UtcTime,
+    duration_ms: u32,
+    first: u32,
+    len: u32,
+    rates: Arc<[u64]>,
+}
+
+/// Where every batch keeps the one step of a profile without data.
+const NO_DATA_STEP: u32 = 0;
+
+impl Default for ProfileBatch {
+    fn default() -> Self {
+        ProfileBatch {
+            store: vec![RateStep { offset_ms: 0, level: 0 }],
+            entries: Vec::new(),
+            scratch: Vec::with_capacity(64),
+        }
+    }
+}
+
+impl ProfileBatch {
+    /// Adds the profile [`LinkBudget::rate_profile_from_knots`] would build; returns its
+    /// index in the batch.
+    pub fn push_from_knots(
+        &mut self,
+        budget: &LinkBudget,
+        start: UtcTime,
+        end: UtcTime,
+        knots: &[GeometryKnot],
+    ) -> usize {
+        let duration_ms = budget.steps_from_knots(start, end, knots, &mut self.scratch);
+        let first = u32::try_from(self.store.len()).expect("a profile batch holds under 2³² steps");
+        self.store.extend_from_slice(&self.scratch);
+        self.entries.push(BatchEntry {
+            start,
+            duration_ms,
+            first,
+            len: self.scratch.len() as u32,
+            rates: budget.rate_table().clone(),
+        });
+        self.entries.len() - 1
+    }
+
+    /// Takes all data out of profile `index`, keeping its window (a contact lost to cloud).
+    pub fn clear_data(&mut self, index: usize) {
+        let entry = &mut self.entries[index];
+        entry.first = NO_DATA_STEP;
+        entry.len = 1;
+    }
+
+    /// The profiles, in the order they were added.
+    pub fn finish(self) -> impl Iterator<Item = RateProfile> {
+        let store: Arc<[RateStep]> = Arc::from(self.store);
+        self.entries.into_iter().map(move |e| RateProfile {
+            start: e.start,
+            duration_ms: e.duration_ms,
+            first: e.first,
+            len: e.len,
+            store: store.clone(),
+            rates: e.rates,
+        })
     }
 }
 
