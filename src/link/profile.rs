@@ -4,8 +4,10 @@
 //! instant, a duration in whole milliseconds, and steps `{offset_ms: u32, level: u8}`
 //! (5 bytes each) indexing a rate table shared by every profile of the same
 //! [`LinkBudget`] (`Arc<[u64]>`, level 0 = no data). A typical LEO pass with ACM has 10–30
-//! steps, so a profile costs about 100–300 bytes. Offsets are `u32` milliseconds, so one
-//! profile spans at most 49.7 days (longer windows are clipped; split them first).
+//! steps, so a profile costs about 100–200 bytes. The steps live in a store shared by the
+//! profiles built together ([`ProfileBatch`]: a satellite's ground contacts), so a plan of
+//! millions of contacts makes one allocation per satellite. Offsets are `u32` milliseconds,
+//! so one profile spans at most 49.7 days (longer windows are clipped; split them first).
 //!
 //! Byte accounting is integer and cumulative: B(τ) = ⌊Σ rate_bps · overlap_ms(step, [0, τ])
 //! / 8000⌋ is the number of whole bytes delivered in the first τ ms. Then
