@@ -2,10 +2,12 @@
 //! on the trajectory, byte accounting is conservative, and the plan is deterministic.
 
 use orbsim::access::passes::{StationSet, search_satellite};
+use orbsim::access::trajectory::Track;
 use orbsim::access::{Pass, Window};
 use orbsim::contact::{ContactKind, Node, build_ground_contacts, pass_knots};
+use orbsim::frames::Topocentric;
 use orbsim::ground::{GroundStation, load_stations};
-use orbsim::link::{LinkBudget, LinkConfig, LinkParams, ProfileBatch, RateProfile, Site};
+use orbsim::link::{GeometryKnot, LinkBudget, LinkConfig, LinkParams, ProfileBatch, RateProfile, Site};
 use orbsim::orbit::{Satellite, load_orbit_file};
 use orbsim::time::UtcTime;
 
@@ -33,10 +35,14 @@ fn window(hours: f64) -> Window {
     Window { start, end: start.plus_seconds(hours * 3600.0) }
 }
 
-/// Both profiles of every pass: from knots (the plan's fast path) and by root finding on
-/// the interpolated trajectory at every change.
-fn profile_pairs(preset: &str) -> Vec<(Pass, RateProfile, RateProfile)> {
-    let sats = starlink(40);
+/// Calls `f` for every pass of `satellites` Starlink satellites over the test stations in
+/// 12 h, with the station's view, its link budget for `preset` and the pass's knots.
+fn each_pass_with_knots(
+    satellites: usize,
+    preset: &str,
+    mut f: impl FnMut(&Pass, &Track, &Topocentric, &LinkBudget, &[GeometryKnot]),
+) {
+    let sats = starlink(satellites);
     let stations = stations();
     let params = link(preset);
     let budgets: Vec<LinkBudget> = stations
@@ -45,22 +51,30 @@ fn profile_pairs(preset: &str) -> Vec<(Pass, RateProfile, RateProfile)> {
         .collect();
     let set = StationSet::new(&stations);
     let w = window(12.0);
-    let mut out = Vec::new();
     let mut knots = Vec::new();
     for (i, sat) in sats.iter().enumerate() {
         search_satellite(i, sat, &set, w, |pass, track| {
             let topo = set.topocentric(pass.station);
             pass_knots(pass, track, topo, w.start, &mut knots);
-            let budget = &budgets[pass.station];
-            let fast = budget.rate_profile_from_knots(pass.aos, pass.los, &knots);
-            let exact = budget.rate_profile(pass.aos, pass.tca, pass.los, |t: UtcTime| {
-                let (r, v) = track.ecef_at(t.seconds_since(w.start));
-                let look = topo.look(&r, &v);
-                (look.elevation_deg, look.range_km)
-            });
-            out.push((pass.clone(), fast, exact));
+            f(pass, track, topo, &budgets[pass.station], &knots);
         });
     }
+}
+
+/// Both profiles of every pass: from knots (the plan's fast path) and by root finding on
+/// the interpolated trajectory at every change.
+fn profile_pairs(preset: &str) -> Vec<(Pass, RateProfile, RateProfile)> {
+    let start = window(12.0).start;
+    let mut out = Vec::new();
+    each_pass_with_knots(40, preset, |pass, track, topo, budget, knots| {
+        let fast = budget.rate_profile_from_knots(pass.aos, pass.los, knots);
+        let exact = budget.rate_profile(pass.aos, pass.tca, pass.los, |t: UtcTime| {
+            let (r, v) = track.ecef_at(t.seconds_since(start));
+            let look = topo.look(&r, &v);
+            (look.elevation_deg, look.range_km)
+        });
+        out.push((pass.clone(), fast, exact));
+    });
     out
 }
 
@@ -166,30 +180,16 @@ fn plan_is_deterministic_and_sorted() {
 
 #[test]
 fn batched_profiles_equal_single_ones() {
-    let sats = starlink(8);
-    let stations = stations();
-    let params = link("s-band-high-rate-uplink");
-    let budgets: Vec<LinkBudget> = stations
-        .iter()
-        .map(|s| LinkBudget::for_site(&params, &Site::new(s.site.lat_deg, s.site.lon_deg, s.site.alt_km)).unwrap())
-        .collect();
-    let set = StationSet::new(&stations);
-    let w = window(12.0);
     let mut batch = ProfileBatch::default();
     let mut singles = Vec::new();
-    let mut knots = Vec::new();
-    for (i, sat) in sats.iter().enumerate() {
-        search_satellite(i, sat, &set, w, |pass, track| {
-            pass_knots(pass, track, set.topocentric(pass.station), w.start, &mut knots);
-            let budget = &budgets[pass.station];
-            let index = batch.push_from_knots(budget, pass.aos, pass.los, &knots);
-            singles.push(budget.rate_profile_from_knots(pass.aos, pass.los, &knots));
-            // Every third contact is lost to cloud.
-            if index % 3 == 0 {
-                batch.clear_data(index);
-            }
-        });
-    }
+    each_pass_with_knots(8, "s-band-high-rate-uplink", |pass, _, _, budget, knots| {
+        let index = batch.push_from_knots(budget, pass.aos, pass.los, knots);
+        singles.push(budget.rate_profile_from_knots(pass.aos, pass.los, knots));
+        // Every third contact is lost to cloud.
+        if index % 3 == 0 {
+            batch.clear_data(index);
+        }
+    });
     assert!(singles.len() > 50, "{} passes", singles.len());
     for (index, (batched, single)) in batch.finish().zip(&singles).enumerate() {
         if index % 3 == 0 {
