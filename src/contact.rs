@@ -197,34 +197,25 @@ pub fn build_ground_contacts_for(
                         LinkDirection::Uplink => (station_node, sat_node),
                         _ => (sat_node, station_node),
                     };
-                    heads.push((
-                        ContactKind::of(params.direction),
-                        link_index,
-                        from,
-                        to,
-                        pass.max_elevation_deg as f32,
-                    ));
+                    heads.push((passes.len(), ContactKind::of(params.direction), link_index, from, to));
                 }
                 passes.push(pass.clone());
             });
-            // Each pass has one contact per ground link, in order.
-            let links_per_pass = ground_links.len().max(1);
-            contacts.extend(heads.into_iter().zip(profiles.finish()).enumerate().map(
-                |(n, ((kind, link, from, to, max_elevation_deg), profile))| {
-                    let pass = &passes[n / links_per_pass];
-                    Contact {
-                        kind,
-                        link,
-                        from,
-                        to,
-                        start: pass.aos,
-                        tca: pass.tca,
-                        end: pass.los,
-                        max_elevation_deg,
-                        profile,
-                    }
-                },
-            ));
+            // The profiles are complete (their store shared) only once the satellite is done.
+            contacts.extend(heads.into_iter().zip(profiles.finish()).map(|((pass, kind, link, from, to), profile)| {
+                let pass: &Pass = &passes[pass];
+                Contact {
+                    kind,
+                    link,
+                    from,
+                    to,
+                    start: pass.aos,
+                    tca: pass.tca,
+                    end: pass.los,
+                    max_elevation_deg: pass.max_elevation_deg as f32,
+                    profile,
+                }
+            }));
             on_satellite_done();
             (passes, contacts, retirement)
         })
