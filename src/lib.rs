@@ -19,5 +19,8 @@ pub mod pipeline;
 pub mod report;
 pub mod scenario;
 pub mod sweep;
-pub mod time;
 pub mod units;
+
+/// The time layer (UTC instants, durations, GMST) is its own crate so the chart crate can
+/// share it; it keeps its place in the pipeline as `orbsim::time`.
+pub use orbsim_time as time;

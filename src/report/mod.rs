@@ -5,9 +5,12 @@ pub mod export;
 pub mod figures;
 pub mod html;
 pub mod inference;
-pub mod plot;
 pub mod run;
 pub mod tables;
+
+/// The chart layer is its own crate (it knows nothing about satellites); reports use it
+/// as `report::plot`.
+pub use orbsim_plot as plot;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! (whole minutes, hours, days, Mondays, month starts) chosen by the span, and label in the
 //! style of a wall calendar: `06:00`, `12:00`, then `Mar 20` at midnight.
 
-use crate::time::{UtcTime, civil_from_days};
+use orbsim_time::{UtcTime, civil_from_days};
 
 /// One tick: position in axis units and its label.
 #[derive(Debug, Clone, PartialEq)]

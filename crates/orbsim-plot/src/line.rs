@@ -88,7 +88,7 @@ impl RefLine {
     }
 }
 
-/// A chart of one or more (x, y) series; x is `f64` or [`crate::time::UtcTime`].
+/// A chart of one or more (x, y) series; x is `f64` or [`orbsim_time::UtcTime`].
 #[derive(Debug, Clone, Default)]
 pub struct LineChart<X: XValue = f64> {
     /// Chart title: what the reader is looking at, e.g. "Upload progress: SAT-1".

@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn wrapping_respects_the_line_limit() {
-        crate::report::plot::ensure_font().unwrap();
+        crate::ensure_font().unwrap();
         let w = wrap("twelve planes, three stations, fountain codes", TICK_EM, 90.0, 3);
         assert!(w.lines().count() <= 3, "{w}");
         assert!(w.lines().all(|l| text_width(l, TICK_EM) <= 90.0), "{w}");

@@ -1,20 +1,20 @@
 //! Writes one of every chart kind, with synthetic but realistic data, into a folder:
 //!
 //! ```text
-//! cargo run --example plot_gallery -- target/plot_gallery
+//! cargo run -p orbsim-plot --example plot_gallery -- target/plot_gallery
 //! ```
 //!
-//! Handy for looking at the house style after changing `report::plot`.
+//! Handy for looking at the house style after changing the chart crate.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use orbsim::report::plot::{
+use orbsim_plot::{
     Bar, BarChart, BarSeries, Category, CdfChart, Coverage, Figure, GroundTrack, LineChart, MapStation, RefLine,
     SampleSet, Scale, ScatterChart, ScatterPoint, ScatterSeries, Series, SeriesKind, Shading, Timeline, TimelineRow,
     WorldMap, load_coastline,
 };
-use orbsim::time::UtcTime;
+use orbsim_time::UtcTime;
 
 /// A small deterministic generator, so the gallery is the same on every run.
 struct Lcg(u64);
@@ -218,8 +218,8 @@ fn main() {
         subtitle: "Conical Earth shadow".into(),
         rows,
         categories: vec![
-            Category::new("umbra", Some(orbsim::report::plot::Rgb(0x33, 0x33, 0x33))),
-            Category::new("penumbra", Some(orbsim::report::plot::Rgb(0xAA, 0xAA, 0xAA))),
+            Category::new("umbra", Some(orbsim_plot::Rgb(0x33, 0x33, 0x33))),
+            Category::new("penumbra", Some(orbsim_plot::Rgb(0xAA, 0xAA, 0xAA))),
         ],
         ..Default::default()
     };
@@ -253,7 +253,7 @@ fn main() {
     timed(dir, "latency_cdf", &latency);
 
     // Ground tracks over the coastline.
-    let coastline = load_coastline(Path::new("data/geo/ne_110m_coastline.geojson")).unwrap_or_default();
+    let coastline = load_coastline(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/geo/ne_110m_coastline.geojson")).unwrap_or_default();
     let map = WorldMap {
         title: "Ground tracks, first 6 hours".into(),
         subtitle: "Three satellites of a 550 km, 97.6° shell; stations with 10° visibility circles".into(),

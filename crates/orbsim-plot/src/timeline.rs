@@ -12,7 +12,7 @@ use super::layout::{
 };
 use super::sealed::{Draw, XValue as _};
 use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb, palette};
-use crate::time::UtcTime;
+use orbsim_time::UtcTime;
 
 /// One interval in a row.
 #[derive(Debug, Clone, PartialEq, Eq)]

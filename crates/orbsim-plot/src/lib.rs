@@ -26,8 +26,8 @@
 //! can always show what was (not) there.
 //!
 //! ```no_run
-//! use orbsim::report::plot::{line_chart, LineChart, Series, SeriesKind, Shading, RefLine};
-//! use orbsim::time::UtcTime;
+//! use orbsim_plot::{line_chart, LineChart, Series, SeriesKind, Shading, RefLine};
+//! use orbsim_time::UtcTime;
 //!
 //! let t0 = UtcTime::parse("2026-03-19T00:00:00Z").unwrap();
 //! let chart = LineChart {
@@ -55,10 +55,10 @@ mod scatter;
 mod timeline;
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::report::{WriteError, write_atomically};
-use crate::time::UtcTime;
+use orbsim_time::UtcTime;
 
 pub use bar::{BarChart, BarSeries, bar_chart};
 pub use cdf::{CdfChart, SampleSet, cdf};
@@ -67,8 +67,8 @@ pub use map::{Coverage, GroundTrack, MapStation, Polyline, WorldMap, load_coastl
 pub use scatter::{ScatterChart, ScatterPoint, ScatterSeries, scatter};
 pub use timeline::{Bar, Category, Timeline, TimelineRow, timeline};
 
-/// The bundled font (DejaVu Sans 2.35, Bitstream Vera licence: `assets/fonts/LICENSE-DejaVu.txt`).
-const FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+/// The bundled font (DejaVu Sans 2.35, Bitstream Vera licence: `crates/orbsim-plot/assets/fonts/LICENSE-DejaVu.txt`).
+const FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// Default image size in pixels: wide enough for a week of passes at a readable density,
 /// and a 12:7 shape that suits both a report page and a slide.
@@ -78,8 +78,13 @@ pub const DEFAULT_SIZE: (u32, u32) = (1200, 700);
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     /// The PNG or SVG file could not be written (nothing is left half-written).
-    #[error(transparent)]
-    Write(#[from] WriteError),
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The drawing library failed (for example the font could not rasterise a glyph).
     #[error("cannot draw chart `{title}`: {message}")]
     Render {
@@ -184,13 +189,26 @@ pub trait Figure: sealed::Draw {
         let png = self.render_png()?;
         let svg = self.render_svg()?;
         let files = PlotFiles { png: with_suffix(stem, ".png"), svg: with_suffix(stem, ".svg") };
-        write_atomically(&files.png, |w| w.write_all(&png))?;
-        write_atomically(&files.svg, |w| w.write_all(svg.as_bytes()))?;
+        write_atomically(&files.png, &png)?;
+        write_atomically(&files.svg, svg.as_bytes())?;
         Ok(files)
     }
 }
 
 impl<T: sealed::Draw> Figure for T {}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place, so a reader
+/// never sees half a chart; the parent folder is created if needed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    let fail = |source| PlotError::Write { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
 
 fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     let mut name: OsString = stem.as_os_str().to_owned();
@@ -213,7 +231,7 @@ pub(crate) mod sealed {
 
     use super::PlotError;
     use super::canvas::Canvas;
-    use crate::time::UtcTime;
+    use orbsim_time::UtcTime;
 
     /// Chart drawing, shared by the PNG and SVG renderers. Not implementable outside.
     pub trait Draw {

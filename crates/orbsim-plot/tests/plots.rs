@@ -1,17 +1,32 @@
 //! Charts render to valid, non-trivial PNG and SVG files, deterministically, and empty or
 //! awkward data give a readable chart rather than a panic.
 
-mod common;
+mod common {
+    use std::path::{Path, PathBuf};
+
+    /// A file of the workspace (the coastline lives in the simulator's bundled data).
+    pub fn repo(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+    }
+
+    /// A fresh scratch directory for one test.
+    pub fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("orbsim-plot-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use orbsim::report::plot::{
+use orbsim_plot::{
     Bar, BarChart, BarSeries, Category, CdfChart, Coverage, Figure, GroundTrack, LineChart, MapStation, PlotError,
     PlotFiles, RefLine, SampleSet, Scale, ScatterChart, ScatterPoint, ScatterSeries, Series, SeriesKind, Shading,
     Timeline, TimelineRow, WorldMap, bar_chart, cdf, line_chart, load_coastline, scatter, timeline, world_map,
 };
-use orbsim::time::UtcTime;
+use orbsim_time::UtcTime;
 
 fn t0() -> UtcTime {
     UtcTime::parse("2026-03-19T00:00:00Z").unwrap()
@@ -357,7 +372,7 @@ fn unwritable_destination_is_an_error() {
     let dir = common::scratch("plots-unwritable");
     std::fs::write(dir.join("file"), b"not a folder").unwrap();
     let err = line_chart(&upload_chart(), &dir.join("file/chart")).unwrap_err();
-    assert!(matches!(err, PlotError::Write(_)), "{err}");
+    assert!(matches!(err, PlotError::Write { .. }), "{err}");
     assert!(err.to_string().contains("chart.png"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
