@@ -183,7 +183,7 @@ impl LinkBudget {
     /// [`LinkBudget::metric`] at a geometry knot and its time derivative along the
     /// trajectory, per second.
     #[inline]
-    pub(crate) fn metric_and_rate(&self, knot: &super::profile::GeometryKnot) -> (f64, f64) {
+    pub(crate) fn metric_and_rate(&self, knot: &GeometryKnot) -> (f64, f64) {
         match self.metric {
             Metric::Rf { cn0_at_1_km_dbhz } => {
                 // d/dt of −20·log10(range) − loss(elevation), the loss slope by a central
@@ -257,6 +257,22 @@ impl LinkBudget {
     pub fn rate_vs_elevation(&self, altitude_km: f64, elevations_deg: &[f64]) -> Vec<u64> {
         elevations_deg.iter().map(|&el| self.rate_bps(el, slant_range_km(el, altitude_km))).collect()
     }
+}
+
+/// The link geometry at one instant with its rates of change: a knot for
+/// [`LinkBudget::rate_profile_from_knots`](crate::link::LinkBudget::rate_profile_from_knots).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeometryKnot {
+    /// Seconds after the contact start.
+    pub t: f64,
+    /// Elevation of the far end, degrees (ignored for inter-satellite links).
+    pub elevation_deg: f64,
+    /// Its time derivative, degrees per second.
+    pub elevation_rate_deg_s: f64,
+    /// Slant range, km.
+    pub range_km: f64,
+    /// Its time derivative, km/s.
+    pub range_rate_km_s: f64,
 }
 
 #[cfg(test)]

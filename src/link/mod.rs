@@ -50,7 +50,7 @@ mod presets;
 mod profile;
 
 pub use atmosphere::{AtmosphereTable, Attenuation, GroundAntenna, SlantPathModel};
-pub use budget::{LinkBudget, RateLevel};
+pub use budget::{GeometryKnot, LinkBudget, RateLevel};
 pub use climate::{Site, SiteClimate};
 pub use modcod::{Modcod, dvbs2_modcods};
 pub use params::{
@@ -58,7 +58,7 @@ pub use params::{
 };
 pub use physics::slant_range_km;
 pub use presets::{PRESET_NAMES, preset};
-pub use profile::{GeometryKnot, ProfileBatch, RateProfile, RateStep};
+pub use profile::{ProfileBatch, RateProfile, RateStep};
 
 /// Why link parameters or a site were rejected. Every variant names the offending field by
 /// its path (e.g. `links.uplink.frequency_ghz`) so the CLI can print one clear line.

@@ -7,7 +7,6 @@ use super::LinkError;
 use super::atmosphere::GroundAntenna;
 use super::modcod::{Modcod, dvbs2_modcods, known_modcod_names, modcod_by_name};
 use super::physics::{dish_diameter_m, dish_gain_dbi, g_over_t_db_per_k};
-use super::presets::{PRESET_NAMES, preset};
 
 /// Radio (DVB-S2 or fixed-rate) or laser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +56,7 @@ pub enum CodingMode {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkConfig {
-    /// Name of the preset to start from (see [`PRESET_NAMES`]).
+    /// Name of the preset to start from (see [`PRESET_NAMES`](super::PRESET_NAMES)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
     /// `rf` (default) or `optical`.
@@ -335,38 +334,9 @@ impl LinkConfig {
         );
     }
 
-    /// Starts from `preset` (if set), applies this config's fields as overrides and
-    /// validates the result. `path` names the config in errors, e.g. `links.uplink` gives
-    /// `links.uplink.frequency_ghz: must be > 0`.
-    pub fn resolve(&self, path: &str) -> Result<LinkParams, LinkError> {
-        let (name, mut merged) = match &self.preset {
-            Some(name) => {
-                let base = preset(name).ok_or_else(|| LinkError::UnknownPreset {
-                    path: format!("{path}.preset"),
-                    name: name.clone(),
-                    known: PRESET_NAMES.join(", "),
-                })?;
-                if let (Some(kind), Some(base_kind)) = (self.kind, base.kind)
-                    && kind != base_kind
-                {
-                    let what = match base_kind {
-                        LinkKind::Rf => "an RF",
-                        LinkKind::Optical => "an optical",
-                    };
-                    return Err(LinkError::invalid(
-                        format!("{path}.kind"),
-                        format!("preset `{name}` is {what} link; start from a matching preset or none"),
-                    ));
-                }
-                (name.clone(), base)
-            }
-            None => ("custom".to_string(), LinkConfig::default()),
-        };
-        merged.overlay(self);
-        merged.validate(name, path)
-    }
-
-    fn validate(&self, name: String, path: &str) -> Result<LinkParams, LinkError> {
+    /// Checks a fully merged config and turns it into link parameters; `name` is the
+    /// preset it started from (or "custom").
+    pub(super) fn validate(&self, name: String, path: &str) -> Result<LinkParams, LinkError> {
         let at = |field: &str| format!("{path}.{field}");
         let err = |field: &str, msg: &str| Err(LinkError::invalid(at(field), msg));
         let finite = |field: &str, v: Option<f64>| -> Result<Option<f64>, LinkError> {

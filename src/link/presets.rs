@@ -5,7 +5,8 @@
 //! availability (the link is sized for the atmospheric loss exceeded 1 % of the year) at
 //! Chengdu; [`super::LinkBudget::rate_vs_elevation`] gives the whole curve.
 
-use super::params::{CodingMode, LinkConfig, LinkDirection, LinkKind};
+use super::LinkError;
+use super::params::{CodingMode, LinkConfig, LinkDirection, LinkKind, LinkParams};
 
 /// Every preset name, in the order they are documented.
 pub const PRESET_NAMES: [&str; 7] = [
@@ -17,6 +18,39 @@ pub const PRESET_NAMES: [&str; 7] = [
     "optical-ground",
     "optical-isl",
 ];
+
+impl LinkConfig {
+    /// Starts from `preset` (if set), applies this config's fields as overrides and
+    /// validates the result. `path` names the config in errors, e.g. `links.uplink` gives
+    /// `links.uplink.frequency_ghz: must be > 0`.
+    pub fn resolve(&self, path: &str) -> Result<LinkParams, LinkError> {
+        let (name, mut merged) = match &self.preset {
+            Some(name) => {
+                let base = preset(name).ok_or_else(|| LinkError::UnknownPreset {
+                    path: format!("{path}.preset"),
+                    name: name.clone(),
+                    known: PRESET_NAMES.join(", "),
+                })?;
+                if let (Some(kind), Some(base_kind)) = (self.kind, base.kind)
+                    && kind != base_kind
+                {
+                    let what = match base_kind {
+                        LinkKind::Rf => "an RF",
+                        LinkKind::Optical => "an optical",
+                    };
+                    return Err(LinkError::invalid(
+                        format!("{path}.kind"),
+                        format!("preset `{name}` is {what} link; start from a matching preset or none"),
+                    ));
+                }
+                (name.clone(), base)
+            }
+            None => ("custom".to_string(), LinkConfig::default()),
+        };
+        merged.overlay(self);
+        merged.validate(name, path)
+    }
+}
 
 /// The preset called `name` (exact, lower case), as a fully populated [`LinkConfig`].
 pub fn preset(name: &str) -> Option<LinkConfig> {

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use super::budget::LinkBudget;
+use super::budget::{GeometryKnot, LinkBudget};
 use crate::numeric::HermiteCubic;
 use crate::time::UtcTime;
 
@@ -492,22 +492,6 @@ impl LinkBudget {
             rates,
         )
     }
-}
-
-/// The link geometry at one instant with its rates of change: a knot for
-/// [`LinkBudget::rate_profile_from_knots`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GeometryKnot {
-    /// Seconds after the contact start.
-    pub t: f64,
-    /// Elevation of the far end, degrees (ignored for inter-satellite links).
-    pub elevation_deg: f64,
-    /// Its time derivative, degrees per second.
-    pub elevation_rate_deg_s: f64,
-    /// Slant range, km.
-    pub range_km: f64,
-    /// Its time derivative, km/s.
-    pub range_rate_km_s: f64,
 }
 
 impl LinkBudget {
