@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use crate::pipeline;
-use crate::report::run::{console_summary, write_run};
+use crate::report::run::write_run;
+use crate::report::summary::console_summary;
 use crate::scenario::{Scenario, load_scenario};
 
 /// The scenario `orbsim run` uses when none is given.

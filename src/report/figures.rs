@@ -242,7 +242,7 @@ fn upload_progress(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime
 
 /// Satellites holding and running the model against time.
 fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> {
-    let curve = super::run::rollout_curve(&result.upload.satellites);
+    let curve = super::summary::rollout_curve(&result.upload.satellites);
     let first = (scenario.start, 0.0);
     let holding = std::iter::once(first).chain(curve.iter().map(|&(t, h, _)| (t, h as f64))).collect();
     let deployed = std::iter::once(first).chain(curve.iter().map(|&(t, _, d)| (t, d as f64))).collect();

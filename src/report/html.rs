@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::figures::RunFigure;
-use super::run::{headline, node_name};
+use super::summary::{headline, node_name};
 use super::{WriteError, write_atomically};
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;

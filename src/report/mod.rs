@@ -6,6 +6,7 @@ pub mod figures;
 pub mod html;
 pub mod inference;
 pub mod run;
+pub mod summary;
 pub mod tables;
 
 /// The chart layer is its own crate (it knows nothing about satellites); reports use it

@@ -5,7 +5,7 @@
 //! and an unsharded one go through identical bytes and produce identical files.
 
 use crate::pipeline::RunResult;
-use crate::report::run::headline;
+use crate::report::summary::headline;
 use crate::report::tables::{CsvRow, push_fixed};
 use crate::scenario::Scenario;
 

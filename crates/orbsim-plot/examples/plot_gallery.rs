@@ -253,7 +253,9 @@ fn main() {
     timed(dir, "latency_cdf", &latency);
 
     // Ground tracks over the coastline.
-    let coastline = load_coastline(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/geo/ne_110m_coastline.geojson")).unwrap_or_default();
+    let coastline =
+        load_coastline(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/geo/ne_110m_coastline.geojson"))
+            .unwrap_or_default();
     let map = WorldMap {
         title: "Ground tracks, first 6 hours".into(),
         subtitle: "Three satellites of a 550 km, 97.6° shell; stations with 10° visibility circles".into(),
