@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::figures::RunFigure;
-use super::summary::{headline, node_name};
+use super::summary::{UploadSummary, node_name};
 use super::{WriteError, write_atomically};
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;
@@ -54,7 +54,7 @@ pub fn write_report(
 
 /// The page as a string.
 pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) -> String {
-    let h = headline(scenario, result);
+    let h = UploadSummary::new(scenario, result);
     let m = &scenario.model;
     let mut p = String::new();
     let _ = write!(
@@ -74,14 +74,14 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
             ("deployed", format!("{} of {}", h.deployed, h.targets)),
             ("90 % deployed after", deployed_in(1)),
             ("100 % deployed after", deployed_in(3)),
-            ("ground passes used", h.ground_passes.to_string()),
-            ("from the ground", Bytes(h.ground_bytes).to_string()),
+            ("ground passes used", h.ground_passes_used.to_string()),
+            ("from the ground", Bytes(h.ground_payload_bytes).to_string()),
         ]);
     }
-    if h.isl_bytes > 0 {
-        kpis.push(("over laser links", Bytes(h.isl_bytes).to_string()));
+    if h.isl_payload_bytes > 0 {
+        kpis.push(("over laser links", Bytes(h.isl_payload_bytes).to_string()));
     }
-    if let Some((lo, mid, hi)) = h.passes {
+    if let Some((lo, mid, hi)) = h.passes_used() {
         kpis.push((
             "passes per ground-fed satellite",
             if lo == hi { mid.to_string() } else { format!("{mid} ({lo}–{hi})") },

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::summary::{node_name, rollout_curve, summary_json};
+use super::summary::{RunSummary, node_name, rollout_curve};
 use super::tables::{CsvRow, write_passes, write_rows_parallel};
 use super::{WriteError, write_atomically};
 use crate::contact::write_contacts;
@@ -74,7 +74,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<
             row.time(t).int(holding).int(deployed);
         })
     })?;
-    let summary = summary_json(scenario, result);
+    let summary = RunSummary::new(scenario, result).to_json();
     file("summary.json", &|w| {
         serde_json::to_writer_pretty(&mut *w, &summary).map_err(std::io::Error::other)?;
         writeln!(w)

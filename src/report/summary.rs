@@ -4,60 +4,273 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::contact::Node;
 use crate::mission::rollout::SatelliteUpload;
 use crate::pipeline::RunResult;
-use crate::scenario::Scenario;
+use crate::scenario::{RolloutStrategy, Scenario};
 use crate::time::{UtcTime, format_duration};
 use crate::units::Bytes;
 
-/// Headline numbers of a run: what `summary.json` holds and the console shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Headline {
-    pub targets: usize,
-    pub deployed: usize,
-    /// Time from the start until 50, 90, 99 and 100 % of the targets run the model.
-    pub time_to_fraction: [(u32, Option<i64>); 4],
-    /// Ground contacts that carried bytes, over all satellites.
-    pub ground_passes: u64,
-    /// Payload bytes satellites received from the ground and over inter-satellite links.
-    pub ground_bytes: u64,
-    pub isl_bytes: u64,
-    /// Passes used per deployed satellite: min, median, max.
-    pub passes: Option<(u32, u32, u32)>,
-    pub first_deployed: Option<UtcTime>,
-    pub last_deployed: Option<UtcTime>,
-    pub bytes_sent: u64,
-    pub retransmitted_bytes: u64,
+/// Everything `summary.json` holds, typed: the one place each headline metric is defined.
+/// The console lines, report.html and the sweep table read it. Serialised with sorted keys
+/// and no wall-clock times, so the same scenario and seed give byte-identical files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub orbsim_version: &'static str,
+    #[serde(serialize_with = "iso")]
+    pub start_utc: UtcTime,
+    #[serde(serialize_with = "iso")]
+    pub end_utc: UtcTime,
+    pub satellites: usize,
+    pub stations: usize,
+    pub model: ModelSummary,
+    pub uplink: UplinkSummary,
+    pub contact_plan: PlanSummary,
+    pub upload: UploadSummary,
+    /// Present when the scenario serves inference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inference: Option<serde_json::Value>,
 }
 
-pub fn headline(scenario: &Scenario, result: &RunResult) -> Headline {
-    let sats = &result.upload.satellites;
-    let deployed: Vec<&SatelliteUpload> = sats.iter().filter(|s| s.target && s.deployed.is_some()).collect();
-    let mut passes: Vec<u32> = deployed.iter().filter(|s| s.passes_used > 0).map(|s| s.passes_used).collect();
-    passes.sort_unstable();
-    let targets = scenario.targets.iter().filter(|&&t| t).count();
-    let mut times: Vec<i64> =
-        deployed.iter().filter_map(|s| s.deployed).map(|t| t.unix_nanos() - scenario.start.unix_nanos()).collect();
-    times.sort_unstable();
-    let time_to = |percent: u32| {
-        let needed = (targets as u64 * percent as u64).div_ceil(100).max(1) as usize;
-        (percent, times.get(needed - 1).copied())
-    };
-    Headline {
-        targets,
-        deployed: deployed.len(),
-        time_to_fraction: [time_to(50), time_to(90), time_to(99), time_to(100)],
-        ground_passes: sats.iter().map(|s| s.passes_used as u64).sum(),
-        ground_bytes: sats.iter().map(|s| s.ground_bytes_received).sum(),
-        isl_bytes: sats.iter().map(|s| s.isl_bytes_received).sum(),
-        passes: (!passes.is_empty()).then(|| (passes[0], passes[passes.len() / 2], passes[passes.len() - 1])),
-        first_deployed: deployed.iter().filter_map(|s| s.deployed).min(),
-        last_deployed: deployed.iter().filter_map(|s| s.deployed).max(),
-        bytes_sent: sats.iter().map(|s| s.total_bytes_sent).sum(),
-        retransmitted_bytes: sats.iter().map(|s| s.retransmitted_bytes).sum(),
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub size_bytes: u64,
+    pub transfer_bytes: u64,
+    pub chunk_payload_bytes: u64,
+    pub chunk_header_bytes: u64,
+    pub chunks: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UplinkSummary {
+    pub preset: String,
+    pub setup_time_s: f64,
+    pub min_elevation_deg: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanSummary {
+    pub passes: usize,
+    pub contacts: usize,
+    pub retired_satellites: Vec<RetiredSatellite>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetiredSatellite {
+    pub satellite: String,
+    #[serde(serialize_with = "iso")]
+    pub time_utc: UtcTime,
+    pub reason: String,
+}
+
+/// The upload and rollout: how far and how fast the model spread, and what it cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UploadSummary {
+    #[serde(serialize_with = "debug_name")]
+    pub strategy: RolloutStrategy,
+    /// Satellites meant to run the model, and those that do by the end.
+    pub targets: usize,
+    pub deployed: usize,
+    /// Time from the start until 50, 90, 99 and 100 % of the targets run the model, ns.
+    #[serde(skip)]
+    pub time_to_fraction: [(u32, Option<i64>); 4],
+    pub hours_to_50_percent: Option<f64>,
+    pub hours_to_90_percent: Option<f64>,
+    pub hours_to_99_percent: Option<f64>,
+    pub hours_to_100_percent: Option<f64>,
+    /// Ground contacts that carried bytes, over all satellites.
+    pub ground_passes_used: u64,
+    /// Payload bytes satellites received new from the ground and over inter-satellite links.
+    pub ground_payload_bytes: u64,
+    pub isl_payload_bytes: u64,
+    /// Every byte sent over inter-satellite links.
+    pub isl_bytes_sent: u64,
+    /// Ground passes used per deployed, ground-fed satellite.
+    pub passes_used_min: Option<u32>,
+    pub passes_used_median: Option<u32>,
+    pub passes_used_max: Option<u32>,
+    #[serde(serialize_with = "iso_opt")]
+    pub first_deployed_utc: Option<UtcTime>,
+    #[serde(serialize_with = "iso_opt")]
+    pub last_deployed_utc: Option<UtcTime>,
+    /// Every byte the ground stations sent (headers, retransmissions, cut chunks).
+    pub bytes_sent: u64,
+    pub retransmitted_bytes: u64,
+    pub sessions: usize,
+    pub events: u64,
+    pub per_satellite_first_20: Vec<SatelliteSummary>,
+}
+
+impl UploadSummary {
+    /// Goodput of the ground links: payload bytes they delivered that were new to the
+    /// satellite, over every byte they sent (1 = nothing wasted).
+    pub fn ground_goodput(&self) -> Option<f64> {
+        (self.bytes_sent > 0).then(|| self.ground_payload_bytes as f64 / self.bytes_sent as f64)
+    }
+
+    /// Passes used per deployed ground-fed satellite: min, median, max.
+    pub fn passes_used(&self) -> Option<(u32, u32, u32)> {
+        Some((self.passes_used_min?, self.passes_used_median?, self.passes_used_max?))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SatelliteSummary {
+    pub satellite: String,
+    pub passes_used: u32,
+    pub stations_used: u32,
+    #[serde(serialize_with = "iso_opt")]
+    pub first_byte_utc: Option<UtcTime>,
+    #[serde(serialize_with = "iso_opt")]
+    pub last_chunk_utc: Option<UtcTime>,
+    #[serde(serialize_with = "iso_opt")]
+    pub stored_utc: Option<UtcTime>,
+    #[serde(serialize_with = "iso_opt")]
+    pub verified_utc: Option<UtcTime>,
+    #[serde(serialize_with = "iso_opt")]
+    pub decompressed_utc: Option<UtcTime>,
+    #[serde(serialize_with = "iso_opt")]
+    pub deployed_utc: Option<UtcTime>,
+    pub total_bytes_sent: u64,
+    pub retransmitted_bytes: u64,
+    pub goodput_efficiency: Option<f64>,
+    pub received_from: Option<String>,
+}
+
+fn iso<S: serde::Serializer>(t: &UtcTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.iso_millis())
+}
+
+fn iso_opt<S: serde::Serializer>(t: &Option<UtcTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.iso_millis()),
+        None => s.serialize_none(),
+    }
+}
+
+fn debug_name<S: serde::Serializer, T: std::fmt::Debug>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:?}"))
+}
+
+impl RunSummary {
+    pub fn new(scenario: &Scenario, result: &RunResult) -> RunSummary {
+        let m = &scenario.model;
+        RunSummary {
+            scenario: scenario.name.clone(),
+            description: scenario.description.clone(),
+            seed: scenario.seed,
+            orbsim_version: env!("CARGO_PKG_VERSION"),
+            start_utc: scenario.start,
+            end_utc: scenario.end,
+            satellites: scenario.satellites.len(),
+            stations: scenario.stations.len(),
+            model: ModelSummary {
+                name: m.name.clone(),
+                size_bytes: m.size_bytes,
+                transfer_bytes: m.transfer_bytes,
+                chunk_payload_bytes: m.chunk_payload,
+                chunk_header_bytes: m.chunk_header,
+                chunks: m.chunks,
+            },
+            uplink: UplinkSummary {
+                preset: scenario.uplink.name.clone(),
+                setup_time_s: scenario.uplink.setup_time_s,
+                min_elevation_deg: scenario.uplink.min_elevation_deg,
+            },
+            contact_plan: PlanSummary {
+                passes: result.plan.passes.len(),
+                contacts: result.plan.contacts.len(),
+                retired_satellites: result
+                    .plan
+                    .retirements
+                    .iter()
+                    .map(|r| RetiredSatellite {
+                        satellite: scenario.satellites[r.satellite].name.clone(),
+                        time_utc: r.time,
+                        reason: r.reason.to_string(),
+                    })
+                    .collect(),
+            },
+            upload: UploadSummary::new(scenario, result),
+            inference: result.inference.as_ref().map(|i| super::inference::inference_summary(scenario, i)),
+        }
+    }
+
+    /// `summary.json`'s content.
+    pub fn to_json(&self) -> serde_json::Value {
+        // Through a JSON value, so keys come out sorted whatever the field order.
+        serde_json::to_value(self).expect("a run summary is plain data")
+    }
+}
+
+impl UploadSummary {
+    pub fn new(scenario: &Scenario, result: &RunResult) -> UploadSummary {
+        let sats = &result.upload.satellites;
+        let deployed: Vec<&SatelliteUpload> = sats.iter().filter(|s| s.target && s.deployed.is_some()).collect();
+        let mut passes: Vec<u32> = deployed.iter().filter(|s| s.passes_used > 0).map(|s| s.passes_used).collect();
+        passes.sort_unstable();
+        let targets = scenario.targets.iter().filter(|&&t| t).count();
+        let mut times: Vec<i64> =
+            deployed.iter().filter_map(|s| s.deployed).map(|t| t.unix_nanos() - scenario.start.unix_nanos()).collect();
+        times.sort_unstable();
+        let time_to = |percent: u32| {
+            let needed = (targets as u64 * percent as u64).div_ceil(100).max(1) as usize;
+            (percent, times.get(needed - 1).copied())
+        };
+        let time_to_fraction = [time_to(50), time_to(90), time_to(99), time_to(100)];
+        let hours = |i: usize| time_to_fraction[i].1.map(|ns| ns as f64 / 3.6e12);
+        let median = |v: &[u32]| (!v.is_empty()).then(|| v[v.len() / 2]);
+        let per_satellite_first_20 = sats
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.target)
+            .take(20)
+            .map(|(i, s)| SatelliteSummary {
+                satellite: scenario.satellites[i].name.clone(),
+                passes_used: s.passes_used,
+                stations_used: s.stations_used,
+                first_byte_utc: s.first_byte,
+                last_chunk_utc: s.last_chunk,
+                stored_utc: s.stored,
+                verified_utc: s.verified,
+                decompressed_utc: s.decompressed,
+                deployed_utc: s.deployed,
+                total_bytes_sent: s.total_bytes_sent,
+                retransmitted_bytes: s.retransmitted_bytes,
+                goodput_efficiency: s.goodput_efficiency(scenario.model.transfer_bytes),
+                received_from: s.received_from.map(|n| node_name(scenario, n)),
+            })
+            .collect();
+        UploadSummary {
+            strategy: scenario.rollout.strategy,
+            targets,
+            deployed: deployed.len(),
+            time_to_fraction,
+            hours_to_50_percent: hours(0),
+            hours_to_90_percent: hours(1),
+            hours_to_99_percent: hours(2),
+            hours_to_100_percent: hours(3),
+            ground_passes_used: sats.iter().map(|s| s.passes_used as u64).sum(),
+            ground_payload_bytes: sats.iter().map(|s| s.ground_bytes_received).sum(),
+            isl_payload_bytes: sats.iter().map(|s| s.isl_bytes_received).sum(),
+            isl_bytes_sent: result.upload.isl_bytes,
+            passes_used_min: passes.first().copied(),
+            passes_used_median: median(&passes),
+            passes_used_max: passes.last().copied(),
+            first_deployed_utc: deployed.iter().filter_map(|s| s.deployed).min(),
+            last_deployed_utc: deployed.iter().filter_map(|s| s.deployed).max(),
+            bytes_sent: sats.iter().map(|s| s.total_bytes_sent).sum(),
+            retransmitted_bytes: sats.iter().map(|s| s.retransmitted_bytes).sum(),
+            sessions: result.upload.sessions.len(),
+            events: result.upload.events,
+            per_satellite_first_20,
+        }
     }
 }
 
@@ -94,108 +307,9 @@ pub fn rollout_curve(satellites: &[SatelliteUpload]) -> Vec<(UtcTime, u32, u32)>
     rows
 }
 
-fn iso(t: Option<UtcTime>) -> serde_json::Value {
-    t.map_or(serde_json::Value::Null, |t| json!(t.iso_millis()))
-}
-
-/// The run's headline numbers as JSON. Deterministic: no wall-clock times, so the same
-/// scenario and seed give byte-identical files.
-pub fn summary_json(scenario: &Scenario, result: &RunResult) -> serde_json::Value {
-    let mut summary = summary_core(scenario, result);
-    if let Some(inference) = &result.inference {
-        summary["inference"] = super::inference::inference_summary(scenario, inference);
-    }
-    summary
-}
-
-fn summary_core(scenario: &Scenario, result: &RunResult) -> serde_json::Value {
-    let h = headline(scenario, result);
-    let m = &scenario.model;
-    let per_satellite: Vec<serde_json::Value> = result
-        .upload
-        .satellites
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.target)
-        .take(20)
-        .map(|(i, s)| {
-            json!({
-                "satellite": scenario.satellites[i].name,
-                "passes_used": s.passes_used,
-                "stations_used": s.stations_used,
-                "first_byte_utc": iso(s.first_byte),
-                "last_chunk_utc": iso(s.last_chunk),
-                "stored_utc": iso(s.stored),
-                "verified_utc": iso(s.verified),
-                "decompressed_utc": iso(s.decompressed),
-                "deployed_utc": iso(s.deployed),
-                "total_bytes_sent": s.total_bytes_sent,
-                "retransmitted_bytes": s.retransmitted_bytes,
-                "goodput_efficiency": s.goodput_efficiency(m.transfer_bytes),
-                "received_from": s.received_from.map(|n| node_name(scenario, n)),
-            })
-        })
-        .collect();
-    json!({
-        "scenario": scenario.name,
-        "description": scenario.description,
-        "seed": scenario.seed,
-        "orbsim_version": env!("CARGO_PKG_VERSION"),
-        "start_utc": scenario.start.iso_millis(),
-        "end_utc": scenario.end.iso_millis(),
-        "satellites": scenario.satellites.len(),
-        "stations": scenario.stations.len(),
-        "model": {
-            "name": m.name,
-            "size_bytes": m.size_bytes,
-            "transfer_bytes": m.transfer_bytes,
-            "chunk_payload_bytes": m.chunk_payload,
-            "chunk_header_bytes": m.chunk_header,
-            "chunks": m.chunks,
-        },
-        "uplink": {
-            "preset": scenario.uplink.name,
-            "setup_time_s": scenario.uplink.setup_time_s,
-            "min_elevation_deg": scenario.uplink.min_elevation_deg,
-        },
-        "contact_plan": {
-            "passes": result.plan.passes.len(),
-            "contacts": result.plan.contacts.len(),
-            "retired_satellites": result.plan.retirements.iter().map(|r| json!({
-                "satellite": scenario.satellites[r.satellite].name,
-                "time_utc": r.time.iso_millis(),
-                "reason": r.reason.to_string(),
-            })).collect::<Vec<_>>(),
-        },
-        "upload": {
-            "strategy": format!("{:?}", scenario.rollout.strategy),
-            "targets": h.targets,
-            "deployed": h.deployed,
-            "hours_to_50_percent": h.time_to_fraction[0].1.map(|ns| ns as f64 / 3.6e12),
-            "hours_to_90_percent": h.time_to_fraction[1].1.map(|ns| ns as f64 / 3.6e12),
-            "hours_to_99_percent": h.time_to_fraction[2].1.map(|ns| ns as f64 / 3.6e12),
-            "hours_to_100_percent": h.time_to_fraction[3].1.map(|ns| ns as f64 / 3.6e12),
-            "ground_passes_used": h.ground_passes,
-            "ground_payload_bytes": h.ground_bytes,
-            "isl_payload_bytes": h.isl_bytes,
-            "isl_bytes_sent": result.upload.isl_bytes,
-            "passes_used_min": h.passes.map(|p| p.0),
-            "passes_used_median": h.passes.map(|p| p.1),
-            "passes_used_max": h.passes.map(|p| p.2),
-            "first_deployed_utc": iso(h.first_deployed),
-            "last_deployed_utc": iso(h.last_deployed),
-            "bytes_sent": h.bytes_sent,
-            "retransmitted_bytes": h.retransmitted_bytes,
-            "sessions": result.upload.sessions.len(),
-            "events": result.upload.events,
-            "per_satellite_first_20": per_satellite,
-        },
-    })
-}
-
 /// A few lines for the console.
 pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) -> String {
-    let h = headline(scenario, result);
+    let h = UploadSummary::new(scenario, result);
     let m = &scenario.model;
     if h.targets == 0 {
         // Nothing to upload (the model is preinstalled): the run is its inference.
@@ -267,34 +381,31 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
             )),
             (true, _) => lines.push("  no target deployed within the window".into()),
         }
-        if let (Some(first), Some(last)) = (h.first_deployed, h.last_deployed) {
+        if let (Some(first), Some(last)) = (h.first_deployed_utc, h.last_deployed_utc) {
             lines.push(format!("  first deployed {first}, last {last}"));
         }
-        if let Some((lo, mid, hi)) = h.passes {
+        if let Some((lo, mid, hi)) = h.passes_used() {
             lines.push(format!(
                 "  ground passes per ground-fed satellite: median {mid} (min {lo}, max {hi}); {} in all",
-                h.ground_passes
+                h.ground_passes_used
             ));
         }
-        if h.isl_bytes > 0 {
+        if h.isl_payload_bytes > 0 {
             lines.push(format!(
                 "  payload received: {} from the ground, {} over inter-satellite links",
-                Bytes(h.ground_bytes),
-                Bytes(h.isl_bytes)
+                Bytes(h.ground_payload_bytes),
+                Bytes(h.isl_payload_bytes)
             ));
         }
     }
     if h.bytes_sent > 0 {
-        // Goodput of the ground links: useful bytes they delivered over bytes they sent.
-        let useful = h.ground_bytes as f64;
         lines.push(format!(
             "  ground stations sent {} ({} retransmitted{})",
             Bytes(h.bytes_sent),
             Bytes(h.retransmitted_bytes),
-            if h.deployed > 0 {
-                format!("; goodput {:.1} %", 100.0 * useful / h.bytes_sent as f64)
-            } else {
-                String::new()
+            match h.ground_goodput() {
+                Some(goodput) if h.deployed > 0 => format!("; goodput {:.1} %", 100.0 * goodput),
+                _ => String::new(),
             }
         ));
     }

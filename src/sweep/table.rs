@@ -5,7 +5,7 @@
 //! and an unsharded one go through identical bytes and produce identical files.
 
 use crate::pipeline::RunResult;
-use crate::report::summary::headline;
+use crate::report::summary::UploadSummary;
 use crate::report::tables::{CsvRow, push_fixed};
 use crate::scenario::Scenario;
 
@@ -55,7 +55,7 @@ fn fixed(v: f64, decimals: u32) -> String {
 
 /// The cells of one run's row: run identity, the variant's labels, then the headline.
 pub fn row(run: &RunSpec, labels: &[String], scenario: &Scenario, result: &RunResult) -> Vec<String> {
-    let h = headline(scenario, result);
+    let h = UploadSummary::new(scenario, result);
     let opt = |v: Option<String>| v.unwrap_or_default();
     let mut cells =
         vec![run.run_id.to_string(), run.variant.to_string(), run.replication.to_string(), run.seed.to_string()];
@@ -63,12 +63,12 @@ pub fn row(run: &RunSpec, labels: &[String], scenario: &Scenario, result: &RunRe
     cells.extend([
         h.targets.to_string(),
         h.deployed.to_string(),
-        opt(h.passes.map(|p| p.0.to_string())),
-        opt(h.passes.map(|p| p.1.to_string())),
-        opt(h.passes.map(|p| p.2.to_string())),
-        opt(h.first_deployed.map(|t| t.iso_millis())),
-        opt(h.last_deployed.map(|t| t.iso_millis())),
-        opt(h.last_deployed.map(|t| fixed(t.seconds_since(scenario.start) / 3600.0, 4))),
+        opt(h.passes_used_min.map(|p| p.to_string())),
+        opt(h.passes_used_median.map(|p| p.to_string())),
+        opt(h.passes_used_max.map(|p| p.to_string())),
+        opt(h.first_deployed_utc.map(|t| t.iso_millis())),
+        opt(h.last_deployed_utc.map(|t| t.iso_millis())),
+        opt(h.last_deployed_utc.map(|t| fixed(t.seconds_since(scenario.start) / 3600.0, 4))),
         h.bytes_sent.to_string(),
         h.retransmitted_bytes.to_string(),
         opt((h.deployed > 0 && h.bytes_sent > 0)
