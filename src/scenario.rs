@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::access::isl::{GridTopology, IslTopology, RangeTopology, ShellLayout};
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
@@ -150,7 +150,7 @@ pub struct LinksSpec {
 }
 
 /// How the model spreads across the fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum RolloutStrategy {
     /// Every satellite is uploaded from the ground.

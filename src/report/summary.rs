@@ -72,7 +72,7 @@ pub struct RetiredSatellite {
 /// The upload and rollout: how far and how fast the model spread, and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UploadSummary {
-    #[serde(serialize_with = "debug_name")]
+    /// As the scenario spells it (`ground-only`, `relay`, `swarm`).
     pub strategy: RolloutStrategy,
     /// Satellites meant to run the model, and those that do by the end.
     pub targets: usize,
@@ -152,10 +152,6 @@ fn iso_opt<S: serde::Serializer>(t: &Option<UtcTime>, s: S) -> Result<S::Ok, S::
         Some(t) => s.serialize_str(&t.iso_millis()),
         None => s.serialize_none(),
     }
-}
-
-fn debug_name<S: serde::Serializer, T: std::fmt::Debug>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{v:?}"))
 }
 
 impl RunSummary {
