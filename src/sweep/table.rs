@@ -21,7 +21,8 @@ pub const LEAD_COLUMNS: [&str; 4] = ["run_id", "variant", "replication", "seed"]
 /// * `first_deployed_utc`, `last_deployed_utc`: the first and last deployment (ISO-8601 UTC)
 /// * `hours_to_last_deployment`: from the scenario start to the last deployment, hours
 /// * `bytes_sent`, `retransmitted_bytes`: over all satellites, including retransmissions
-/// * `goodput`: artifact bytes × deployed ÷ bytes sent (1 = nothing wasted)
+/// * `goodput`: the ground links' goodput, as on the console and in report.html
+///   ([`UploadSummary::ground_goodput`]: new payload bytes delivered ÷ bytes sent)
 ///
 /// Empty cells mean "none": nothing deployed.
 pub const METRIC_COLUMNS: [&str; 11] = [
@@ -71,8 +72,7 @@ pub fn row(run: &RunSpec, labels: &[String], scenario: &Scenario, result: &RunRe
         opt(h.last_deployed_utc.map(|t| fixed(t.seconds_since(scenario.start) / 3600.0, 4))),
         h.bytes_sent.to_string(),
         h.retransmitted_bytes.to_string(),
-        opt((h.deployed > 0 && h.bytes_sent > 0)
-            .then(|| fixed(scenario.model.transfer_bytes as f64 * h.deployed as f64 / h.bytes_sent as f64, 6))),
+        opt(h.ground_goodput().filter(|_| h.deployed > 0).map(|g| fixed(g, 6))),
     ]);
     cells
 }
