@@ -13,12 +13,8 @@
 
 use nalgebra::Vector3;
 
-/// Earth rotation rate (rad/s) consistent with the IAU-82 GMST expression.
-pub const EARTH_ROTATION_RAD_S: f64 = 7.292_115_146_706_979e-5;
-/// WGS84 equatorial radius, km.
-pub const WGS84_A_KM: f64 = 6378.137;
-/// WGS84 flattening.
-pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
+use crate::constants::{EARTH_ROTATION_RAD_S, WGS84_A_KM, WGS84_F};
+
 const WGS84_E2: f64 = WGS84_F * (2.0 - WGS84_F);
 
 /// Rotates a TEME state into the Earth-fixed frame given GMST (radians).

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod cli;
+pub mod constants;
 pub mod contact;
 pub mod engine;
 pub mod frames;

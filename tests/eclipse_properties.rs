@@ -11,8 +11,9 @@ use orbsim::access::eclipse::{
     eclipse_fractions, eclipse_intervals, find_eclipses, in_cylindrical_shadow, shadow_geometry, sun_position_km,
     write_eclipses_csv,
 };
+use orbsim::constants::WGS72_MU_KM3_S2;
 use orbsim::orbit::tle::parse_lines;
-use orbsim::orbit::{MeanElements, Satellite, WGS72_MU_KM3_S2};
+use orbsim::orbit::{MeanElements, Satellite};
 use orbsim::time::UtcTime;
 
 fn from_tle(name: &str, l1: &str, l2: &str) -> Satellite {

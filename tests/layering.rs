@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 /// The library's top-level modules from the bottom of the pipeline up. A module may import
 /// those on lower layers only (modules on one layer do not import each other).
 const LAYERS: &[&[&str]] = &[
+    // Physical constants and Earth models.
+    &["constants"],
     // Foundations: quantities, numerics, reference frames, sorted merges.
     &["units", "numeric", "merge", "frames"],
     // What exists: satellites, stations, link physics; and the event engine.

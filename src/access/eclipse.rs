@@ -88,12 +88,13 @@ use nalgebra::Vector3;
 use rayon::prelude::*;
 
 use super::passes::{Retirement, Window, name_ranks};
-use crate::orbit::{DECAY_RADIUS_KM, PropagationFailure, Satellite, WGS72_MU_KM3_S2};
+use crate::constants::{WGS72_MU_KM3_S2, WGS84_A_KM};
+use crate::orbit::{DECAY_RADIUS_KM, PropagationFailure, Satellite};
 use crate::time::UtcTime;
 
 /// Radius of the sphere that casts the shadow: the WGS84 equatorial radius, km, without an
 /// atmosphere (see the module docs for what that leaves out).
-pub const EARTH_SHADOW_RADIUS_KM: f64 = 6378.137;
+pub const EARTH_SHADOW_RADIUS_KM: f64 = WGS84_A_KM;
 /// Nominal solar radius (IAU 2015 Resolution B3), km.
 pub const SUN_RADIUS_KM: f64 = 695_700.0;
 /// Astronomical unit (IAU 2012), km.

@@ -64,21 +64,18 @@ use rayon::prelude::*;
 
 use super::passes::{Retirement, Window};
 use super::trajectory::{Sample, interpolate_ecef};
-use crate::frames::EARTH_ROTATION_RAD_S;
+use crate::constants::EARTH_ROTATION_RAD_S;
+use crate::constants::{SPEED_OF_LIGHT_KM_S, WGS72_MU_KM3_S2, WGS84_A_KM, light_time_ns};
 use crate::orbit::walker::{WalkerPattern, WalkerShell};
-use crate::orbit::{DECAY_RADIUS_KM, Satellite, WGS72_MU_KM3_S2};
+use crate::orbit::{DECAY_RADIUS_KM, Satellite};
 use crate::time::UtcTime;
 
-/// Radius of the spherical Earth the line of sight must clear, km (WGS84 equatorial).
-pub const EARTH_RADIUS_KM: f64 = 6378.137;
 /// Atmosphere a laser beam must stay above, km: below about 80 km refraction, absorption
 /// and turbulence make an inter-satellite laser link unusable.
 pub const ATMOSPHERE_MARGIN_KM: f64 = 80.0;
 /// Closest the straight segment between two linked satellites may pass to the Earth's
 /// centre, km.
-pub const LINE_OF_SIGHT_RADIUS_KM: f64 = EARTH_RADIUS_KM + ATMOSPHERE_MARGIN_KM;
-/// Speed of light in vacuum, km/s.
-pub const SPEED_OF_LIGHT_KM_S: f64 = 299_792.458;
+pub const LINE_OF_SIGHT_RADIUS_KM: f64 = WGS84_A_KM + ATMOSPHERE_MARGIN_KM;
 /// Most laser terminals a satellite may have in a range-based topology (more would be a
 /// configuration error, not a satellite).
 pub const MAX_TERMINALS: u32 = 16;
@@ -115,7 +112,7 @@ pub fn propagation_delay_s(range_km: f64) -> f64 {
 
 /// One-way light time over `range_km`, rounded to whole nanoseconds (the engine's clock).
 pub fn propagation_delay_ns(range_km: f64) -> i64 {
-    (range_km / SPEED_OF_LIGHT_KM_S * 1e9).round() as i64
+    light_time_ns(range_km)
 }
 
 /// Where along the segment `a → a + d` the point closest to the Earth's centre lies, as a

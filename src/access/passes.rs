@@ -25,7 +25,8 @@ use nalgebra::Vector3;
 use rayon::prelude::*;
 
 use super::trajectory::{Sample, Track, interpolate_ecef};
-use crate::frames::{EARTH_ROTATION_RAD_S, Topocentric};
+use crate::constants::EARTH_ROTATION_RAD_S;
+use crate::frames::Topocentric;
 use crate::ground::GroundStation;
 use crate::numeric::HermiteCubic;
 use crate::orbit::{PropagationFailure, Satellite};
@@ -176,7 +177,7 @@ fn bounds_for(sat: &Satellite, set: &StationSet) -> SatelliteBounds {
     // Mean elements miss short-period terms of ±10–20 km; pad the radius bounds.
     let r_max = el.apogee_radius_km() * 1.01 + 30.0;
     let r_min = (el.perigee_radius_km() - 30.0).max(6000.0);
-    let mu = crate::orbit::WGS72_MU_KM3_S2;
+    let mu = crate::constants::WGS72_MU_KM3_S2;
     let a = el.semi_major_axis_km();
     let v_max = (mu * (2.0 / r_min - 1.0 / (a * 1.05))).max(0.0).sqrt();
     let orbital_rate = v_max / r_min;

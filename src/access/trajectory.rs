@@ -10,18 +10,17 @@
 
 use nalgebra::Vector3;
 
-use crate::frames::{EARTH_ROTATION_RAD_S, teme_to_ecef};
+use crate::constants::EARTH_ROTATION_RAD_S;
+use crate::constants::{WGS72_J2, WGS72_MU_KM3_S2, WGS72_RADIUS_KM};
+use crate::frames::teme_to_ecef;
 use crate::numeric::quintic_hermite;
-use crate::orbit::{WGS72_MU_KM3_S2, WGS72_RADIUS_KM};
-
-const J2: f64 = 0.001_082_616;
 
 /// Gravitational acceleration (two-body + J2, WGS72) at a TEME position, km/s².
 pub fn gravity(r: &Vector3<f64>) -> Vector3<f64> {
     let r2 = r.norm_squared();
     let rn = r2.sqrt();
     let k = -WGS72_MU_KM3_S2 / (r2 * rn);
-    let j = 1.5 * J2 * WGS72_RADIUS_KM * WGS72_RADIUS_KM / r2;
+    let j = 1.5 * WGS72_J2 * WGS72_RADIUS_KM * WGS72_RADIUS_KM / r2;
     let z2 = r.z * r.z / r2;
     let xy = k * (1.0 + j * (1.0 - 5.0 * z2));
     Vector3::new(xy * r.x, xy * r.y, k * (1.0 + j * (3.0 - 5.0 * z2)) * r.z)
@@ -156,7 +155,7 @@ mod tests {
             // The pass finder's spacing: 0.3 rad at the perigee's angular rate.
             let el = &sat.elements;
             let (rp, a_axis) = (el.perigee_radius_km(), el.semi_major_axis_km());
-            let perigee_rate = (crate::orbit::WGS72_MU_KM3_S2 * (2.0 / rp - 1.0 / a_axis)).sqrt() / rp;
+            let perigee_rate = (WGS72_MU_KM3_S2 * (2.0 / rp - 1.0 / a_axis)).sqrt() / rp;
             let step = (0.3 / perigee_rate).min(300.0);
             let mut t = 0.0;
             let mut worst_r: f64 = 0.0;

@@ -3,10 +3,10 @@
 //! Pure functions in the units their names say. Decibel quantities are `f64` dB (dBW, dBi,
 //! dB/K, dB-Hz); ranges are kilometres, frequencies gigahertz.
 
-/// Equatorial Earth radius (WGS-84), km; the spherical Earth used for slant ranges.
-pub const EARTH_RADIUS_KM: f64 = 6378.137;
-/// Speed of light in vacuum, m/s.
-pub const SPEED_OF_LIGHT_M_PER_S: f64 = 299_792_458.0;
+use crate::constants::{SPEED_OF_LIGHT_M_S, WGS84_A_KM};
+
+/// The spherical Earth used for slant ranges: WGS84's equatorial radius, km.
+const EARTH_RADIUS_KM: f64 = WGS84_A_KM;
 /// Boltzmann's constant in dBW/K/Hz (10·log10 1.380649e-23 = −228.6).
 pub const BOLTZMANN_DBW_PER_K_HZ: f64 = -228.6;
 
@@ -23,7 +23,7 @@ pub fn slant_range_km(elevation_deg: f64, altitude_km: f64) -> f64 {
 
 /// Free-space path loss (ITU-R P.525), dB: 20·log10(4π·d·f / c).
 pub fn free_space_path_loss_db(distance_km: f64, frequency_ghz: f64) -> f64 {
-    20.0 * (4.0 * std::f64::consts::PI * distance_km * 1e3 * frequency_ghz * 1e9 / SPEED_OF_LIGHT_M_PER_S).log10()
+    20.0 * (4.0 * std::f64::consts::PI * distance_km * 1e3 * frequency_ghz * 1e9 / SPEED_OF_LIGHT_M_S).log10()
 }
 
 /// The part of the free-space path loss that does not depend on distance:
@@ -34,7 +34,7 @@ pub fn free_space_path_loss_at_1_km_db(frequency_ghz: f64) -> f64 {
 
 /// Gain of a circular aperture (parabolic dish), dBi: η·(π·D/λ)².
 pub fn dish_gain_dbi(diameter_m: f64, efficiency: f64, frequency_ghz: f64) -> f64 {
-    let wavelength_m = SPEED_OF_LIGHT_M_PER_S / (frequency_ghz * 1e9);
+    let wavelength_m = SPEED_OF_LIGHT_M_S / (frequency_ghz * 1e9);
     10.0 * (efficiency * (std::f64::consts::PI * diameter_m / wavelength_m).powi(2)).log10()
 }
 
@@ -42,7 +42,7 @@ pub fn dish_gain_dbi(diameter_m: f64, efficiency: f64, frequency_ghz: f64) -> f6
 /// [`dish_gain_dbi`]); used to size the antenna-averaging of scintillation when a ground
 /// antenna is given by its gain.
 pub fn dish_diameter_m(gain_dbi: f64, efficiency: f64, frequency_ghz: f64) -> f64 {
-    let wavelength_m = SPEED_OF_LIGHT_M_PER_S / (frequency_ghz * 1e9);
+    let wavelength_m = SPEED_OF_LIGHT_M_S / (frequency_ghz * 1e9);
     wavelength_m / std::f64::consts::PI * (10f64.powf(gain_dbi / 10.0) / efficiency).sqrt()
 }
 

@@ -13,16 +13,13 @@ use std::path::{Path, PathBuf};
 
 use nalgebra::Vector3;
 
+use crate::constants::{WGS72_MU_KM3_S2, WGS84_A_KM};
 use crate::time::UtcTime;
 
-/// WGS72 equatorial radius (km), the radius SGP4's element conversion uses.
-pub const WGS72_RADIUS_KM: f64 = 6378.135;
-/// WGS72 gravitational parameter, km³/s².
-pub const WGS72_MU_KM3_S2: f64 = 398_600.8;
 /// A propagated radius below this is reported as decay: 90 km above the equatorial radius
 /// (70–90 km altitude depending on latitude), below which nothing stays in orbit for
 /// even one revolution.
-pub const DECAY_RADIUS_KM: f64 = 6378.137 + 90.0;
+pub const DECAY_RADIUS_KM: f64 = WGS84_A_KM + 90.0;
 
 /// Mean (Kozai) elements as TLEs and OMMs carry them.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +109,7 @@ impl std::fmt::Display for PropagationFailure {
                 write!(
                     f,
                     "decayed (radius {radius_km:.1} km, {:.0} km above the equatorial radius)",
-                    radius_km - 6378.137
+                    radius_km - WGS84_A_KM
                 )
             }
             PropagationFailure::Sgp4(reason) => write!(f, "SGP4 failed: {reason}"),

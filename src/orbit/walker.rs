@@ -9,7 +9,8 @@
 
 use serde::Deserialize;
 
-use super::{MeanElements, Satellite, WGS72_MU_KM3_S2, WGS72_RADIUS_KM};
+use super::{MeanElements, Satellite};
+use crate::constants::{WGS72_J2, WGS72_MU_KM3_S2, WGS72_RADIUS_KM, WGS84_A_KM};
 use crate::time::UtcTime;
 
 /// Delta: planes spread over 360° of RAAN. Star: over 180°, planes meeting near the poles,
@@ -76,14 +77,13 @@ pub struct WalkerShell {
 
 /// Sun-synchronous nodal rate: one turn per tropical year, rad/s.
 const SUN_SYNC_RATE_RAD_S: f64 = std::f64::consts::TAU / (365.242_19 * 86_400.0);
-const J2: f64 = 0.001_082_616;
 
 /// Inclination (degrees) of a circular sun-synchronous orbit at this altitude, if one exists
 /// (above about 5,970 km none does).
 pub fn sun_synchronous_inclination_deg(altitude_km: f64) -> Option<f64> {
     let a = WGS72_RADIUS_KM + altitude_km;
     let n = (WGS72_MU_KM3_S2 / a.powi(3)).sqrt();
-    let cos_i = -SUN_SYNC_RATE_RAD_S / (1.5 * n * J2 * (WGS72_RADIUS_KM / a).powi(2));
+    let cos_i = -SUN_SYNC_RATE_RAD_S / (1.5 * n * WGS72_J2 * (WGS72_RADIUS_KM / a).powi(2));
     (cos_i.abs() <= 1.0).then(|| cos_i.acos().to_degrees())
 }
 
@@ -95,7 +95,7 @@ fn kozai_mean_motion_for(a_km: f64, inclination_deg: f64) -> f64 {
     let cos_i = inclination_deg.to_radians().cos();
     let brouwer_axis = |kozai_n: f64| {
         let a1 = (ke / kozai_n).powf(2.0 / 3.0);
-        let p0 = 0.75 * J2 * (3.0 * cos_i * cos_i - 1.0);
+        let p0 = 0.75 * WGS72_J2 * (3.0 * cos_i * cos_i - 1.0);
         let d1 = p0 / (a1 * a1);
         let d0 = p0 / (a1 * (1.0 - d1 * d1 - d1 * (1.0 / 3.0 + 134.0 * d1 * d1 / 81.0))).powi(2);
         (ke / (kozai_n / (1.0 + d0))).powf(2.0 / 3.0)
@@ -179,7 +179,7 @@ impl WalkerShell {
             WalkerPattern::Star => 180.0,
         });
         let per_plane = self.slots_per_plane();
-        let mean_motion = kozai_mean_motion_for(6378.137 + self.altitude_km, inclination);
+        let mean_motion = kozai_mean_motion_for(WGS84_A_KM + self.altitude_km, inclination);
         let prefix = self.prefix(index);
         let mut out = Vec::with_capacity(self.total as usize);
         for plane in 0..self.planes {

@@ -309,7 +309,7 @@ fn uplink_rate(scenario: &Scenario) -> Result<LineChart<f64>, FigureError> {
     let station = &scenario.stations[0];
     let site = Site::new(station.site.lat_deg, station.site.lon_deg, station.site.alt_km);
     let mut altitudes: Vec<f64> =
-        scenario.satellites.iter().map(|s| s.elements.semi_major_axis_km() - crate::frames::WGS84_A_KM).collect();
+        scenario.satellites.iter().map(|s| s.elements.semi_major_axis_km() - crate::constants::WGS84_A_KM).collect();
     altitudes.sort_by(f64::total_cmp);
     let altitude = altitudes[altitudes.len() / 2].max(150.0);
     let budget = crate::link::LinkBudget::for_site(&scenario.uplink, &site)?;

@@ -3,7 +3,7 @@
 //! at a chosen elevation. Elevation rises monotonically to TCA and falls after; range does
 //! the opposite, as in a real pass. It costs about as much as a cached SGP4 interpolation.
 
-use orbsim::link::physics::EARTH_RADIUS_KM;
+use orbsim::constants::WGS84_A_KM;
 use orbsim::time::UtcTime;
 
 const MU_KM3_PER_S2: f64 = 398_600.441_8;
@@ -22,12 +22,12 @@ impl Pass {
     /// A pass at `altitude_km` peaking at `max_elevation_deg`, bounded by elevation
     /// `mask_deg` at both ends (AOS/LOS), with TCA at `tca`.
     pub fn new(altitude_km: f64, max_elevation_deg: f64, mask_deg: f64, tca: UtcTime) -> Pass {
-        let radius_km = EARTH_RADIUS_KM + altitude_km;
+        let radius_km = WGS84_A_KM + altitude_km;
         let rate_rad_per_s = (MU_KM3_PER_S2 / radius_km.powi(3)).sqrt();
         // Earth-central angle between station and sub-satellite point at an elevation.
         let central = |el_deg: f64| {
             let el = el_deg.to_radians();
-            (EARTH_RADIUS_KM / radius_km * el.cos()).acos() - el
+            (WGS84_A_KM / radius_km * el.cos()).acos() - el
         };
         let cross_track_rad = central(max_elevation_deg);
         let edge = central(mask_deg);
@@ -51,7 +51,7 @@ impl Pass {
         // Satellite in the orbit plane; station at angle β off the plane, under TCA.
         let sat = [self.radius_km * ct, self.radius_km * st, 0.0];
         let up = [cb, 0.0, sb];
-        let d = [sat[0] - EARTH_RADIUS_KM * up[0], sat[1], sat[2] - EARTH_RADIUS_KM * up[2]];
+        let d = [sat[0] - WGS84_A_KM * up[0], sat[1], sat[2] - WGS84_A_KM * up[2]];
         let range = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
         let el = ((d[0] * up[0] + d[2] * up[2]) / range).asin().to_degrees();
         (el, range)

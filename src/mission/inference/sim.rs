@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::compute::{Accelerator, ModelCompute};
 use super::routing::{IslGraph, Route, Router};
-use super::sky::{Seen, Sky, SkySite, light_ns};
+use super::sky::{Seen, Sky, SkySite};
 use super::sources::{Arrivals, place_terminals};
 use super::spec::{InferenceConfig, Terminals};
 use super::{
@@ -16,6 +16,7 @@ use super::{
 };
 use crate::access::Window;
 use crate::access::eclipse::{eclipse_fractions, find_eclipses};
+use crate::constants::light_time_ns;
 use crate::contact::{Contact, ContactKind, Node};
 use crate::engine::{EventId, ScheduleError, Simulation};
 use crate::link::{LinkBudget, Site};
@@ -203,7 +204,7 @@ fn station_paths<'a>(
         let sat = contact.satellite()?;
         let done = contact.profile.time_to_deliver(now, bytes).filter(|&d| d <= contact.end)?;
         let (_, range) = sky.look(&station.site, sat, now)?;
-        Some((sat, (done.unix_nanos() - now.unix_nanos()).max(0) + light_ns(range)))
+        Some((sat, (done.unix_nanos() - now.unix_nanos()).max(0) + light_time_ns(range)))
     })
 }
 
@@ -545,7 +546,7 @@ impl<'a> Model<'a> {
                     }
                     let rate = budget.rate_bps(s.elevation_deg, s.range_km);
                     if rate > 0 {
-                        self.entries.push((s.satellite, transmit_ns(bytes, rate) + light_ns(s.range_km)));
+                        self.entries.push((s.satellite, transmit_ns(bytes, rate) + light_time_ns(s.range_km)));
                         self.entry_station.push(NONE);
                     }
                 }
@@ -597,7 +598,7 @@ impl<'a> Model<'a> {
             return None;
         }
         let range = self.sky.range_km(a, b, t)?;
-        Some(transmit_ns(bytes, rate) + light_ns(range) + self.cfg.isl_hop_ns)
+        Some(transmit_ns(bytes, rate) + light_time_ns(range) + self.cfg.isl_hop_ns)
     }
 
     fn dispatch(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, r: u32) -> Result<(), ScheduleError> {
@@ -833,7 +834,7 @@ impl<'a> Model<'a> {
                     if rate > 0 {
                         let i = s.satellite as usize;
                         self.target_stamp[i] = g;
-                        self.target_cost[i] = transmit_ns(bytes, rate) + light_ns(s.range_km);
+                        self.target_cost[i] = transmit_ns(bytes, rate) + light_time_ns(s.range_km);
                         self.target_station[i] = NONE;
                     }
                 }

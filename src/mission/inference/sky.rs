@@ -36,9 +36,10 @@ use nalgebra::Vector3;
 use rayon::prelude::*;
 
 use crate::access::trajectory::gravity;
-use crate::frames::{EARTH_ROTATION_RAD_S, Geodetic, Topocentric, teme_to_ecef};
+use crate::constants::{EARTH_ROTATION_RAD_S, WGS72_MU_KM3_S2};
+use crate::frames::{Geodetic, Topocentric, teme_to_ecef};
 use crate::numeric::quintic_hermite;
-use crate::orbit::{Satellite, WGS72_MU_KM3_S2};
+use crate::orbit::Satellite;
 use crate::time::UtcTime;
 
 /// Seconds between snapshots.
@@ -56,13 +57,6 @@ const RADIUS_BIN_KM: f64 = 25.0;
 const SNAPSHOT_SLOTS: usize = 64;
 const BANDS: usize = 36;
 const LON_CELLS: usize = 72;
-/// Speed of light, km/s.
-pub const SPEED_OF_LIGHT_KM_S: f64 = 299_792.458;
-
-/// Light time over `range_km`, whole nanoseconds (rounded).
-pub fn light_ns(range_km: f64) -> i64 {
-    (range_km / SPEED_OF_LIGHT_KM_S * 1e9).round() as i64
-}
 
 /// One Earth-fixed sample: position (km), velocity (km/s), acceleration (km/s²).
 type Packed = [f32; 9];

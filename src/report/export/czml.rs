@@ -215,8 +215,8 @@ fn satellite_packet(id: &str, sat: &Satellite, eph: &Ephemeris, epoch: UtcTime, 
         "<p>Mean elements epoch {}; period {:.1} min; perigee {:.0} km, apogee {:.0} km</p>",
         sat.elements.epoch.iso_millis(),
         sat.elements.period_s() / 60.0,
-        sat.elements.perigee_radius_km() - crate::orbit::WGS72_RADIUS_KM,
-        sat.elements.apogee_radius_km() - crate::orbit::WGS72_RADIUS_KM,
+        sat.elements.perigee_radius_km() - crate::constants::WGS72_RADIUS_KM,
+        sat.elements.apogee_radius_km() - crate::constants::WGS72_RADIUS_KM,
     ));
     if let Some(stop) = &eph.stopped {
         description.push_str(&format!(
