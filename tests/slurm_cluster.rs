@@ -12,6 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -219,20 +220,23 @@ fn assert_job(job: &str, records: &[JobRecord], state: &str, exit_code: &str) {
     assert_eq!((records[0].state.as_str(), records[0].exit_code.as_str()), (state, exit_code), "job {job}");
 }
 
-/// `orbsim sweep` of the whole sweep on this machine, outside Slurm.
-fn unsharded_sweep(dir: &Path) -> PathBuf {
-    let out_dir = dir.join("unsharded");
-    let out = orbsim(&[
-        "sweep",
-        repo(SWEEP).to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--shard",
-        "all",
-        "--quiet",
-    ]);
-    assert!(out.status.success(), "unsharded sweep: {}", stderr(&out));
-    out_dir
+/// `orbsim sweep` of the whole sweep on this machine, outside Slurm; run once for all tests.
+fn unsharded_sweep() -> &'static Path {
+    static OUT_DIR: OnceLock<PathBuf> = OnceLock::new();
+    OUT_DIR.get_or_init(|| {
+        let out_dir = scratch("slurm-unsharded");
+        let out = orbsim(&[
+            "sweep",
+            repo(SWEEP).to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--shard",
+            "all",
+            "--quiet",
+        ]);
+        assert!(out.status.success(), "unsharded sweep: {}", stderr(&out));
+        out_dir
+    })
 }
 
 /// Every file of the unsharded sweep is in `merged` with the same bytes, and `merged`
@@ -285,7 +289,7 @@ fn a_sweep_submitted_with_submit_sh_merges_byte_identical_to_an_unsharded_sweep(
         let log = cluster.log(&format!("orbsim-sweep-{array}_{task}.out"));
         assert!(log.contains(&format!("shard {task}/{SHARDS}: 8 of 24 runs")), "task {task} logged: {log}");
     }
-    assert_same_outputs(&unsharded_sweep(&cluster.dir), &out_dir);
+    assert_same_outputs(unsharded_sweep(), &out_dir);
 }
 
 #[test]
@@ -328,5 +332,5 @@ fn a_cancelled_array_task_fails_the_merge_naming_its_shard_and_rerunning_that_in
     );
     assert_tasks(&rerun, &cluster.wait(&rerun), &[(1, "COMPLETED", "0:0")]);
     assert_job(&merge_again, &cluster.wait(&merge_again), "COMPLETED", "0:0");
-    assert_same_outputs(&unsharded_sweep(&cluster.dir), &out_dir);
+    assert_same_outputs(unsharded_sweep(), &out_dir);
 }

@@ -102,7 +102,7 @@ SelectTypeParameters=CR_CPU
 SlurmdParameters=config_overrides
 ReturnToService=2
 MinJobAge=600
-SchedulerParameters=sched_interval=2
+SchedulerParameters=sched_interval=1
 MpiDefault=none
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
@@ -151,28 +151,27 @@ start() {
     fail "node $NODE not idle after ${READY_TIMEOUT} s (state: ${state:-no answer from slurmctld})"
 }
 
-stop_daemon() {
-    local name=$1 pidfile=$DIR/$1.pid
-    pid_alive "$pidfile" || return 0
-    local pid
-    pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.2
-    done
-    echo "cluster.sh: $name (pid $pid) ignored SIGTERM for 10 s; killing it" >&2
-    kill -9 "$pid" 2>/dev/null || true
-}
-
 stop() {
-    # Jobs first, so that no task outlives its slurmd.
+    # Jobs first, so that no task outlives its slurmd; then all daemons at once.
     if pid_alive "$DIR/slurmctld.pid"; then
         SLURM_CONF=$CONF scancel --full --quiet --user="$(id -un)" 2>/dev/null || true
     fi
-    stop_daemon slurmd
-    stop_daemon slurmctld
-    stop_daemon munged
+    local name pids=()
+    for name in slurmd slurmctld munged; do
+        if pid_alive "$DIR/$name.pid"; then
+            pids+=("$(cat "$DIR/$name.pid")")
+            kill "${pids[-1]}" 2>/dev/null || true
+        fi
+    done
+    local pid
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || continue 2
+            sleep 0.1
+        done
+        echo "cluster.sh: pid $pid ignored SIGTERM for 10 s; killing it" >&2
+        kill -9 "$pid" 2>/dev/null || true
+    done
     echo "stopped; logs in $DIR"
 }
 
