@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -88,7 +89,8 @@ impl Cluster {
         };
         if let Some(reason) = unavailable {
             assert!(std::env::var("ORBSIM_REQUIRE_SLURM").is_err(), "Slurm is required but cannot run: {reason}");
-            eprintln!("skipping {name} on a real Slurm: {reason}");
+            // Straight to stderr: the test harness would capture eprintln! of a passing test.
+            let _ = writeln!(std::io::stderr(), "skipping the real-Slurm test {name}: {reason}");
             return None;
         }
 
@@ -284,10 +286,11 @@ fn a_sweep_submitted_with_submit_sh_merges_byte_identical_to_an_unsharded_sweep(
     let tasks = cluster.wait(&array);
     assert_tasks(&array, &tasks, &[(0, "COMPLETED", "0:0"), (1, "COMPLETED", "0:0"), (2, "COMPLETED", "0:0")]);
     assert_job(&merge, &cluster.wait(&merge), "COMPLETED", "0:0");
-    // The environment reached the tasks: each ran its own shard with the binary under test.
+    // The array variables reached the tasks: each ran its own shard.
     for task in 0..SHARDS {
         let log = cluster.log(&format!("orbsim-sweep-{array}_{task}.out"));
-        assert!(log.contains(&format!("shard {task}/{SHARDS}: 8 of 24 runs")), "task {task} logged: {log}");
+        assert!(log.contains(&format!(": shard {task}/{SHARDS} on ")), "task {task} logged: {log}");
+        assert!(out_dir.join(format!("shard-{task}-of-{SHARDS}/manifest.json")).is_file(), "shard {task}");
     }
     assert_same_outputs(unsharded_sweep(), &out_dir);
 }
@@ -313,9 +316,10 @@ fn a_cancelled_array_task_fails_the_merge_naming_its_shard_and_rerunning_that_in
     assert_tasks(&array, &tasks, &[(0, "COMPLETED", "0:0"), (2, "COMPLETED", "0:0")]);
     assert_job(&merge, &cluster.wait(&merge), "FAILED", "2:0");
     let log = cluster.log(&format!("orbsim-merge-{merge}.out"));
-    assert_eq!(
-        log.trim_end(),
-        "error: incomplete sweep `walker100-layouts`: shard 1 of 3 missing (runs 1, 4, 7, 10, 13, 16, 19, 22)"
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.len() == 1 && lines[0].starts_with("error:") && lines[0].contains("shard 1 of 3 missing"),
+        "the merge job logged: {log}"
     );
     assert!(!out_dir.join("sweep.csv").exists(), "a failed merge wrote sweep.csv");
 
