@@ -98,8 +98,9 @@ impl Cluster {
         let work = dir.join("work");
         std::fs::create_dir_all(&work).unwrap();
         // Ports from the process id, so that test runs at the same time on one machine
-        // do not meet; cluster.sh refuses a port in use.
-        let port = 20_000 + (std::process::id() % 10_000) * 4 + 2 * slot;
+        // do not meet, below Linux's ephemeral range (32768…); cluster.sh refuses a port
+        // in use.
+        let port = 20_000 + (std::process::id() % 3_000) * 4 + 2 * slot;
         let cluster = Cluster { conf: dir.join("cluster/slurm.conf"), dir, work, port };
         let out = cluster.harness("start");
         assert!(out.status.success(), "the Slurm test cluster did not start:\n{}", text(&out));

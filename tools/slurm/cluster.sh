@@ -19,10 +19,11 @@
 # The node offers ORBSIM_SLURM_CPUS CPUs (default 12, more than the machine may have:
 # SlurmdParameters=config_overrides lets slurmd accept that) so that all tasks of a
 # small array run at once even when the job files ask for several CPUs per task.
-# Containers rarely allow cgroups, so processes are tracked through /proc
-# (proctrack/linuxproc) and tasks are not bound (task/none). There is no accounting
-# database: finished jobs stay visible in `scontrol show job` for MinJobAge seconds and are
-# appended to jobcomp.txt in the state folder.
+# Processes are tracked through /proc (proctrack/linuxproc) and tasks are not bound
+# (task/none), which needs no cgroup hierarchy, so it also runs in containers that have
+# none (in the gVisor sandbox this was developed in, proctrack/cgroup worked too). There
+# is no accounting database: finished jobs stay visible in `scontrol show job` for
+# MinJobAge seconds and are appended to jobcomp.txt in the state folder.
 #
 # If start fails, the script prints the reason and the tail of the daemon logs, stops what it
 # started and exits 1.
