@@ -139,12 +139,11 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Submits a batch script (an array with `--array=…` among `options`) with
-    /// `sbatch --parsable --export=ALL` and returns the job id.
-    fn sbatch(&self, options: &[&str], script: &Path, args: &[&str]) -> String {
+    /// `sbatch --parsable --export=ALL ARGS…`: options, then a batch script and its
+    /// arguments, or `--wrap=COMMAND` (an array with `--array=…`); returns the job id.
+    /// `wait` then follows it, a whole array included.
+    fn sbatch(&self, args: &[&str]) -> String {
         let mut all = vec!["--parsable", "--export=ALL"];
-        all.extend_from_slice(options);
-        all.push(script.to_str().unwrap());
         all.extend_from_slice(args);
         let id = self.run("sbatch", &all);
         id.trim().split(';').next().unwrap().to_string()
@@ -325,16 +324,18 @@ fn a_cancelled_array_task_fails_the_merge_naming_its_shard_and_rerunning_that_in
     assert!(!out_dir.join("sweep.csv").exists(), "a failed merge wrote sweep.csv");
 
     // The rerun as README.md gives it: that index alone, the shard count spelled out.
-    let rerun = cluster.sbatch(
-        &["--array=1"],
-        &repo("deploy/slurm/sweep.sbatch"),
-        &[repo(SWEEP).to_str().unwrap(), out_dir.to_str().unwrap(), &SHARDS.to_string()],
-    );
-    let merge_again = cluster.sbatch(
-        &[&format!("--dependency=afterany:{rerun}")],
-        &repo("deploy/slurm/merge.sbatch"),
-        &[out_dir.to_str().unwrap()],
-    );
+    let rerun = cluster.sbatch(&[
+        "--array=1",
+        repo("deploy/slurm/sweep.sbatch").to_str().unwrap(),
+        repo(SWEEP).to_str().unwrap(),
+        out_dir.to_str().unwrap(),
+        &SHARDS.to_string(),
+    ]);
+    let merge_again = cluster.sbatch(&[
+        &format!("--dependency=afterany:{rerun}"),
+        repo("deploy/slurm/merge.sbatch").to_str().unwrap(),
+        out_dir.to_str().unwrap(),
+    ]);
     assert_tasks(&rerun, &cluster.wait(&rerun), &[(1, "COMPLETED", "0:0")]);
     assert_job(&merge_again, &cluster.wait(&merge_again), "COMPLETED", "0:0");
     assert_same_outputs(unsharded_sweep(), &out_dir);
