@@ -1,6 +1,8 @@
 #!/bin/bash
 # Submits a sweep as a Slurm job array of SHARDS tasks plus a merge job that starts when
-# every task has succeeded.
+# every task has ended. If a task failed or was cancelled, the merge fails with one line
+# naming the missing shard (with afterok it would instead wait in the queue forever,
+# DependencyNeverSatisfied, saying nothing).
 #
 #   deploy/slurm/submit.sh scenarios/sweeps/walker100-layouts.toml /shared/sweeps/walker100 8
 #
@@ -21,5 +23,5 @@ echo "${SWEEP}: ${RUNS} runs in ${SHARDS} shards"
 mkdir -p "${OUT}"
 # --export=ALL passes ORBSIM (the binary's path) and the like to the jobs.
 ARRAY=$(sbatch --parsable --export=ALL --array="0-$((SHARDS - 1))" "${HERE}/sweep.sbatch" "${SWEEP}" "${OUT}")
-MERGE=$(sbatch --parsable --export=ALL --dependency="afterok:${ARRAY%%;*}" "${HERE}/merge.sbatch" "${OUT}")
+MERGE=$(sbatch --parsable --export=ALL --dependency="afterany:${ARRAY%%;*}" "${HERE}/merge.sbatch" "${OUT}")
 echo "array job ${ARRAY} (${SHARDS} tasks), merge job ${MERGE}; results in ${OUT}/sweep.csv"
