@@ -322,7 +322,7 @@ pub struct AcceleratorSpec {
     /// Memory bandwidth, e.g. `"204.8 GB/s"`.
     pub memory_bandwidth: ByteRate,
     /// Share of the bandwidth decode reaches (default 0.6: 25 tokens/s measured for
-    /// Qwen3-8B Q4_K_M on a 204.8 GB/s Jetson AGX Orin, FACTS.md).
+    /// Qwen3-8B Q4_K_M on a 204.8 GB/s Jetson AGX Orin, docs/FACTS.md).
     #[serde(default = "default_bandwidth_efficiency")]
     pub bandwidth_efficiency: f64,
     /// Memory size: must hold the weights.
