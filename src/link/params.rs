@@ -355,7 +355,10 @@ impl LinkConfig {
                     };
                     return Err(LinkError::invalid(
                         format!("{path}.kind"),
-                        format!("preset `{name}` is {what} link; start from a matching preset or none"),
+                        format!(
+                            "preset {} is {what} link; start from a matching preset or none",
+                            crate::units::quoted(name)
+                        ),
                     ));
                 }
                 (name.clone(), base)
