@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::frames::{Geodetic, Topocentric};
+use crate::units::{check_range, quoted};
 
 /// Minimum elevation as a function of azimuth: points `(azimuth_deg, elevation_deg)`,
 /// linearly interpolated and wrapping round north. A terrain or building profile.
@@ -45,9 +46,10 @@ impl AzimuthMask {
             .split([' ', ';', '|'])
             .filter(|p| !p.trim().is_empty())
             .map(|pair| {
-                let (a, e) = pair.split_once(':').ok_or_else(|| format!("`{pair}` is not azimuth:elevation"))?;
-                let a: f64 = a.trim().parse().map_err(|_| format!("`{a}` is not a number"))?;
-                let e: f64 = e.trim().parse().map_err(|_| format!("`{e}` is not a number"))?;
+                let (a, e) =
+                    pair.split_once(':').ok_or_else(|| format!("{} is not azimuth:elevation", quoted(pair)))?;
+                let a: f64 = a.trim().parse().map_err(|_| format!("{} is not a number", quoted(a)))?;
+                let e: f64 = e.trim().parse().map_err(|_| format!("{} is not a number", quoted(e)))?;
                 Ok((a, e))
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -123,28 +125,25 @@ pub enum StationError {
     Bad { path: PathBuf, line: usize, reason: String },
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
-    #[error("{path}: no station name contains `{filter}`")]
+    #[error("{path}: no station name contains {}", quoted(filter))]
     NoMatch { path: PathBuf, filter: String },
 }
 
+/// Highest station accepted, m: the ITU-R surface models behind the link budget's atmosphere
+/// (`link::climate`) hold up to 8 km, so a higher "station" would pass here and fail there.
+pub const MAX_STATION_ALT_M: f64 = 8_000.0;
+
 /// Checks a site's coordinates; the message names the offending field.
 pub fn validate_site(lat_deg: f64, lon_deg: f64, alt_m: f64) -> Result<(), String> {
-    if !lat_deg.is_finite() || !(-90.0..=90.0).contains(&lat_deg) {
-        return Err(format!("lat_deg: {lat_deg} is outside −90…90°"));
-    }
-    if !lon_deg.is_finite() || !(-180.0..=360.0).contains(&lon_deg) {
-        return Err(format!("lon_deg: {lon_deg} is outside −180…360°"));
-    }
-    if !alt_m.is_finite() || !(-500.0..=10_000.0).contains(&alt_m) {
-        return Err(format!("alt_m: {alt_m} is outside −500…10,000 m"));
-    }
+    check_range(lat_deg, -90.0..=90.0, "°").map_err(|m| format!("lat_deg: {m}"))?;
+    check_range(lon_deg, -180.0..=360.0, "°").map_err(|m| format!("lon_deg: {m}"))?;
+    check_range(alt_m, -500.0..=MAX_STATION_ALT_M, " m (the atmosphere model holds up to 8 km)")
+        .map_err(|m| format!("alt_m: {m}"))?;
     Ok(())
 }
 
 fn check_mask(min_elevation_deg: f64) -> Result<(), String> {
-    if !min_elevation_deg.is_finite() || !(-5.0..=89.0).contains(&min_elevation_deg) {
-        return Err(format!("min_elevation_deg: {min_elevation_deg} is outside −5…89°"));
-    }
+    check_range(min_elevation_deg, -5.0..=89.0, "°").map_err(|m| format!("min_elevation_deg: {m}"))?;
     Ok(())
 }
 
@@ -258,7 +257,7 @@ fn parse_csv(text: &str, default_mask: f64, path: &Path) -> Result<Vec<RawStatio
                 bad(if text.is_empty() {
                     format!("{what}: missing value")
                 } else {
-                    format!("{what}: `{text}` is not a number")
+                    format!("{what}: {} is not a number", quoted(text))
                 })
             })
         };
@@ -319,7 +318,7 @@ fn parse_geojson(text: &str, default_mask: f64, path: &Path) -> Result<Vec<RawSt
             .ok_or_else(|| at("properties.name is missing".into()))?
             .trim()
             .to_string();
-        let at = |reason: String| file_err(format!("feature {} ({name}): {reason}", i + 1));
+        let at = |reason: String| file_err(format!("feature {} ({}): {reason}", i + 1, quoted(&name)));
         let geometry = feature.get("geometry").ok_or_else(|| at("no geometry".into()))?;
         if geometry.get("type").and_then(|t| t.as_str()) != Some("Point") {
             return Err(at("geometry is not a Point".into()));

@@ -14,11 +14,28 @@ use crate::link::{LinkConfig, LinkParams};
 use crate::orbit::walker::WalkerShell;
 use crate::orbit::{Satellite, load_orbit_file};
 use crate::time::UtcTime;
-use crate::units::{ByteRate, Bytes, Duration};
+use crate::units::{ByteRate, Bytes, Duration, RangeValue, check_range, one_line, quoted};
+
+/// Longest error line, in characters (the CLI prefixes `error: `, for at most 300 in all).
+pub const MAX_ERROR_CHARS: usize = 290;
+/// Most satellites in one run, over every TLE source and Walker shell: ten times today's
+/// largest constellation, and what per-satellite state and the pass search hold comfortably.
+pub const MAX_SATELLITES: usize = 100_000;
+/// Most antennas at one station: each serves one satellite at a time.
+pub const MAX_ANTENNAS: u32 = 1_000;
+/// Most chunks of one model: the rollout keeps a holder count (4 bytes) per chunk.
+pub const MAX_CHUNKS: u64 = 1 << 24;
+/// Most (satellite, chunk) pairs: the rollout keeps about 2.25 bytes of state for each
+/// chunk at each satellite (held and in-flight bits, a retry counter), ≈ 1.2 GB at this limit.
+pub const MAX_CHUNK_STATES: u64 = 1 << 29;
+/// Most chunks in one inter-satellite transfer batch.
+pub const MAX_BATCH_CHUNKS: u32 = 65_536;
+/// Longest any one stage of the on-board pipeline may take at the given rates.
+const MAX_STAGE_NS: i64 = 366 * crate::time::NANOS_PER_DAY;
 
 /// A scenario error: the file, the field path and, when known, the line and column.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{}{}", location(file, *line_col), if path.is_empty() { String::new() } else { format!("{path}: ") }, message)]
+#[error("{}", one_line(&format!("{}{}{}", location(file, *line_col), if path.is_empty() { String::new() } else { format!("{path}: ") }, message), MAX_ERROR_CHARS))]
 pub struct ScenarioError {
     pub file: PathBuf,
     pub line_col: Option<(usize, usize)>,
@@ -504,6 +521,18 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     if file.name.trim().is_empty() || file.name.contains(['/', '\\']) {
         return Err(err("name", "must be a non-empty name without slashes (it names the output folder)".into()));
     }
+    let printable = |field: &str, text: &str| {
+        if text.chars().any(char::is_control) {
+            Err(err(field, format!("{} contains a line break or control character", quoted(text))))
+        } else {
+            Ok(())
+        }
+    };
+    printable("name", &file.name)?;
+    printable("model.name", &file.model.name)?;
+    for (i, site) in file.stations.site.iter().enumerate() {
+        printable(&format!("stations.site[{i}].name"), &site.name)?;
+    }
     let start = UtcTime::parse(&file.start).map_err(|e| err("start", e.to_string()))?;
     if file.duration.0 <= 0 {
         return Err(err("duration", "must be longer than zero".into()));
@@ -533,17 +562,45 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     for (i, shell) in file.fleet.shells.iter().enumerate() {
         let field = format!("fleet.shells[{i}]");
         shell.validate(&field).map_err(|m| ScenarioError::at(path, "", m))?;
+        if satellites.len() + shell.total as usize > MAX_SATELLITES {
+            return Err(err(
+                &format!("{field}.total"),
+                format!(
+                    "{} satellites would make the fleet {}: at most {MAX_SATELLITES} satellites fit one run",
+                    shell.total,
+                    satellites.len() + shell.total as usize
+                ),
+            ));
+        }
         let generated = shell.satellites(i, start).map_err(|m| err(&field, m))?;
         shells.push((shell.clone(), satellites.len()));
         roles.extend(std::iter::repeat_n(shell.role.clone(), generated.len()));
         satellites.extend(generated);
+    }
+    if satellites.len() > MAX_SATELLITES {
+        return Err(err(
+            "fleet.tle",
+            format!("{} satellites: at most {MAX_SATELLITES} satellites fit one run", satellites.len()),
+        ));
+    }
+    // A window far from every element set (SGP4 run decades back or forward) would report
+    // the whole fleet decayed at the start: an input problem, not a result.
+    if satellites.iter().all(|sat| sat.propagate(start).is_err()) {
+        let epoch = satellites[0].elements.epoch;
+        return Err(err(
+            "start",
+            format!(
+                "no satellite can be propagated to {start}: the element sets (e.g. {} of {epoch}) are too far from it",
+                quoted(&satellites[0].name)
+            ),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for s in &satellites {
         if !seen.insert(s.name.as_str()) {
             return Err(err(
                 "fleet",
-                format!("two satellites are named `{}`: names identify satellites in the outputs", s.name),
+                format!("two satellites are named {}: names identify satellites in the outputs", quoted(&s.name)),
             ));
         }
     }
@@ -552,6 +609,9 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     let st = &file.stations;
     let mut stations = Vec::new();
     let mut antennas = Vec::new();
+    check_range(st.min_elevation_deg, -5.0..=89.0, "°").map_err(|m| err("stations.min_elevation_deg", m))?;
+    check_range(st.antennas, 1..=MAX_ANTENNAS, " (one antenna serves one satellite at a time)")
+        .map_err(|m| err("stations.antennas", m))?;
     if let Some(f) = &st.file {
         let p = resolve(f);
         let loaded = load_stations(&p, st.min_elevation_deg).map_err(|e| err("stations.file", e.to_string()))?;
@@ -561,20 +621,14 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     } else if !st.names.is_empty() {
         return Err(err("stations.names", "filters a station file, but `stations.file` is not given".into()));
     }
-    if st.antennas == 0 {
-        return Err(err("stations.antennas", "must be at least 1".into()));
-    }
     for (i, s) in st.site.iter().enumerate() {
         let field = format!("stations.site[{i}]");
         validate_site(s.lat_deg, s.lon_deg, s.alt_m).map_err(|m| err(&field, m))?;
         let mask = s.min_elevation_deg.unwrap_or(st.min_elevation_deg);
-        if !(-5.0..=89.0).contains(&mask) {
-            return Err(err(&format!("{field}.min_elevation_deg"), format!("{mask} is outside −5…89°")));
-        }
+        check_range(mask, -5.0..=89.0, "°").map_err(|m| err(&format!("{field}.min_elevation_deg"), m))?;
         let n = s.antennas.unwrap_or(st.antennas);
-        if n == 0 {
-            return Err(err(&format!("{field}.antennas"), "must be at least 1".into()));
-        }
+        check_range(n, 1..=MAX_ANTENNAS, " (one antenna serves one satellite at a time)")
+            .map_err(|m| err(&format!("{field}.antennas"), m))?;
         stations.push(GroundStation {
             name: s.name.clone(),
             site: crate::frames::Geodetic { lat_deg: s.lat_deg, lon_deg: s.lon_deg, alt_km: s.alt_m / 1000.0 },
@@ -590,7 +644,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     // Links.
     let uplink = file.links.uplink.resolve("links.uplink").map_err(|e| ScenarioError::at(path, "", e.to_string()))?;
     if uplink.direction != crate::link::LinkDirection::Uplink {
-        return Err(err("links.uplink", format!("preset `{}` is not an uplink", uplink.name)));
+        return Err(err("links.uplink", format!("preset {} is not an uplink", quoted(&uplink.name))));
     }
     let downlink = match &file.links.downlink {
         Some(c) => Some(c.resolve("links.downlink").map_err(|e| ScenarioError::at(path, "", e.to_string()))?),
@@ -602,7 +656,10 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
             if params.direction != crate::link::LinkDirection::InterSatellite
                 || !matches!(params.technology, crate::link::Technology::Optical(_))
             {
-                return Err(err("links.isl", format!("`{}` is not an optical inter-satellite link", params.name)));
+                return Err(err(
+                    "links.isl",
+                    format!("{} is not an optical inter-satellite link", quoted(&params.name)),
+                ));
             }
             Some(params)
         }
@@ -655,21 +712,15 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     if rollout.strategy != RolloutStrategy::GroundOnly && isl.is_none() {
         return Err(err("rollout.strategy", "relay and swarm need inter-satellite links: add `[links.isl]`".into()));
     }
-    if rollout.batch_chunks == 0 {
-        return Err(err("rollout.batch_chunks", "must be at least 1".into()));
-    }
+    check_range(rollout.batch_chunks, 1..=MAX_BATCH_CHUNKS, " chunks").map_err(|m| err("rollout.batch_chunks", m))?;
 
     // Model.
     let m = &file.model;
     if m.size.0 == 0 {
         return Err(err("model.size", "must be > 0".into()));
     }
-    if !(m.compression_ratio.is_finite() && m.compression_ratio >= 1.0) {
-        return Err(err(
-            "model.compression_ratio",
-            format!("{} must be ≥ 1 (model size ÷ bytes sent)", m.compression_ratio),
-        ));
-    }
+    check_range(m.compression_ratio, 1.0..=100.0, " (model size ÷ bytes sent)")
+        .map_err(|msg| err("model.compression_ratio", msg))?;
     if m.chunk_size.0 == 0 {
         return Err(err("model.chunk_size", "must be > 0".into()));
     }
@@ -681,8 +732,34 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         ));
     }
     let chunks = transfer_bytes.div_ceil(m.chunk_size.0);
-    if chunks > u32::MAX as u64 / 2 {
-        return Err(err("model.chunk_size", format!("gives {chunks} chunks; use larger chunks")));
+    if chunks > MAX_CHUNKS {
+        return Err(err(
+            "model.chunk_size",
+            format!(
+                "{} gives {chunks} chunks; at most {MAX_CHUNKS} are tracked: use chunks of at least {}",
+                m.chunk_size,
+                Bytes(transfer_bytes.div_ceil(MAX_CHUNKS))
+            ),
+        ));
+    }
+    let chunk_states = chunks * satellites.len() as u64;
+    if chunk_states > MAX_CHUNK_STATES {
+        let per_satellite = MAX_CHUNK_STATES / satellites.len() as u64;
+        return Err(err(
+            "model.chunk_size",
+            format!(
+                "{} gives {chunks} chunks at each of {} satellites; the rollout's per-chunk state holds at most {MAX_CHUNK_STATES} (≈1.2 GB): use chunks of at least {}",
+                m.chunk_size,
+                satellites.len(),
+                Bytes(transfer_bytes.div_ceil(per_satellite.max(1)))
+            ),
+        ));
+    }
+    if m.chunk_header.0 > m.chunk_size.0 {
+        return Err(err(
+            "model.chunk_header",
+            format!("{} is larger than the {} chunk it heads", m.chunk_header, m.chunk_size),
+        ));
     }
     let model = Model {
         name: m.name.clone(),
@@ -717,12 +794,8 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
             LossModel::Fixed { packet_error_rate: probability("packet_error_rate", *packet_error_rate)? }
         }
         LossSpec::Margin { fade_sigma_db, per_at_threshold, db_per_decade } => {
-            if !(*fade_sigma_db >= 0.0 && fade_sigma_db.is_finite()) {
-                return Err(err("upload.loss.fade_sigma_db", "must be ≥ 0".into()));
-            }
-            if !(db_per_decade.is_finite() && *db_per_decade > 0.0) {
-                return Err(err("upload.loss.db_per_decade", "must be > 0".into()));
-            }
+            check_range(*fade_sigma_db, 0.0..=30.0, " dB").map_err(|m| err("upload.loss.fade_sigma_db", m))?;
+            check_range(*db_per_decade, 1e-3..=100.0, " dB").map_err(|m| err("upload.loss.db_per_decade", m))?;
             let (required_margin_db, step_gap_db) = margin_of(&uplink);
             LossModel::Margin {
                 required_margin_db,
@@ -745,9 +818,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     if !(u.fountain_overhead.is_finite() && (0.0..=1.0).contains(&u.fountain_overhead)) {
         return Err(err("upload.fountain_overhead", format!("{} must be between 0 and 1", u.fountain_overhead)));
     }
-    if u.receivers == 0 {
-        return Err(err("upload.receivers", "must be at least 1".into()));
-    }
+    check_range(u.receivers, 1..=MAX_ANTENNAS, "").map_err(|m| err("upload.receivers", m))?;
     let upload = UploadConfig {
         protocol: u.protocol,
         nak_round_trip_ns: u.nak_round_trip.0,
@@ -786,6 +857,14 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     {
         if !(v > 0.0 && v.is_finite()) {
             return Err(err(&format!("onboard.{field}"), "must be > 0".into()));
+        }
+        // The stage handles the whole artifact (or model); its time must stay on the clock.
+        let stage_s = model.size_bytes as f64 / v;
+        if stage_s * 1e9 > MAX_STAGE_NS as f64 {
+            return Err(err(
+                &format!("onboard.{field}"),
+                format!("{} B/s would take {:.0} days over the model: more than a year", v.show(), stage_s / 86_400.0),
+            ));
         }
     }
     let needed = model.transfer_bytes + model.size_bytes;

@@ -7,14 +7,101 @@
 //! says: `5.03 GB` is 5,030,000,000 bytes and `4.68 GiB` is 5,025,111,736 bytes. A bare
 //! number in a TOML file is taken in the base unit (bytes, bit/s, byte/s, seconds, W, Wh) only
 //! where the field name says so; strings must carry a unit.
+//!
+//! Every quantity has a ceiling far above anything physical, so that sums and products of
+//! them stay exact and finite: data sizes up to 1 PB ([`MAX_BYTES`]), bit rates up to
+//! 1 Pbit/s, byte rates up to 1 PB/s, power up to 1 MW, energy up to 1 GWh, durations up to
+//! 100 years ([`crate::time::MAX_DURATION_NS`]). Fields narrow these further with
+//! [`check_range`], the one range check every scenario field uses.
+//!
+//! Error messages echo what the user wrote through [`quoted`]: escaped and shortened, so a
+//! message stays one line of bounded length whatever the input was.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Deserializer};
 
+/// User values echoed in errors are quoted by the time crate's helper, which every layer
+/// shares (times are parsed below this module).
+pub use crate::time::quoted;
+
+/// A message made safe to print as one line of at most `max_chars` characters: control
+/// characters escaped, the tail cut with an ellipsis. The last guard for messages that embed
+/// text from elsewhere (a parser's own message, a file name).
+pub fn one_line(message: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for c in message.chars() {
+        let piece: String = if c.is_control() { c.escape_debug().collect() } else { c.to_string() };
+        let n = piece.chars().count();
+        if count + n > max_chars.saturating_sub(1) {
+            out.push('…');
+            return out;
+        }
+        out.push_str(&piece);
+        count += n;
+    }
+    out
+}
+
+/// A number as range errors print it: compact for huge or tiny magnitudes (`1e308`, not 309
+/// digits).
+pub trait RangeValue: PartialOrd + Copy {
+    fn show(&self) -> String;
+    /// False for infinities and NaN, which no range admits.
+    fn finite(&self) -> bool {
+        true
+    }
+}
+
+impl RangeValue for f64 {
+    fn finite(&self) -> bool {
+        self.is_finite()
+    }
+
+    fn show(&self) -> String {
+        let a = self.abs();
+        if a == 0.0 || (1e-4..1e15).contains(&a) || !a.is_finite() { format!("{self}") } else { format!("{self:e}") }
+    }
+}
+
+macro_rules! integer_range_value {
+    ($($t:ty),*) => {$(
+        impl RangeValue for $t {
+            fn show(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+integer_range_value!(u32, u64, i64, usize);
+
+/// The range check of every numeric scenario field: `value` must lie in `range` (a float
+/// must also be finite; NaN lies in no range). The error states the range and `unit`
+/// (e.g. `" km"`, `"°"`, `""`), and the caller prefixes the field path.
+pub fn check_range<T: RangeValue>(value: T, range: RangeInclusive<T>, unit: &str) -> Result<T, String> {
+    if value.finite() && range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{} is outside {}…{}{unit}", value.show(), range.start().show(), range.end().show()))
+    }
+}
+
+/// The largest data size accepted: 1 PB.
+pub const MAX_BYTES: u64 = 1_000_000_000_000_000;
+/// The largest bit rate accepted: 1 Pbit/s.
+pub const MAX_BIT_RATE: f64 = 1e15;
+/// The largest byte rate accepted: 1 PB/s.
+pub const MAX_BYTE_RATE: f64 = 1e15;
+/// The largest power accepted: 1 MW.
+pub const MAX_WATTS: f64 = 1e6;
+/// The largest energy accepted: 1 GWh.
+pub const MAX_WATT_HOURS: f64 = 1e9;
+
 /// Why a quantity string was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("`{text}` is not {what} (expected e.g. {example})")]
+#[error("{} is not {what} (expected e.g. {example})", quoted(text))]
 pub struct UnitError {
     pub text: String,
     pub what: &'static str,
@@ -76,10 +163,16 @@ impl Bytes {
         if bytes < 0.0 {
             return Err(UnitError { text: text.to_string(), what: "a size (it is negative)", example: "1 MiB" });
         }
-        if bytes > 9.0e18 {
-            return Err(err());
-        }
-        Ok(Bytes(bytes.round() as u64))
+        Bytes::from_base(bytes).ok_or(UnitError {
+            text: text.to_string(),
+            what: "a data size of at most 1 PB",
+            example: "5.03 GB, 1 MiB",
+        })
+    }
+
+    /// A size from a non-negative number of bytes, `None` above [`MAX_BYTES`].
+    fn from_base(bytes: f64) -> Option<Self> {
+        (bytes <= MAX_BYTES as f64).then(|| Bytes(bytes.round() as u64))
     }
 }
 
@@ -120,7 +213,15 @@ impl BitRate {
         if bps < 0.0 {
             return Err(UnitError { text: text.to_string(), what: "a bit rate (it is negative)", example: "10 Mbps" });
         }
-        Ok(BitRate(bps))
+        BitRate::from_base(bps).ok_or(UnitError {
+            text: text.to_string(),
+            what: "a bit rate of at most 1 Pbit/s",
+            example: "10 Mbps, 100 Gbps",
+        })
+    }
+
+    fn from_base(bps: f64) -> Option<Self> {
+        (bps <= MAX_BIT_RATE).then_some(BitRate(bps))
     }
 }
 
@@ -134,7 +235,11 @@ impl ByteRate {
         let (value, unit) = split_number(text).ok_or_else(err)?;
         let per_second = unit.strip_suffix("/s").ok_or_else(err)?;
         let size = Bytes::parse(&format!("{value} {per_second}")).map_err(|_| err())?;
-        Ok(ByteRate(size.0 as f64))
+        ByteRate::from_base(size.0 as f64).ok_or_else(err)
+    }
+
+    fn from_base(per_second: f64) -> Option<Self> {
+        (per_second <= MAX_BYTE_RATE).then_some(ByteRate(per_second))
     }
 }
 
@@ -170,7 +275,16 @@ pub struct Watts(pub f64);
 
 impl Watts {
     pub fn parse(text: &str) -> Result<Self, UnitError> {
-        parse_electrical(text, "W", "a power", "60 W, 1.2 kW").map(Watts)
+        let w = parse_electrical(text, "W", "a power", "60 W, 1.2 kW")?;
+        Watts::from_base(w).ok_or(UnitError {
+            text: text.to_string(),
+            what: "a power of at most 1 MW",
+            example: "60 W",
+        })
+    }
+
+    fn from_base(w: f64) -> Option<Self> {
+        (w <= MAX_WATTS).then_some(Watts(w))
     }
 }
 
@@ -180,7 +294,16 @@ pub struct WattHours(pub f64);
 
 impl WattHours {
     pub fn parse(text: &str) -> Result<Self, UnitError> {
-        parse_electrical(text, "Wh", "an energy", "400 Wh, 1.2 kWh").map(WattHours)
+        let wh = parse_electrical(text, "Wh", "an energy", "400 Wh, 1.2 kWh")?;
+        WattHours::from_base(wh).ok_or(UnitError {
+            text: text.to_string(),
+            what: "an energy of at most 1 GWh",
+            example: "400 Wh",
+        })
+    }
+
+    fn from_base(wh: f64) -> Option<Self> {
+        (wh <= MAX_WATT_HOURS).then_some(WattHours(wh))
     }
 }
 
@@ -192,13 +315,18 @@ impl Duration {
     pub fn parse(text: &str) -> Result<Self, UnitError> {
         crate::time::parse_duration(text).map(Duration).map_err(|e| UnitError {
             text: text.to_string(),
-            what: if matches!(e, crate::time::TimeError::NegativeDuration(_)) {
-                "a duration (it is negative)"
-            } else {
-                "a duration"
+            what: match e {
+                crate::time::TimeError::NegativeDuration(_) => "a duration (it is negative)",
+                crate::time::TimeError::DurationTooLong(_) => "a duration of at most 100 years",
+                _ => "a duration",
             },
             example: "90s, 30m, 12h, 7d",
         })
+    }
+
+    fn from_base(seconds: f64) -> Option<Self> {
+        let ns = seconds * 1e9;
+        (ns <= crate::time::MAX_DURATION_NS as f64).then(|| Duration(ns.round() as i64))
     }
 
     pub fn seconds(self) -> f64 {
@@ -206,9 +334,10 @@ impl Duration {
     }
 }
 
-/// Deserialises from a string with a unit, or a bare non-negative number in the base unit.
+/// Deserialises from a string with a unit, or a bare non-negative number in the base unit
+/// (within the same ceiling as the string form).
 macro_rules! deserialize_quantity {
-    ($ty:ident, $from_number:expr) => {
+    ($ty:ident, $ceiling:literal) => {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 #[derive(Deserialize)]
@@ -220,9 +349,11 @@ macro_rules! deserialize_quantity {
                 }
                 let number = |v: f64| -> Result<Self, D::Error> {
                     if !v.is_finite() || v < 0.0 {
-                        return Err(serde::de::Error::custom(format!("{v} must be a non-negative number")));
+                        return Err(serde::de::Error::custom(format!("{} must be a non-negative number", v.show())));
                     }
-                    Ok($from_number(v))
+                    $ty::from_base(v).ok_or_else(|| {
+                        serde::de::Error::custom(format!("{} is more than the {} supported", v.show(), $ceiling))
+                    })
                 };
                 match Raw::deserialize(d)? {
                     Raw::Int(v) => number(v as f64),
@@ -234,12 +365,12 @@ macro_rules! deserialize_quantity {
     };
 }
 
-deserialize_quantity!(Bytes, |v: f64| Bytes(v.round() as u64));
-deserialize_quantity!(BitRate, BitRate);
-deserialize_quantity!(ByteRate, ByteRate);
-deserialize_quantity!(Duration, |v: f64| Duration((v * 1e9).round() as i64));
-deserialize_quantity!(Watts, Watts);
-deserialize_quantity!(WattHours, WattHours);
+deserialize_quantity!(Bytes, "1 PB");
+deserialize_quantity!(BitRate, "1 Pbit/s");
+deserialize_quantity!(ByteRate, "1 PB/s");
+deserialize_quantity!(Duration, "100 years");
+deserialize_quantity!(Watts, "1 MW");
+deserialize_quantity!(WattHours, "1 GWh");
 
 #[cfg(test)]
 mod tests {
@@ -276,7 +407,7 @@ mod tests {
         assert_eq!(Bytes::parse("64B").unwrap(), Bytes(64));
         assert_eq!(Bytes::parse("2 kB").unwrap(), Bytes(2000));
         assert_eq!(Bytes::parse("1_000 bytes").unwrap(), Bytes(1000));
-        for bad in ["", "5", "5 GQ", "five GB", "GB", "-1 MB", "1e30 B"] {
+        for bad in ["", "5", "5 GQ", "five GB", "GB", "-1 MB", "1e30 B", "1.1 PB", "18446744073709551615 B"] {
             assert!(Bytes::parse(bad).is_err(), "{bad}");
         }
     }
@@ -304,5 +435,40 @@ mod tests {
         let t: T = toml::from_str("a = 1024\nb = \"4 MiB\"\nc = \"2m\"\nd = \"1 Mbps\"").unwrap();
         assert_eq!((t.a, t.b, t.c, t.d), (Bytes(1024), Bytes(4 << 20), Duration(120_000_000_000), BitRate(1e6)));
         assert!(toml::from_str::<T>("a = -1\nb = \"1 B\"\nc = \"1s\"\nd = \"1 bps\"").is_err());
+        for bare in ["a = 18446744073709551615", "a = 1e300", "a = inf", "a = nan"] {
+            let text = format!("{bare}\nb = \"1 B\"\nc = \"1s\"\nd = \"1 bps\"");
+            assert!(toml::from_str::<T>(&text).is_err(), "{bare}");
+        }
+        let text = "a = 1\nb = \"1 B\"\nc = 1e300\nd = \"1 bps\"";
+        assert!(toml::from_str::<T>(text).is_err());
+    }
+
+    #[test]
+    fn magnitudes_above_the_ceilings_are_rejected() {
+        assert!(Watts::parse("1e300 W").is_err() && Watts::parse("1 MW").is_ok());
+        assert!(WattHours::parse("2000 MWh").is_err() && WattHours::parse("400 Wh").is_ok());
+        assert!(BitRate::parse("2 Pbps").is_err() && BitRate::parse("100 Gbps").is_ok());
+        assert!(ByteRate::parse("2 PB/s").is_err());
+        assert!(Duration::parse("101 weeks").is_ok() && Duration::parse("36600d").is_err());
+    }
+
+    #[test]
+    fn echoed_values_are_one_short_line() {
+        assert_eq!(quoted("a\nb\r"), "`a\\nb\\r`");
+        let long = "x".repeat(15_000);
+        assert_eq!(quoted(&long).chars().count(), 40 + 3);
+        let e = Bytes::parse(&format!("{long}\n GB")).unwrap_err().to_string();
+        assert!(!e.contains('\n') && e.len() < 200, "{e}");
+        assert_eq!(one_line("a\nb", 300), "a\\nb");
+        assert_eq!(one_line(&long, 10).chars().count(), 10);
+    }
+
+    #[test]
+    fn range_check_states_the_range_compactly() {
+        assert_eq!(check_range(5.0, 0.0..=10.0, " km"), Ok(5.0));
+        assert_eq!(check_range(1e308, 0.0..=10.0, " km").unwrap_err(), "1e308 is outside 0…10 km");
+        assert!(check_range(f64::NAN, 0.0..=10.0, "").is_err());
+        assert!(check_range(f64::INFINITY, 0.0..=f64::MAX, "").is_err());
+        assert_eq!(check_range(0u32, 1..=4, "").unwrap_err(), "0 is outside 1…4");
     }
 }

@@ -34,7 +34,7 @@ fn outputs_are_identical_across_thread_counts_and_change_with_the_seed() {
         std::fs::read(c.join("upload_passes.csv")).unwrap()
     );
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["upload"]["passes_used_median"], 43);
+    assert_eq!(summary["upload"]["passes_used_median"], 43, "regression guard: the fitted 43 passes");
     let leftovers = std::fs::read_dir(&a)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -43,8 +43,9 @@ fn outputs_are_identical_across_thread_counts_and_change_with_the_seed() {
     assert_eq!(leftovers, 0, "temporary files left behind");
 }
 
+/// Regression guard: the default scenario's 43 passes are fitted (README), not predicted.
 #[test]
-fn the_default_run_prints_its_headline() {
+fn regression_guard_the_default_run_prints_its_fitted_43_pass_headline() {
     let dir = scratch("default");
     let out = Command::new(env!("CARGO_BIN_EXE_orbsim"))
         .args(["run", "--out", dir.to_str().unwrap()])

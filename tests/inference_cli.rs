@@ -106,7 +106,7 @@ fn bad_inference_input_gets_one_line_with_the_field_path() {
             "rate = \"4/fortnight\"",
             "inference.sources[0].rate: `4/fortnight` is not a request rate",
         ),
-        ("zero-tops", "tops = 744", "tops = 0", "inference.accelerator.tops: 0 must be > 0"),
+        ("zero-tops", "tops = 744", "tops = 0", "inference.accelerator.tops: 0 is outside 1e-6…1000000 TOPS"),
         (
             "zero-bandwidth",
             "memory_bandwidth = \"204.8 GB/s\"",

@@ -157,7 +157,7 @@ fn attenuation_within_tolerance_of_itur() {
     }
 }
 
-/// FACTS.md check values (itur, 1 % of the time, 1 m dish).
+/// docs/FACTS.md check values (itur, 1 % of the time, 1 m dish).
 #[test]
 fn facts_check_values() {
     let cases = [
@@ -171,7 +171,7 @@ fn facts_check_values() {
         let m =
             SlantPathModel::new(&s, &SiteClimate::at(&s), f, 1.0, GroundAntenna { diameter_m: 1.0, efficiency: 0.5 });
         let got = m.attenuation(el).total_db;
-        println!("{name} {f} GHz {el}° p=1%: {got:.2} dB (FACTS.md ≈{want})");
+        println!("{name} {f} GHz {el}° p=1%: {got:.2} dB (docs/FACTS.md ≈{want})");
         assert!((got - want).abs() <= tol, "{name} {f} GHz {el}°: {got:.2} dB vs ≈{want}");
     }
 }

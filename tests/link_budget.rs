@@ -60,7 +60,7 @@ fn preset_values_are_within_the_documented_bands() {
         };
         match name {
             n if n.starts_with("s-band") => {
-                // FACTS.md: 2025–2110 MHz, EIRP 20–50 dBW, ≤ 54 MHz.
+                // docs/FACTS.md: 2025–2110 MHz, EIRP 20–50 dBW, ≤ 54 MHz.
                 assert!((2.025..=2.110).contains(&rf.frequency_ghz));
                 assert!((20.0..=50.0).contains(&rf.eirp_dbw), "{name} {}", rf.eirp_dbw);
                 if let Coding::Adaptive { symbol_rate_sps, roll_off, .. } = rf.coding {

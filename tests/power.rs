@@ -67,6 +67,11 @@ fn random_load_and_sunlight_keep_the_battery_within_bounds_and_conserve_energy()
 /// A Walker shell of small satellites whose battery cannot carry the accelerator
 /// through eclipse.
 fn starved(below_floor: &str) -> Scenario {
+    starved_at(below_floor, "12/h")
+}
+
+/// [`starved`] with each ship asking at `rate`.
+fn starved_at(below_floor: &str, rate: &str) -> Scenario {
     let text = format!(
         r#"
 name = "starved"
@@ -123,12 +128,12 @@ floor = 0.4
 name = "ships"
 kind = "random"
 count = 400
-rate = "12/h"
+rate = "{rate}"
 prompt_tokens = {{ dist = "fixed", value = 300 }}
 output_tokens = {{ dist = "uniform", min = 200, max = 600 }}
 "#
     );
-    scenario_from(&format!("starved-{}", below_floor.len()), &text)
+    scenario_from(&format!("starved-{}-{}", below_floor.len(), rate.len()), &text)
 }
 
 #[test]
@@ -166,7 +171,8 @@ fn eclipse_pauses_inference_at_the_battery_floor_and_energy_never_goes_negative(
 
 #[test]
 fn throttling_keeps_computing_at_reduced_speed() {
-    let s = starved("below_floor = \"throttle\"\nthrottle_power = \"30 W\"\nthrottle_speed = 0.25");
+    // Busy nearly all the time, so that much of the limited time is spent computing.
+    let s = starved_at("below_floor = \"throttle\"\nthrottle_power = \"30 W\"\nthrottle_speed = 0.25", "100/h");
     let r = run(&s, &|| {}).unwrap();
     let inf = r.inference.as_ref().unwrap();
     let limited: i64 = inf.servers.iter().map(|s| s.limited_ns).sum();
@@ -174,6 +180,29 @@ fn throttling_keeps_computing_at_reduced_speed() {
     for server in &inf.servers {
         assert!(server.energy.unwrap().min_energy_j >= 0.0);
     }
+    // The power bound: while limited the accelerator draws at most the throttle power. The
+    // draw is full power while computing unthrottled, the throttle power while computing
+    // limited, idle power otherwise; limited and busy time overlap by at least
+    // busy + limited − window, so the energy can be at most this.
+    let acc = &s.inference.as_ref().unwrap().accelerator;
+    let (full_w, throttle_w, idle_w) = (acc.power_w, 30.0, acc.idle_power_w);
+    let window_s = s.end.seconds_since(s.start);
+    let mut bites = false;
+    for server in &inf.servers {
+        let (busy_s, limited_s) = (server.busy_ns as f64 / 1e9, server.limited_ns as f64 / 1e9);
+        let limited_busy_s = (busy_s + limited_s - window_s).max(0.0);
+        let bound_j = full_w * (busy_s - limited_busy_s) + throttle_w * limited_busy_s + idle_w * (window_s - busy_s);
+        assert!(
+            server.accelerator_j <= bound_j * (1.0 + 1e-9),
+            "satellite {}: {} J drawn, more than the {bound_j} J the throttle allows",
+            server.satellite,
+            server.accelerator_j
+        );
+        // Where limited and busy time must overlap, the bound is below full power throughout
+        // the busy time: it catches a throttle that does not lower the draw.
+        bites |= limited_busy_s > 0.0;
+    }
+    assert!(bites, "no satellite was limited while busy enough for the bound to bite");
     // Less energy-hungry than pausing would be at full power: the accelerator's mean draw
     // while limited is at most the throttle power.
     let paused = run(&starved(""), &|| {}).unwrap();

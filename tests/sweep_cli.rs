@@ -98,7 +98,8 @@ fn a_merge_of_three_shards_is_byte_identical_to_the_unsharded_sweep() {
     assert_eq!(order[2], ("0", "3700000", "4 MiB"));
     assert_eq!(order[4], ("0", "6000000", "1 MiB"));
     let passes = rows[0].iter().position(|h| h == "passes_median").unwrap();
-    assert_eq!(rows[1][passes], "43", "the default scenario's 43 passes");
+    // Regression guard: 43 is the count the default scenario's uplink rate was fitted to.
+    assert_eq!(rows[1][passes], "43", "regression guard: the default scenario's fitted 43 passes");
     // Shard folders given one by one, to another output folder, merge the same.
     let shards: Vec<String> = (0..3).map(|i| s(&sharded.join(format!("shard-{i}-of-3"))).to_string()).collect();
     let elsewhere = dir.join("elsewhere");

@@ -1004,7 +1004,7 @@ mod tests {
 
     #[test]
     fn cylinder_formula_values() {
-        // FACTS.md: no eclipse beyond 68.0° at 500 km; ~36 min of a ~95 min orbit at β = 0.
+        // docs/FACTS.md: no eclipse beyond 68.0° at 500 km; ~36 min of a ~95 min orbit at β = 0.
         let r = EARTH_SHADOW_RADIUS_KM + 500.0;
         let beta_max = (EARTH_SHADOW_RADIUS_KM / r).asin().to_degrees();
         assert!((beta_max - 68.0).abs() < 0.05, "{beta_max}");

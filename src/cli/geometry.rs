@@ -68,6 +68,8 @@ impl GeometryArgs {
             }
             satellites.extend(loaded.satellites);
         }
+        crate::units::check_range(self.min_elevation, -5.0..=89.0, "°")
+            .map_err(|m| CliError::Input(format!("--min-elevation: {m}")))?;
         let stations = load_stations(&self.stations, self.min_elevation).map_err(|e| CliError::Input(e.to_string()))?;
         let stations =
             filter_stations(stations, &self.station, &self.stations).map_err(|e| CliError::Input(e.to_string()))?;

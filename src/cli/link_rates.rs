@@ -34,7 +34,15 @@ pub fn run(args: LinkRatesArgs) -> Result<(), CliError> {
     if !(args.altitude_km.is_finite() && (150.0..=50_000.0).contains(&args.altitude_km)) {
         return Err(CliError::Input(format!("--altitude-km: {} is outside 150–50,000 km", args.altitude_km)));
     }
-    crate::ground::validate_site(args.lat, args.lon, args.alt_m).map_err(|e| CliError::Input(format!("--{e}")))?;
+    crate::ground::validate_site(args.lat, args.lon, args.alt_m).map_err(|e| {
+        let (field, message) = e.split_once(": ").unwrap_or(("", &e));
+        let option = match field {
+            "lat_deg" => "--lat",
+            "lon_deg" => "--lon",
+            _ => "--alt-m",
+        };
+        CliError::Input(format!("{option}: {message}"))
+    })?;
     let site = Site::new(args.lat, args.lon, args.alt_m / 1000.0);
     let files = figures::link_rates(&site, &args.site_name, args.altitude_km, &args.out)
         .map_err(|e| CliError::Failed(e.to_string()))?;

@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn slant_range_worked_examples() {
-        // FACTS.md: 500 km altitude, spherical Earth R = 6378.137 km.
+        // docs/FACTS.md: 500 km altitude, spherical Earth R = 6378.137 km.
         assert!((slant_range_km(10.0, 500.0) - 1695.0).abs() < 0.5);
         assert!((slant_range_km(30.0, 500.0) - 909.5).abs() < 0.1);
         assert!((slant_range_km(90.0, 500.0) - 500.0).abs() < 1e-9);

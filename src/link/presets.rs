@@ -40,7 +40,10 @@ impl LinkConfig {
                     };
                     return Err(LinkError::invalid(
                         format!("{path}.kind"),
-                        format!("preset `{name}` is {what} link; start from a matching preset or none"),
+                        format!(
+                            "preset {} is {what} link; start from a matching preset or none",
+                            crate::units::quoted(name)
+                        ),
                     ));
                 }
                 (name.clone(), base)
@@ -72,7 +75,7 @@ fn rf(direction: LinkDirection) -> LinkConfig {
     LinkConfig { kind: Some(LinkKind::Rf), direction: Some(direction), ..LinkConfig::default() }
 }
 
-/// Command uplink: 200 kbit/s (the smallsat figure in FACTS.md), uncoded BPSK needing
+/// Command uplink: 200 kbit/s (the smallsat figure in docs/FACTS.md), uncoded BPSK needing
 /// Eb/N0 9.6 dB at BER 10⁻⁵. Ground: 10 W into a 3.7 m dish at 55 % (EIRP 45.4 dBW, inside
 /// the 20–50 dBW of commercial S-band stations). Satellite: a 0 dBi near-omni antenna so
 /// commands get through whatever the attitude, 600 K system noise (Earth at 290 K plus a
@@ -131,7 +134,7 @@ fn s_band_high_rate_uplink() -> LinkConfig {
 /// (5 dBW) into a 12 dBi antenna (EIRP 17 dBW), 75 Msps (101 MHz occupied). Ground: 3.7 m
 /// dish at 60 % (47.8 dBi) with 150 K looking at a cold sky (the model adds the
 /// atmosphere's emission). 8PSK 3/4 (167 Mbit/s) at 10° to 32APSK 9/10 (334 Mbit/s) from
-/// ~30° (FACTS.md: 300+ Mbit/s from this class). 10 s setup.
+/// ~30° (docs/FACTS.md: 300+ Mbit/s from this class). 10 s setup.
 fn x_band_downlink() -> LinkConfig {
     LinkConfig {
         frequency_ghz: Some(8.2),
@@ -207,7 +210,7 @@ fn ka_band_downlink() -> LinkConfig {
 }
 
 /// Laser downlink to an optical ground station: 10 Gbit/s line rate (between the 1.8
-/// Gbit/s EDRS terminal and the 200 Gbit/s TBIRD bursts of FACTS.md) out to 2,000 km
+/// Gbit/s EDRS terminal and the 200 Gbit/s TBIRD bursts of docs/FACTS.md) out to 2,000 km
 /// (about 15° elevation from 500 km), above 20° where the air mass is small enough for
 /// tracking. 20 s acquisition (the ~15 s quoted for inter-satellite terminals plus
 /// atmospheric beacon tracking). Clouds block rather than fade the beam:
@@ -225,7 +228,7 @@ fn optical_ground() -> LinkConfig {
 }
 
 /// Laser inter-satellite link: 100 Gbit/s (Starlink and ADA Space class), up to 5,000 km,
-/// 15 s acquisition (the vendor figure in FACTS.md).
+/// 15 s acquisition (the vendor figure in docs/FACTS.md).
 fn optical_isl() -> LinkConfig {
     LinkConfig {
         kind: Some(LinkKind::Optical),

@@ -87,7 +87,7 @@ pub enum OrbitError {
     BadRecord { path: PathBuf, line: usize, reason: String },
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
-    #[error("{path}: no satellite name contains `{filter}`")]
+    #[error("{path}: no satellite name contains {}", crate::units::quoted(filter))]
     NoMatch { path: PathBuf, filter: String },
     #[error("{0}")]
     Walker(String),

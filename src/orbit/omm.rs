@@ -4,6 +4,7 @@
 
 use super::{ElementRecord, MeanElements, RecordError};
 use crate::time::UtcTime;
+use crate::units::{RangeValue, check_range};
 
 /// Reads numbers and strings from one OMM record, whichever way it stores them.
 trait OmmFields {
@@ -15,7 +16,7 @@ trait OmmFields {
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite())
-            .ok_or_else(|| format!("{key}: `{raw}` is not a number"))
+            .ok_or_else(|| format!("{key}: {} is not a number", crate::units::quoted(&raw)))
     }
 
     fn optional_number(&self, key: &str) -> Result<f64, String> {
@@ -52,10 +53,10 @@ impl OmmFields for CsvRow<'_> {
 
 fn record_from(fields: &impl OmmFields, line: usize) -> Result<ElementRecord, String> {
     let epoch_text = fields.text("EPOCH").ok_or("missing EPOCH")?;
-    let epoch = UtcTime::parse(&epoch_text).map_err(|_| format!("EPOCH: `{epoch_text}` is not an ISO-8601 time"))?;
+    let epoch = UtcTime::parse(&epoch_text).map_err(|e| format!("EPOCH: {e}"))?;
     let norad = fields.number("NORAD_CAT_ID")?;
     if norad < 0.0 || norad.fract() != 0.0 || norad > u32::MAX as f64 {
-        return Err(format!("NORAD_CAT_ID: `{norad}` is not a catalogue number"));
+        return Err(format!("NORAD_CAT_ID: {} is not a catalogue number", norad.show()));
     }
     let elements = MeanElements {
         epoch,
@@ -69,14 +70,12 @@ fn record_from(fields: &impl OmmFields, line: usize) -> Result<ElementRecord, St
         mean_motion_dot: fields.optional_number("MEAN_MOTION_DOT")?,
         mean_motion_ddot: fields.optional_number("MEAN_MOTION_DDOT")?,
     };
-    if !(0.0..=180.0).contains(&elements.inclination_deg) {
-        return Err(format!("INCLINATION: {} is outside 0–180°", elements.inclination_deg));
-    }
+    check_range(elements.inclination_deg, 0.0..=180.0, "°").map_err(|m| format!("INCLINATION: {m}"))?;
     if !(0.0..1.0).contains(&elements.eccentricity) {
-        return Err(format!("ECCENTRICITY: {} is outside [0, 1)", elements.eccentricity));
+        return Err(format!("ECCENTRICITY: {} is outside [0, 1)", elements.eccentricity.show()));
     }
     if elements.mean_motion_rev_per_day <= 0.0 {
-        return Err(format!("MEAN_MOTION: {} must be positive", elements.mean_motion_rev_per_day));
+        return Err(format!("MEAN_MOTION: {} must be positive", elements.mean_motion_rev_per_day.show()));
     }
     Ok(ElementRecord {
         name: fields.text("OBJECT_NAME").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),

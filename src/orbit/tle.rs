@@ -8,6 +8,7 @@
 
 use super::{ElementRecord, MeanElements, RecordError};
 use crate::time::UtcTime;
+use crate::units::quoted;
 
 /// Parses every record of a TLE text, returning the good ones and the reasons for the bad.
 pub fn parse_tle_text(text: &str) -> (Vec<ElementRecord>, Vec<RecordError>) {
@@ -38,9 +39,9 @@ pub fn parse_tle_text(text: &str) -> (Vec<ElementRecord>, Vec<RecordError>) {
             errors.push(RecordError {
                 line: l1_no,
                 reason: format!(
-                    "expected element line 1 (starting `1 `) {}, found `{}`",
+                    "expected element line 1 (starting `1 `) {}, found {}",
                     if name.is_some() { "after the name line" } else { "" },
-                    shorten(l1)
+                    quoted(l1)
                 ),
             });
             // Resynchronise on the next line that starts a record.
@@ -54,7 +55,7 @@ pub fn parse_tle_text(text: &str) -> (Vec<ElementRecord>, Vec<RecordError>) {
         if !looks_like_line(l2, b'2') {
             errors.push(RecordError {
                 line: l2_no,
-                reason: format!("expected element line 2 (starting `2 `), found `{}`", shorten(l2)),
+                reason: format!("expected element line 2 (starting `2 `), found {}", quoted(l2)),
             });
             i = line1_index + 1;
             continue;
@@ -79,10 +80,6 @@ pub fn parse_tle_text(text: &str) -> (Vec<ElementRecord>, Vec<RecordError>) {
 fn looks_like_line(line: &str, number: u8) -> bool {
     let b = line.as_bytes();
     b.len() >= 2 && b[0] == number && b[1] == b' '
-}
-
-fn shorten(s: &str) -> String {
-    if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s.to_string() }
 }
 
 /// Why a pair of element lines was rejected, and on which of the two.
@@ -111,9 +108,9 @@ pub fn parse_lines(l1: &str, l2: &str) -> Result<(u32, String, MeanElements), Fi
         let found = line.as_bytes()[68];
         if !found.is_ascii_digit() || (found - b'0') as u32 != expected {
             return Err(err(format!(
-                "bad checksum on line {}: column 69 is `{}`, the digits give {expected}",
+                "bad checksum on line {}: column 69 is {}, the digits give {expected}",
                 if on_line2 { 2 } else { 1 },
-                found as char
+                quoted(&(found as char).to_string())
             )));
         }
     }
@@ -155,8 +152,10 @@ pub fn parse_lines(l1: &str, l2: &str) -> Result<(u32, String, MeanElements), Fi
     if mean_motion <= 0.0 {
         return Err(f2.error(53, 63, "mean motion", "must be positive"));
     }
+    let epoch = UtcTime::from_year_and_day(year, day)
+        .ok_or_else(|| f1.error(21, 32, "epoch day of year", "must be between 1 and 366.99…"))?;
     let elements = MeanElements {
-        epoch: UtcTime::from_year_and_day(year, day),
+        epoch,
         inclination_deg: inclination,
         raan_deg: raan,
         eccentricity,
@@ -197,9 +196,9 @@ impl Fields<'_> {
         FieldError {
             on_line2: self.on_line2,
             reason: format!(
-                "line {}, columns {from}-{to} ({what}): `{}` {why}",
+                "line {}, columns {from}-{to} ({what}): {} {why}",
                 if self.on_line2 { 2 } else { 1 },
-                self.raw(from, to).trim()
+                quoted(self.raw(from, to).trim())
             ),
         }
     }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{MeanElements, Satellite};
 use crate::constants::{WGS72_J2, WGS72_MU_KM3_S2, WGS72_RADIUS_KM, WGS84_A_KM};
 use crate::time::UtcTime;
+use crate::units::check_range;
 
 /// Delta: planes spread over 360° of RAAN. Star: over 180°, planes meeting near the poles,
 /// with a seam between the first and last plane where neighbours counter-rotate.
@@ -41,9 +42,10 @@ impl<'de> Deserialize<'de> for Inclination {
         match Raw::deserialize(d)? {
             Raw::Number(v) => Ok(Inclination::Degrees(v)),
             Raw::Text(t) if t.eq_ignore_ascii_case("sso") => Ok(Inclination::SunSynchronous),
-            Raw::Text(t) => {
-                Err(serde::de::Error::custom(format!("`{t}` is not an inclination: give degrees or \"sso\"")))
-            }
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "{} is not an inclination: give degrees or \"sso\"",
+                crate::units::quoted(&t)
+            ))),
         }
     }
 }
@@ -110,9 +112,8 @@ fn kozai_mean_motion_for(a_km: f64, inclination_deg: f64) -> f64 {
 impl WalkerShell {
     /// Checks the shell; `path` names it in errors (e.g. `fleet.shells[1]`).
     pub fn validate(&self, path: &str) -> Result<(), String> {
-        if self.total == 0 {
-            return Err(format!("{path}.total: must be > 0"));
-        }
+        check_range(self.total as usize, 1..=crate::scenario::MAX_SATELLITES, " satellites (the most one run holds)")
+            .map_err(|m| format!("{path}.total: {m}"))?;
         if self.planes == 0 {
             return Err(format!("{path}.planes: must be > 0"));
         }
@@ -125,18 +126,17 @@ impl WalkerShell {
         if self.phasing >= self.planes {
             return Err(format!("{path}.phasing: must be between 0 and planes − 1 ({})", self.planes - 1));
         }
-        if !(self.altitude_km.is_finite() && (150.0..=50_000.0).contains(&self.altitude_km)) {
-            return Err(format!("{path}.altitude_km: {} is outside 150–50,000 km", self.altitude_km));
-        }
+        check_range(self.altitude_km, 150.0..=50_000.0, " km").map_err(|m| format!("{path}.altitude_km: {m}"))?;
         match self.inclination {
-            Inclination::Degrees(i) if !(0.0..=180.0).contains(&i) => {
-                return Err(format!("{path}.inclination: {i} is outside 0–180°"));
+            Inclination::Degrees(i) => {
+                check_range(i, 0.0..=180.0, "°").map_err(|m| format!("{path}.inclination: {m}"))?;
             }
             Inclination::SunSynchronous if sun_synchronous_inclination_deg(self.altitude_km).is_none() => {
                 return Err(format!("{path}.inclination: no sun-synchronous orbit exists at {} km", self.altitude_km));
             }
             _ => {}
         }
+        check_range(self.raan_offset_deg, -360.0..=360.0, "°").map_err(|m| format!("{path}.raan_offset_deg: {m}"))?;
         if let Some(spread) = self.raan_spread_deg
             && !(spread > 0.0 && spread <= 360.0)
         {

@@ -5,7 +5,12 @@
 //! spans one (none has occurred since 2016-12-31) is 1 s short. TLE epochs are UTC, so
 //! SGP4's minutes-since-epoch come out right for any window that does not cross a leap
 //! second. Integer nanoseconds keep simulation time exact and totally ordered; an `i64`
-//! covers ±292 years.
+//! covers 1677-09-21 to 2262-04-11.
+//!
+//! Inputs are held well inside that span so that no sum of them can wrap: times parse only
+//! from [`FIRST_YEAR`] to [`LAST_YEAR`] and durations only up to [`MAX_DURATION_NS`]
+//! (the latest time plus the longest duration ends in 2201, 60 years inside the clock). Arithmetic on instants is
+//! checked all the same: overflow is a bug, never a silently wrapped date.
 //!
 //! UT1 is taken equal to UTC when Earth rotation is needed (|UT1−UTC| < 0.9 s, i.e. at
 //! most about 0.4 km of Earth rotation at the equator; see `frames`).
@@ -20,6 +25,13 @@ pub const JD_UNIX_EPOCH: f64 = 2_440_587.5;
 /// J2000.0 (2000-01-01T12:00:00) as nanoseconds since the Unix epoch.
 pub const J2000_UNIX_NS: i64 = 946_728_000 * NANOS_PER_SECOND;
 
+/// The first and last calendar years a time may be written with (TLE and OMM epochs,
+/// scenario and command-line times).
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2100;
+/// The longest duration accepted anywhere: 100 years of 365.25 days.
+pub const MAX_DURATION_NS: i64 = 36_525 * NANOS_PER_DAY;
+
 /// A UTC instant: nanoseconds since 1970-01-01T00:00:00 UTC (leap seconds not counted).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct UtcTime(i64);
@@ -27,12 +39,16 @@ pub struct UtcTime(i64);
 /// Why a time or duration string was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TimeError {
-    #[error("`{0}` is not an ISO-8601 UTC time (expected e.g. 2026-03-19T00:00:00Z or 2026-03-19T00:00:00.250Z)")]
+    #[error("{} is not an ISO-8601 UTC time (expected e.g. 2026-03-19T00:00:00Z or 2026-03-19T00:00:00.250Z)", quoted(.0))]
     BadTime(String),
-    #[error("`{0}` is not a duration (expected a number and a unit: 90s, 30m, 12h, 7d, 500ms)")]
+    #[error("{} is not a duration (expected a number and a unit: 90s, 30m, 12h, 7d, 500ms)", quoted(.0))]
     BadDuration(String),
-    #[error("duration `{0}` must not be negative")]
+    #[error("duration {} must not be negative", quoted(.0))]
     NegativeDuration(String),
+    #[error("{} is outside the supported years {FIRST_YEAR}–{LAST_YEAR} (time is kept in 64-bit nanoseconds)", quoted(.0))]
+    YearOutOfRange(String),
+    #[error("duration {} is longer than the 100 years supported", quoted(.0))]
+    DurationTooLong(String),
 }
 
 impl UtcTime {
@@ -44,31 +60,48 @@ impl UtcTime {
         self.0
     }
 
-    /// Builds an instant from a calendar date and time of day (proleptic Gregorian).
+    /// Builds an instant from a calendar date and time of day (proleptic Gregorian); the
+    /// date must lie in the clock's span (callers pass parsed or computed dates, not raw input).
     pub fn from_calendar(year: i32, month: u32, day: u32, hour: u32, minute: u32, nanos_of_minute: i64) -> Self {
         let days = days_from_civil(year, month, day);
         UtcTime(days * NANOS_PER_DAY + (hour as i64 * 3600 + minute as i64 * 60) * NANOS_PER_SECOND + nanos_of_minute)
     }
 
     /// Builds an instant from a TLE-style epoch: a year and a fractional day of year
-    /// (1.0 is January 1st at 00:00).
-    pub fn from_year_and_day(year: i32, day_of_year: f64) -> Self {
+    /// (1.0 is January 1st at 00:00). `None` unless the year is within
+    /// [`FIRST_YEAR`]…[`LAST_YEAR`] and the day within 1 to 367 (exclusive).
+    pub fn from_year_and_day(year: i32, day_of_year: f64) -> Option<Self> {
+        if !(FIRST_YEAR..=LAST_YEAR).contains(&year) || !(1.0..367.0).contains(&day_of_year) {
+            return None;
+        }
         let jan1 = days_from_civil(year, 1, 1) * NANOS_PER_DAY;
-        UtcTime(jan1 + ((day_of_year - 1.0) * NANOS_PER_DAY as f64).round() as i64)
+        Some(UtcTime(jan1 + ((day_of_year - 1.0) * NANOS_PER_DAY as f64).round() as i64))
     }
 
     /// Parses ISO-8601 UTC: `YYYY-MM-DDTHH:MM[:SS[.fff…]]` followed by `Z`, `+00:00` or
     /// nothing (taken as UTC); a space may replace the `T`; a bare date means midnight.
+    /// Years outside [`FIRST_YEAR`]…[`LAST_YEAR`] are rejected.
     pub fn parse(text: &str) -> Result<Self, TimeError> {
-        parse_iso(text.trim()).ok_or_else(|| TimeError::BadTime(text.to_string()))
+        let trimmed = text.trim();
+        let year = trimmed.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit())).and_then(|y| y.parse().ok());
+        if year.is_some_and(|y: i32| !(FIRST_YEAR..=LAST_YEAR).contains(&y)) {
+            return Err(TimeError::YearOutOfRange(text.to_string()));
+        }
+        parse_iso(trimmed).ok_or_else(|| TimeError::BadTime(text.to_string()))
     }
 
+    /// `self + ns`. Panics on overflow: validated inputs cannot reach it (see the module
+    /// documentation), so reaching it is a bug to report, not a date to wrap.
     pub fn plus_nanos(self, ns: i64) -> Self {
-        UtcTime(self.0 + ns)
+        UtcTime(self.0.checked_add(ns).expect("simulation time overflowed the 64-bit nanosecond clock"))
     }
 
+    /// `self + s` seconds (rounded to the nanosecond); panics like [`Self::plus_nanos`] if
+    /// the result is not representable.
     pub fn plus_seconds(self, s: f64) -> Self {
-        UtcTime(self.0 + (s * NANOS_PER_SECOND as f64).round() as i64)
+        let ns = (s * NANOS_PER_SECOND as f64).round();
+        assert!(ns.abs() < i64::MAX as f64, "time offset of {s} s is not representable");
+        self.plus_nanos(ns as i64)
     }
 
     /// `self − earlier` in seconds.
@@ -164,8 +197,8 @@ pub fn parse_duration(text: &str) -> Result<i64, TimeError> {
         _ => return Err(bad()),
     };
     let ns = value * unit_seconds * NANOS_PER_SECOND as f64;
-    if ns > i64::MAX as f64 / 2.0 {
-        return Err(bad());
+    if ns > MAX_DURATION_NS as f64 {
+        return Err(TimeError::DurationTooLong(text.to_string()));
     }
     Ok(ns.round() as i64)
 }
@@ -227,6 +260,7 @@ fn parse_iso(s: &str) -> Option<UtcTime> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
+    // Four digits, so any year here is far inside the i64 nanosecond range until checked.
     let year = digits(0..4)? as i32;
     let month = digits(5..7)?;
     let day = digits(8..10)?;
@@ -294,6 +328,29 @@ fn parse_iso(s: &str) -> Option<UtcTime> {
     Some(UtcTime::from_calendar(year, month, day, hour, minute, nanos_of_minute))
 }
 
+/// The most characters of a user's value an error message repeats.
+const MAX_ECHO_CHARS: usize = 40;
+
+/// A user's value as error messages echo it: in backticks, with line breaks, tabs and other
+/// control characters escaped (the message stays one line) and cut after 40 characters with
+/// an ellipsis (it stays short).
+pub fn quoted(text: &str) -> String {
+    let mut out = String::from("`");
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_ECHO_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('`');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,7 +385,7 @@ mod tests {
     fn julian_date_of_j2000_and_tle_epoch() {
         let j2000 = UtcTime::parse("2000-01-01T12:00:00Z").unwrap();
         assert_eq!(j2000.julian_date(), 2_451_545.0);
-        let t = UtcTime::from_year_and_day(2000, 179.78495062);
+        let t = UtcTime::from_year_and_day(2000, 179.78495062).unwrap();
         assert!((t.julian_date() - 2_451_723.284_950_62).abs() < 1e-8);
     }
 
@@ -353,5 +410,28 @@ mod tests {
         for bad in ["", "10", "d", "10 parsecs", "1e400d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_duration("36525d").unwrap(), MAX_DURATION_NS);
+        assert!(matches!(parse_duration("36526d"), Err(TimeError::DurationTooLong(_))));
+    }
+
+    #[test]
+    fn years_outside_the_supported_span_are_rejected_not_wrapped() {
+        for bad in ["2263-01-01T00:00:00Z", "0001-01-01", "1899-12-31T23:59:59Z", "2101-01-01", "9999-12-31"] {
+            assert!(matches!(UtcTime::parse(bad), Err(TimeError::YearOutOfRange(_))), "{bad}");
+        }
+        assert!(UtcTime::parse("1900-01-01").is_ok() && UtcTime::parse("2100-12-31T23:59:59.999Z").is_ok());
+        let last = UtcTime::parse("2100-12-31T23:59:59Z").unwrap();
+        // The latest time plus the longest duration and 60 more years still fits the clock.
+        assert_eq!(last.plus_nanos(MAX_DURATION_NS).plus_nanos(60 * 365 * NANOS_PER_DAY).to_calendar().0, 2260);
+        assert!(UtcTime::from_year_and_day(2263, 1.0).is_none());
+        assert!(UtcTime::from_year_and_day(2020, f64::NAN).is_none());
+        assert!(UtcTime::from_year_and_day(2020, 1e300).is_none());
+        assert!(UtcTime::from_year_and_day(2020, 0.5).is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "overflowed")]
+    fn instant_overflow_panics_instead_of_wrapping() {
+        let _ = UtcTime::from_unix_nanos(i64::MAX - 1).plus_nanos(2);
     }
 }

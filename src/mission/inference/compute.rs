@@ -10,7 +10,7 @@
 //! compute binds: the step time is `max(W / B_eff, 2·N·k / C_eff)`. For an 8-billion-parameter
 //! model at 4–5 bits on a Jetson AGX Orin at 5 % of its peak the crossover is near k ≈ 34,
 //! so batching multiplies throughput almost for free up to there while each request
-//! still sees ~25 tokens/s (FACTS.md).
+//! still sees ~25 tokens/s (docs/FACTS.md).
 //!
 //! The service time of a request is fixed when it starts, from the batch it joins
 //! (requests already running plus itself); later arrivals do not slow it down. With the
@@ -93,7 +93,7 @@ impl Accelerator {
 mod tests {
     use super::*;
 
-    /// Jetson AGX Orin 64 GB and Qwen3-8B Q4_K_M: FACTS.md quotes about 25 tokens/s measured.
+    /// Jetson AGX Orin 64 GB and Qwen3-8B Q4_K_M: docs/FACTS.md quotes about 25 tokens/s measured.
     #[test]
     fn orin_decodes_qwen3_8b_at_about_25_tokens_per_second() {
         let orin = Accelerator {

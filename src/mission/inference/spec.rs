@@ -14,7 +14,7 @@ use crate::link::{CodingMode, LinkConfig, LinkDirection, LinkKind, LinkParams};
 use crate::mission::power::{Limit, PowerConfig, PowerSpec, Watts};
 use crate::orbit::Satellite;
 use crate::time::UtcTime;
-use crate::units::{ByteRate, Bytes, Duration};
+use crate::units::{ByteRate, Bytes, Duration, RangeValue, check_range, quoted};
 
 /// A validation error: the field path (e.g. `inference.sources[0].rate`) and what is wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,8 +27,19 @@ pub struct FieldError {
 }
 
 fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
-    Err(FieldError { path: path.into(), message: message.into() })
+    Err(FieldError::new(path, message))
 }
+
+impl FieldError {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { path: path.into(), message: message.into() }
+    }
+}
+
+/// Most requests a satellite batches or queues.
+const MAX_QUEUE: u32 = 1_000_000;
+/// Longest the slowest possible request may take to compute, seconds (a year).
+const MAX_SERVICE_S: f64 = 366.0 * 86_400.0;
 
 /// Requests per unit of time, written `"12/h"`, `"50/d"`, `"0.5/min"`, `"2/s"` (also
 /// `per hour` spelled out: `"12 per hour"`), or as a bare number per second.
@@ -39,7 +50,7 @@ impl RequestRate {
     /// Parses a rate into requests per second. Negative values parse, so that validation
     /// can reject them with the field's path.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let err = || format!("`{text}` is not a request rate (expected e.g. 12/h, 50/d, 0.5/min, 2/s)");
+        let err = || format!("{} is not a request rate (expected e.g. 12/h, 50/d, 0.5/min, 2/s)", quoted(text));
         let t = text.trim();
         let (number, unit) = match t.split_once('/') {
             Some((n, u)) => (n.trim(), u.trim()),
@@ -154,6 +165,14 @@ impl TokenDistribution {
                 let v = (mu + sigma * z).exp().round();
                 (v.min(max as f64)) as u32
             }
+        }
+    }
+
+    /// The largest count the distribution can draw.
+    pub fn max_tokens(&self) -> u32 {
+        match *self {
+            TokenDistribution::Fixed(v) => v,
+            TokenDistribution::Uniform { max, .. } | TokenDistribution::Lognormal { max, .. } => max,
         }
     }
 
@@ -322,7 +341,7 @@ pub struct AcceleratorSpec {
     /// Memory bandwidth, e.g. `"204.8 GB/s"`.
     pub memory_bandwidth: ByteRate,
     /// Share of the bandwidth decode reaches (default 0.6: 25 tokens/s measured for
-    /// Qwen3-8B Q4_K_M on a 204.8 GB/s Jetson AGX Orin, FACTS.md).
+    /// Qwen3-8B Q4_K_M on a 204.8 GB/s Jetson AGX Orin, docs/FACTS.md).
     #[serde(default = "default_bandwidth_efficiency")]
     pub bandwidth_efficiency: f64,
     /// Memory size: must hold the weights.
@@ -603,7 +622,7 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
             if !hit {
                 return fail(
                     format!("inference.satellites[{i}]"),
-                    format!("`{}` matches no satellite name or role", spec.satellites[i]),
+                    format!("{} matches no satellite name or role", quoted(&spec.satellites[i])),
                 );
             }
         }
@@ -620,9 +639,7 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
     };
 
     // Model and accelerator.
-    if !(spec.parameters.is_finite() && spec.parameters >= 1.0) {
-        return fail("inference.parameters", format!("{} must be a positive parameter count", spec.parameters));
-    }
+    check_range(spec.parameters, 1.0..=1e15, " parameters").map_err(|m| FieldError::new("inference.parameters", m))?;
     let bytes_per_weight = match spec.bytes_per_weight {
         Some(b) if b.is_finite() && b > 0.0 && b <= 8.0 => b,
         Some(b) => return fail("inference.bytes_per_weight", format!("{b} must be in (0, 8]")),
@@ -644,7 +661,8 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
             fail(format!("inference.accelerator.{field}"), format!("{v} must be in (0, 1]"))
         }
     };
-    let tops = positive("tops", a.tops)?;
+    let tops =
+        check_range(a.tops, 1e-6..=1e6, " TOPS").map_err(|m| FieldError::new("inference.accelerator.tops", m))?;
     let compute_efficiency = share("compute_efficiency", a.compute_efficiency)?;
     let bandwidth = positive("memory_bandwidth", a.memory_bandwidth.0)?;
     let bandwidth_efficiency = share("bandwidth_efficiency", a.bandwidth_efficiency)?;
@@ -658,9 +676,10 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
     if !(a.idle_power.0.is_finite() && a.idle_power.0 >= 0.0 && a.idle_power.0 <= power) {
         return fail("inference.accelerator.idle_power", format!("{} W must be between 0 and `power`", a.idle_power.0));
     }
-    if a.max_batch == 0 {
-        return fail("inference.accelerator.max_batch", "must be at least 1");
-    }
+    check_range(a.queue_limit, 0..=MAX_QUEUE, " requests")
+        .map_err(|m| FieldError::new("inference.accelerator.queue_limit", m))?;
+    check_range(a.max_batch, 1..=MAX_QUEUE, " requests")
+        .map_err(|m| FieldError::new("inference.accelerator.max_batch", m))?;
     let accelerator = Accelerator {
         name: a.name.clone(),
         peak_ops_per_s: tops * 1e12,
@@ -805,7 +824,7 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
                     if hits.is_empty() {
                         return fail(
                             format!("{path}.stations[{i}]"),
-                            format!("`{wanted}` matches no scenario station"),
+                            format!("{} matches no scenario station", quoted(wanted)),
                         );
                     }
                     for h in hits {
@@ -839,10 +858,32 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
         }
         sources.push(source);
     }
+    // The slowest request (the largest token counts, a full batch, throttled) must stay on
+    // the simulation clock: a tiny accelerator or a huge model otherwise schedules its end
+    // centuries away, past what 64-bit nanoseconds hold.
+    let slowdown = match power {
+        Some(PowerConfig { limit: Limit::Throttle { speed, .. }, .. }) => 1.0 / speed,
+        _ => 1.0,
+    };
+    for (k, s) in sources.iter().enumerate() {
+        let (prompt, output) = (s.prompt.max_tokens(), s.output.max_tokens());
+        let worst_s = (accelerator.prefill_s(&model, prompt)
+            + output as f64 * accelerator.decode_step_s(&model, accelerator.max_batch))
+            * slowdown;
+        if worst_s.is_nan() || worst_s > MAX_SERVICE_S {
+            return fail(
+                format!("inference.sources[{k}]"),
+                format!(
+                    "a request of {prompt} + {output} tokens would take {} days on this accelerator (more than a year): check inference.parameters, accelerator.tops and memory_bandwidth",
+                    (worst_s / 86_400.0).round().show()
+                ),
+            );
+        }
+    }
     let mut names = std::collections::HashSet::new();
     for (k, s) in sources.iter().enumerate() {
         if !names.insert(s.name.as_str()) {
-            return fail(format!("inference.sources[{k}].name"), format!("`{}` is used by two sources", s.name));
+            return fail(format!("inference.sources[{k}].name"), format!("{} is used by two sources", quoted(&s.name)));
         }
     }
 
