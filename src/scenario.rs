@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::orbit::MAX_SATELLITES;
+
 use crate::access::isl::{GridTopology, IslTopology, RangeTopology, ShellLayout};
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
 use crate::link::{LinkConfig, LinkParams};
@@ -18,9 +20,6 @@ use crate::units::{ByteRate, Bytes, Duration, RangeValue, check_range, one_line,
 
 /// Longest error line, in characters (the CLI prefixes `error: `, for at most 300 in all).
 pub const MAX_ERROR_CHARS: usize = 290;
-/// Most satellites in one run, over every TLE source and Walker shell: ten times today's
-/// largest constellation, and what per-satellite state and the pass search hold comfortably.
-pub const MAX_SATELLITES: usize = 100_000;
 /// Most antennas at one station: each serves one satellite at a time.
 pub const MAX_ANTENNAS: u32 = 1_000;
 /// Most chunks of one model: the rollout keeps a holder count (4 bytes) per chunk.

@@ -112,7 +112,7 @@ fn kozai_mean_motion_for(a_km: f64, inclination_deg: f64) -> f64 {
 impl WalkerShell {
     /// Checks the shell; `path` names it in errors (e.g. `fleet.shells[1]`).
     pub fn validate(&self, path: &str) -> Result<(), String> {
-        check_range(self.total as usize, 1..=crate::scenario::MAX_SATELLITES, " satellites (the most one run holds)")
+        check_range(self.total as usize, 1..=super::MAX_SATELLITES, " satellites (the most one run holds)")
             .map_err(|m| format!("{path}.total: {m}"))?;
         if self.planes == 0 {
             return Err(format!("{path}.planes: must be > 0"));
