@@ -380,6 +380,8 @@ const FIELDS: [(&str, &[&str]); 3] = [
             "inference.accelerator.queue_limit",
             "inference.accelerator.compute_efficiency",
             "inference.sources[0].rate",
+            "inference.isl_hop_delay",
+            "inference.max_isl_hops",
         ],
     ),
 ];
@@ -545,6 +547,15 @@ fn sizes_that_would_exhaust_memory_are_rejected_with_their_limit() {
         "walker100-upload.toml",
         &[("[upload]", "[rollout]\nbatch_chunks = 4294967295\n\n[upload]")],
         "rollout.batch_chunks",
+    );
+    validate_rejects(
+        "terminals-max",
+        "qwen3-scs01-inference.toml",
+        &[(
+            "[[inference.sources]]",
+            "[[inference.sources]]\nname = \"ships\"\nkind = \"ocean\"\ncount = 4294967295\nrate = \"0.000001/d\"\nprompt_tokens = { dist = \"fixed\", value = 10 }\noutput_tokens = { dist = \"fixed\", value = 10 }\n\n[[inference.sources]]",
+        )],
+        "inference.sources[0].count",
     );
     for chunk in ["1 B", "2 B"] {
         validate_rejects(
