@@ -685,3 +685,88 @@ fn echoed_values_stay_on_one_short_line() {
     ]);
     assert_input_error(&out, "cr.tle");
 }
+
+// ---------------------------------------------------------------------------------------
+// A smaller sample through the binary: exit 0, or exit 2 with one line naming the input.
+
+/// The binary's verdict on bad input: exit 2, one `error:` line of at most 300 characters
+/// that contains `names`, no panic.
+fn assert_clean_verdict(out: &std::process::Output, names: &[&str]) -> Result<(), TestCaseError> {
+    let err = stderr(out);
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(2) => {
+            // clap's own rejection of a typed option (`invalid value '1_000' for
+            // '--min-elevation'`) adds a "For more information, try '--help'." trailer; the
+            // command-line layer, not input validation, owns that format.
+            let lines: Vec<&str> = err
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with("For more information, try '--help'"))
+                .collect();
+            prop_assert_eq!(lines.len(), 1, "{}", err);
+            prop_assert!(lines[0].starts_with("error: ") && lines[0].chars().count() <= MAX_LINE, "{}", err);
+            prop_assert!(names.iter().any(|n| lines[0].contains(n)), "names none of {:?}: {}", names, err);
+            Ok(())
+        }
+        other => Err(TestCaseError::fail(format!("exit {other:?}: {err}"))),
+    }
+}
+
+#[test]
+fn the_binary_validates_hostile_scenarios_with_exit_0_or_2() {
+    let mut runner = proptest::test_runner::TestRunner::new(config(60));
+    let strategy = (0..FIELDS.len(), any::<prop::sample::Index>(), hostile_value(), 0u64..u64::MAX);
+    runner
+        .run(&strategy, |(which, field, value, case)| {
+            let (file, fields) = FIELDS[which];
+            let field = fields[field.index(fields.len())];
+            let mut table = scenario_table(file);
+            set(&mut table, field, value);
+            let path = scratch_dir().join(format!("cli{case}.toml"));
+            std::fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
+            let out = orbsim(&["validate", path.to_str().unwrap()]);
+            let _ = std::fs::remove_file(&path);
+            assert_clean_verdict(&out, &[&format!("cli{case}.toml")])
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_binary_answers_hostile_pass_options_with_exit_0_or_2() {
+    let station = scratch_dir().join("one-station.csv");
+    std::fs::write(&station, "name,lat_deg,lon_deg\nKashi,39.5,76.0\n").unwrap();
+    let tle = repo("data/tle/active_2026-03-19/scs01_three_body_computing.tle");
+    let mut runner = proptest::test_runner::TestRunner::new(config(60));
+    let start = prop_oneof![
+        nasty_text(),
+        (0u32..10_000).prop_map(|y| format!("{y:04}-03-19T00:00:00Z")),
+        Just("2026-03-19T00:00:00Z".to_string()),
+    ];
+    let duration = prop_oneof![
+        nasty_text(),
+        number_text().prop_map(|n| format!("{n}h")),
+        (0u32..48).prop_map(|h| format!("{h}h")),
+    ];
+    let mask = prop_oneof![number_text(), (-10i32..100).prop_map(|m| m.to_string())];
+    runner
+        // A command line cannot carry NUL bytes; `--option=value` keeps values that start
+        // with a dash (clap takes `-9e-82` for an option) as values.
+        .run(&(start, duration, mask), |(start, duration, mask)| {
+            let (start, duration, mask) = (start.replace('\0', ""), duration.replace('\0', ""), mask.replace('\0', ""));
+            let out = orbsim(&[
+                "passes",
+                "--tle",
+                tle.to_str().unwrap(),
+                "--name",
+                "SCS-01 A",
+                "--stations",
+                station.to_str().unwrap(),
+                &format!("--start={start}"),
+                &format!("--duration={duration}"),
+                &format!("--min-elevation={mask}"),
+                "--quiet",
+            ]);
+            assert_clean_verdict(&out, &["--start", "--duration", "--min-elevation", "one-station.csv", "scs01"])
+        })
+        .unwrap();
+}
