@@ -684,6 +684,20 @@ fn echoed_values_stay_on_one_short_line() {
         "1h",
     ]);
     assert_input_error(&out, "cr.tle");
+    // Link overrides and presets echo what was given, shortened and escaped.
+    let tle = repo("data/tle/active_2026-03-19/scs01_three_body_computing.tle");
+    let common =
+        ["--tle", tle.to_str().unwrap(), "--stations", stations.to_str().unwrap(), "--start=2026-03-19T00:00:00Z"];
+    let long_value = format!("setup_time_s=\"{}\"", "9".repeat(5_000));
+    let nasty_preset = "x\n".repeat(3_000);
+    for args in [
+        ["--link", "s-band-high-rate-uplink", "--set", &long_value],
+        ["--link", &nasty_preset, "--set", "required_margin_db=3"],
+    ] {
+        let out = orbsim(&[&["contacts"][..], &args, &common].concat());
+        assert_input_error(&out, "--link");
+        assert!(stderr(&out).trim_end().chars().count() <= MAX_LINE, "{}", stderr(&out));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
