@@ -235,7 +235,12 @@ proptest! {
                         assert_one_short_line(&format!("f.json:{}: {}", e.line, e.reason));
                     }
                     for r in records {
-                        assert!((FIRST_YEAR..=LAST_YEAR).contains(&r.elements.epoch.to_calendar().0));
+                        let e = &r.elements;
+                        assert!((FIRST_YEAR..=LAST_YEAR).contains(&e.epoch.to_calendar().0));
+                        for angle in [e.raan_deg, e.arg_perigee_deg, e.mean_anomaly_deg] {
+                            assert!(angle.abs() <= 360.0, "{e:?}");
+                        }
+                        assert!(e.bstar.abs() <= 1.0 && e.mean_motion_rev_per_day > 0.0 && e.mean_motion_rev_per_day < 100.0);
                     }
                 }
                 Err(e) => assert_one_short_line(&e),
