@@ -235,7 +235,12 @@ proptest! {
                         assert_one_short_line(&format!("f.json:{}: {}", e.line, e.reason));
                     }
                     for r in records {
-                        assert!((FIRST_YEAR..=LAST_YEAR).contains(&r.elements.epoch.to_calendar().0));
+                        let e = &r.elements;
+                        assert!((FIRST_YEAR..=LAST_YEAR).contains(&e.epoch.to_calendar().0));
+                        for angle in [e.raan_deg, e.arg_perigee_deg, e.mean_anomaly_deg] {
+                            assert!(angle.abs() <= 360.0, "{e:?}");
+                        }
+                        assert!(e.bstar.abs() <= 1.0 && e.mean_motion_rev_per_day > 0.0 && e.mean_motion_rev_per_day < 100.0);
                     }
                 }
                 Err(e) => assert_one_short_line(&e),
@@ -380,6 +385,8 @@ const FIELDS: [(&str, &[&str]); 3] = [
             "inference.accelerator.queue_limit",
             "inference.accelerator.compute_efficiency",
             "inference.sources[0].rate",
+            "inference.isl_hop_delay",
+            "inference.max_isl_hops",
         ],
     ),
 ];
@@ -546,6 +553,15 @@ fn sizes_that_would_exhaust_memory_are_rejected_with_their_limit() {
         &[("[upload]", "[rollout]\nbatch_chunks = 4294967295\n\n[upload]")],
         "rollout.batch_chunks",
     );
+    validate_rejects(
+        "terminals-max",
+        "qwen3-scs01-inference.toml",
+        &[(
+            "[[inference.sources]]",
+            "[[inference.sources]]\nname = \"ships\"\nkind = \"ocean\"\ncount = 4294967295\nrate = \"0.000001/d\"\nprompt_tokens = { dist = \"fixed\", value = 10 }\noutput_tokens = { dist = \"fixed\", value = 10 }\n\n[[inference.sources]]",
+        )],
+        "inference.sources[0].count",
+    );
     for chunk in ["1 B", "2 B"] {
         validate_rejects(
             "tiny-chunks",
@@ -673,4 +689,103 @@ fn echoed_values_stay_on_one_short_line() {
         "1h",
     ]);
     assert_input_error(&out, "cr.tle");
+    // Link overrides and presets echo what was given, shortened and escaped.
+    let tle = repo("data/tle/active_2026-03-19/scs01_three_body_computing.tle");
+    let common =
+        ["--tle", tle.to_str().unwrap(), "--stations", stations.to_str().unwrap(), "--start=2026-03-19T00:00:00Z"];
+    let long_value = format!("setup_time_s=\"{}\"", "9".repeat(5_000));
+    let nasty_preset = "x\n".repeat(3_000);
+    for args in [
+        ["--link", "s-band-high-rate-uplink", "--set", &long_value],
+        ["--link", &nasty_preset, "--set", "required_margin_db=3"],
+    ] {
+        let out = orbsim(&[&["contacts"][..], &args, &common].concat());
+        assert_input_error(&out, "--link");
+        assert!(stderr(&out).trim_end().chars().count() <= MAX_LINE, "{}", stderr(&out));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A smaller sample through the binary: exit 0, or exit 2 with one line naming the input.
+
+/// The binary's verdict on bad input: exit 2, one `error:` line of at most 300 characters
+/// that contains `names`, no panic.
+fn assert_clean_verdict(out: &std::process::Output, names: &[&str]) -> Result<(), TestCaseError> {
+    let err = stderr(out);
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(2) => {
+            // clap's own rejection of a typed option (`invalid value '1_000' for
+            // '--min-elevation'`) adds a "For more information, try '--help'." trailer; the
+            // command-line layer, not input validation, owns that format.
+            let lines: Vec<&str> = err
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with("For more information, try '--help'"))
+                .collect();
+            prop_assert_eq!(lines.len(), 1, "{}", err);
+            prop_assert!(lines[0].starts_with("error: ") && lines[0].chars().count() <= MAX_LINE, "{}", err);
+            prop_assert!(names.iter().any(|n| lines[0].contains(n)), "names none of {:?}: {}", names, err);
+            Ok(())
+        }
+        other => Err(TestCaseError::fail(format!("exit {other:?}: {err}"))),
+    }
+}
+
+#[test]
+fn the_binary_validates_hostile_scenarios_with_exit_0_or_2() {
+    let mut runner = proptest::test_runner::TestRunner::new(config(60));
+    let strategy = (0..FIELDS.len(), any::<prop::sample::Index>(), hostile_value(), 0u64..u64::MAX);
+    runner
+        .run(&strategy, |(which, field, value, case)| {
+            let (file, fields) = FIELDS[which];
+            let field = fields[field.index(fields.len())];
+            let mut table = scenario_table(file);
+            set(&mut table, field, value);
+            let path = scratch_dir().join(format!("cli{case}.toml"));
+            std::fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
+            let out = orbsim(&["validate", path.to_str().unwrap()]);
+            let _ = std::fs::remove_file(&path);
+            assert_clean_verdict(&out, &[&format!("cli{case}.toml")])
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_binary_answers_hostile_pass_options_with_exit_0_or_2() {
+    let station = scratch_dir().join("one-station.csv");
+    std::fs::write(&station, "name,lat_deg,lon_deg\nKashi,39.5,76.0\n").unwrap();
+    let tle = repo("data/tle/active_2026-03-19/scs01_three_body_computing.tle");
+    let mut runner = proptest::test_runner::TestRunner::new(config(60));
+    let start = prop_oneof![
+        nasty_text(),
+        (0u32..10_000).prop_map(|y| format!("{y:04}-03-19T00:00:00Z")),
+        Just("2026-03-19T00:00:00Z".to_string()),
+    ];
+    let duration = prop_oneof![
+        nasty_text(),
+        number_text().prop_map(|n| format!("{n}h")),
+        (0u32..48).prop_map(|h| format!("{h}h")),
+    ];
+    let mask = prop_oneof![number_text(), (-10i32..100).prop_map(|m| m.to_string())];
+    runner
+        // A command line cannot carry NUL bytes; `--option=value` keeps values that start
+        // with a dash (clap takes `-9e-82` for an option) as values.
+        .run(&(start, duration, mask), |(start, duration, mask)| {
+            let (start, duration, mask) = (start.replace('\0', ""), duration.replace('\0', ""), mask.replace('\0', ""));
+            let out = orbsim(&[
+                "passes",
+                "--tle",
+                tle.to_str().unwrap(),
+                "--name",
+                "SCS-01 A",
+                "--stations",
+                station.to_str().unwrap(),
+                &format!("--start={start}"),
+                &format!("--duration={duration}"),
+                &format!("--min-elevation={mask}"),
+                "--quiet",
+            ]);
+            assert_clean_verdict(&out, &["--start", "--duration", "--min-elevation", "one-station.csv", "scs01"])
+        })
+        .unwrap();
 }

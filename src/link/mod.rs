@@ -65,7 +65,7 @@ pub use profile::{ProfileBatch, RateProfile, RateStep};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LinkError {
     /// `preset = "…"` names no preset.
-    #[error("{path}: unknown preset `{name}` (known: {known})")]
+    #[error("{path}: unknown preset {} (known: {known})", crate::units::quoted(name))]
     UnknownPreset {
         /// Field path, e.g. `links.uplink.preset`.
         path: String,
@@ -75,7 +75,7 @@ pub enum LinkError {
         known: String,
     },
     /// A MODCOD in `modcods` is not in the DVB-S2 table.
-    #[error("{path}: unknown MODCOD `{name}` (known: {known})")]
+    #[error("{path}: unknown MODCOD {} (known: {known})", crate::units::quoted(name))]
     UnknownModcod {
         /// Field path, e.g. `links.uplink.modcods`.
         path: String,

@@ -610,10 +610,12 @@ fn serde_error(path: &str, message: &str) -> LinkError {
         return LinkError::invalid(format!("{path}.{field}"), format!("unknown field ({expected})"));
     }
     let located = message.rsplit_once(" in `").and_then(|(head, field)| Some((head, field.strip_suffix('`')?)));
+    // The parser's message may quote the whole value given: keep it one short line.
+    let short = |text: &str| crate::units::one_line(text, 200);
     if let Some((head, field)) = located {
-        return LinkError::invalid(format!("{path}.{field}"), head);
+        return LinkError::invalid(format!("{path}.{field}"), short(head));
     }
-    LinkError::invalid(path, message)
+    LinkError::invalid(path, short(&message))
 }
 
 /// A transmit or receive antenna, given by gain or by dish size.

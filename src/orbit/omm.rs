@@ -71,11 +71,23 @@ fn record_from(fields: &impl OmmFields, line: usize) -> Result<ElementRecord, St
         mean_motion_ddot: fields.optional_number("MEAN_MOTION_DDOT")?,
     };
     check_range(elements.inclination_deg, 0.0..=180.0, "°").map_err(|m| format!("INCLINATION: {m}"))?;
+    // Angles as a TLE could carry them (a negative one is tolerated): beyond a turn or two
+    // an angle of 1e300° is no angle at all.
+    for (key, angle) in [
+        ("RA_OF_ASC_NODE", elements.raan_deg),
+        ("ARG_OF_PERICENTER", elements.arg_perigee_deg),
+        ("MEAN_ANOMALY", elements.mean_anomaly_deg),
+    ] {
+        check_range(angle, -360.0..=360.0, "°").map_err(|m| format!("{key}: {m}"))?;
+    }
+    // A TLE's B* field holds less than 1 per Earth radius; larger drag decays any orbit at once.
+    check_range(elements.bstar, -1.0..=1.0, " per Earth radius").map_err(|m| format!("BSTAR: {m}"))?;
     if !(0.0..1.0).contains(&elements.eccentricity) {
         return Err(format!("ECCENTRICITY: {} is outside [0, 1)", elements.eccentricity.show()));
     }
-    if elements.mean_motion_rev_per_day <= 0.0 {
-        return Err(format!("MEAN_MOTION: {} must be positive", elements.mean_motion_rev_per_day.show()));
+    // Positive and below the 100 rev/day a TLE's field can hold (an orbit inside the Earth).
+    if !(elements.mean_motion_rev_per_day > 0.0 && elements.mean_motion_rev_per_day < 100.0) {
+        return Err(format!("MEAN_MOTION: {} is outside (0, 100) rev/day", elements.mean_motion_rev_per_day.show()));
     }
     Ok(ElementRecord {
         name: fields.text("OBJECT_NAME").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),

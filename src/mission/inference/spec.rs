@@ -36,6 +36,14 @@ impl FieldError {
     }
 }
 
+/// Most terminals one random or ocean source places.
+const MAX_TERMINALS: u32 = 1_000_000;
+/// Largest header of one question or answer: 1 MB.
+const MAX_MESSAGE_OVERHEAD: u64 = 1_000_000;
+/// Longest switching delay per inter-satellite hop: a minute.
+const MAX_HOP_DELAY_NS: i64 = 60_000_000_000;
+/// Longest inter-satellite path.
+const MAX_ISL_HOPS: u32 = 1_000;
 /// Most requests a satellite batches or queues.
 const MAX_QUEUE: u32 = 1_000_000;
 /// Longest the slowest possible request may take to compute, seconds (a year).
@@ -709,9 +717,14 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
     if spec.timeout.0 <= 0 {
         return fail("inference.timeout", "must be longer than zero");
     }
-    if spec.bytes_per_token == 0 {
-        return fail("inference.bytes_per_token", "must be at least 1");
-    }
+    check_range(spec.bytes_per_token, 1..=64, " bytes (UTF-8 text)")
+        .map_err(|m| FieldError::new("inference.bytes_per_token", m))?;
+    check_range(spec.message_overhead.0, 0..=MAX_MESSAGE_OVERHEAD, " bytes (headers of one message)")
+        .map_err(|m| FieldError::new("inference.message_overhead", m))?;
+    check_range(spec.isl_hop_delay.0, 0..=MAX_HOP_DELAY_NS, " ns (switching at one satellite)")
+        .map_err(|m| FieldError::new("inference.isl_hop_delay", m))?;
+    check_range(spec.max_isl_hops as u32, 0..=MAX_ISL_HOPS, " hops")
+        .map_err(|m| FieldError::new("inference.max_isl_hops", m))?;
 
     // Terminals.
     let terminal_uplink =
@@ -792,8 +805,8 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
                 not_for("users", !s.users.is_empty(), "users")?;
                 not_for("stations", !s.stations.is_empty(), "portal")?;
                 let count = match s.count {
-                    Some(c) if c > 0 => c,
-                    Some(_) => return fail(field("count"), "must be at least 1"),
+                    Some(c) => check_range(c, 1..=MAX_TERMINALS, " terminals (each is placed and tracked)")
+                        .map_err(|m| FieldError::new(field("count"), m))?,
                     None => return fail(field("count"), "is required for random and ocean sources"),
                 };
                 Terminals::Random { count, ocean: s.kind == SourceKind::Ocean }
