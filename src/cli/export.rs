@@ -63,7 +63,10 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         bar.finish_and_clear();
         if !args.geometry.quiet {
             for r in &found.retirements {
-                eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+                super::console::warn(&format!(
+                    "{} retired at {}: {}",
+                    inputs.satellites[r.satellite].name, r.time, r.reason
+                ));
             }
         }
         let spans: Vec<ContactSpan> = found.passes.iter().map(ContactSpan::from).collect();
@@ -88,9 +91,9 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
             for f in &files {
                 let name = &inputs.satellites[f.satellite].name;
                 match (&f.path, &f.stopped) {
-                    (None, Some(stop)) => eprintln!("warning: {name}: no OEM written: {}", stop.reason),
+                    (None, Some(stop)) => super::console::warn(&format!("{name}: no OEM written: {}", stop.reason)),
                     (Some(_), Some(stop)) => {
-                        eprintln!("warning: {name}: OEM ends at {} ({})", stop.time, stop.reason)
+                        super::console::warn(&format!("{name}: OEM ends at {} ({})", stop.time, stop.reason))
                     }
                     _ => {}
                 }
@@ -99,12 +102,12 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         summary.push(format!("{written} OEM file{} in {}", if written == 1 { "" } else { "s" }, dir.display()));
     }
     if !args.geometry.quiet {
-        eprintln!(
+        super::console::err_line(&format!(
             "wrote {} at a {} s step in {:.2} s",
             summary.join(" and "),
             step.seconds(),
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     Ok(())
 }

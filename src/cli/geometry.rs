@@ -64,7 +64,7 @@ impl GeometryArgs {
             if !self.quiet
                 && let Some(summary) = loaded.skipped_summary()
             {
-                eprintln!("warning: {summary}");
+                super::console::warn(&summary);
             }
             satellites.extend(loaded.satellites);
         }

@@ -38,6 +38,5 @@ pub fn run(args: LinkRatesArgs) -> Result<(), CliError> {
     let site = Site::new(args.lat, args.lon, args.alt_m / 1000.0);
     let files = figures::link_rates(&site, &args.site_name, args.altitude_km, &args.out)
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    println!("wrote {} and {}", files.png.display(), files.svg.display());
-    Ok(())
+    super::console::out_line(&format!("wrote {} and {}", files.png.display(), files.svg.display()))
 }

@@ -2,6 +2,7 @@
 //! library inputs and calls the library. Errors print as one line on stderr; bad input
 //! exits with code 2, failures while running (e.g. an unwritable output) with code 1.
 
+mod console;
 mod contacts;
 mod export;
 mod geometry;
@@ -67,7 +68,16 @@ impl CliError {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // Usage errors go to standard error, best effort, and keep their exit code 2.
+            let _ = e.print();
+            return e.exit_code();
+        }
+        // Help and version are the command's result: failing to write them is a failure.
+        Err(e) => return console::out_bytes(e.render().to_string().as_bytes()).map_or(1, |()| e.exit_code()),
+    };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => run::validate(args),
@@ -81,7 +91,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", e.message());
+            console::err_line(&format!("error: {}", e.message()));
             e.exit_code()
         }
     }

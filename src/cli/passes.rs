@@ -33,18 +33,17 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
     };
     match &args.out {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            write(&mut lock).map_err(|e| CliError::Failed(format!("standard output: {e}")))?;
-        }
+        None => super::console::out_with(write)?,
     }
     if !args.geometry.quiet {
         for r in &found.retirements {
-            eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+            super::console::warn(&format!(
+                "{} retired at {}: {}",
+                inputs.satellites[r.satellite].name, r.time, r.reason
+            ));
         }
         let cut = found.passes.iter().filter(|p| p.cut_start || p.cut_end).count();
-        eprintln!(
+        super::console::err_line(&format!(
             "{} passes of {} satellites over {} stations in {:.2} s{}",
             found.passes.len(),
             inputs.satellites.len(),
@@ -55,7 +54,7 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
             } else {
                 String::new()
             }
-        );
+        ));
     }
     Ok(())
 }

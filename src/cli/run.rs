@@ -49,7 +49,7 @@ fn load(path: &Path, seed: Option<u64>, quiet: bool) -> Result<Scenario, CliErro
     let scenario = load_scenario(path, seed).map_err(|e| CliError::Input(e.to_string()))?;
     if !quiet {
         for w in &scenario.warnings {
-            eprintln!("warning: {w}");
+            super::console::warn(w);
         }
     }
     Ok(scenario)
@@ -75,16 +75,19 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     write_run(&out_dir, &scenario, &result).map_err(|e| CliError::Failed(e.to_string()))?;
     if !args.quiet {
         for r in &result.plan.retirements {
-            eprintln!("warning: {} retired at {}: {}", scenario.satellites[r.satellite].name, r.time, r.reason);
+            super::console::warn(&format!(
+                "{} retired at {}: {}",
+                scenario.satellites[r.satellite].name, r.time, r.reason
+            ));
         }
-        println!("{}", console_summary(&scenario, &result, &out_dir));
+        super::console::out_line(&console_summary(&scenario, &result, &out_dir))?;
     }
     Ok(())
 }
 
 pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
     let scenario = load(&args.scenario, None, false)?;
-    println!(
+    super::console::out_line(&format!(
         "{}: valid — {} satellites, {} stations, {} → {}, model {} in {} chunks",
         args.scenario.display(),
         scenario.satellites.len(),
@@ -93,6 +96,5 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         scenario.end.iso_millis(),
         scenario.model.name,
         scenario.model.chunks
-    );
-    Ok(())
+    ))
 }
