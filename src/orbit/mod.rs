@@ -92,6 +92,8 @@ pub enum OrbitError {
     BadFile { path: PathBuf, reason: String },
     #[error("{path}: no satellite name contains `{filter}`")]
     NoMatch { path: PathBuf, filter: String },
+    #[error("{files}: no satellite name in these files contains `{filter}`")]
+    NoMatchInSet { files: String, filter: String },
     #[error("{0}")]
     Walker(String),
 }
@@ -238,16 +240,54 @@ pub fn load_orbit_file(path: &Path, name_filters: &[String], strict: bool) -> Re
             None => OrbitError::Empty { path: path.to_path_buf() },
         });
     }
-    if !name_filters.is_empty() {
-        let lowered: Vec<String> = name_filters.iter().map(|f| f.to_lowercase()).collect();
-        let names: Vec<String> = satellites.iter().map(|s| s.name.to_lowercase()).collect();
-        if let Some(unmatched) =
-            name_filters.iter().zip(&lowered).find(|(_, f)| !names.iter().any(|n| n.contains(f.as_str())))
-        {
-            return Err(OrbitError::NoMatch { path: path.to_path_buf(), filter: unmatched.0.clone() });
-        }
-        let mut keep = names.iter().map(|n| lowered.iter().any(|f| n.contains(f.as_str())));
-        satellites.retain(|_| keep.next().unwrap_or(false));
+    let mut files = [LoadedFile { path: path.to_path_buf(), satellites, rejected }];
+    keep_named(&mut files, name_filters)?;
+    let [file] = files;
+    Ok(file)
+}
+
+/// Reads several orbit files as one set (as [`load_orbit_file`] does each): a name filter
+/// must match a satellite somewhere in the set, not in every file, so `--tle a.tle --tle
+/// b.tle --name A --name B` picks A from one and B from the other.
+pub fn load_orbit_files(
+    paths: &[PathBuf],
+    name_filters: &[String],
+    strict: bool,
+) -> Result<Vec<LoadedFile>, OrbitError> {
+    let mut files = paths.iter().map(|p| load_orbit_file(p, &[], strict)).collect::<Result<Vec<_>, _>>()?;
+    keep_named(&mut files, name_filters)?;
+    Ok(files)
+}
+
+/// Keeps the satellites whose name contains any of `filters` (case-insensitive; every
+/// satellite when there are none); a filter that matches no satellite of `files` is an
+/// error, since it is almost certainly a typo.
+fn keep_named(files: &mut [LoadedFile], filters: &[String]) -> Result<(), OrbitError> {
+    if filters.is_empty() {
+        return Ok(());
     }
-    Ok(LoadedFile { path: path.to_path_buf(), satellites, rejected })
+    let lowered: Vec<String> = filters.iter().map(|f| f.to_lowercase()).collect();
+    let matches = |name: &str| {
+        let name = name.to_lowercase();
+        lowered.iter().map(|f| name.contains(f.as_str())).collect::<Vec<bool>>()
+    };
+    let mut matched = vec![false; filters.len()];
+    for file in files.iter_mut() {
+        file.satellites.retain(|s| {
+            let hits = matches(&s.name);
+            matched.iter_mut().zip(&hits).for_each(|(m, h)| *m |= h);
+            hits.contains(&true)
+        });
+    }
+    if let Some(i) = matched.iter().position(|m| !m) {
+        let filter = filters[i].clone();
+        return Err(match files {
+            [one] => OrbitError::NoMatch { path: one.path.clone(), filter },
+            _ => OrbitError::NoMatchInSet {
+                files: files.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>().join(", "),
+                filter,
+            },
+        });
+    }
+    Ok(())
 }
