@@ -135,6 +135,8 @@ pub struct Satellite {
     pub name: String,
     /// Catalogue number; generated (Walker) satellites have none.
     pub norad_id: Option<u32>,
+    /// International designator (COSPAR ID, `1998-067A`) when the orbit source gives one.
+    pub cospar_id: Option<String>,
     pub elements: MeanElements,
     propagator: sgp4::Constants,
 }
@@ -157,7 +159,12 @@ impl Satellite {
         let propagator =
             sgp4::Constants::new(sgp4::WGS72, sgp4::iau_epoch_to_sidereal_time, epoch_years, elements.bstar, orbit)
                 .map_err(|e| format!("eccentricity {} out of range", e.0))?;
-        Ok(Satellite { name, norad_id, elements, propagator })
+        Ok(Satellite { name, norad_id, cospar_id: None, elements, propagator })
+    }
+
+    /// The same satellite with its international designator.
+    pub fn with_cospar_id(self, cospar_id: Option<String>) -> Self {
+        Satellite { cospar_id, ..self }
     }
 
     /// Raw SGP4 state at `minutes` after the element epoch, without the decay check
@@ -204,6 +211,25 @@ impl LoadedFile {
     }
 }
 
+/// The international designator in COSPAR form (`1998-067A`) from a TLE's (`98067A`, years
+/// 1957–2056) or an OMM's `OBJECT_ID` (already `1998-067A`); `None` when it is absent or
+/// not of that shape (a launch year, a three-digit launch number, a piece of 1–3 letters).
+pub fn cospar_id(designator: &str) -> Option<String> {
+    let d = designator.trim();
+    let (year, rest) = match d.split_once('-') {
+        Some((y, rest)) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => (y.to_string(), rest),
+        Some(_) => return None,
+        None if d.len() >= 2 && d.is_char_boundary(2) && d[..2].bytes().all(|b| b.is_ascii_digit()) => {
+            let yy: u32 = d[..2].parse().ok()?;
+            (format!("{}", if yy >= 57 { 1900 + yy } else { 2000 + yy }), &d[2..])
+        }
+        None => return None,
+    };
+    let launch_ok = rest.len() >= 4 && rest.is_char_boundary(3) && rest[..3].bytes().all(|b| b.is_ascii_digit());
+    let piece_ok = launch_ok && rest.len() <= 6 && rest[3..].bytes().all(|b| b.is_ascii_uppercase());
+    piece_ok.then(|| format!("{year}-{rest}"))
+}
+
 /// Reads satellites from a TLE/3LE file or a CelesTrak OMM file (JSON or CSV, recognised by
 /// content). Bad records are collected in `rejected`; with `strict` the first one is fatal.
 /// `name_filters`, when not empty, keep satellites whose name contains any of them
@@ -224,7 +250,7 @@ pub fn load_orbit_file(path: &Path, name_filters: &[String], strict: bool) -> Re
     for record in records {
         let name = record.name.clone().unwrap_or_else(|| format!("NORAD {}", record.norad_id));
         match Satellite::new(name, Some(record.norad_id), record.elements) {
-            Ok(sat) => satellites.push(sat),
+            Ok(sat) => satellites.push(sat.with_cospar_id(cospar_id(&record.international_designator))),
             Err(reason) => rejected.push(RecordError { line: record.line, reason }),
         }
     }
