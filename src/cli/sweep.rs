@@ -175,7 +175,29 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
             }
         }
     }
-    Ok(())
+    check_failures(&table)
+}
+
+/// A sweep whose every row was written but some of whose runs failed is a failure (exit 1),
+/// reported after everything else was written.
+fn check_failures(table: &SweepTable) -> Result<(), CliError> {
+    let failures = table.failures();
+    match failures.first() {
+        None => Ok(()),
+        Some((run_id, error)) => Err(CliError::Failed(format!(
+            "{} of {} runs failed (their rows hold the error); first, run {run_id}: {}",
+            failures.len(),
+            table.rows.len(),
+            shorten(error, 160)
+        ))),
+    }
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 /// `orbsim merge`: checks shard manifests and writes the whole sweep's outputs.
@@ -200,5 +222,5 @@ pub fn merge(args: MergeArgs) -> Result<(), CliError> {
             out.join(SWEEP_CSV).display()
         ))?;
     }
-    Ok(())
+    check_failures(&table)
 }

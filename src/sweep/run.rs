@@ -8,7 +8,7 @@ use super::manifest::{MANIFEST_FILE, Manifest};
 use super::plots::write_charts;
 use super::shard::Shard;
 use super::spec::{RunSpec, Sweep};
-use super::table::{SweepTable, row};
+use super::table::{SweepTable, failed_row, row};
 use super::{RUNS_CSV, SWEEP_CSV, SweepError};
 use crate::pipeline;
 use crate::report::run::write_run;
@@ -85,7 +85,9 @@ pub fn check_shard(sweep: &Sweep, shard: Shard) -> Result<(), SweepError> {
 /// combination fails in seconds, not after hours. Runs then execute in parallel on rayon's
 /// pool (each run parallelises its contact plan on the same pool, so both levels share the
 /// cores). With `keep_runs`, each run also writes its full outputs and its scenario (with
-/// its seed) to `<out>/runs/<run_id>/`. `on_run_done` is called once per finished run.
+/// its seed) to `<out>/runs/<run_id>/`. A run that fails (or whose kept outputs cannot be
+/// written) gets a row with its `error` and empty metrics ([`SweepTable::failures`]).
+/// `on_run_done` is called once per finished run.
 pub fn run_shard(
     sweep: &Sweep,
     shard: Shard,
@@ -96,24 +98,29 @@ pub fn run_shard(
     let runs: Vec<_> = shard.run_ids(sweep.total_runs()).into_iter().map(|id| sweep.run(id)).collect();
     let files = prepare(sweep, &runs)?;
 
+    // A run that fails (in the pipeline, or writing its kept outputs) becomes a row with
+    // its error, so that one failure does not discard every other run's result.
     let rows: Vec<Result<Vec<String>, SweepError>> = runs
         .par_iter()
         .map(|spec| {
             let scenario = load_scenario(&files.path(spec.variant), Some(spec.seed))
                 .map_err(|e| variant_error(sweep, spec.variant, e))?;
-            let result = pipeline::run(&scenario, &|| {}).map_err(|source| SweepError::Run {
-                run_id: spec.run_id,
-                variant: sweep.describe(spec.variant),
-                source: Box::new(source),
-            })?;
-            if keep_runs {
-                let dir = out.join("runs").join(format!("{:06}", spec.run_id));
-                write_run(&dir, &scenario, &result)?;
-                let text = sweep.variant_text(spec.variant, spec.seed)?;
-                write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))?;
-            }
+            let labels = sweep.labels(spec.variant);
+            let outcome = pipeline::run(&scenario, &|| {}).map_err(|e| e.to_string()).and_then(|result| {
+                if keep_runs {
+                    let dir = out.join("runs").join(format!("{:06}", spec.run_id));
+                    write_run(&dir, &scenario, &result).map_err(|e| e.to_string())?;
+                    let text = sweep.variant_text(spec.variant, spec.seed).map_err(|e| e.to_string())?;
+                    write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(result)
+            });
             on_run_done();
-            Ok(row(spec, &sweep.labels(spec.variant), &scenario, &result))
+            Ok(match outcome {
+                Ok(result) => row(spec, &labels, &scenario, &result),
+                Err(error) => failed_row(spec, &labels, &error),
+            })
         })
         .collect();
     let mut table = SweepTable::new(&sweep.axes.iter().map(|a| a.key.clone()).collect::<Vec<_>>());

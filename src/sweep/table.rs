@@ -22,9 +22,11 @@ pub const LEAD_COLUMNS: [&str; 4] = ["run_id", "variant", "replication", "seed"]
 /// * `hours_to_last_deployment`: from the scenario start to the last deployment, hours
 /// * `bytes_sent`, `retransmitted_bytes`: over all satellites, including retransmissions
 /// * `goodput`: artifact bytes × deployed ÷ bytes sent (1 = nothing wasted)
+/// * `error`: why the run failed (its other metric cells are then empty); empty for a run
+///   that completed
 ///
 /// Empty cells mean "none": nothing deployed.
-pub const METRIC_COLUMNS: [&str; 11] = [
+pub const METRIC_COLUMNS: [&str; 12] = [
     "targets",
     "deployed",
     "passes_min",
@@ -36,6 +38,7 @@ pub const METRIC_COLUMNS: [&str; 11] = [
     "bytes_sent",
     "retransmitted_bytes",
     "goodput",
+    "error",
 ];
 
 /// The rows of a sweep (or of a shard), as text cells, sorted by run id.
@@ -73,7 +76,19 @@ pub fn row(run: &RunSpec, labels: &[String], scenario: &Scenario, result: &RunRe
         h.retransmitted_bytes.to_string(),
         opt((h.deployed > 0 && h.bytes_sent > 0)
             .then(|| fixed(scenario.model.transfer_bytes as f64 * h.deployed as f64 / h.bytes_sent as f64, 6))),
+        String::new(),
     ]);
+    cells
+}
+
+/// The cells of a run that failed: run identity, the variant's labels, empty metrics and
+/// the error on one line.
+pub fn failed_row(run: &RunSpec, labels: &[String], error: &str) -> Vec<String> {
+    let mut cells =
+        vec![run.run_id.to_string(), run.variant.to_string(), run.replication.to_string(), run.seed.to_string()];
+    cells.extend(labels.iter().cloned());
+    cells.extend(std::iter::repeat_n(String::new(), METRIC_COLUMNS.len() - 1));
+    cells.push(error.split_whitespace().collect::<Vec<_>>().join(" "));
     cells
 }
 
@@ -97,6 +112,15 @@ impl SweepTable {
     /// The index of a column.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
+    }
+
+    /// The rows of runs that failed, with their error.
+    pub fn failures(&self) -> Vec<(u64, &str)> {
+        let error = self.header.len() - 1;
+        (0..self.rows.len())
+            .filter(|&i| !self.rows[i][error].is_empty())
+            .map(|i| (self.run_id(i), self.rows[i][error].as_str()))
+            .collect()
     }
 
     /// The run id of row `i` (rows are checked on parsing).
