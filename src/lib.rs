@@ -10,6 +10,7 @@ pub mod contact;
 pub mod engine;
 pub mod frames;
 pub mod ground;
+pub mod input;
 pub mod link;
 pub mod merge;
 pub mod mission;

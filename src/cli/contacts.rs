@@ -61,6 +61,9 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
             PRESET_NAMES.iter().filter(|p| !p.contains("isl")).copied().collect::<Vec<_>>().join(", ")
         )));
     }
+    if let Some(path) = &args.out {
+        super::check_output_file("--out", path)?;
+    }
     let inputs = args.geometry.load()?;
     let bar = args.geometry.progress(inputs.satellites.len(), "contacts");
     let plan =

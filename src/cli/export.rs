@@ -47,6 +47,9 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
     if args.czml.is_none() && args.oem.is_none() {
         return Err(CliError::Input("nothing to export: give --czml FILE and/or --oem DIR".into()));
     }
+    if let Some(path) = &args.czml {
+        super::check_output_file("--czml", path)?;
+    }
     let inputs = args.geometry.load()?;
     let window = inputs.window;
     step.check_window(window).map_err(|e| CliError::Input(format!("--step: {e}")))?;

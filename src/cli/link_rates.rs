@@ -35,6 +35,11 @@ pub fn run(args: LinkRatesArgs) -> Result<(), CliError> {
         return Err(CliError::Input(format!("--altitude-km: {} is outside 150–50,000 km", args.altitude_km)));
     }
     crate::ground::validate_site(args.lat, args.lon, args.alt_m).map_err(|e| CliError::Input(format!("--{e}")))?;
+    for suffix in [".png", ".svg"] {
+        let mut name = args.out.clone().into_os_string();
+        name.push(suffix);
+        super::check_output_file("--out", std::path::Path::new(&name))?;
+    }
     let site = Site::new(args.lat, args.lon, args.alt_m / 1000.0);
     let files = figures::link_rates(&site, &args.site_name, args.altitude_km, &args.out)
         .map_err(|e| CliError::Failed(e.to_string()))?;

@@ -66,6 +66,18 @@ impl CliError {
     }
 }
 
+/// Refuses an output file path that must not be replaced (a symbolic link, a device, a
+/// FIFO, a folder) before any work is done: `option` names the command-line option.
+pub(crate) fn check_output_file(option: &str, path: &std::path::Path) -> Result<(), CliError> {
+    match crate::report::unreplaceable(path) {
+        Some(what) => Err(CliError::Input(format!(
+            "{option} {}: is {what}; outputs are written only to new paths or over regular files",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

@@ -24,6 +24,9 @@ pub struct PassesArgs {
 
 pub fn run(args: PassesArgs) -> Result<(), CliError> {
     let started = Instant::now();
+    if let Some(path) = &args.out {
+        super::check_output_file("--out", path)?;
+    }
     let inputs = args.geometry.load()?;
     let bar = args.geometry.progress(inputs.satellites.len(), "passes");
     let found = find_passes(&inputs.satellites, &inputs.stations, inputs.window, &|| bar.inc(1));

@@ -59,6 +59,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let path = scenario_path(&args.scenario);
     let scenario = load(&path, args.seed, args.quiet)?;
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    crate::report::check_run_folder(&out_dir)
+        .map_err(|e| CliError::Input(format!("--out {}: {e}", out_dir.display())))?;
     let bar = if args.quiet || !std::io::stderr().is_terminal() || scenario.satellites.len() < 50 {
         ProgressBar::hidden()
     } else {

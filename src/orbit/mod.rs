@@ -236,7 +236,8 @@ pub fn cospar_id(designator: &str) -> Option<String> {
 /// (case-insensitive); a filter that matches nothing is an error, since it is almost
 /// certainly a typo.
 pub fn load_orbit_file(path: &Path, name_filters: &[String], strict: bool) -> Result<LoadedFile, OrbitError> {
-    let text = std::fs::read_to_string(path).map_err(|source| OrbitError::Io { path: path.to_path_buf(), source })?;
+    let text =
+        crate::input::read_to_string(path).map_err(|source| OrbitError::Io { path: path.to_path_buf(), source })?;
     let bad_file = |reason: String| OrbitError::BadFile { path: path.to_path_buf(), reason };
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     let (records, mut rejected) = if trimmed.starts_with('[') || trimmed.starts_with('{') {

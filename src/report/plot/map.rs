@@ -102,7 +102,7 @@ pub fn world_map(map: &WorldMap, stem: &Path) -> Result<PlotFiles, PlotError> {
 /// Natural Earth's `ne_110m_coastline.geojson`. Coordinates are [longitude, latitude] in
 /// degrees; any third (height) value is ignored.
 pub fn load_coastline(path: &Path) -> Result<Vec<Polyline>, PlotError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_to_string(path)
         .map_err(|source| PlotError::CoastlineRead { path: path.to_path_buf(), source })?;
     let bad = |message: String| PlotError::CoastlineFormat { path: path.to_path_buf(), message };
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
