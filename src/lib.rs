@@ -17,6 +17,7 @@ pub mod mission;
 pub mod numeric;
 pub mod orbit;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod scenario;
 pub mod sweep;

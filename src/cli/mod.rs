@@ -8,6 +8,7 @@ mod export;
 mod geometry;
 mod link_rates;
 mod passes;
+mod progress;
 mod run;
 mod sweep;
 

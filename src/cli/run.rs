@@ -1,13 +1,12 @@
 //! `orbsim run` and `orbsim validate`: simulate a scenario, or only check it.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use crate::pipeline;
+use crate::progress::Progress;
 use crate::report::run::{console_summary, write_run};
 use crate::scenario::{Scenario, load_scenario};
 
@@ -61,20 +60,12 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
     crate::report::check_run_folder(&out_dir)
         .map_err(|e| CliError::Input(format!("--out {}: {e}", out_dir.display())))?;
-    let bar = if args.quiet || !std::io::stderr().is_terminal() || scenario.satellites.len() < 50 {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(scenario.satellites.len() as u64 * pipeline::plan_steps(&scenario));
-        bar.set_style(
-            ProgressStyle::with_template("contact plan [{bar:40}] {percent}%, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar
-    };
-    let result = pipeline::run(&scenario, &|| bar.inc(1)).map_err(|e| CliError::Failed(e.to_string()))?;
-    bar.finish_and_clear();
-    write_run(&out_dir, &scenario, &result).map_err(|e| CliError::Failed(e.to_string()))?;
+    let progress = super::progress::Bars::new(args.quiet);
+    let result = pipeline::run(&scenario, &progress).map_err(|e| CliError::Failed(e.to_string()))?;
+    progress.begin("writing outputs", 0, "");
+    let written = write_run(&out_dir, &scenario, &result);
+    progress.end();
+    written.map_err(|e| CliError::Failed(e.to_string()))?;
     if !args.quiet {
         for r in &result.plan.retirements {
             super::console::warn(&format!(

@@ -79,16 +79,17 @@ pub fn run_shard(
             let scenario = load_scenario_text(&sweep.file, &text, Some(spec.seed))
                 .map_err(|e| variant_error(sweep, spec.variant, e))?;
             let labels = sweep.labels(spec.variant);
-            let outcome = pipeline::run(&scenario, &|| {}).map_err(|e| e.to_string()).and_then(|result| {
-                if keep_runs {
-                    let dir = out.join("runs").join(format!("{:06}", spec.run_id));
-                    write_run(&dir, &scenario, &result).map_err(|e| e.to_string())?;
-                    let text = sweep.variant_text(spec.variant, spec.seed).map_err(|e| e.to_string())?;
-                    write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))
-                        .map_err(|e| e.to_string())?;
-                }
-                Ok(result)
-            });
+            let outcome =
+                pipeline::run(&scenario, &crate::progress::Silent).map_err(|e| e.to_string()).and_then(|result| {
+                    if keep_runs {
+                        let dir = out.join("runs").join(format!("{:06}", spec.run_id));
+                        write_run(&dir, &scenario, &result).map_err(|e| e.to_string())?;
+                        let text = sweep.variant_text(spec.variant, spec.seed).map_err(|e| e.to_string())?;
+                        write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))
+                            .map_err(|e| e.to_string())?;
+                    }
+                    Ok(result)
+                });
             on_run_done();
             Ok(match outcome {
                 Ok(result) => row(spec, &labels, &scenario, &result),
