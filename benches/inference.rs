@@ -81,7 +81,7 @@ fn full_scenario_once() {
         ),
     ] {
         let (cpu0, t0) = (cpu_seconds(), Instant::now());
-        let result = run(&s, &|| {}).unwrap();
+        let result = run(&s, &orbsim::progress::Silent).unwrap();
         let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
         let inf = result.inference.unwrap();
         let answered = inf.requests.iter().filter(|r| r.latency_ns().is_some()).count();
@@ -139,12 +139,12 @@ fn event_loop(c: &mut Criterion) {
     // 100,000 requests: 2,000 ships at 50 a day.
     let s = variant(&[("count = 20000", "count = 2000")]);
     let config = s.inference.as_ref().unwrap();
-    let plan = inference_plan(&s, config).unwrap();
+    let plan = inference_plan(&s, config, &orbsim::progress::Silent).unwrap();
     let upload = orbsim::mission::rollout::UploadOutcome::default();
     let mut group = c.benchmark_group("inference_event_loop");
     group.sample_size(10);
     group.bench_function("xingsuan_2800_100k_requests", |b| {
-        b.iter(|| run_inference_on(&s, config, &plan, &upload).unwrap().events)
+        b.iter(|| run_inference_on(&s, config, &plan, &upload, &orbsim::progress::Silent).unwrap().events)
     });
     group.finish();
 }

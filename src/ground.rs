@@ -160,7 +160,8 @@ struct RawStation {
 /// repeated within the file (the same site offered by two providers) are qualified with
 /// the provider, or numbered, so every output row names one station.
 pub fn load_stations(path: &Path, default_mask_deg: f64) -> Result<Vec<GroundStation>, StationError> {
-    let text = std::fs::read_to_string(path).map_err(|source| StationError::Io { path: path.to_path_buf(), source })?;
+    let text =
+        crate::input::read_to_string(path).map_err(|source| StationError::Io { path: path.to_path_buf(), source })?;
     let file_err = |reason: String| StationError::BadFile { path: path.to_path_buf(), reason };
     check_mask(default_mask_deg).map_err(file_err)?;
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();

@@ -21,6 +21,7 @@ use crate::mission::inference::{
     InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, simulate_inference,
 };
 use crate::mission::rollout::{Rollout, UploadOutcome};
+use crate::progress::Progress;
 use crate::scenario::Scenario;
 use crate::time::NANOS_PER_DAY;
 
@@ -73,7 +74,7 @@ pub fn plan_steps(scenario: &Scenario) -> u64 {
 
 /// Runs a scenario. `on_satellite_done` reports progress: one call per satellite per plan
 /// step ([`plan_steps`]).
-pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result<RunResult, RunError> {
+pub fn run(scenario: &Scenario, progress: &dyn Progress) -> Result<RunResult, RunError> {
     let links: Vec<_> = std::iter::once(scenario.uplink.clone()).chain(scenario.downlink.clone()).collect();
     let isl_index = links.len() as u16;
     let mut plan = ContactPlan { links: links.clone(), ..ContactPlan::default() };
@@ -81,6 +82,12 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
     let mut rollout = Rollout::new(scenario);
     let mut times = StageTimes::default();
     let mut step_start = scenario.start;
+    progress.begin(
+        "contact plan and upload",
+        scenario.satellites.len() as u64 * plan_steps(scenario),
+        "satellite-days",
+    );
+    let on_satellite_done = || progress.advance(1);
     while step_start < scenario.end && !rollout.done() {
         let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
         let started = Instant::now();
@@ -93,7 +100,7 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
             search,
             &links,
             scenario.seed,
-            on_satellite_done,
+            &on_satellite_done,
         )?;
         let first_step = step_start == scenario.start;
         let belongs = |start: crate::time::UtcTime, cut_start: bool| {
@@ -128,12 +135,13 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
         step_start = step_end;
     }
     // A satellite retired in one step is retired in all later ones: report it once.
+    progress.end();
     plan.retirements.sort_by_key(|r| (r.satellite, r.time));
     plan.retirements.dedup_by_key(|r| r.satellite);
     let (upload, contacts) = rollout.finish();
     plan.contacts = contacts;
     let inference = match &scenario.inference {
-        Some(config) => Some(run_inference(scenario, config, &upload)?),
+        Some(config) => Some(run_inference(scenario, config, &upload, progress)?),
         None => None,
     };
     Ok(RunResult { plan, upload, times, inference })
@@ -143,7 +151,11 @@ pub fn run(scenario: &Scenario, on_satellite_done: &(dyn Fn() + Sync)) -> Result
 /// every target runs the model, and covers only the targets): ground contacts when a
 /// source is a portal (of the serving satellites, or of all with laser links), and the
 /// inter-satellite links when the scenario has them. Links are indexed as in the run's plan (uplink, downlink, ISL).
-pub fn inference_plan(scenario: &Scenario, config: &InferenceConfig) -> Result<ContactPlan, RunError> {
+pub fn inference_plan(
+    scenario: &Scenario,
+    config: &InferenceConfig,
+    progress: &dyn Progress,
+) -> Result<ContactPlan, RunError> {
     let window = Window { start: scenario.start, end: scenario.end };
     let links: Vec<_> = std::iter::once(scenario.uplink.clone()).chain(scenario.downlink.clone()).collect();
     let isl_index = links.len() as u16;
@@ -157,6 +169,7 @@ pub fn inference_plan(scenario: &Scenario, config: &InferenceConfig) -> Result<C
         // the serving satellites matter.
         let include =
             if scenario.isl.is_some() { vec![true; scenario.satellites.len()] } else { config.serving.clone() };
+        progress.begin("inference ground contacts", scenario.satellites.len() as u64, "satellites");
         let ground = build_ground_contacts_for(
             &scenario.satellites,
             &include,
@@ -164,12 +177,15 @@ pub fn inference_plan(scenario: &Scenario, config: &InferenceConfig) -> Result<C
             window,
             &links,
             scenario.seed,
-            &|| {},
+            &|| progress.advance(1),
         )?;
+        progress.end();
         runs.push(ground.contacts);
     }
     if let (Some(link), Some(topology)) = (&scenario.isl, &scenario.isl_topology) {
+        progress.begin("inference ISL windows", 0, "");
         runs.push(build_isl_contacts(&scenario.satellites, topology, window, link, isl_index)?);
+        progress.end();
     }
     plan.contacts = merge_contacts(runs);
     Ok(plan)
@@ -181,9 +197,10 @@ pub fn run_inference(
     scenario: &Scenario,
     config: &InferenceConfig,
     upload: &UploadOutcome,
+    progress: &dyn Progress,
 ) -> Result<InferenceOutcome, RunError> {
-    let plan = inference_plan(scenario, config)?;
-    Ok(run_inference_on(scenario, config, &plan, upload)?)
+    let plan = inference_plan(scenario, config, progress)?;
+    Ok(run_inference_on(scenario, config, &plan, upload, progress)?)
 }
 
 /// Runs the inference model over a given contact plan (e.g. one a test built).
@@ -192,6 +209,7 @@ pub fn run_inference_on(
     config: &InferenceConfig,
     plan: &ContactPlan,
     upload: &UploadOutcome,
+    progress: &dyn Progress,
 ) -> Result<InferenceOutcome, InferenceError> {
     let deployed: Vec<_> = upload.satellites.iter().map(|s| s.deployed).collect();
     simulate_inference(&InferenceInputs {
@@ -203,5 +221,6 @@ pub fn run_inference_on(
         config,
         plan,
         deployed: &deployed,
+        progress,
     })
 }

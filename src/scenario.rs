@@ -479,8 +479,15 @@ pub struct Scenario {
 
 /// Reads and validates a scenario file. `seed` overrides the file's seed.
 pub fn load_scenario(path: &Path, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::at(path, "", format!("cannot read: {e}")))?;
-    let file = parse_scenario(path, &text)?;
+    let text =
+        crate::input::read_to_string(path).map_err(|e| ScenarioError::at(path, "", format!("cannot read: {e}")))?;
+    load_scenario_text(path, &text, seed)
+}
+
+/// Validates a scenario held in memory as if it were the file `path` (which names it in
+/// errors and anchors its relative paths).
+pub fn load_scenario_text(path: &Path, text: &str, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
+    let file = parse_scenario(path, text)?;
     validate(path, file, seed)
 }
 

@@ -5,7 +5,7 @@
 use orbsim::access::Window;
 use orbsim::frames::teme_to_ecef;
 use orbsim::orbit::tle::parse_tle_text;
-use orbsim::orbit::{MeanElements, Satellite};
+use orbsim::orbit::{MeanElements, Satellite, cospar_id};
 use orbsim::report::export::oem::{oem_file_names, select_satellites, write_oem, write_oem_files};
 use orbsim::report::export::{Ephemeris, ExportError, OemFrame, OemOptions, Step};
 use orbsim::time::UtcTime;
@@ -23,7 +23,13 @@ ISS (ZARYA)
 
 fn satellites() -> Vec<Satellite> {
     let (records, _) = parse_tle_text(TLES);
-    records.into_iter().map(|r| Satellite::new(r.name.unwrap(), Some(r.norad_id), r.elements).unwrap()).collect()
+    records
+        .into_iter()
+        .map(|r| {
+            let sat = Satellite::new(r.name.unwrap(), Some(r.norad_id), r.elements).unwrap();
+            sat.with_cospar_id(cospar_id(&r.international_designator))
+        })
+        .collect()
 }
 
 fn window() -> Window {
@@ -110,6 +116,24 @@ fn render(sat: &Satellite, frame: OemFrame) -> String {
 }
 
 #[test]
+fn object_id_falls_back_to_the_catalogue_number_without_a_designator() {
+    let sat = satellites()[0].clone().with_cospar_id(None);
+    assert_eq!(parse(&render(&sat, OemFrame::Teme)).get("OBJECT_ID"), "25544");
+}
+
+#[test]
+fn designators_take_cospar_form() {
+    assert_eq!(cospar_id("98067A").as_deref(), Some("1998-067A"));
+    assert_eq!(cospar_id("25100A  ").as_deref(), Some("2025-100A"));
+    assert_eq!(cospar_id("57001B").as_deref(), Some("1957-001B"));
+    assert_eq!(cospar_id("56001ABC").as_deref(), Some("2056-001ABC"));
+    assert_eq!(cospar_id("1958-002B").as_deref(), Some("1958-002B"));
+    for bad in ["", "   ", "98067", "9806A", "98067a", "98067ABCD", "1958-02B", "58-002B", "é8067A", "98067Ä"] {
+        assert_eq!(cospar_id(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
 fn header_and_metadata_keywords_are_present_and_in_order() {
     let text = render(&satellites()[0], OemFrame::Teme);
     assert!(text.starts_with("CCSDS_OEM_VERS = 2.0\n"), "the version comes first");
@@ -137,7 +161,7 @@ fn header_and_metadata_keywords_are_present_and_in_order() {
     assert_eq!(parsed.get("CREATION_DATE"), "2026-03-19T12:00:00.000");
     assert_eq!(parsed.get("ORIGINATOR"), "orbsim");
     assert_eq!(parsed.get("OBJECT_NAME"), "ISS (ZARYA)");
-    assert_eq!(parsed.get("OBJECT_ID"), "25544");
+    assert_eq!(parsed.get("OBJECT_ID"), "1998-067A", "the international designator, as CCSDS recommends");
     assert_eq!(parsed.get("CENTER_NAME"), "EARTH");
     assert_eq!(parsed.get("REF_FRAME"), "TEME");
     assert_eq!(parsed.get("TIME_SYSTEM"), "UTC");

@@ -500,7 +500,7 @@ fn what_validate_accepts_runs_without_an_input_error() {
             set(&mut table, field, value.clone());
             if let Ok(s) = validate_variant(&table, case) {
                 ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let r = orbsim::pipeline::run(&s, &|| {});
+                let r = orbsim::pipeline::run(&s, &orbsim::progress::Silent);
                 prop_assert!(r.is_ok(), "{field} = {value}: validated, then run failed: {}", r.err().unwrap());
             }
             Ok(())

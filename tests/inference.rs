@@ -40,7 +40,7 @@ fn demonstration(edits: &[(&str, &str)]) -> Scenario {
 }
 
 fn simulate(s: &Scenario) -> RunResult {
-    run(s, &|| {}).unwrap()
+    run(s, &orbsim::progress::Silent).unwrap()
 }
 
 /// A Walker shell over ships at sea, no inter-satellite links.
@@ -267,7 +267,8 @@ fn pair(with_isl: bool) -> (Scenario, InferenceOutcome) {
         // Satellite 0 (no model) and 1 (the model): names W-p00-s00 and W-p00-s01.
         plan.contacts.push(isl(0, 1, s.start, s.end));
     }
-    let outcome = run_inference_on(&s, s.inference.as_ref().unwrap(), &plan, &base.upload).unwrap();
+    let outcome =
+        run_inference_on(&s, s.inference.as_ref().unwrap(), &plan, &base.upload, &orbsim::progress::Silent).unwrap();
     (s, outcome)
 }
 

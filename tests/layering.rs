@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     // Physical constants and Earth models.
     &["constants"],
-    // Foundations: quantities, numerics, reference frames, sorted merges.
-    &["units", "numeric", "merge", "frames"],
+    // Foundations: quantities, numerics, reference frames, sorted merges, reading input
+    // files, reporting progress.
+    &["units", "numeric", "merge", "frames", "input", "progress"],
     // What exists: satellites, stations, link physics; and the event engine.
     &["orbit", "ground", "link", "engine"],
     // Geometry: passes, inter-satellite windows, eclipses.

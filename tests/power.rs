@@ -139,7 +139,7 @@ output_tokens = {{ dist = "uniform", min = 200, max = 600 }}
 #[test]
 fn eclipse_pauses_inference_at_the_battery_floor_and_energy_never_goes_negative() {
     let s = starved("");
-    let r = run(&s, &|| {}).unwrap();
+    let r = run(&s, &orbsim::progress::Silent).unwrap();
     let inf = r.inference.as_ref().unwrap();
     let mut limited = 0;
     for server in &inf.servers {
@@ -173,7 +173,7 @@ fn eclipse_pauses_inference_at_the_battery_floor_and_energy_never_goes_negative(
 fn throttling_keeps_computing_at_reduced_speed() {
     // Busy nearly all the time, so that much of the limited time is spent computing.
     let s = starved_at("below_floor = \"throttle\"\nthrottle_power = \"30 W\"\nthrottle_speed = 0.25", "100/h");
-    let r = run(&s, &|| {}).unwrap();
+    let r = run(&s, &orbsim::progress::Silent).unwrap();
     let inf = r.inference.as_ref().unwrap();
     let limited: i64 = inf.servers.iter().map(|s| s.limited_ns).sum();
     assert!(limited > 0);
@@ -205,7 +205,7 @@ fn throttling_keeps_computing_at_reduced_speed() {
     assert!(bites, "no satellite was limited while busy enough for the bound to bite");
     // Less energy-hungry than pausing would be at full power: the accelerator's mean draw
     // while limited is at most the throttle power.
-    let paused = run(&starved(""), &|| {}).unwrap();
+    let paused = run(&starved(""), &orbsim::progress::Silent).unwrap();
     let answered = |i: &orbsim::mission::inference::InferenceOutcome| {
         i.requests.iter().filter(|q| q.outcome == Outcome::Answered).count()
     };

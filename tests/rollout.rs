@@ -110,7 +110,11 @@ fn strategies_reach_the_fleet_and_keep_the_rules() {
     let ground = scenario("ground-only");
     let relay = scenario("relay");
     let swarm = scenario("swarm");
-    let (rg, rr, rs) = (run(&ground, &|| {}).unwrap(), run(&relay, &|| {}).unwrap(), run(&swarm, &|| {}).unwrap());
+    let (rg, rr, rs) = (
+        run(&ground, &orbsim::progress::Silent).unwrap(),
+        run(&relay, &orbsim::progress::Silent).unwrap(),
+        run(&swarm, &orbsim::progress::Silent).unwrap(),
+    );
     for (s, r) in [(&ground, &rg), (&relay, &rr), (&swarm, &rs)] {
         check_invariants(s, r);
     }
@@ -132,7 +136,10 @@ fn strategies_reach_the_fleet_and_keep_the_rules() {
 
 #[test]
 fn the_same_seed_gives_the_same_rollout() {
-    let (a, b) = (run(&scenario("swarm"), &|| {}).unwrap(), run(&scenario("swarm"), &|| {}).unwrap());
+    let (a, b) = (
+        run(&scenario("swarm"), &orbsim::progress::Silent).unwrap(),
+        run(&scenario("swarm"), &orbsim::progress::Silent).unwrap(),
+    );
     assert_eq!(a.upload.isl_transfers, b.upload.isl_transfers);
     assert_eq!(a.upload.satellites, b.upload.satellites);
 }

@@ -31,7 +31,7 @@ fn variant(edits: &[(&str, &str)]) -> Scenario {
 }
 
 fn simulate(s: &Scenario) -> RunResult {
-    run(s, &|| {}).unwrap()
+    run(s, &orbsim::progress::Silent).unwrap()
 }
 
 /// Regression guard, not validation: 43 is the published count the default scenario was

@@ -61,6 +61,9 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
             PRESET_NAMES.iter().filter(|p| !p.contains("isl")).copied().collect::<Vec<_>>().join(", ")
         )));
     }
+    if let Some(path) = &args.out {
+        super::check_output_file("--out", path)?;
+    }
     let inputs = args.geometry.load()?;
     let bar = args.geometry.progress(inputs.satellites.len(), "contacts");
     let plan =
@@ -73,21 +76,24 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
         |out: &mut dyn std::io::Write| write_contacts(out, &plan.contacts, &inputs.satellites, &inputs.stations);
     match &args.out {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
-        None => write(&mut std::io::stdout().lock()).map_err(|e| CliError::Failed(format!("standard output: {e}")))?,
+        None => super::console::out_with(write)?,
     }
     if !args.geometry.quiet {
         for r in &plan.retirements {
-            eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+            super::console::warn(&format!(
+                "{} retired at {}: {}",
+                inputs.satellites[r.satellite].name, r.time, r.reason
+            ));
         }
         let bytes: u128 = plan.contacts.iter().map(|c| c.profile.deliverable_bytes() as u128).sum();
-        eprintln!(
+        super::console::err_line(&format!(
             "{} contacts of {} satellites over {} stations, {:.3} TB deliverable, in {:.2} s",
             plan.contacts.len(),
             inputs.satellites.len(),
             inputs.stations.len(),
             bytes as f64 / 1e12,
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     Ok(())
 }

@@ -47,6 +47,9 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
     if args.czml.is_none() && args.oem.is_none() {
         return Err(CliError::Input("nothing to export: give --czml FILE and/or --oem DIR".into()));
     }
+    if let Some(path) = &args.czml {
+        super::check_output_file("--czml", path)?;
+    }
     let inputs = args.geometry.load()?;
     let window = inputs.window;
     step.check_window(window).map_err(|e| CliError::Input(format!("--step: {e}")))?;
@@ -63,7 +66,10 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         bar.finish_and_clear();
         if !args.geometry.quiet {
             for r in &found.retirements {
-                eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+                super::console::warn(&format!(
+                    "{} retired at {}: {}",
+                    inputs.satellites[r.satellite].name, r.time, r.reason
+                ));
             }
         }
         let spans: Vec<ContactSpan> = found.passes.iter().map(ContactSpan::from).collect();
@@ -88,9 +94,9 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
             for f in &files {
                 let name = &inputs.satellites[f.satellite].name;
                 match (&f.path, &f.stopped) {
-                    (None, Some(stop)) => eprintln!("warning: {name}: no OEM written: {}", stop.reason),
+                    (None, Some(stop)) => super::console::warn(&format!("{name}: no OEM written: {}", stop.reason)),
                     (Some(_), Some(stop)) => {
-                        eprintln!("warning: {name}: OEM ends at {} ({})", stop.time, stop.reason)
+                        super::console::warn(&format!("{name}: OEM ends at {} ({})", stop.time, stop.reason))
                     }
                     _ => {}
                 }
@@ -99,12 +105,12 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         summary.push(format!("{written} OEM file{} in {}", if written == 1 { "" } else { "s" }, dir.display()));
     }
     if !args.geometry.quiet {
-        eprintln!(
+        super::console::err_line(&format!(
             "wrote {} at a {} s step in {:.2} s",
             summary.join(" and "),
             step.seconds(),
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::CliError;
 use crate::access::Window;
 use crate::ground::{GroundStation, filter_stations, load_stations};
-use crate::orbit::{Satellite, load_orbit_file};
+use crate::orbit::{Satellite, load_orbit_files};
 use crate::time::{UtcTime, parse_duration};
 
 #[derive(Args, Debug)]
@@ -59,12 +59,12 @@ impl GeometryArgs {
             return Err(CliError::Input("--duration: must be longer than zero".into()));
         }
         let mut satellites = Vec::new();
-        for path in &self.tle {
-            let loaded = load_orbit_file(path, &self.name, self.strict).map_err(|e| CliError::Input(e.to_string()))?;
+        let files = load_orbit_files(&self.tle, &self.name, self.strict).map_err(|e| CliError::Input(e.to_string()))?;
+        for loaded in files {
             if !self.quiet
                 && let Some(summary) = loaded.skipped_summary()
             {
-                eprintln!("warning: {summary}");
+                super::console::warn(&summary);
             }
             satellites.extend(loaded.satellites);
         }

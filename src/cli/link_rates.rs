@@ -43,9 +43,13 @@ pub fn run(args: LinkRatesArgs) -> Result<(), CliError> {
         };
         CliError::Input(format!("{option}: {message}"))
     })?;
+    for suffix in [".png", ".svg"] {
+        let mut name = args.out.clone().into_os_string();
+        name.push(suffix);
+        super::check_output_file("--out", std::path::Path::new(&name))?;
+    }
     let site = Site::new(args.lat, args.lon, args.alt_m / 1000.0);
     let files = figures::link_rates(&site, &args.site_name, args.altitude_km, &args.out)
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    println!("wrote {} and {}", files.png.display(), files.svg.display());
-    Ok(())
+    super::console::out_line(&format!("wrote {} and {}", files.png.display(), files.svg.display()))
 }

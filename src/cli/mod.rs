@@ -2,11 +2,13 @@
 //! library inputs and calls the library. Errors print as one line on stderr; bad input
 //! exits with code 2, failures while running (e.g. an unwritable output) with code 1.
 
+mod console;
 mod contacts;
 mod export;
 mod geometry;
 mod link_rates;
 mod passes;
+mod progress;
 mod run;
 mod sweep;
 
@@ -65,9 +67,30 @@ impl CliError {
     }
 }
 
+/// Refuses an output file path that must not be replaced (a symbolic link, a device, a
+/// FIFO, a folder) before any work is done: `option` names the command-line option.
+pub(crate) fn check_output_file(option: &str, path: &std::path::Path) -> Result<(), CliError> {
+    match crate::report::unreplaceable(path) {
+        Some(what) => Err(CliError::Input(format!(
+            "{option} {}: is {what}; outputs are written only to new paths or over regular files",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // Usage errors go to standard error, best effort, and keep their exit code 2.
+            let _ = e.print();
+            return e.exit_code();
+        }
+        // Help and version are the command's result: failing to write them is a failure.
+        Err(e) => return console::out_bytes(e.render().to_string().as_bytes()).map_or(1, |()| e.exit_code()),
+    };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => run::validate(args),
@@ -81,7 +104,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", e.message());
+            console::err_line(&format!("error: {}", e.message()));
             e.exit_code()
         }
     }

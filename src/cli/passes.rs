@@ -24,6 +24,9 @@ pub struct PassesArgs {
 
 pub fn run(args: PassesArgs) -> Result<(), CliError> {
     let started = Instant::now();
+    if let Some(path) = &args.out {
+        super::check_output_file("--out", path)?;
+    }
     let inputs = args.geometry.load()?;
     let bar = args.geometry.progress(inputs.satellites.len(), "passes");
     let found = find_passes(&inputs.satellites, &inputs.stations, inputs.window, &|| bar.inc(1));
@@ -33,18 +36,17 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
     };
     match &args.out {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            write(&mut lock).map_err(|e| CliError::Failed(format!("standard output: {e}")))?;
-        }
+        None => super::console::out_with(write)?,
     }
     if !args.geometry.quiet {
         for r in &found.retirements {
-            eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+            super::console::warn(&format!(
+                "{} retired at {}: {}",
+                inputs.satellites[r.satellite].name, r.time, r.reason
+            ));
         }
         let cut = found.passes.iter().filter(|p| p.cut_start || p.cut_end).count();
-        eprintln!(
+        super::console::err_line(&format!(
             "{} passes of {} satellites over {} stations in {:.2} s{}",
             found.passes.len(),
             inputs.satellites.len(),
@@ -55,7 +57,7 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
             } else {
                 String::new()
             }
-        );
+        ));
     }
     Ok(())
 }

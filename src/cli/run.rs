@@ -1,13 +1,12 @@
 //! `orbsim run` and `orbsim validate`: simulate a scenario, or only check it.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use crate::pipeline;
+use crate::progress::Progress;
 use crate::report::run::write_run;
 use crate::report::summary::console_summary;
 use crate::scenario::{Scenario, load_scenario};
@@ -50,7 +49,7 @@ fn load(path: &Path, seed: Option<u64>, quiet: bool) -> Result<Scenario, CliErro
     let scenario = load_scenario(path, seed).map_err(|e| CliError::Input(e.to_string()))?;
     if !quiet {
         for w in &scenario.warnings {
-            eprintln!("warning: {w}");
+            super::console::warn(w);
         }
     }
     Ok(scenario)
@@ -60,32 +59,29 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let path = scenario_path(&args.scenario);
     let scenario = load(&path, args.seed, args.quiet)?;
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
-    let bar = if args.quiet || !std::io::stderr().is_terminal() || scenario.satellites.len() < 50 {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(scenario.satellites.len() as u64 * pipeline::plan_steps(&scenario));
-        bar.set_style(
-            ProgressStyle::with_template("contact plan [{bar:40}] {percent}%, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar
-    };
-    let result = pipeline::run(&scenario, &|| bar.inc(1)).map_err(|e| CliError::Failed(e.to_string()))?;
-    bar.finish_and_clear();
-    write_run(&out_dir, &scenario, &result).map_err(|e| CliError::Failed(e.to_string()))?;
+    crate::report::check_run_folder(&out_dir)
+        .map_err(|e| CliError::Input(format!("--out {}: {e}", out_dir.display())))?;
+    let progress = super::progress::Bars::new(args.quiet);
+    let result = pipeline::run(&scenario, &progress).map_err(|e| CliError::Failed(e.to_string()))?;
+    progress.begin("writing outputs", 0, "");
+    let written = write_run(&out_dir, &scenario, &result);
+    progress.end();
+    written.map_err(|e| CliError::Failed(e.to_string()))?;
     if !args.quiet {
         for r in &result.plan.retirements {
-            eprintln!("warning: {} retired at {}: {}", scenario.satellites[r.satellite].name, r.time, r.reason);
+            super::console::warn(&format!(
+                "{} retired at {}: {}",
+                scenario.satellites[r.satellite].name, r.time, r.reason
+            ));
         }
-        println!("{}", console_summary(&scenario, &result, &out_dir));
+        super::console::out_line(&console_summary(&scenario, &result, &out_dir))?;
     }
     Ok(())
 }
 
 pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
     let scenario = load(&args.scenario, None, false)?;
-    println!(
+    super::console::out_line(&format!(
         "{}: valid — {} satellites, {} stations, {} → {}, model {} in {} chunks",
         args.scenario.display(),
         scenario.satellites.len(),
@@ -94,6 +90,5 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         scenario.end.iso_millis(),
         scenario.model.name,
         scenario.model.chunks
-    );
-    Ok(())
+    ))
 }

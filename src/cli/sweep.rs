@@ -85,8 +85,7 @@ fn print_list(sweep: &Sweep, shard: Shard) -> Result<(), CliError> {
         }
         row.end_row();
     }
-    use std::io::Write;
-    std::io::stdout().write_all(&row.into_bytes()).map_err(|e| CliError::Failed(format!("stdout: {e}")))
+    super::console::out_bytes(&row.into_bytes())
 }
 
 /// The variant that finished fastest (median over replications, unfinished runs counting
@@ -145,35 +144,60 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
         Some(s) => {
             let dir = write_shard(&out, &sweep, s, &table).map_err(cli_error)?;
             if !args.quiet {
-                println!(
+                super::console::out_line(&format!(
                     "sweep {}: shard {s}: {mine} of {} runs in {secs:.1} s on {threads}; wrote {}",
                     sweep.name,
                     sweep.total_runs(),
                     dir.display()
-                );
-                println!("  when every shard is done: orbsim merge {}", out.display());
+                ))?;
+                super::console::out_line(&format!("  when every shard is done: orbsim merge {}", out.display()))?;
             }
         }
         None => {
             let manifest = Manifest::new(&sweep, Shard::ALL, SWEEP_CSV, &table.to_csv());
             write_sweep(&out, &manifest, &table).map_err(cli_error)?;
             if !args.quiet {
-                println!(
+                super::console::out_line(&format!(
                     "sweep {}: {} in {secs:.1} s on {threads}; wrote {}",
                     sweep.name,
                     runs_text(sweep.total_runs(), sweep.variants(), sweep.replications),
                     out.join(SWEEP_CSV).display()
-                );
+                ))?;
                 match fastest(&table) {
-                    Some((v, h)) => {
-                        println!("  fastest: variant {v} ({}): every target deployed after {h:.1} h", sweep.describe(v))
+                    Some((v, h)) => super::console::out_line(&format!(
+                        "  fastest: variant {v} ({}): every target deployed after {h:.1} h",
+                        sweep.describe(v)
+                    ))?,
+                    None => {
+                        super::console::out_line("  no variant deployed on every target within the simulated window")?
                     }
-                    None => println!("  no variant deployed on every target within the simulated window"),
                 }
             }
         }
     }
-    Ok(())
+    check_failures(&table)
+}
+
+/// A sweep whose every row was written but some of whose runs failed is a failure (exit 1),
+/// reported after everything else was written.
+fn check_failures(table: &SweepTable) -> Result<(), CliError> {
+    let failures = table.failures();
+    match failures.first() {
+        None => Ok(()),
+        Some((run_id, error)) => Err(CliError::Failed(format!(
+            "{} of {} runs failed (their rows hold the error); first, run {run_id}: {}",
+            failures.len(),
+            table.rows.len(),
+            shorten(error, 160)
+        ))),
+    }
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 /// `orbsim merge`: checks shard manifests and writes the whole sweep's outputs.
@@ -191,12 +215,12 @@ pub fn merge(args: MergeArgs) -> Result<(), CliError> {
     };
     write_sweep(&out, &manifest, &table).map_err(cli_error)?;
     if !args.quiet {
-        println!(
+        super::console::out_line(&format!(
             "merged sweep {}: {}; wrote {}",
             manifest.sweep,
             runs_text(manifest.total_runs, manifest.variants, manifest.replications),
             out.join(SWEEP_CSV).display()
-        );
+        ))?;
     }
-    Ok(())
+    check_failures(&table)
 }

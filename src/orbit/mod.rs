@@ -95,6 +95,8 @@ pub enum OrbitError {
     BadFile { path: PathBuf, reason: String },
     #[error("{path}: no satellite name contains {}", crate::units::quoted(filter))]
     NoMatch { path: PathBuf, filter: String },
+    #[error("{files}: no satellite name in these files contains `{filter}`")]
+    NoMatchInSet { files: String, filter: String },
     #[error("{0}")]
     Walker(String),
 }
@@ -136,6 +138,8 @@ pub struct Satellite {
     pub name: String,
     /// Catalogue number; generated (Walker) satellites have none.
     pub norad_id: Option<u32>,
+    /// International designator (COSPAR ID, `1998-067A`) when the orbit source gives one.
+    pub cospar_id: Option<String>,
     pub elements: MeanElements,
     propagator: sgp4::Constants,
 }
@@ -158,7 +162,12 @@ impl Satellite {
         let propagator =
             sgp4::Constants::new(sgp4::WGS72, sgp4::iau_epoch_to_sidereal_time, epoch_years, elements.bstar, orbit)
                 .map_err(|e| format!("eccentricity {} out of range", e.0))?;
-        Ok(Satellite { name, norad_id, elements, propagator })
+        Ok(Satellite { name, norad_id, cospar_id: None, elements, propagator })
+    }
+
+    /// The same satellite with its international designator.
+    pub fn with_cospar_id(self, cospar_id: Option<String>) -> Self {
+        Satellite { cospar_id, ..self }
     }
 
     /// Raw SGP4 state at `minutes` after the element epoch, without the decay check
@@ -205,13 +214,33 @@ impl LoadedFile {
     }
 }
 
+/// The international designator in COSPAR form (`1998-067A`) from a TLE's (`98067A`, years
+/// 1957–2056) or an OMM's `OBJECT_ID` (already `1998-067A`); `None` when it is absent or
+/// not of that shape (a launch year, a three-digit launch number, a piece of 1–3 letters).
+pub fn cospar_id(designator: &str) -> Option<String> {
+    let d = designator.trim();
+    let (year, rest) = match d.split_once('-') {
+        Some((y, rest)) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => (y.to_string(), rest),
+        Some(_) => return None,
+        None if d.len() >= 2 && d.is_char_boundary(2) && d[..2].bytes().all(|b| b.is_ascii_digit()) => {
+            let yy: u32 = d[..2].parse().ok()?;
+            (format!("{}", if yy >= 57 { 1900 + yy } else { 2000 + yy }), &d[2..])
+        }
+        None => return None,
+    };
+    let launch_ok = rest.len() >= 4 && rest.is_char_boundary(3) && rest[..3].bytes().all(|b| b.is_ascii_digit());
+    let piece_ok = launch_ok && rest.len() <= 6 && rest[3..].bytes().all(|b| b.is_ascii_uppercase());
+    piece_ok.then(|| format!("{year}-{rest}"))
+}
+
 /// Reads satellites from a TLE/3LE file or a CelesTrak OMM file (JSON or CSV, recognised by
 /// content). Bad records are collected in `rejected`; with `strict` the first one is fatal.
 /// `name_filters`, when not empty, keep satellites whose name contains any of them
 /// (case-insensitive); a filter that matches nothing is an error, since it is almost
 /// certainly a typo.
 pub fn load_orbit_file(path: &Path, name_filters: &[String], strict: bool) -> Result<LoadedFile, OrbitError> {
-    let text = std::fs::read_to_string(path).map_err(|source| OrbitError::Io { path: path.to_path_buf(), source })?;
+    let text =
+        crate::input::read_to_string(path).map_err(|source| OrbitError::Io { path: path.to_path_buf(), source })?;
     let bad_file = |reason: String| OrbitError::BadFile { path: path.to_path_buf(), reason };
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     let (records, mut rejected) = if trimmed.starts_with('[') || trimmed.starts_with('{') {
@@ -225,7 +254,7 @@ pub fn load_orbit_file(path: &Path, name_filters: &[String], strict: bool) -> Re
     for record in records {
         let name = record.name.clone().unwrap_or_else(|| format!("NORAD {}", record.norad_id));
         match Satellite::new(name, Some(record.norad_id), record.elements) {
-            Ok(sat) => satellites.push(sat),
+            Ok(sat) => satellites.push(sat.with_cospar_id(cospar_id(&record.international_designator))),
             Err(reason) => rejected.push(RecordError { line: record.line, reason }),
         }
     }
@@ -241,16 +270,54 @@ pub fn load_orbit_file(path: &Path, name_filters: &[String], strict: bool) -> Re
             None => OrbitError::Empty { path: path.to_path_buf() },
         });
     }
-    if !name_filters.is_empty() {
-        let lowered: Vec<String> = name_filters.iter().map(|f| f.to_lowercase()).collect();
-        let names: Vec<String> = satellites.iter().map(|s| s.name.to_lowercase()).collect();
-        if let Some(unmatched) =
-            name_filters.iter().zip(&lowered).find(|(_, f)| !names.iter().any(|n| n.contains(f.as_str())))
-        {
-            return Err(OrbitError::NoMatch { path: path.to_path_buf(), filter: unmatched.0.clone() });
-        }
-        let mut keep = names.iter().map(|n| lowered.iter().any(|f| n.contains(f.as_str())));
-        satellites.retain(|_| keep.next().unwrap_or(false));
+    let mut files = [LoadedFile { path: path.to_path_buf(), satellites, rejected }];
+    keep_named(&mut files, name_filters)?;
+    let [file] = files;
+    Ok(file)
+}
+
+/// Reads several orbit files as one set (as [`load_orbit_file`] does each): a name filter
+/// must match a satellite somewhere in the set, not in every file, so `--tle a.tle --tle
+/// b.tle --name A --name B` picks A from one and B from the other.
+pub fn load_orbit_files(
+    paths: &[PathBuf],
+    name_filters: &[String],
+    strict: bool,
+) -> Result<Vec<LoadedFile>, OrbitError> {
+    let mut files = paths.iter().map(|p| load_orbit_file(p, &[], strict)).collect::<Result<Vec<_>, _>>()?;
+    keep_named(&mut files, name_filters)?;
+    Ok(files)
+}
+
+/// Keeps the satellites whose name contains any of `filters` (case-insensitive; every
+/// satellite when there are none); a filter that matches no satellite of `files` is an
+/// error, since it is almost certainly a typo.
+fn keep_named(files: &mut [LoadedFile], filters: &[String]) -> Result<(), OrbitError> {
+    if filters.is_empty() {
+        return Ok(());
     }
-    Ok(LoadedFile { path: path.to_path_buf(), satellites, rejected })
+    let lowered: Vec<String> = filters.iter().map(|f| f.to_lowercase()).collect();
+    let matches = |name: &str| {
+        let name = name.to_lowercase();
+        lowered.iter().map(|f| name.contains(f.as_str())).collect::<Vec<bool>>()
+    };
+    let mut matched = vec![false; filters.len()];
+    for file in files.iter_mut() {
+        file.satellites.retain(|s| {
+            let hits = matches(&s.name);
+            matched.iter_mut().zip(&hits).for_each(|(m, h)| *m |= h);
+            hits.contains(&true)
+        });
+    }
+    if let Some(i) = matched.iter().position(|m| !m) {
+        let filter = filters[i].clone();
+        return Err(match files {
+            [one] => OrbitError::NoMatch { path: one.path.clone(), filter },
+            _ => OrbitError::NoMatchInSet {
+                files: files.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>().join(", "),
+                filter,
+            },
+        });
+    }
+    Ok(())
 }

@@ -23,8 +23,15 @@ fn opt_time(row: &mut CsvRow, t: Option<UtcTime>) {
     };
 }
 
-/// Writes every output file of a run into `dir`; returns their paths.
+/// Writes every output file of a run into the folder `dir`, replacing an earlier run's
+/// folder only once the new one is complete ([`super::write_folder_atomically`]); returns
+/// the paths of the files.
 pub fn write_run(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<Vec<PathBuf>, WriteError> {
+    let written = super::write_folder_atomically(dir, |staging| write_run_files(staging, scenario, result))?;
+    Ok(written.iter().filter_map(|p| p.file_name()).map(|name| dir.join(name)).collect())
+}
+
+fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<Vec<PathBuf>, WriteError> {
     let sats = &scenario.satellites;
     let stations = &scenario.stations;
     let mut written = Vec::new();

@@ -123,7 +123,7 @@ fn merge_err(message: String) -> SweepError {
 /// describes.
 fn read_shard(dir: &Path) -> Result<Found, SweepError> {
     let path = dir.join(MANIFEST_FILE);
-    let text = std::fs::read(&path).map_err(|e| merge_err(format!("{}: cannot read: {e}", path.display())))?;
+    let text = crate::input::read(&path).map_err(|e| merge_err(format!("{}: cannot read: {e}", path.display())))?;
     let manifest: Manifest = serde_json::from_slice(&text)
         .map_err(|e| merge_err(format!("{}: not a sweep manifest: {e}", path.display())))?;
     if manifest.format != MANIFEST_FORMAT {
@@ -138,7 +138,7 @@ fn read_shard(dir: &Path) -> Result<Found, SweepError> {
     }
     let rows_path = dir.join(&manifest.rows);
     let bytes =
-        std::fs::read(&rows_path).map_err(|e| merge_err(format!("{}: cannot read: {e}", rows_path.display())))?;
+        crate::input::read(&rows_path).map_err(|e| merge_err(format!("{}: cannot read: {e}", rows_path.display())))?;
     if hash_bytes(&bytes) != manifest.rows_hash {
         return Err(merge_err(format!(
             "{}: contents differ from what {MANIFEST_FILE} recorded (truncated or edited?)",

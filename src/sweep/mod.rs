@@ -46,7 +46,6 @@ pub use shard::Shard;
 pub use spec::{Axis, RunSpec, Sweep, load_sweep, run_seed};
 pub use table::SweepTable;
 
-use crate::pipeline::RunError;
 use crate::report::WriteError;
 use crate::report::plot::PlotError;
 
@@ -72,17 +71,6 @@ pub enum SweepError {
     /// Shard outputs that are not the complete output of one sweep (the user's input).
     #[error("{0}")]
     Merge(String),
-    /// A run failed after its scenario validated.
-    #[error("run {run_id} ({variant}): {source}")]
-    Run {
-        /// The failing run.
-        run_id: u64,
-        /// Its grid values.
-        variant: String,
-        /// What failed (boxed: a contact-plan error is large, and errors travel by value
-        /// through every `Result` of the sweep).
-        source: Box<RunError>,
-    },
     /// An output file could not be written.
     #[error(transparent)]
     Write(#[from] WriteError),

@@ -8,37 +8,12 @@ use super::manifest::{MANIFEST_FILE, Manifest};
 use super::plots::write_charts;
 use super::shard::Shard;
 use super::spec::{RunSpec, Sweep};
-use super::table::{SweepTable, row};
+use super::table::{SweepTable, failed_row, row};
 use super::{RUNS_CSV, SWEEP_CSV, SweepError};
 use crate::pipeline;
 use crate::report::run::write_run;
-use crate::report::{WriteError, write_atomically};
-use crate::scenario::{ScenarioError, load_scenario};
-
-/// Variant scenarios written to a private temporary folder (the scenario loader reads
-/// files); removed when dropped.
-struct VariantFiles {
-    dir: PathBuf,
-}
-
-impl VariantFiles {
-    fn new() -> std::io::Result<VariantFiles> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!("orbsim-sweep-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        Ok(VariantFiles { dir })
-    }
-
-    fn path(&self, variant: u64) -> PathBuf {
-        self.dir.join(format!("variant-{variant}.toml"))
-    }
-}
-
-impl Drop for VariantFiles {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use crate::report::write_atomically;
+use crate::scenario::{ScenarioError, load_scenario_text};
 
 /// A variant that does not validate, named by its grid values (the temporary file's name
 /// and line numbers would mean nothing to the user).
@@ -51,31 +26,28 @@ fn variant_error(sweep: &Sweep, variant: u64, e: ScenarioError) -> SweepError {
     }
 }
 
-/// Writes the scenario of every variant `runs` need and validates it (in parallel; the
-/// first bad variant in variant order is reported, whichever thread found it).
-fn prepare(sweep: &Sweep, runs: &[RunSpec]) -> Result<VariantFiles, SweepError> {
+/// Builds the scenario of every variant `runs` need and validates it, in memory (nothing is
+/// written, nothing kept: a run rebuilds its variant's text) and in parallel; the first bad
+/// variant in variant order is reported, whichever thread found it.
+fn prepare(sweep: &Sweep, runs: &[RunSpec]) -> Result<(), SweepError> {
     let mut variants: Vec<u64> = runs.iter().map(|r| r.variant).collect();
+    variants.sort_unstable();
     variants.dedup();
-    let files =
-        VariantFiles::new().map_err(|source| SweepError::Write(WriteError { path: std::env::temp_dir(), source }))?;
     let checked: Vec<Result<(), SweepError>> = variants
         .par_iter()
         .map(|&v| {
             let text = sweep.variant_text(v, 0)?;
-            let path = files.path(v);
-            std::fs::write(&path, text).map_err(|source| WriteError { path: path.clone(), source })?;
-            load_scenario(&path, None).map(|_| ()).map_err(|e| variant_error(sweep, v, e))
+            load_scenario_text(&sweep.file, &text, None).map(|_| ()).map_err(|e| variant_error(sweep, v, e))
         })
         .collect();
-    checked.into_iter().collect::<Result<(), _>>()?;
-    Ok(files)
+    checked.into_iter().collect()
 }
 
 /// Validates every variant `shard` would run, as [`run_shard`] does before it starts,
 /// without running anything: a dry run for job scripts.
 pub fn check_shard(sweep: &Sweep, shard: Shard) -> Result<(), SweepError> {
     let runs: Vec<RunSpec> = shard.run_ids(sweep.total_runs()).into_iter().map(|id| sweep.run(id)).collect();
-    prepare(sweep, &runs).map(|_| ())
+    prepare(sweep, &runs)
 }
 
 /// Runs the runs of `shard` (every run for [`Shard::ALL`]) and returns their rows, sorted
@@ -85,7 +57,9 @@ pub fn check_shard(sweep: &Sweep, shard: Shard) -> Result<(), SweepError> {
 /// combination fails in seconds, not after hours. Runs then execute in parallel on rayon's
 /// pool (each run parallelises its contact plan on the same pool, so both levels share the
 /// cores). With `keep_runs`, each run also writes its full outputs and its scenario (with
-/// its seed) to `<out>/runs/<run_id>/`. `on_run_done` is called once per finished run.
+/// its seed) to `<out>/runs/<run_id>/`. A run that fails (or whose kept outputs cannot be
+/// written) gets a row with its `error` and empty metrics ([`SweepTable::failures`]).
+/// `on_run_done` is called once per finished run.
 pub fn run_shard(
     sweep: &Sweep,
     shard: Shard,
@@ -94,26 +68,33 @@ pub fn run_shard(
     on_run_done: &(dyn Fn() + Sync),
 ) -> Result<SweepTable, SweepError> {
     let runs: Vec<_> = shard.run_ids(sweep.total_runs()).into_iter().map(|id| sweep.run(id)).collect();
-    let files = prepare(sweep, &runs)?;
+    prepare(sweep, &runs)?;
 
+    // A run that fails (in the pipeline, or writing its kept outputs) becomes a row with
+    // its error, so that one failure does not discard every other run's result.
     let rows: Vec<Result<Vec<String>, SweepError>> = runs
         .par_iter()
         .map(|spec| {
-            let scenario = load_scenario(&files.path(spec.variant), Some(spec.seed))
+            let text = sweep.variant_text(spec.variant, 0)?;
+            let scenario = load_scenario_text(&sweep.file, &text, Some(spec.seed))
                 .map_err(|e| variant_error(sweep, spec.variant, e))?;
-            let result = pipeline::run(&scenario, &|| {}).map_err(|source| SweepError::Run {
-                run_id: spec.run_id,
-                variant: sweep.describe(spec.variant),
-                source: Box::new(source),
-            })?;
-            if keep_runs {
-                let dir = out.join("runs").join(format!("{:06}", spec.run_id));
-                write_run(&dir, &scenario, &result)?;
-                let text = sweep.variant_text(spec.variant, spec.seed)?;
-                write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))?;
-            }
+            let labels = sweep.labels(spec.variant);
+            let outcome =
+                pipeline::run(&scenario, &crate::progress::Silent).map_err(|e| e.to_string()).and_then(|result| {
+                    if keep_runs {
+                        let dir = out.join("runs").join(format!("{:06}", spec.run_id));
+                        write_run(&dir, &scenario, &result).map_err(|e| e.to_string())?;
+                        let text = sweep.variant_text(spec.variant, spec.seed).map_err(|e| e.to_string())?;
+                        write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))
+                            .map_err(|e| e.to_string())?;
+                    }
+                    Ok(result)
+                });
             on_run_done();
-            Ok(row(spec, &sweep.labels(spec.variant), &scenario, &result))
+            Ok(match outcome {
+                Ok(result) => row(spec, &labels, &scenario, &result),
+                Err(error) => failed_row(spec, &labels, &error),
+            })
         })
         .collect();
     let mut table = SweepTable::new(&sweep.axes.iter().map(|a| a.key.clone()).collect::<Vec<_>>());

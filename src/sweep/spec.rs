@@ -128,7 +128,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         line_col,
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| invalid(None, format!("cannot read: {e}")))?;
+    let text = crate::input::read_to_string(path).map_err(|e| invalid(None, format!("cannot read: {e}")))?;
     let at = |span: std::ops::Range<usize>| Some(line_col(&text, span.start));
     let de = toml::Deserializer::parse(&text)
         .map_err(|e| invalid(e.span().map(|s| line_col(&text, s.start)), e.message().trim().to_string()))?;
@@ -153,7 +153,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         .map_err(|e| invalid(None, format!("cannot resolve the sweep file's folder: {e}")))?;
     let dir = dir.as_path();
     let base = if Path::new(&file.base).is_absolute() { PathBuf::from(&file.base) } else { dir.join(&file.base) };
-    let base_text = std::fs::read_to_string(&base)
+    let base_text = crate::input::read_to_string(&base)
         .map_err(|e| invalid(None, format!("base: cannot read scenario {}: {e}", base.display())))?;
     // The base must be a well-formed scenario on its own: its errors then point into it.
     parse_scenario(&base, &base_text).map_err(|e| invalid(None, format!("base: {e}")))?;
@@ -259,7 +259,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         if !seen.insert((role.clone(), resolved.clone())) {
             continue;
         }
-        let bytes = std::fs::read(&resolved)
+        let bytes = crate::input::read(&resolved)
             .map_err(|e| invalid(None, format!("{role}: cannot read {}: {e}", resolved.display())))?;
         inputs.push(Input { role, path: written, hash: hash_bytes(&bytes) });
     }

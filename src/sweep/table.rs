@@ -23,9 +23,11 @@ pub const LEAD_COLUMNS: [&str; 4] = ["run_id", "variant", "replication", "seed"]
 /// * `bytes_sent`, `retransmitted_bytes`: over all satellites, including retransmissions
 /// * `goodput`: the ground links' goodput, as on the console and in report.html
 ///   ([`UploadSummary::ground_goodput`]: new payload bytes delivered ÷ bytes sent)
+/// * `error`: why the run failed (its other metric cells are then empty); empty for a run
+///   that completed
 ///
 /// Empty cells mean "none": nothing deployed.
-pub const METRIC_COLUMNS: [&str; 11] = [
+pub const METRIC_COLUMNS: [&str; 12] = [
     "targets",
     "deployed",
     "passes_min",
@@ -37,6 +39,7 @@ pub const METRIC_COLUMNS: [&str; 11] = [
     "bytes_sent",
     "retransmitted_bytes",
     "goodput",
+    "error",
 ];
 
 /// The rows of a sweep (or of a shard), as text cells, sorted by run id.
@@ -73,7 +76,19 @@ pub fn row(run: &RunSpec, labels: &[String], scenario: &Scenario, result: &RunRe
         h.bytes_sent.to_string(),
         h.retransmitted_bytes.to_string(),
         opt(h.ground_goodput().filter(|_| h.deployed > 0).map(|g| fixed(g, 6))),
+        String::new(),
     ]);
+    cells
+}
+
+/// The cells of a run that failed: run identity, the variant's labels, empty metrics and
+/// the error on one line.
+pub fn failed_row(run: &RunSpec, labels: &[String], error: &str) -> Vec<String> {
+    let mut cells =
+        vec![run.run_id.to_string(), run.variant.to_string(), run.replication.to_string(), run.seed.to_string()];
+    cells.extend(labels.iter().cloned());
+    cells.extend(std::iter::repeat_n(String::new(), METRIC_COLUMNS.len() - 1));
+    cells.push(error.split_whitespace().collect::<Vec<_>>().join(" "));
     cells
 }
 
@@ -97,6 +112,15 @@ impl SweepTable {
     /// The index of a column.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
+    }
+
+    /// The rows of runs that failed, with their error.
+    pub fn failures(&self) -> Vec<(u64, &str)> {
+        let error = self.header.len() - 1;
+        (0..self.rows.len())
+            .filter(|&i| !self.rows[i][error].is_empty())
+            .map(|i| (self.run_id(i), self.rows[i][error].as_str()))
+            .collect()
     }
 
     /// The run id of row `i` (rows are checked on parsing).

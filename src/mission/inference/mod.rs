@@ -304,6 +304,8 @@ pub struct InferenceInputs<'a> {
     pub plan: &'a ContactPlan,
     /// When the upload deployed the model on each satellite (ignored when preinstalled).
     pub deployed: &'a [Option<UtcTime>],
+    /// Where the eclipse search and the simulation report their progress.
+    pub progress: &'a dyn crate::progress::Progress,
 }
 
 /// Why the inference run failed.

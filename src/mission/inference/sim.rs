@@ -344,7 +344,16 @@ pub fn simulate_inference(inputs: &InferenceInputs) -> Result<InferenceOutcome, 
 
     // Eclipses, for power and for the eclipse table.
     let started_eclipses = Instant::now();
-    let eclipses = find_eclipses(inputs.satellites, window).intervals;
+    // In slices of the fleet (each searched in parallel), so that progress can be shown;
+    // the intervals are per satellite, so the slices' results simply concatenate.
+    let slice = n.div_ceil(100).max(1);
+    inputs.progress.begin("eclipses", n as u64, "satellites");
+    let mut eclipses = Vec::with_capacity(n);
+    for part in inputs.satellites.chunks(slice) {
+        eclipses.extend(find_eclipses(part, window).intervals);
+        inputs.progress.advance(part.len() as u64);
+    }
+    inputs.progress.end();
     let eclipses_s = started_eclipses.elapsed().as_secs_f64();
 
     // Model availability.
@@ -417,7 +426,24 @@ pub fn simulate_inference(inputs: &InferenceInputs) -> Result<InferenceOutcome, 
     let started_sim = Instant::now();
     let mut sim: Simulation<Ev> = Simulation::with_capacity(inputs.start, model.servers.len() * 4 + 1024);
     model.start(&mut sim)?;
-    sim.run_until(inputs.end, |sim, now, ev| model.handle(sim, now, ev))?;
+    let progress = inputs.progress;
+    let start_ns = inputs.start.unix_nanos();
+    progress.begin(
+        "inference simulation",
+        ((inputs.end.unix_nanos() - start_ns) as u64).div_ceil(NANOS_PER_SECOND as u64),
+        "simulated s",
+    );
+    // Reported once per simulated minute, not per event (millions of them).
+    let mut next_report = start_ns;
+    let simulated = sim.run_until(inputs.end, |sim, now, ev| {
+        if now.unix_nanos() >= next_report {
+            progress.set_position(((now.unix_nanos() - start_ns) / NANOS_PER_SECOND) as u64);
+            next_report = now.unix_nanos() + 60 * NANOS_PER_SECOND;
+        }
+        model.handle(sim, now, ev)
+    });
+    progress.end();
+    simulated?;
     let simulation_s = started_sim.elapsed().as_secs_f64();
     Ok(model.finish(sim.processed(), runs, eclipses, InferenceTimes { setup_s, eclipses_s, simulation_s }))
 }

@@ -12,7 +12,7 @@
 //!
 //! META_START
 //! OBJECT_NAME = ISS (ZARYA)
-//! OBJECT_ID = 25544
+//! OBJECT_ID = 1998-067A
 //! CENTER_NAME = EARTH
 //! REF_FRAME = TEME
 //! TIME_SYSTEM = UTC
@@ -31,9 +31,10 @@
 //! without a zone letter, with as many fractional digits (3, 6 or 9) as they need to be
 //! exact, so `START_TIME` equals the first data epoch character for character.
 //!
-//! `OBJECT_ID` should be the international designator (`1998-067A`); orbsim's satellites
-//! keep only the NORAD catalogue number, so that is written instead (and `NONE` for
-//! generated satellites), unless [`OemOptions::object_id`] supplies one.
+//! `OBJECT_ID` is the international designator (`1998-067A`), as CCSDS recommends, taken
+//! from the TLE (columns 10–17) or the OMM's `OBJECT_ID`. A satellite whose source gives
+//! none gets its NORAD catalogue number instead (`25544`), and a generated (Walker)
+//! satellite, which has neither, `NONE`; [`OemOptions::object_id`] overrides all three.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -94,13 +95,13 @@ pub struct OemOptions {
     /// states for it. 7 (8 points) keeps Lagrange interpolation of a 60 s LEO ephemeris
     /// to millimetres.
     pub interpolation_degree: u32,
-    /// `OBJECT_ID` to write instead of the NORAD number (e.g. an international designator),
-    /// used only by [`write_oem`] for a single satellite.
+    /// `OBJECT_ID` to write instead of the satellite's own, used only by [`write_oem`] for
+    /// a single satellite.
     pub object_id: Option<String>,
 }
 
 impl OemOptions {
-    /// TEME-or-ITRF states every `step`, interpolation degree 7, NORAD number as `OBJECT_ID`.
+    /// TEME-or-ITRF states every `step`, interpolation degree 7, the satellite's own `OBJECT_ID`.
     pub fn new(frame: OemFrame, step: Step, creation_date: UtcTime) -> Self {
         OemOptions { frame, step, creation_date, interpolation_degree: 7, object_id: None }
     }
@@ -208,10 +209,11 @@ pub fn write_oem(
         ));
     };
     let mut text = String::with_capacity(1024 + ephemeris.len() * 110);
-    let object_id = match (&options.object_id, satellite.norad_id) {
-        (Some(id), _) => id.clone(),
-        (None, Some(n)) => n.to_string(),
-        (None, None) => "NONE".to_string(),
+    let object_id = match (&options.object_id, &satellite.cospar_id, satellite.norad_id) {
+        (Some(id), _, _) => id.clone(),
+        (None, Some(cospar), _) => cospar.clone(),
+        (None, None, Some(n)) => n.to_string(),
+        (None, None, None) => "NONE".to_string(),
     };
     // `fmt::Write` into a String cannot fail; the results are ignored below for that reason.
     let _ = writeln!(text, "CCSDS_OEM_VERS = 2.0");
