@@ -59,6 +59,48 @@ fn check(files: &PlotFiles, title: &str, size: (u32, u32), min_colours: usize) {
     assert!(svg.contains("<path") || svg.contains("<polyline"), "{}: no lines", files.svg.display());
 }
 
+/// The numeric tick labels of one axis of an SVG chart: labels sharing one baseline (the
+/// x axis: same `y`) or one right edge (the y axis: same `x`), the largest such group.
+fn axis_ticks(svg: &str, horizontal: bool) -> Vec<f64> {
+    let mut labels: Vec<(i64, f64)> = Vec::new();
+    for piece in svg.split("<text ").skip(1) {
+        let attr = |name: &str| -> Option<f64> {
+            let start =
+                piece.find(&format!(" {name}=\"")).or_else(|| piece.starts_with(&format!("{name}=\"")).then_some(0))?;
+            let rest = &piece[start..];
+            let rest = &rest[rest.find('"')? + 1..];
+            rest[..rest.find('"')?].parse().ok()
+        };
+        let Some(body) = piece.split_once('>').map(|(_, b)| b) else { continue };
+        let text = body[..body.find("</text>").unwrap_or(body.len())].trim().replace('−', "-").replace(',', "");
+        if let (Ok(value), Some(x), Some(y)) = (text.parse::<f64>(), attr("x"), attr("y")) {
+            labels.push(((if horizontal { y } else { x }).round() as i64, value));
+        }
+    }
+    let mut groups: std::collections::BTreeMap<i64, Vec<f64>> = std::collections::BTreeMap::new();
+    for (key, value) in labels {
+        groups.entry(key).or_default().push(value);
+    }
+    groups.into_values().max_by_key(|g| g.len()).unwrap_or_default()
+}
+
+/// The axis is labelled over the data: its ticks reach within one tick step of the data's
+/// smallest and largest values, and do not run on more than two steps past them.
+fn assert_axis_spans(files: &PlotFiles, horizontal: bool, data: (f64, f64)) {
+    let svg = std::fs::read_to_string(&files.svg).unwrap();
+    let mut ticks = axis_ticks(&svg, horizontal);
+    ticks.sort_by(f64::total_cmp);
+    let which = if horizontal { "x" } else { "y" };
+    assert!(ticks.len() >= 3, "{}: {which} axis has ticks {ticks:?}", files.svg.display());
+    let step = (ticks[ticks.len() - 1] - ticks[0]) / (ticks.len() - 1) as f64;
+    let (lo, hi) = (ticks[0], ticks[ticks.len() - 1]);
+    assert!(
+        lo <= data.0 + step && hi >= data.1 - step && lo >= data.0 - 2.0 * step && hi <= data.1 + 2.0 * step,
+        "{}: {which} ticks {ticks:?} do not span the data {data:?}",
+        files.svg.display()
+    );
+}
+
 /// The folder holds exactly the charts' files: nothing temporary is left behind.
 fn assert_only(dir: &Path, stems: &[&str]) {
     let mut found: Vec<String> =
@@ -179,9 +221,14 @@ fn every_chart_renders_to_valid_png_and_svg() {
     let m = map();
     check(&world_map(&m, &dir.join("map")).unwrap(), &m.title, (1200, 700), 30);
     let b = bars();
-    check(&bar_chart(&b, &dir.join("bars")).unwrap(), &b.title, (1200, 700), 20);
+    let bar_files = bar_chart(&b, &dir.join("bars")).unwrap();
+    check(&bar_files, &b.title, (1200, 700), 20);
+    assert_axis_spans(&bar_files, false, (0.0, 120.0));
     let s = scatter_chart();
-    check(&scatter(&s, &dir.join("scatter")).unwrap(), &s.title, (1200, 700), 20);
+    let scatter_files = scatter(&s, &dir.join("scatter")).unwrap();
+    check(&scatter_files, &s.title, (1200, 700), 20);
+    assert_axis_spans(&scatter_files, true, (0.0, 9.0));
+    assert_axis_spans(&scatter_files, false, (10.0, 100.0));
     assert_only(&dir, &["upload", "passes", "latency", "map", "bars", "scatter"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -201,7 +248,11 @@ fn numeric_x_line_chart_with_points_and_gaps() {
         ],
         ..Default::default()
     };
-    check(&line_chart(&chart, &dir.join("rate")).unwrap(), &chart.title, (1200, 700), 30);
+    let files = line_chart(&chart, &dir.join("rate")).unwrap();
+    check(&files, &chart.title, (1200, 700), 30);
+    // Elevations 0–90° (the rate's NaN gap included), rates and samples 0–112.5.
+    assert_axis_spans(&files, true, (0.0, 90.0));
+    assert_axis_spans(&files, false, (0.0, 112.5));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
