@@ -125,3 +125,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn writing_a_file_removes_its_own_leftover_temporaries_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let leftovers = [".x.csv.abc123.tmp", ".x.csv.tmp4242"];
+    let others = [".x.csv.b.abc123.tmp", ".y.csv.abc123.tmp", ".x.csv.abc123.tmp.keep"];
+    for n in leftovers.iter().chain(&others) {
+        std::fs::write(dir.path().join(n), "left by a killed run").unwrap();
+    }
+    write_atomically(&dir.path().join("x.csv"), |w| w.write_all(b"new")).unwrap();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut expected: Vec<String> = others.iter().map(|s| s.to_string()).chain(["x.csv".to_string()]).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("x.csv")).unwrap().permissions().mode();
+        assert_ne!(mode & 0o044, 0, "an output is readable by others as File::create makes it (umask permitting)");
+    }
+}

@@ -7,8 +7,14 @@ use std::process::Command;
 
 use common::*;
 
-const PHASES: [&str; 5] =
-    ["contact plan and upload", "inference ground contacts", "eclipses", "inference simulation", "writing outputs"];
+const PHASES: [&str; 6] = [
+    "contact plan and upload",
+    "inference ground contacts",
+    "inference setup",
+    "eclipses",
+    "inference simulation",
+    "writing outputs",
+];
 
 /// Runs `orbsim ARGS` with a pseudo-terminal for its streams; returns what it drew.
 fn under_pty(args: &str) -> Option<String> {

@@ -1,14 +1,13 @@
 //! `orbsim sweep` and `orbsim merge`: run a parameter sweep (whole or one shard), and join
 //! the shards of a sweep into the output an unsharded run writes.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
+use crate::progress::Progress;
 use crate::report::tables::CsvRow;
 use crate::sweep::{
     Manifest, SWEEP_CSV, Shard, Sweep, SweepError, SweepTable, check_shard, load_sweep, merge_shards, run_shard,
@@ -121,20 +120,11 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     }
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join("sweeps").join(&sweep.name));
     let mine = shard.unwrap_or(Shard::ALL).run_ids(sweep.total_runs()).len() as u64;
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(mine);
-        bar.set_style(
-            ProgressStyle::with_template("sweep [{bar:40}] {pos}/{len} runs, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar
-    };
-    let table =
-        run_shard(&sweep, shard.unwrap_or(Shard::ALL), &out, args.keep_runs, &|| bar.inc(1)).map_err(cli_error)?;
-    bar.finish_and_clear();
+    let progress = super::progress::Bars::new(args.quiet);
+    progress.begin("sweep", mine, "runs");
+    let table = run_shard(&sweep, shard.unwrap_or(Shard::ALL), &out, args.keep_runs, &|| progress.advance(1));
+    progress.end();
+    let table = table.map_err(cli_error)?;
     let secs = started.elapsed().as_secs_f64();
     let threads = match rayon::current_num_threads() {
         1 => "1 thread".to_string(),
@@ -155,7 +145,10 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
         }
         None => {
             let manifest = Manifest::new(&sweep, Shard::ALL, SWEEP_CSV, &table.to_csv());
-            write_sweep(&out, &manifest, &table).map_err(cli_error)?;
+            progress.begin("writing the table and charts", 0, "");
+            let written = write_sweep(&out, &manifest, &table);
+            progress.end();
+            written.map_err(cli_error)?;
             if !args.quiet {
                 super::console::out_line(&format!(
                     "sweep {}: {} in {secs:.1} s on {threads}; wrote {}",

@@ -69,7 +69,7 @@ pub fn write_atomically(
     remove_leftovers(dir, &prefix);
     let result = (|| {
         let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+        builder.prefix(&prefix).suffix(TEMP_SUFFIX).rand_bytes(TEMP_RANDOM_LEN);
         // The temporary becomes the output: read-write for everyone less the umask, as
         // `File::create` gives, not a temporary file's owner-only mode.
         #[cfg(unix)]
@@ -84,6 +84,9 @@ pub fn write_atomically(
     result.map_err(fail)
 }
 
+/// Length of the random part of a temporary file's name.
+const TEMP_RANDOM_LEN: usize = 6;
+
 /// How every temporary file orbsim writes ends.
 const TEMP_SUFFIX: &str = ".tmp";
 
@@ -94,9 +97,14 @@ fn remove_leftovers(dir: &Path, prefix: &str) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        // Exactly `<prefix><random>.tmp`, so that the temporary of another file whose name
+        // merely starts with this one's (`a.csv` and `a.csv.b`) is never taken for ours.
         let ours = name.strip_prefix(prefix).is_some_and(|rest| {
-            rest.ends_with(TEMP_SUFFIX)
-                || rest.strip_prefix("tmp").is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+            let random = rest.strip_suffix(TEMP_SUFFIX);
+            random.is_some_and(|r| r.len() == TEMP_RANDOM_LEN && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+                || rest
+                    .strip_prefix("tmp")
+                    .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
         });
         if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(entry.path());

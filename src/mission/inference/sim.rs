@@ -247,6 +247,7 @@ struct Model<'a> {
 /// Runs the inference model over the window (see the module docs).
 pub fn simulate_inference(inputs: &InferenceInputs) -> Result<InferenceOutcome, InferenceError> {
     let started = Instant::now();
+    inputs.progress.begin("inference setup (orbits, terminals, routes)", 0, "");
     let cfg = inputs.config;
     let n = inputs.satellites.len();
     let window = Window { start: inputs.start, end: inputs.end };
@@ -347,6 +348,7 @@ pub fn simulate_inference(inputs: &InferenceInputs) -> Result<InferenceOutcome, 
     // In slices of the fleet (each searched in parallel), so that progress can be shown;
     // the intervals are per satellite, so the slices' results simply concatenate.
     let slice = n.div_ceil(100).max(1);
+    inputs.progress.end();
     inputs.progress.begin("eclipses", n as u64, "satellites");
     let mut eclipses = Vec::with_capacity(n);
     for part in inputs.satellites.chunks(slice) {
