@@ -112,3 +112,17 @@ fn validate_accepts_every_bundled_scenario() {
         }
     }
 }
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    for (args, needle) in [
+        (&["passes"][..], "--tle"),
+        (&["passes", "--tle", "x", "--min-elevation", "1_000"][..], "--min-elevation"),
+        (&["run", "--bogus"][..], "--bogus"),
+        (&["frobnicate"][..], "frobnicate"),
+    ] {
+        let out = common::orbsim(args);
+        common::assert_input_error(&out, needle);
+        assert!(common::stderr(&out).len() <= 300, "{}", common::stderr(&out));
+    }
+}

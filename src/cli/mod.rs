@@ -84,8 +84,12 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            // Usage errors go to standard error, best effort, and keep their exit code 2.
-            let _ = e.print();
+            // Usage errors are input errors: one line on standard error (best effort), exit 2.
+            // Clap's first line says what is wrong; its usage block would make it several.
+            let text = e.render().to_string();
+            let what: Vec<&str> =
+                text.lines().map(str::trim).take_while(|l| !l.is_empty() && !l.starts_with("Usage:")).collect();
+            console::err_line(&format!("{} (see --help)", crate::units::one_line(&what.join(" "), 280)));
             return e.exit_code();
         }
         // Help and version are the command's result: failing to write them is a failure.
