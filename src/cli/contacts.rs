@@ -1,5 +1,5 @@
 //! `orbsim contacts`: the contact plan (passes turned into rate profiles by a link budget),
-//! as CSV.
+//! as CSV, streamed in time order with bounded memory.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::CliError;
 use super::geometry::GeometryArgs;
-use crate::contact::{build_ground_contacts, write_contacts};
+use crate::access::passes::stream_search;
+use crate::contact::{CONTACTS_HEADER, GroundContactRecords, write_contact_rows};
 use crate::link::{LinkConfig, PRESET_NAMES};
 use crate::report::write_atomically;
 
@@ -62,27 +63,40 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
         )));
     }
     let inputs = args.geometry.load()?;
-    let bar = args.geometry.progress(inputs.satellites.len(), "contacts");
-    let plan =
-        build_ground_contacts(&inputs.satellites, &inputs.stations, inputs.window, &[params], args.seed, &|| {
-            bar.inc(1)
-        })
+    let links = [params];
+    let records = GroundContactRecords::new(&links, &inputs.stations, inputs.window.start, args.seed)
         .map_err(|e| CliError::Input(e.to_string()))?;
-    bar.finish_and_clear();
-    let write =
-        |out: &mut dyn std::io::Write| write_contacts(out, &plan.contacts, &inputs.satellites, &inputs.stations);
+    let bar = args.geometry.window_progress(inputs.window, "contacts");
+    let (mut count, mut bytes) = (0usize, 0u128);
+    let mut retirements = Vec::new();
+    let mut write = |out: &mut dyn std::io::Write| {
+        writeln!(out, "{CONTACTS_HEADER}")?;
+        retirements = stream_search(
+            &inputs.satellites,
+            &|_| true,
+            &inputs.stations,
+            inputs.window,
+            &records,
+            &|searched_s| bar.set_position(searched_s as u64),
+            |block| {
+                count += block.len();
+                bytes += block.iter().map(|c| c.deliverable_bytes as u128).sum::<u128>();
+                write_contact_rows(out, &block, &inputs.satellites, &inputs.stations)
+            },
+        )?;
+        Ok(())
+    };
     match &args.out {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
         None => write(&mut std::io::stdout().lock()).map_err(|e| CliError::Failed(format!("standard output: {e}")))?,
     }
+    bar.finish_and_clear();
     if !args.geometry.quiet {
-        for r in &plan.retirements {
+        for r in &retirements {
             eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
         }
-        let bytes: u128 = plan.contacts.iter().map(|c| c.profile.deliverable_bytes() as u128).sum();
         eprintln!(
-            "{} contacts of {} satellites over {} stations, {:.3} TB deliverable, in {:.2} s",
-            plan.contacts.len(),
+            "{count} contacts of {} satellites over {} stations, {:.3} TB deliverable, in {:.2} s",
             inputs.satellites.len(),
             inputs.stations.len(),
             bytes as f64 / 1e12,

@@ -74,6 +74,22 @@ impl GeometryArgs {
         Ok(GeometryInputs { satellites, stations, window: Window { start, end: start.plus_nanos(duration) } })
     }
 
+    /// A progress bar over the window's simulated time on stderr, hidden when stderr is not
+    /// a terminal or with `--quiet`.
+    pub fn window_progress(&self, window: Window, what: &str) -> ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(window.duration_s().ceil() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {percent}% of the window, {elapsed} elapsed, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        bar
+    }
+
     /// A progress bar over satellites on stderr, hidden when stderr is not a terminal or
     /// with `--quiet`.
     pub fn progress(&self, satellites: usize, what: &str) -> ProgressBar {

@@ -186,6 +186,17 @@ pub fn write_passes(
     flag_cut: bool,
 ) -> std::io::Result<()> {
     writeln!(out, "{PASSES_HEADER}{}", if flag_cut { ",cut_start,cut_end" } else { "" })?;
+    write_pass_rows(out, passes, satellites, stations, flag_cut)
+}
+
+/// Writes the rows of [`write_passes`] without the header (for output written in blocks).
+pub fn write_pass_rows(
+    out: &mut dyn Write,
+    passes: &[Pass],
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+    flag_cut: bool,
+) -> std::io::Result<()> {
     write_rows_parallel(out, passes, |row, p| {
         let sat = &satellites[p.satellite];
         row.text(&sat.name)
