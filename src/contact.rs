@@ -378,7 +378,8 @@ pub fn write_contact_rows(
     write_rows_parallel(out, records, |row: &mut CsvRow, c: &ContactRecord| contact_row(row, c, satellites, stations))
 }
 
-fn contact_row(row: &mut CsvRow, c: &ContactRecord, satellites: &[Satellite], stations: &[GroundStation]) {
+/// Formats one row of [`write_contacts`].
+pub fn contact_row(row: &mut CsvRow, c: &ContactRecord, satellites: &[Satellite], stations: &[GroundStation]) {
     let name = |n: Node| match n {
         Node::Station(s) => stations[s as usize].name.as_str(),
         Node::Satellite(s) => satellites[s as usize].name.as_str(),

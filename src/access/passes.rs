@@ -765,7 +765,7 @@ const MAX_BLOCK_S: f64 = 86_400.0;
 pub trait PassItems: Sync {
     /// Per-satellite state kept between blocks (e.g. random streams).
     type State: Send;
-    type Item: Send;
+    type Item: Send + Sync;
     type Key: Ord + Copy;
     fn state(&self, satellite: usize) -> Self::State;
     /// Turns one pass into items (each starting at the pass's AOS).

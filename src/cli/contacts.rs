@@ -7,10 +7,12 @@ use std::time::Instant;
 use clap::Args;
 
 use super::CliError;
-use super::geometry::GeometryArgs;
+use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
+use super::sweep::choose_shard;
 use crate::access::passes::stream_search;
-use crate::contact::{CONTACTS_HEADER, GroundContactRecords, write_contact_rows};
+use crate::contact::{CONTACTS_HEADER, GroundContactRecords, Node, contact_row, write_contact_rows};
 use crate::link::{LinkConfig, PRESET_NAMES};
+use crate::merge::push_time_key;
 use crate::report::write_atomically;
 
 #[derive(Args, Debug)]
@@ -28,9 +30,12 @@ pub struct ContactsArgs {
     /// Seed for random draws (cloud blockage of optical links).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output CSV file (written atomically); standard output if absent.
+    /// Output CSV file (written atomically); standard output if absent. With --shard, the
+    /// folder the shard's own folder goes in.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[arg(long, value_name = "INDEX/COUNT", help = SHARD_HELP)]
+    pub shard: Option<String>,
 }
 
 /// Builds the link configuration from `--link` and `--set` options.
@@ -53,6 +58,7 @@ pub fn link_from_options(preset: &str, overrides: &[String]) -> Result<LinkConfi
 
 pub fn run(args: ContactsArgs) -> Result<(), CliError> {
     let started = Instant::now();
+    let shard = choose_shard(args.shard.as_deref())?;
     let config = link_from_options(&args.link, &args.overrides)?;
     let params = config.resolve("--link").map_err(|e| CliError::Input(e.to_string()))?;
     if !params.is_ground_link() {
@@ -67,6 +73,52 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
     let records = GroundContactRecords::new(&links, &inputs.stations, inputs.window.start, args.seed)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let bar = args.geometry.window_progress(inputs.window, "contacts");
+    if let Some(shard) = shard {
+        let dir = args
+            .out
+            .as_deref()
+            .ok_or_else(|| CliError::Input("--shard: give --out DIR for the shard's folder".into()))?;
+        let mut extra = vec![args.link.clone(), args.seed.to_string()];
+        extra.extend(args.overrides.iter().cloned());
+        let hash = args.geometry.inputs_hash("contacts", &extra)?;
+        let (folder, count, retirements) = write_table_shard(
+            &inputs,
+            shard,
+            dir,
+            "contacts",
+            CONTACTS_HEADER,
+            hash,
+            &records,
+            |c, key| {
+                push_time_key(key, c.start);
+                key.push(c.kind as u8);
+                key.extend_from_slice(&c.link.to_be_bytes());
+                for node in [c.from, c.to] {
+                    let (variant, index) = match node {
+                        Node::Station(i) => (0u8, i),
+                        Node::Satellite(i) => (1u8, i),
+                    };
+                    key.push(variant);
+                    key.extend_from_slice(&index.to_be_bytes());
+                }
+            },
+            |row, c| contact_row(row, c, &inputs.satellites, &inputs.stations),
+            &bar,
+        )?;
+        bar.finish_and_clear();
+        if !args.geometry.quiet {
+            for r in &retirements {
+                eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+            }
+            eprintln!(
+                "shard {shard}: {count} contacts in {:.2} s; wrote {}\n  when every shard is done: orbsim merge {}",
+                started.elapsed().as_secs_f64(),
+                folder.display(),
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
     let (mut count, mut bytes) = (0usize, 0u128);
     let mut retirements = Vec::new();
     let mut write = |out: &mut dyn std::io::Write| {

@@ -6,18 +6,23 @@ use std::time::Instant;
 use clap::Args;
 
 use super::CliError;
-use super::geometry::GeometryArgs;
-use crate::access::passes::{PassRows, stream_search};
-use crate::report::tables::{PASSES_HEADER, write_pass_rows};
+use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
+use super::sweep::choose_shard;
+use crate::access::passes::{PassItems, PassRows, stream_search};
+use crate::merge::push_time_key;
+use crate::report::tables::{PASSES_HEADER, pass_row, write_pass_rows};
 use crate::report::write_atomically;
 
 #[derive(Args, Debug)]
 pub struct PassesArgs {
     #[command(flatten)]
     pub geometry: GeometryArgs,
-    /// Output CSV file (written atomically); standard output if absent.
+    /// Output CSV file (written atomically); standard output if absent. With --shard, the
+    /// folder the shard's own folder goes in.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[arg(long, value_name = "INDEX/COUNT", help = SHARD_HELP)]
+    pub shard: Option<String>,
     /// Add `cut_start,cut_end` columns flagging passes cut by the window's start or end.
     #[arg(long)]
     pub flag_cut: bool,
@@ -25,13 +30,52 @@ pub struct PassesArgs {
 
 pub fn run(args: PassesArgs) -> Result<(), CliError> {
     let started = Instant::now();
+    let shard = choose_shard(args.shard.as_deref())?;
     let inputs = args.geometry.load()?;
     let bar = args.geometry.window_progress(inputs.window, "passes");
     let rows = PassRows::new(&inputs.satellites, &inputs.stations);
+    let header = format!("{PASSES_HEADER}{}", if args.flag_cut { ",cut_start,cut_end" } else { "" });
+    if let Some(shard) = shard {
+        let dir = args
+            .out
+            .as_deref()
+            .ok_or_else(|| CliError::Input("--shard: give --out DIR for the shard's folder".into()))?;
+        let hash = args.geometry.inputs_hash("passes", &[args.flag_cut.to_string()])?;
+        let (folder, count, retirements) = write_table_shard(
+            &inputs,
+            shard,
+            dir,
+            "passes",
+            &header,
+            hash,
+            &rows,
+            |p, key| {
+                let (aos, satellite, station) = rows.key(p);
+                push_time_key(key, aos);
+                key.extend_from_slice(&(satellite as u64).to_be_bytes());
+                key.extend_from_slice(&(station as u64).to_be_bytes());
+            },
+            |row, p| pass_row(row, p, &inputs.satellites, &inputs.stations, args.flag_cut),
+            &bar,
+        )?;
+        bar.finish_and_clear();
+        if !args.geometry.quiet {
+            for r in &retirements {
+                eprintln!("warning: {} retired at {}: {}", inputs.satellites[r.satellite].name, r.time, r.reason);
+            }
+            eprintln!(
+                "shard {shard}: {count} passes in {:.2} s; wrote {}\n  when every shard is done: orbsim merge {}",
+                started.elapsed().as_secs_f64(),
+                folder.display(),
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
     let (mut count, mut cut) = (0usize, 0usize);
     let mut retirements = Vec::new();
     let mut write = |out: &mut dyn std::io::Write| {
-        writeln!(out, "{PASSES_HEADER}{}", if args.flag_cut { ",cut_start,cut_end" } else { "" })?;
+        writeln!(out, "{header}")?;
         retirements = stream_search(
             &inputs.satellites,
             &|_| true,
