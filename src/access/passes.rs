@@ -487,11 +487,6 @@ impl SatelliteSearch {
         self.finished
     }
 
-    /// Why the satellite was retired, if it was.
-    pub fn retirement(&self) -> Option<&Retirement> {
-        self.retirement.as_ref()
-    }
-
     /// Seconds from the window's start before which no pass reported from now on can
     /// begin: the earliest AOS of the open passes, or where the search stands.
     pub fn earliest_unreported_aos_s(&self) -> f64 {
