@@ -12,7 +12,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 use crate::access::isl::{IslError, IslSearch, IslTopology, IslWindow, find_isl_windows};
-use crate::access::passes::{Pass, Retirement, StationSet, Window, merge_passes, search_satellite};
+use crate::access::passes::{Pass, PassItems, Retirement, StationSet, Window, merge_passes, search_satellite};
 use crate::access::trajectory::Track;
 use crate::engine::rng_stream;
 use crate::frames::Topocentric;
@@ -146,23 +146,8 @@ pub fn build_ground_contacts_for(
     seed: u64,
     on_satellite_done: &(dyn Fn() + Sync),
 ) -> Result<ContactPlan, ContactError> {
-    let ground_links: Vec<(u16, &LinkParams)> =
-        links.iter().enumerate().filter(|(_, l)| l.is_ground_link()).map(|(i, l)| (i as u16, l)).collect();
-    // One budget per (ground link, station): the atmosphere table is the costly part.
-    let budgets: Vec<Vec<LinkBudget>> = ground_links
-        .iter()
-        .map(|(_, params)| {
-            stations
-                .par_iter()
-                .map(|st| {
-                    let site = Site::new(st.site.lat_deg, st.site.lon_deg, st.site.alt_km);
-                    LinkBudget::for_site(params, &site).map_err(|e| ContactError::Station(st.name.clone(), e))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<_, _>>()?;
+    let maker = GroundContactMaker::new(links, stations, seed)?;
     let set = StationSet::new(stations);
-    let n_stations = stations.len() as u64;
     let per_sat: Vec<(Vec<Pass>, Vec<Contact>, Option<Retirement>)> = satellites
         .par_iter()
         .enumerate()
@@ -173,49 +158,38 @@ pub fn build_ground_contacts_for(
                 on_satellite_done();
                 return (passes, contacts, None);
             }
-            let mut weather: Vec<Option<crate::engine::SimRng>> = vec![None; ground_links.len() * stations.len()];
+            let mut clouds = CloudDraws::default();
             let mut knots = Vec::with_capacity(32);
             let mut profiles = ProfileBatch::default();
             let mut heads = Vec::new();
             let retirement = search_satellite(i, sat, &set, window, |pass, track| {
                 pass_knots(pass, track, set.topocentric(pass.station), window.start, &mut knots);
-                for (k, &(link_index, params)) in ground_links.iter().enumerate() {
-                    let budget = &budgets[k][pass.station];
+                maker.each_contact(pass, &mut clouds, |head, budget, lost_to_cloud| {
                     let profile = profiles.push_from_knots(budget, pass.aos, pass.los, &knots);
-                    if let Some(p_cloud) = budget.cloud_blockage_probability() {
-                        let slot = k * stations.len() + pass.station;
-                        let rng = weather[slot].get_or_insert_with(|| {
-                            let entity = ((i as u64 * n_stations + pass.station as u64) << 8) | k as u64;
-                            rng_stream(seed, entity, "cloud-blockage")
-                        });
-                        if rng.random::<f64>() < p_cloud {
-                            profiles.clear_data(profile);
-                        }
+                    if lost_to_cloud {
+                        profiles.clear_data(profile);
                     }
-                    let (sat_node, station_node) = (Node::Satellite(i as u32), Node::Station(pass.station as u32));
-                    let (from, to) = match params.direction {
-                        LinkDirection::Uplink => (station_node, sat_node),
-                        _ => (sat_node, station_node),
-                    };
-                    heads.push((passes.len(), ContactKind::of(params.direction), link_index, from, to));
-                }
+                    heads.push((passes.len(), head));
+                });
                 passes.push(pass.clone());
             });
             // The profiles are complete (their store shared) only once the satellite is done.
-            contacts.extend(heads.into_iter().zip(profiles.finish()).map(|((pass, kind, link, from, to), profile)| {
-                let pass: &Pass = &passes[pass];
-                Contact {
-                    kind,
-                    link,
-                    from,
-                    to,
-                    start: pass.aos,
-                    tca: pass.tca,
-                    end: pass.los,
-                    max_elevation_deg: pass.max_elevation_deg as f32,
-                    profile,
-                }
-            }));
+            contacts.extend(heads.into_iter().zip(profiles.finish()).map(
+                |((pass, (kind, link, from, to)), profile)| {
+                    let pass: &Pass = &passes[pass];
+                    Contact {
+                        kind,
+                        link,
+                        from,
+                        to,
+                        start: pass.aos,
+                        tca: pass.tca,
+                        end: pass.los,
+                        max_elevation_deg: pass.max_elevation_deg as f32,
+                        profile,
+                    }
+                },
+            ));
             on_satellite_done();
             (passes, contacts, retirement)
         })
@@ -230,6 +204,73 @@ pub fn build_ground_contacts_for(
     let (contacts, passes) =
         rayon::join(|| merge_contacts(contact_runs), || merge_passes(pass_runs, satellites, stations));
     Ok(ContactPlan { links: links.to_vec(), contacts, passes, retirements })
+}
+
+/// The (kind, link, from, to) of a ground contact.
+type ContactHead = (ContactKind, u16, Node, Node);
+
+/// How a pass becomes ground contacts: one per ground link, through that link's budget at
+/// the pass's station (one budget per link and station: the atmosphere table is the costly
+/// part). Optical ground links lose a contact to cloud with the station's blockage
+/// probability, drawn from a stream seeded by (`seed`, satellite, station, link) so results
+/// do not depend on the thread count or on how the search is split in time.
+struct GroundContactMaker<'a> {
+    ground_links: Vec<(u16, &'a LinkParams)>,
+    budgets: Vec<Vec<LinkBudget>>,
+    stations: usize,
+    seed: u64,
+}
+
+/// A satellite's cloud-blockage streams, by (link, station) slot, created on first use.
+#[derive(Default)]
+pub struct CloudDraws(Vec<(usize, crate::engine::SimRng)>);
+
+impl<'a> GroundContactMaker<'a> {
+    fn new(links: &'a [LinkParams], stations: &[GroundStation], seed: u64) -> Result<Self, ContactError> {
+        let ground_links: Vec<(u16, &LinkParams)> =
+            links.iter().enumerate().filter(|(_, l)| l.is_ground_link()).map(|(i, l)| (i as u16, l)).collect();
+        let budgets: Vec<Vec<LinkBudget>> = ground_links
+            .iter()
+            .map(|(_, params)| {
+                stations
+                    .par_iter()
+                    .map(|st| {
+                        let site = Site::new(st.site.lat_deg, st.site.lon_deg, st.site.alt_km);
+                        LinkBudget::for_site(params, &site).map_err(|e| ContactError::Station(st.name.clone(), e))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(GroundContactMaker { ground_links, budgets, stations: stations.len(), seed })
+    }
+
+    /// Calls `each` once per ground link with the contact's head, the budget that gives its
+    /// profile, and whether cloud takes the contact's data away.
+    fn each_contact(&self, pass: &Pass, clouds: &mut CloudDraws, mut each: impl FnMut(ContactHead, &LinkBudget, bool)) {
+        let i = pass.satellite;
+        for (k, &(link_index, params)) in self.ground_links.iter().enumerate() {
+            let budget = &self.budgets[k][pass.station];
+            let mut lost_to_cloud = false;
+            if let Some(p_cloud) = budget.cloud_blockage_probability() {
+                let slot = k * self.stations + pass.station;
+                let at = match clouds.0.iter().position(|(s, _)| *s == slot) {
+                    Some(at) => at,
+                    None => {
+                        let entity = ((i as u64 * self.stations as u64 + pass.station as u64) << 8) | k as u64;
+                        clouds.0.push((slot, rng_stream(self.seed, entity, "cloud-blockage")));
+                        clouds.0.len() - 1
+                    }
+                };
+                lost_to_cloud = clouds.0[at].1.random::<f64>() < p_cloud;
+            }
+            let (sat_node, station_node) = (Node::Satellite(i as u32), Node::Station(pass.station as u32));
+            let (from, to) = match params.direction {
+                LinkDirection::Uplink => (station_node, sat_node),
+                _ => (sat_node, station_node),
+            };
+            each((ContactKind::of(params.direction), link_index, from, to), budget, lost_to_cloud);
+        }
+    }
 }
 
 /// Largest gap between geometry knots of a pass, seconds: keeps MODCOD change times within
@@ -276,6 +317,43 @@ pub fn merge_contacts(runs: Vec<Vec<Contact>>) -> Vec<Contact> {
 pub const CONTACTS_HEADER: &str =
     "kind,from,to,start_utc,end_utc,duration_s,max_elevation_deg,mean_rate_bps,peak_rate_bps,deliverable_bytes";
 
+/// A contact as the contact-plan table shows it: its ends, times and rate summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactRecord {
+    pub kind: ContactKind,
+    pub link: u16,
+    pub from: Node,
+    pub to: Node,
+    pub start: UtcTime,
+    pub end: UtcTime,
+    pub max_elevation_deg: f32,
+    pub mean_rate_bps: f64,
+    pub peak_rate_bps: u64,
+    pub deliverable_bytes: u64,
+}
+
+impl ContactRecord {
+    pub fn of(c: &Contact) -> Self {
+        ContactRecord {
+            kind: c.kind,
+            link: c.link,
+            from: c.from,
+            to: c.to,
+            start: c.start,
+            end: c.end,
+            max_elevation_deg: c.max_elevation_deg,
+            mean_rate_bps: c.profile.mean_rate_bps(),
+            peak_rate_bps: c.profile.peak_rate_bps(),
+            deliverable_bytes: c.profile.deliverable_bytes(),
+        }
+    }
+
+    /// The order of [`merge_contacts`].
+    pub fn key(&self) -> (UtcTime, ContactKind, u16, Node, Node) {
+        (self.start, self.kind, self.link, self.from, self.to)
+    }
+}
+
 /// Writes the contact plan as CSV (see [`CONTACTS_HEADER`]).
 pub fn write_contacts(
     out: &mut dyn Write,
@@ -284,22 +362,105 @@ pub fn write_contacts(
     stations: &[GroundStation],
 ) -> std::io::Result<()> {
     writeln!(out, "{CONTACTS_HEADER}")?;
+    write_rows_parallel(out, contacts, |row: &mut CsvRow, c: &Contact| {
+        contact_row(row, &ContactRecord::of(c), satellites, stations)
+    })
+}
+
+/// Writes contact records as rows of [`write_contacts`], without the header (for output
+/// written in blocks).
+pub fn write_contact_rows(
+    out: &mut dyn Write,
+    records: &[ContactRecord],
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+) -> std::io::Result<()> {
+    write_rows_parallel(out, records, |row: &mut CsvRow, c: &ContactRecord| contact_row(row, c, satellites, stations))
+}
+
+/// Formats one row of [`write_contacts`].
+pub fn contact_row(row: &mut CsvRow, c: &ContactRecord, satellites: &[Satellite], stations: &[GroundStation]) {
     let name = |n: Node| match n {
         Node::Station(s) => stations[s as usize].name.as_str(),
         Node::Satellite(s) => satellites[s as usize].name.as_str(),
     };
-    write_rows_parallel(out, contacts, |row: &mut CsvRow, c: &Contact| {
-        row.text(c.kind.label())
-            .text(name(c.from))
-            .text(name(c.to))
-            .time(c.start)
-            .time(c.end)
-            .fixed(c.end.seconds_since(c.start), 3)
-            .fixed(c.max_elevation_deg as f64, 3)
-            .fixed(c.profile.mean_rate_bps(), 0)
-            .int(c.profile.peak_rate_bps())
-            .int(c.profile.deliverable_bytes());
-    })
+    row.text(c.kind.label())
+        .text(name(c.from))
+        .text(name(c.to))
+        .time(c.start)
+        .time(c.end)
+        .fixed(c.end.seconds_since(c.start), 3)
+        .fixed(c.max_elevation_deg as f64, 3)
+        .fixed(c.mean_rate_bps, 0)
+        .int(c.peak_rate_bps)
+        .int(c.deliverable_bytes);
+}
+
+/// Ground contacts as [`stream_search`] items: the contact-plan table of a fleet, built a
+/// time block at a time (see [`crate::access::passes::stream_search`]) so that memory does
+/// not grow with the number of contacts.
+pub struct GroundContactRecords<'a> {
+    maker: GroundContactMaker<'a>,
+    set: StationSet<'a>,
+    window_start: UtcTime,
+}
+
+impl<'a> GroundContactRecords<'a> {
+    /// As [`build_ground_contacts`] would make them for `links` (inter-satellite links in
+    /// `links` are ignored) over `stations` from `window_start`, with cloud draws from `seed`.
+    pub fn new(
+        links: &'a [LinkParams],
+        stations: &'a [GroundStation],
+        window_start: UtcTime,
+        seed: u64,
+    ) -> Result<Self, ContactError> {
+        Ok(GroundContactRecords {
+            maker: GroundContactMaker::new(links, stations, seed)?,
+            set: StationSet::new(stations),
+            window_start,
+        })
+    }
+}
+
+impl PassItems for GroundContactRecords<'_> {
+    type State = CloudDraws;
+    type Item = ContactRecord;
+    type Key = (UtcTime, ContactKind, u16, Node, Node);
+
+    fn state(&self, _: usize) -> CloudDraws {
+        CloudDraws::default()
+    }
+
+    fn items(&self, clouds: &mut CloudDraws, pass: &Pass, track: &Track, out: &mut Vec<ContactRecord>) {
+        let mut knots = Vec::with_capacity(32);
+        pass_knots(pass, track, self.set.topocentric(pass.station), self.window_start, &mut knots);
+        self.maker.each_contact(pass, clouds, |(kind, link, from, to), budget, lost_to_cloud| {
+            let mut profile = budget.rate_profile_from_knots(pass.aos, pass.los, &knots);
+            if lost_to_cloud {
+                profile = RateProfile::empty(profile.start(), profile.duration_ms(), profile.rate_table().clone());
+            }
+            out.push(ContactRecord {
+                kind,
+                link,
+                from,
+                to,
+                start: pass.aos,
+                end: pass.los,
+                max_elevation_deg: pass.max_elevation_deg as f32,
+                mean_rate_bps: profile.mean_rate_bps(),
+                peak_rate_bps: profile.peak_rate_bps(),
+                deliverable_bytes: profile.deliverable_bytes(),
+            });
+        });
+    }
+
+    fn key(&self, c: &ContactRecord) -> Self::Key {
+        c.key()
+    }
+
+    fn start(&self, c: &ContactRecord) -> UtcTime {
+        c.start
+    }
 }
 
 /// Longest inter-satellite contact, s. Rate profiles count milliseconds in a `u32` (49.7

@@ -73,3 +73,51 @@ fn link_rates_figure_is_written() {
     assert!(svg.contains("<svg") && svg.contains("x-band-downlink"));
     assert_input_error(&orbsim(&["link-rates", "--altitude-km", "50"]), "--altitude-km");
 }
+
+#[test]
+fn merged_contact_shards_equal_the_unsharded_plan() {
+    let dir = scratch("contact-shards");
+    let run = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "contacts",
+            "--link",
+            "optical-ground",
+            "--tle",
+            "data/tle/celestrak_2026-05-30/oneweb.tle",
+            "--name",
+            "ONEWEB-01",
+            "--stations",
+            "data/stations/commercial/ksat.geojson",
+            "--start",
+            "2026-05-31T00:00:00Z",
+            "--duration",
+            "1d",
+            "--quiet",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_orbsim"))
+            .current_dir(repo(""))
+            .args(&args)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let whole = dir.join("whole.csv");
+    run(whole.to_str().unwrap(), &[]);
+    let shards = dir.join("shards");
+    for shard in ["0/2", "1/2"] {
+        run(shards.to_str().unwrap(), &["--shard", shard]);
+    }
+    let out = orbsim(&["merge", shards.to_str().unwrap(), "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let merged = std::fs::read(shards.join("contacts.csv")).unwrap();
+    let expected = std::fs::read(&whole).unwrap();
+    // Cloud takes some contacts' data (deliverable 0), not all.
+    let text = std::str::from_utf8(&expected).unwrap();
+    assert!(text.lines().count() > 1000 && text.lines().any(|l| l.ends_with(",0")));
+    assert!(merged == expected, "merged shards differ from the unsharded plan");
+}

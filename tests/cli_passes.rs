@@ -139,3 +139,75 @@ fn a_decaying_satellite_is_reported_and_dropped() {
     assert!(err.contains("MINOTAUR R/B retired at 2005-11-29T0"), "{err}");
     assert!(err.contains("decayed") || err.contains("SGP4 failed"), "{err}");
 }
+
+fn oneweb_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "passes",
+        "--tle",
+        "data/tle/celestrak_2026-05-30/oneweb.tle",
+        "--name",
+        "ONEWEB-00",
+        "--stations",
+        "data/stations/commercial/ksat.geojson",
+        "--start",
+        "2026-05-31T05:43:17.5Z",
+        "--duration",
+        "20h",
+        "--flag-cut",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn orbsim_in_repo(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_orbsim"));
+    command.current_dir(repo("")).args(args);
+    for var in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied()).output().unwrap()
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_table_byte_for_byte() {
+    let dir = scratch("shards");
+    let whole = dir.join("whole.csv");
+    let out = orbsim_in_repo(&oneweb_args(whole.to_str().unwrap(), &[]), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shards = dir.join("shards");
+    let shards_arg = shards.to_str().unwrap();
+    // Shard 0 from --shard, shard 1 from a Slurm array task, shard 2 from a Kubernetes
+    // Indexed Job.
+    let out = orbsim_in_repo(&oneweb_args(shards_arg, &["--shard", "0/3"]), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let slurm = [("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")];
+    let out = orbsim_in_repo(&oneweb_args(shards_arg, &[]), &slurm);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Merging with a shard missing is bad input.
+    assert_input_error(&orbsim(&["merge", shards_arg]), "shard 2 missing");
+    let k8s = [("JOB_COMPLETION_INDEX", "2"), ("ORBSIM_SHARDS", "3")];
+    let out = orbsim_in_repo(&oneweb_args(shards_arg, &[]), &k8s);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = orbsim(&["merge", shards_arg, "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let merged = std::fs::read(shards.join("passes.csv")).unwrap();
+    let expected = std::fs::read(&whole).unwrap();
+    assert!(expected.len() > 100_000 && std::str::from_utf8(&expected).unwrap().contains(",true,"));
+    assert!(merged == expected, "merged shards differ from the unsharded table");
+
+    // A shard of another computation (a different window) is refused.
+    let other = dir.join("other");
+    let mut args = oneweb_args(other.to_str().unwrap(), &["--shard", "1/3"]);
+    args[10] = "21h";
+    assert!(orbsim_in_repo(&args, &[]).status.success());
+    let mixed = [shards.join("shard-0-of-3"), other.join("shard-1-of-3"), shards.join("shard-2-of-3")];
+    let mixed: Vec<&str> = mixed.iter().map(|p| p.to_str().unwrap()).collect();
+    let out_file = dir.join("mixed.csv");
+    let mut merge = vec!["merge", "--out", out_file.to_str().unwrap()];
+    merge.extend(mixed);
+    assert_input_error(&orbsim(&merge), "different runs");
+    assert!(!out_file.exists());
+}

@@ -387,206 +387,347 @@ pub fn search_satellite(
     window: Window,
     mut on_pass: impl FnMut(&Pass, &Track),
 ) -> Option<Retirement> {
-    let bounds = bounds_for(sat, set);
-    let end_s = window.duration_s();
-    let n_stations = set.stations.len();
-    let mut evals: Vec<Option<Evaluation>> = vec![None; n_stations];
-    let mut open: Vec<Option<OpenPass>> = (0..n_stations).map(|_| None).collect();
-    let mut open_count = 0usize;
-    let mut buffer: Vec<Sample> = Vec::with_capacity(64);
-    let mut active: Vec<usize> = Vec::with_capacity(n_stations);
+    let bounds = SearchBounds::new(sat, set);
+    let mut scratch = SearchScratch::default();
+    let mut search = SatelliteSearch::start(index, sat, set, &bounds, window);
+    search.advance(sat, set, &bounds, window, f64::INFINITY, &mut scratch, &mut on_pass);
+    search.retirement
+}
 
-    let sample_at = |t: f64| -> Result<Sample, Retirement> {
-        let time = window.start.plus_seconds(t);
-        match sat.propagate(time) {
-            Ok(state) => Ok(Sample::new(t, state.position, state.velocity, time.gmst())),
-            Err(reason) => Err(Retirement { satellite: index, time, reason }),
-        }
-    };
+/// The skip bounds of a satellite (see the module documentation), computed once and
+/// reused each time its search resumes.
+pub struct SearchBounds(SatelliteBounds);
 
-    let mut a = match sample_at(0.0) {
-        Ok(s) => s,
-        Err(r) => return Some(r),
-    };
-    buffer.push(a);
-
-    // Passes already in progress at the window's start.
-    let u = a.r_ecef.normalize();
-    for s in 0..n_stations {
-        if u.dot(&set.unit[s]) < bounds.cone[s].min(std::f64::consts::PI).cos() {
-            continue;
-        }
-        let view = set.view(s, &a.r_ecef, &a.v_ecef);
-        evals[s] = Some(Evaluation { t: 0.0, view });
-        if view.margin >= 0.0 {
-            open[s] = Some(OpenPass {
-                aos: 0.0,
-                aos_azimuth: set.topo[s].azimuth_deg(&a.r_ecef),
-                cut_start: true,
-                tca: 0.0,
-                max_sin_elevation: view.sin_elevation,
-                first_sample: 0,
-            });
-            open_count += 1;
-        }
+impl SearchBounds {
+    pub fn new(sat: &Satellite, set: &StationSet) -> Self {
+        SearchBounds(bounds_for(sat, set))
     }
 
-    let mut retirement = None;
-    while a.t < end_s {
+    /// The orbit values the bounds depend on: satellites with equal keys (those of one
+    /// Walker shell, say) share equal bounds.
+    pub fn key(sat: &Satellite) -> [u64; 3] {
+        let el = &sat.elements;
+        [el.apogee_radius_km().to_bits(), el.perigee_radius_km().to_bits(), el.semi_major_axis_km().to_bits()]
+    }
+}
+
+/// Working memory of [`SatelliteSearch::advance`], one per thread: station-indexed tables
+/// that would cost every suspended search kilobytes if each kept its own.
+#[derive(Default)]
+pub struct SearchScratch {
+    evals: Vec<Option<Evaluation>>,
+    open: Vec<Option<OpenPass>>,
+    buffer: Vec<Sample>,
+    active: Vec<usize>,
+}
+
+/// One satellite's pass search, suspended at a sample and resumable: advancing it to `t1`
+/// and then to `t2` takes exactly the samples, and finds exactly the passes, that advancing
+/// it to `t2` at once does. Between calls it keeps only what the next step needs (the last
+/// sample, the station views at it, the open passes and their samples), a few hundred bytes.
+pub struct SatelliteSearch {
+    index: usize,
+    /// The samples since the earliest open pass began (only the last one when none is
+    /// open); the last is where the search stands.
+    samples: Vec<Sample>,
+    /// Stations evaluated at the last sample, with their views.
+    views: Vec<(u32, View)>,
+    /// Passes in progress; `first_sample` indexes `samples`.
+    open: Vec<(u32, OpenPass)>,
+    finished: bool,
+    retirement: Option<Retirement>,
+}
+
+impl SatelliteSearch {
+    /// Takes the first sample and opens the passes already in progress at the window's start.
+    pub fn start(index: usize, sat: &Satellite, set: &StationSet, bounds: &SearchBounds, window: Window) -> Self {
+        let mut search = SatelliteSearch {
+            index,
+            samples: Vec::new(),
+            views: Vec::new(),
+            open: Vec::new(),
+            finished: false,
+            retirement: None,
+        };
+        let a = match sample_at(index, sat, window, 0.0) {
+            Ok(s) => s,
+            Err(r) => {
+                search.retirement = Some(r);
+                search.finished = true;
+                return search;
+            }
+        };
+        search.samples.push(a);
         let u = a.r_ecef.normalize();
-        active.clear();
-        for (c, cluster) in set.clusters.iter().enumerate() {
-            if u.dot(&cluster.centre) < bounds.cluster_active_cos[c] {
+        for s in 0..set.stations.len() {
+            if u.dot(&set.unit[s]) < bounds.0.cone[s].min(std::f64::consts::PI).cos() {
                 continue;
             }
-            for &s in &cluster.members {
-                if u.dot(&set.unit[s]) >= bounds.active_cos[s] {
-                    active.push(s);
-                }
+            let view = set.view(s, &a.r_ecef, &a.v_ecef);
+            search.views.push((s as u32, view));
+            if view.margin >= 0.0 {
+                search.open.push((
+                    s as u32,
+                    OpenPass {
+                        aos: 0.0,
+                        aos_azimuth: set.topo[s].azimuth_deg(&a.r_ecef),
+                        cut_start: true,
+                        tca: 0.0,
+                        max_sin_elevation: view.sin_elevation,
+                        first_sample: 0,
+                    },
+                ));
             }
         }
-        let idle = active.is_empty() && open_count == 0;
-        let step = if idle {
-            // Nothing can become visible before the nearest station's cone is reached.
-            let mut nearest = f64::INFINITY;
+        search
+    }
+
+    /// Whether the search reached the window's end or the satellite was retired (every
+    /// pass then reported).
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Seconds from the window's start before which no pass reported from now on can
+    /// begin: the earliest AOS of the open passes, or where the search stands.
+    pub fn earliest_unreported_aos_s(&self) -> f64 {
+        if self.finished {
+            return f64::INFINITY;
+        }
+        let here = self.samples.last().map_or(f64::INFINITY, |s| s.t);
+        self.open.iter().map(|(_, p)| p.aos).fold(here, f64::min)
+    }
+
+    /// Runs the search until its sample time reaches `until_s` (seconds from the window's
+    /// start) or the window's end, calling `on_pass` for every pass that closes on the way;
+    /// at the window's end (or on retirement) closes the passes still open, cut.
+    #[allow(clippy::too_many_arguments)]
+    pub fn advance(
+        &mut self,
+        sat: &Satellite,
+        set: &StationSet,
+        bounds: &SearchBounds,
+        window: Window,
+        until_s: f64,
+        scratch: &mut SearchScratch,
+        on_pass: &mut impl FnMut(&Pass, &Track),
+    ) {
+        if self.finished {
+            return;
+        }
+        let bounds = &bounds.0;
+        let index = self.index;
+        let end_s = window.duration_s();
+        let n_stations = set.stations.len();
+        let SearchScratch { evals, open, buffer, active } = scratch;
+        evals.clear();
+        evals.resize(n_stations, None);
+        open.clear();
+        open.resize_with(n_stations, || None);
+        buffer.clear();
+        buffer.append(&mut self.samples);
+        let mut a = buffer[buffer.len() - 1];
+        for (s, view) in self.views.drain(..) {
+            evals[s as usize] = Some(Evaluation { t: a.t, view });
+        }
+        let mut open_count = self.open.len();
+        for (s, p) in self.open.drain(..) {
+            open[s as usize] = Some(p);
+        }
+
+        let mut retired = false;
+        while a.t < end_s && a.t < until_s {
+            let u = a.r_ecef.normalize();
+            active.clear();
             for (c, cluster) in set.clusters.iter().enumerate() {
-                let gap = fast_acos(u.dot(&cluster.centre)) - cluster.radius - bounds.cluster_cone[c];
-                if gap > bounds.angular_rate * bounds.fine_step {
-                    nearest = nearest.min(gap);
+                if u.dot(&cluster.centre) < bounds.cluster_active_cos[c] {
                     continue;
                 }
                 for &s in &cluster.members {
-                    nearest = nearest.min(fast_acos(u.dot(&set.unit[s])) - bounds.cone[s]);
+                    if u.dot(&set.unit[s]) >= bounds.active_cos[s] {
+                        active.push(s);
+                    }
                 }
             }
-            ((nearest - FAST_ACOS_ERROR) / bounds.angular_rate).max(bounds.fine_step)
-        } else {
-            bounds.fine_step
-        };
-        let t_b = (a.t + step).min(end_s);
-        let b = match sample_at(t_b) {
-            Ok(s) => s,
-            Err(r) => {
-                retirement = Some(r);
-                break;
-            }
-        };
-        if idle {
-            buffer.clear();
-            buffer.push(b);
-            a = b;
-            continue;
-        }
-        buffer.push(b);
-        let b_index = buffer.len() - 1;
-        let track_normal = {
-            let n = a.r_ecef.cross(&b.r_ecef);
-            let norm = n.norm();
-            (norm > 1e-9 * a.r_ecef.norm() * b.r_ecef.norm()).then(|| n / norm)
-        };
-        for &s in &active {
-            // Far from this interval's ground track: nothing to see, nothing to refine.
-            if open[s].is_none()
-                && let Some(n) = &track_normal
-                && set.unit[s].dot(n).abs() > bounds.track_sin[s]
-            {
+            let idle = active.is_empty() && open_count == 0;
+            let step = if idle {
+                // Nothing can become visible before the nearest station's cone is reached.
+                let mut nearest = f64::INFINITY;
+                for (c, cluster) in set.clusters.iter().enumerate() {
+                    let gap = fast_acos(u.dot(&cluster.centre)) - cluster.radius - bounds.cluster_cone[c];
+                    if gap > bounds.angular_rate * bounds.fine_step {
+                        nearest = nearest.min(gap);
+                        continue;
+                    }
+                    for &s in &cluster.members {
+                        nearest = nearest.min(fast_acos(u.dot(&set.unit[s])) - bounds.cone[s]);
+                    }
+                }
+                ((nearest - FAST_ACOS_ERROR) / bounds.angular_rate).max(bounds.fine_step)
+            } else {
+                bounds.fine_step
+            };
+            let t_b = (a.t + step).min(end_s);
+            let b = match sample_at(index, sat, window, t_b) {
+                Ok(s) => s,
+                Err(r) => {
+                    self.retirement = Some(r);
+                    retired = true;
+                    break;
+                }
+            };
+            if idle {
+                buffer.clear();
+                buffer.push(b);
+                a = b;
                 continue;
             }
-            let view_a = match evals[s] {
-                Some(e) if e.t == a.t => e.view,
-                _ => set.view(s, &a.r_ecef, &a.v_ecef),
+            buffer.push(b);
+            let b_index = buffer.len() - 1;
+            let track_normal = {
+                let n = a.r_ecef.cross(&b.r_ecef);
+                let norm = n.norm();
+                (norm > 1e-9 * a.r_ecef.norm() * b.r_ecef.norm()).then(|| n / norm)
             };
-            let view_b = set.view(s, &b.r_ecef, &b.v_ecef);
-            evals[s] = Some(Evaluation { t: b.t, view: view_b });
-            let view_at = |t: f64| {
-                let (r, v) = interpolate_ecef(&a, &b, t);
-                set.view(s, &r, &v)
-            };
-            // Split the interval at a maximum of elevation so each piece is monotone.
-            let mut pieces = [((a.t, view_a), (b.t, view_b)); 2];
-            let mut n_pieces = 1;
-            let mut maximum = None;
-            if view_a.rate > 0.0 && view_b.rate <= 0.0 {
-                let model =
-                    HermiteCubic::new(a.t, view_a.sin_elevation, view_a.slope, b.t, view_b.sin_elevation, view_b.slope);
-                let guess = model.peak().unwrap_or(0.5 * (a.t + b.t));
-                let curvature = model.second_derivative_at(guess);
-                let m = refine_root(a.t, view_a.slope, b.t, (guess, curvature), TCA_TOLERANCE_S, |t| {
-                    (view_at(t).slope, f64::NAN)
-                });
-                let view_m = view_at(m);
-                pieces = [((a.t, view_a), (m, view_m)), ((m, view_m), (b.t, view_b))];
-                n_pieces = 2;
-                maximum = Some((m, view_m.sin_elevation));
-            }
-            // A rise or set inside a monotone piece, starting from the cubic model's crossing.
-            let crossing = |(t0, v0): (f64, View), (t1, v1): (f64, View)| {
-                let guess = HermiteCubic::new(t0, v0.margin, v0.slope, t1, v1.margin, v1.slope).crossing(0.0);
-                refine_root(t0, v0.margin, t1, (guess, f64::NAN), TIME_TOLERANCE_S, |t| {
-                    let v = view_at(t);
-                    (v.margin, v.slope)
-                })
-            };
-            for (k, &(start, end)) in pieces[..n_pieces].iter().enumerate() {
-                let (g0, g1) = (start.1.margin, end.1.margin);
-                if g0 < 0.0 && g1 >= 0.0 && open[s].is_none() {
-                    let t = crossing(start, end);
+            for &s in active.iter() {
+                // Far from this interval's ground track: nothing to see, nothing to refine.
+                if open[s].is_none()
+                    && let Some(n) = &track_normal
+                    && set.unit[s].dot(n).abs() > bounds.track_sin[s]
+                {
+                    continue;
+                }
+                let view_a = match evals[s] {
+                    Some(e) if e.t == a.t => e.view,
+                    _ => set.view(s, &a.r_ecef, &a.v_ecef),
+                };
+                let view_b = set.view(s, &b.r_ecef, &b.v_ecef);
+                evals[s] = Some(Evaluation { t: b.t, view: view_b });
+                let view_at = |t: f64| {
                     let (r, v) = interpolate_ecef(&a, &b, t);
-                    open[s] = Some(OpenPass {
-                        aos: t,
-                        aos_azimuth: set.topo[s].azimuth_deg(&r),
-                        cut_start: false,
-                        tca: t,
-                        max_sin_elevation: set.view(s, &r, &v).sin_elevation,
-                        first_sample: b_index - 1,
+                    set.view(s, &r, &v)
+                };
+                // Split the interval at a maximum of elevation so each piece is monotone.
+                let mut pieces = [((a.t, view_a), (b.t, view_b)); 2];
+                let mut n_pieces = 1;
+                let mut maximum = None;
+                if view_a.rate > 0.0 && view_b.rate <= 0.0 {
+                    let model = HermiteCubic::new(
+                        a.t,
+                        view_a.sin_elevation,
+                        view_a.slope,
+                        b.t,
+                        view_b.sin_elevation,
+                        view_b.slope,
+                    );
+                    let guess = model.peak().unwrap_or(0.5 * (a.t + b.t));
+                    let curvature = model.second_derivative_at(guess);
+                    let m = refine_root(a.t, view_a.slope, b.t, (guess, curvature), TCA_TOLERANCE_S, |t| {
+                        (view_at(t).slope, f64::NAN)
                     });
-                    open_count += 1;
+                    let view_m = view_at(m);
+                    pieces = [((a.t, view_a), (m, view_m)), ((m, view_m), (b.t, view_b))];
+                    n_pieces = 2;
+                    maximum = Some((m, view_m.sin_elevation));
                 }
-                if k == 0
-                    && let (Some((m, sin_m)), Some(p)) = (maximum, open[s].as_mut())
-                    && sin_m > p.max_sin_elevation
-                {
-                    p.max_sin_elevation = sin_m;
-                    p.tca = m;
+                // A rise or set inside a monotone piece, starting from the cubic model's crossing.
+                let crossing = |(t0, v0): (f64, View), (t1, v1): (f64, View)| {
+                    let guess = HermiteCubic::new(t0, v0.margin, v0.slope, t1, v1.margin, v1.slope).crossing(0.0);
+                    refine_root(t0, v0.margin, t1, (guess, f64::NAN), TIME_TOLERANCE_S, |t| {
+                        let v = view_at(t);
+                        (v.margin, v.slope)
+                    })
+                };
+                for (k, &(start, end)) in pieces[..n_pieces].iter().enumerate() {
+                    let (g0, g1) = (start.1.margin, end.1.margin);
+                    if g0 < 0.0 && g1 >= 0.0 && open[s].is_none() {
+                        let t = crossing(start, end);
+                        let (r, v) = interpolate_ecef(&a, &b, t);
+                        open[s] = Some(OpenPass {
+                            aos: t,
+                            aos_azimuth: set.topo[s].azimuth_deg(&r),
+                            cut_start: false,
+                            tca: t,
+                            max_sin_elevation: set.view(s, &r, &v).sin_elevation,
+                            first_sample: b_index - 1,
+                        });
+                        open_count += 1;
+                    }
+                    if k == 0
+                        && let (Some((m, sin_m)), Some(p)) = (maximum, open[s].as_mut())
+                        && sin_m > p.max_sin_elevation
+                    {
+                        p.max_sin_elevation = sin_m;
+                        p.tca = m;
+                    }
+                    if g0 >= 0.0
+                        && g1 < 0.0
+                        && let Some(p) = open[s].take()
+                    {
+                        let t = crossing(start, end);
+                        let (r, _) = interpolate_ecef(&a, &b, t);
+                        open_count -= 1;
+                        let first = p.first_sample;
+                        let pass = finish_pass(index, s, &window, p, t, set.topo[s].azimuth_deg(&r), false);
+                        on_pass(&pass, &Track::new(&buffer[first..]));
+                    }
                 }
-                if g0 >= 0.0
-                    && g1 < 0.0
-                    && let Some(p) = open[s].take()
+                if let Some(p) = open[s].as_mut()
+                    && view_b.sin_elevation > p.max_sin_elevation
                 {
-                    let t = crossing(start, end);
-                    let (r, _) = interpolate_ecef(&a, &b, t);
-                    open_count -= 1;
+                    // Still rising at the sample (the maximum so far, e.g. at the window's end).
+                    p.max_sin_elevation = view_b.sin_elevation;
+                    p.tca = b.t;
+                }
+            }
+            a = b;
+            if open_count == 0 {
+                // No pass needs the older samples.
+                buffer.clear();
+                buffer.push(b);
+            }
+        }
+
+        if retired || a.t >= end_s {
+            // Close passes still open at the end of the window (or at retirement).
+            let last = buffer[buffer.len() - 1];
+            for (s, slot) in open.iter_mut().enumerate() {
+                if let Some(p) = slot.take() {
                     let first = p.first_sample;
-                    let pass = finish_pass(index, s, &window, p, t, set.topo[s].azimuth_deg(&r), false);
+                    let pass = finish_pass(index, s, &window, p, last.t, set.topo[s].azimuth_deg(&last.r_ecef), true);
                     on_pass(&pass, &Track::new(&buffer[first..]));
                 }
             }
-            if let Some(p) = open[s].as_mut()
-                && view_b.sin_elevation > p.max_sin_elevation
-            {
-                // Still rising at the sample (the maximum so far, e.g. at the window's end).
-                p.max_sin_elevation = view_b.sin_elevation;
-                p.tca = b.t;
+            self.finished = true;
+            return;
+        }
+
+        // Suspend: keep the samples open passes need (re-indexed), and the views at `a`.
+        let keep_from = open.iter().flatten().map(|p| p.first_sample).min().unwrap_or(buffer.len() - 1);
+        self.samples = buffer[keep_from..].to_vec();
+        for (s, slot) in open.iter_mut().enumerate() {
+            if let Some(mut p) = slot.take() {
+                p.first_sample -= keep_from;
+                self.open.push((s as u32, p));
             }
         }
-        a = b;
-        if open_count == 0 {
-            // No pass needs the older samples.
-            buffer.clear();
-            buffer.push(b);
-        }
+        self.views = evals
+            .iter()
+            .enumerate()
+            .filter_map(|(s, e)| match e {
+                Some(e) if e.t == a.t => Some((s as u32, e.view)),
+                _ => None,
+            })
+            .collect();
     }
+}
 
-    // Close passes still open at the end of the window (or at retirement).
-    let last = buffer[buffer.len() - 1];
-    for (s, slot) in open.iter_mut().enumerate() {
-        if let Some(p) = slot.take() {
-            let first = p.first_sample;
-            let pass = finish_pass(index, s, &window, p, last.t, set.topo[s].azimuth_deg(&last.r_ecef), true);
-            on_pass(&pass, &Track::new(&buffer[first..]));
-        }
+fn sample_at(index: usize, sat: &Satellite, window: Window, t: f64) -> Result<Sample, Retirement> {
+    let time = window.start.plus_seconds(t);
+    match sat.propagate(time) {
+        Ok(state) => Ok(Sample::new(t, state.position, state.velocity, time.gmst())),
+        Err(reason) => Err(Retirement { satellite: index, time, reason }),
     }
-    retirement
 }
 
 fn finish_pass(
@@ -609,5 +750,151 @@ fn finish_pass(
         los_azimuth_deg: los_azimuth,
         cut_start: p.cut_start,
         cut_end,
+    }
+}
+
+const FIRST_BLOCK_S: f64 = 600.0;
+const MIN_BLOCK_S: f64 = 60.0;
+const MAX_BLOCK_S: f64 = 86_400.0;
+
+/// What [`stream_search`] makes of each pass, and how its items are ordered.
+pub trait PassItems: Sync {
+    /// Per-satellite state kept between blocks (e.g. random streams).
+    type State: Send;
+    type Item: Send + Sync;
+    type Key: Ord + Copy;
+    fn state(&self, satellite: usize) -> Self::State;
+    /// Turns one pass into items (each starting at the pass's AOS).
+    fn items(&self, state: &mut Self::State, pass: &Pass, track: &Track, out: &mut Vec<Self::Item>);
+    /// The output order; its first component must be [`PassItems::start`].
+    fn key(&self, item: &Self::Item) -> Self::Key;
+    fn start(&self, item: &Self::Item) -> UtcTime;
+    /// How many items a time block aims to hold: a few hundred megabytes at most, and few
+    /// enough blocks that resuming every search per block costs little.
+    fn items_per_block(&self) -> f64 {
+        2.0e6
+    }
+}
+
+/// Searches the satellites for which `include` holds over `stations` and hands `emit` the
+/// items of every pass, in key order, a time block at a time, so that memory holds one
+/// block rather than the whole result. Blocks advance every satellite's search to the
+/// block's end in parallel ([`SatelliteSearch`] resumes exactly, so the items do not depend
+/// on the blocks); items starting before the earliest AOS any search can still report are
+/// final and emitted, the rest wait for the next block. A pass that lasts the whole window
+/// (a geostationary satellite, say) holds back everything after its AOS until it ends.
+/// `on_progress` gets the seconds of the window searched so far. Returns the retirements.
+pub fn stream_search<P: PassItems, E>(
+    satellites: &[Satellite],
+    include: &(dyn Fn(usize) -> bool + Sync),
+    stations: &[GroundStation],
+    window: Window,
+    items: &P,
+    on_progress: &(dyn Fn(f64) + Sync),
+    mut emit: impl FnMut(Vec<P::Item>) -> Result<(), E>,
+) -> Result<Vec<Retirement>, E> {
+    let set = StationSet::new(stations);
+    // Satellites of one shell share their bounds: compute each distinct set once.
+    let mut bounds_of_key = std::collections::HashMap::new();
+    let mut distinct = Vec::new();
+    let bounds_index: Vec<usize> = satellites
+        .iter()
+        .map(|sat| {
+            *bounds_of_key.entry(SearchBounds::key(sat)).or_insert_with(|| {
+                distinct.push(sat);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    drop(bounds_of_key);
+    let bounds: Vec<SearchBounds> = distinct.par_iter().map(|sat| SearchBounds::new(sat, &set)).collect();
+    let mut searches: Vec<Option<(SatelliteSearch, P::State)>> = satellites
+        .par_iter()
+        .enumerate()
+        .map(|(i, sat)| {
+            include(i).then(|| (SatelliteSearch::start(i, sat, &set, &bounds[bounds_index[i]], window), items.state(i)))
+        })
+        .collect();
+
+    let end_s = window.duration_s();
+    let mut searched_s = 0.0;
+    let mut block_s = FIRST_BLOCK_S;
+    let mut pending: Vec<P::Item> = Vec::new();
+    loop {
+        let until_s = if searched_s + block_s >= end_s { f64::INFINITY } else { searched_s + block_s };
+        let mut runs: Vec<Vec<P::Item>> = searches
+            .par_iter_mut()
+            .enumerate()
+            .map_init(SearchScratch::default, |scratch, (i, slot)| {
+                let mut out = Vec::new();
+                if let Some((search, state)) = slot {
+                    let mut on_pass = |pass: &Pass, track: &Track| items.items(state, pass, track, &mut out);
+                    search.advance(
+                        &satellites[i],
+                        &set,
+                        &bounds[bounds_index[i]],
+                        window,
+                        until_s,
+                        scratch,
+                        &mut on_pass,
+                    );
+                }
+                out
+            })
+            .collect();
+        let found: usize = runs.iter().map(Vec::len).sum();
+        runs.push(std::mem::take(&mut pending));
+        let mut merged = crate::merge::merge_sorted_runs(runs, |item| items.key(item));
+        let earliest_s = searches
+            .iter()
+            .map(|slot| slot.as_ref().map_or(f64::INFINITY, |(search, _)| search.earliest_unreported_aos_s()))
+            .fold(f64::INFINITY, f64::min);
+        if earliest_s.is_infinite() {
+            emit(merged)?;
+            break;
+        }
+        let earliest = window.start.plus_seconds(earliest_s);
+        pending = merged.split_off(merged.partition_point(|item| items.start(item) < earliest));
+        if !merged.is_empty() {
+            emit(merged)?;
+        }
+        on_progress(until_s.min(end_s));
+        let rate = found as f64 / (until_s - searched_s);
+        searched_s = until_s;
+        block_s =
+            if rate > 0.0 { (items.items_per_block() / rate).clamp(MIN_BLOCK_S, MAX_BLOCK_S) } else { block_s * 4.0 }
+                .min(MAX_BLOCK_S);
+    }
+    Ok(searches.into_iter().flatten().filter_map(|(search, _)| search.retirement).collect())
+}
+
+/// Passes as [`stream_search`] items, in the order of [`merge_passes`].
+pub struct PassRows {
+    satellite_rank: Vec<usize>,
+    station_rank: Vec<usize>,
+}
+
+impl PassRows {
+    pub fn new(satellites: &[Satellite], stations: &[GroundStation]) -> Self {
+        PassRows {
+            satellite_rank: name_ranks(satellites.iter().map(|s| s.name.as_str())),
+            station_rank: name_ranks(stations.iter().map(|s| s.name.as_str())),
+        }
+    }
+}
+
+impl PassItems for PassRows {
+    type State = ();
+    type Item = Pass;
+    type Key = (UtcTime, usize, usize);
+    fn state(&self, _: usize) {}
+    fn items(&self, _: &mut (), pass: &Pass, _: &Track, out: &mut Vec<Pass>) {
+        out.push(pass.clone());
+    }
+    fn key(&self, p: &Pass) -> Self::Key {
+        (p.aos, self.satellite_rank[p.satellite], self.station_rank[p.station])
+    }
+    fn start(&self, p: &Pass) -> UtcTime {
+        p.aos
     }
 }

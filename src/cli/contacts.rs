@@ -1,5 +1,5 @@
 //! `orbsim contacts`: the contact plan (passes turned into rate profiles by a link budget),
-//! as CSV.
+//! as CSV, streamed in time order with bounded memory.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -7,9 +7,12 @@ use std::time::Instant;
 use clap::Args;
 
 use super::CliError;
-use super::geometry::GeometryArgs;
-use crate::contact::{build_ground_contacts, write_contacts};
+use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
+use super::sweep::choose_shard;
+use crate::access::passes::stream_search;
+use crate::contact::{CONTACTS_HEADER, GroundContactRecords, Node, contact_row, write_contact_rows};
 use crate::link::{LinkConfig, PRESET_NAMES};
+use crate::merge::push_time_key;
 use crate::report::write_atomically;
 
 #[derive(Args, Debug)]
@@ -27,9 +30,12 @@ pub struct ContactsArgs {
     /// Seed for random draws (cloud blockage of optical links).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output CSV file (written atomically); standard output if absent.
+    /// Output CSV file (written atomically); standard output if absent. With --shard, the
+    /// folder the shard's own folder goes in.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[arg(long, value_name = "INDEX/COUNT", help = SHARD_HELP)]
+    pub shard: Option<String>,
 }
 
 /// Builds the link configuration from `--link` and `--set` options.
@@ -52,6 +58,11 @@ pub fn link_from_options(preset: &str, overrides: &[String]) -> Result<LinkConfi
 
 pub fn run(args: ContactsArgs) -> Result<(), CliError> {
     let started = Instant::now();
+    let shard = choose_shard(args.shard.as_deref())?;
+    // A shard's --out is the folder its part goes into; otherwise it is the table's file.
+    if let (None, Some(path)) = (&shard, &args.out) {
+        super::check_output_file("--out", path)?;
+    }
     let config = link_from_options(&args.link, &args.overrides)?;
     let params = config.resolve("--link").map_err(|e| CliError::Input(e.to_string()))?;
     if !params.is_ground_link() {
@@ -61,34 +72,93 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
             PRESET_NAMES.iter().filter(|p| !p.contains("isl")).copied().collect::<Vec<_>>().join(", ")
         )));
     }
-    if let Some(path) = &args.out {
-        super::check_output_file("--out", path)?;
-    }
     let inputs = args.geometry.load()?;
-    let bar = args.geometry.progress(inputs.satellites.len(), "contacts");
-    let plan =
-        build_ground_contacts(&inputs.satellites, &inputs.stations, inputs.window, &[params], args.seed, &|| {
-            bar.inc(1)
-        })
+    let links = [params];
+    let records = GroundContactRecords::new(&links, &inputs.stations, inputs.window.start, args.seed)
         .map_err(|e| CliError::Input(e.to_string()))?;
-    bar.finish_and_clear();
-    let write =
-        |out: &mut dyn std::io::Write| write_contacts(out, &plan.contacts, &inputs.satellites, &inputs.stations);
+    let bar = args.geometry.window_progress(inputs.window, "contacts");
+    if let Some(shard) = shard {
+        let dir = args
+            .out
+            .as_deref()
+            .ok_or_else(|| CliError::Input("--shard: give --out DIR for the shard's folder".into()))?;
+        let mut extra = vec![args.link.clone(), args.seed.to_string()];
+        extra.extend(args.overrides.iter().cloned());
+        let hash = args.geometry.inputs_hash("contacts", &extra)?;
+        let (folder, count, retirements) = write_table_shard(
+            &inputs,
+            shard,
+            dir,
+            "contacts",
+            CONTACTS_HEADER,
+            hash,
+            &records,
+            |c, key| {
+                push_time_key(key, c.start);
+                key.push(c.kind as u8);
+                key.extend_from_slice(&c.link.to_be_bytes());
+                for node in [c.from, c.to] {
+                    let (variant, index) = match node {
+                        Node::Station(i) => (0u8, i),
+                        Node::Satellite(i) => (1u8, i),
+                    };
+                    key.push(variant);
+                    key.extend_from_slice(&index.to_be_bytes());
+                }
+            },
+            |row, c| contact_row(row, c, &inputs.satellites, &inputs.stations),
+            &bar,
+        )?;
+        bar.finish_and_clear();
+        if !args.geometry.quiet {
+            for r in &retirements {
+                super::console::warn(&format!(
+                    "{} retired at {}: {}",
+                    inputs.satellites[r.satellite].name, r.time, r.reason
+                ));
+            }
+            super::console::err_line(&format!(
+                "shard {shard}: {count} contacts in {:.2} s; wrote {}\n  when every shard is done: orbsim merge {}",
+                started.elapsed().as_secs_f64(),
+                folder.display(),
+                dir.display()
+            ));
+        }
+        return Ok(());
+    }
+    let (mut count, mut bytes) = (0usize, 0u128);
+    let mut retirements = Vec::new();
+    let write = |out: &mut dyn std::io::Write| {
+        writeln!(out, "{CONTACTS_HEADER}")?;
+        retirements = stream_search(
+            &inputs.satellites,
+            &|_| true,
+            &inputs.stations,
+            inputs.window,
+            &records,
+            &|searched_s| bar.set_position(searched_s as u64),
+            |block| {
+                count += block.len();
+                bytes += block.iter().map(|c| c.deliverable_bytes as u128).sum::<u128>();
+                write_contact_rows(out, &block, &inputs.satellites, &inputs.stations)
+            },
+        )?;
+        Ok(())
+    };
     match &args.out {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
         None => super::console::out_with(write)?,
     }
+    bar.finish_and_clear();
     if !args.geometry.quiet {
-        for r in &plan.retirements {
+        for r in &retirements {
             super::console::warn(&format!(
                 "{} retired at {}: {}",
                 inputs.satellites[r.satellite].name, r.time, r.reason
             ));
         }
-        let bytes: u128 = plan.contacts.iter().map(|c| c.profile.deliverable_bytes() as u128).sum();
         super::console::err_line(&format!(
-            "{} contacts of {} satellites over {} stations, {:.3} TB deliverable, in {:.2} s",
-            plan.contacts.len(),
+            "{count} contacts of {} satellites over {} stations, {:.3} TB deliverable, in {:.2} s",
             inputs.satellites.len(),
             inputs.stations.len(),
             bytes as f64 / 1e12,

@@ -2,15 +2,24 @@
 //! file over a time window (`passes`, `contacts`).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use crate::access::Window;
+use crate::access::passes::{PassItems, stream_search};
+use crate::access::{Retirement, Window};
 use crate::ground::{GroundStation, filter_stations, load_stations};
+use crate::merge::{
+    MANIFEST_FILE, ROWS_FILE, ShardRowsWriter, TABLE_SHARD_FORMAT, TableMergeError, TableShardManifest,
+    check_table_shards, merge_table_shards, shard_dir,
+};
 use crate::orbit::{Satellite, load_orbit_files};
+use crate::report::tables::CsvRow;
+use crate::report::write_atomically;
+use crate::sweep::Shard;
+use crate::sweep::manifest::ShardInfo;
 use crate::time::{UtcTime, parse_duration};
 
 #[derive(Args, Debug)]
@@ -76,6 +85,22 @@ impl GeometryArgs {
         Ok(GeometryInputs { satellites, stations, window: Window { start, end: start.plus_nanos(duration) } })
     }
 
+    /// A progress bar over the window's simulated time on stderr, hidden when stderr is not
+    /// a terminal or with `--quiet`.
+    pub fn window_progress(&self, window: Window, what: &str) -> ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(window.duration_s().ceil() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {percent}% of the window, {elapsed} elapsed, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        bar
+    }
+
     /// A progress bar over satellites on stderr, hidden when stderr is not a terminal or
     /// with `--quiet`.
     pub fn progress(&self, satellites: usize, what: &str) -> ProgressBar {
@@ -90,5 +115,133 @@ impl GeometryArgs {
         );
         bar.set_message(what.to_string());
         bar
+    }
+}
+
+/// Help for `--shard` of the geometry commands.
+pub const SHARD_HELP: &str = "Compute only shard INDEX of COUNT (the satellites whose position in the fleet is INDEX \
+modulo COUNT) and write its rows and manifest to DIR/shard-<INDEX>-of-<COUNT>/ (DIR from --out) for `orbsim merge \
+DIR`. Without it, a Slurm array task (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a \
+Kubernetes Indexed Job (JOB_COMPLETION_INDEX of ORBSIM_SHARDS) picks the shard; `all` computes everything regardless.";
+
+impl GeometryArgs {
+    /// A hash over the options and input files that decide a geometry command's rows, plus
+    /// the command's own `extra` options: shards with equal hashes belong to one table.
+    pub fn inputs_hash(&self, command: &str, extra: &[String]) -> Result<String, CliError> {
+        let mut hash = crate::sweep::hash::Fnv128::default();
+        hash.field(command.as_bytes());
+        for path in self.tle.iter().chain([&self.stations]) {
+            let bytes = std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+            hash.field(&bytes);
+        }
+        let options = [
+            self.name.join("\n"),
+            self.station.join("\n"),
+            self.start.clone(),
+            self.duration.clone(),
+            self.min_elevation.to_string(),
+            self.strict.to_string(),
+        ];
+        for text in options.iter().chain(extra) {
+            hash.field(text.as_bytes());
+        }
+        Ok(hash.hex())
+    }
+}
+
+/// Computes one shard of a geometry table (`passes`, `contacts`) and writes it as
+/// `dir/shard-<i>-of-<N>/` (rows and manifest, see [`crate::merge`]). Returns the folder,
+/// the rows written and the retirements.
+#[allow(clippy::too_many_arguments)]
+pub fn write_table_shard<P: PassItems>(
+    inputs: &GeometryInputs,
+    shard: Shard,
+    dir: &Path,
+    table: &str,
+    header: &str,
+    inputs_hash: String,
+    items: &P,
+    key: impl Fn(&P::Item, &mut Vec<u8>) + Sync,
+    row: impl Fn(&mut CsvRow, &P::Item) + Sync,
+    bar: &ProgressBar,
+) -> Result<(PathBuf, u64, Vec<Retirement>), CliError> {
+    let folder = shard_dir(dir, shard);
+    let mut retirements = Vec::new();
+    let mut summary = (0, String::new());
+    write_atomically(&folder.join(ROWS_FILE), |out| {
+        let mut writer = ShardRowsWriter::new(out);
+        retirements = stream_search(
+            &inputs.satellites,
+            &|i| shard.contains(i as u64),
+            &inputs.stations,
+            inputs.window,
+            items,
+            &|searched_s| bar.set_position(searched_s as u64),
+            |block| writer.write(&block, &key, &row),
+        )?;
+        summary = writer.finish()?;
+        Ok(())
+    })
+    .map_err(|e| CliError::Failed(e.to_string()))?;
+    let manifest = TableShardManifest {
+        format: TABLE_SHARD_FORMAT.into(),
+        table: table.into(),
+        inputs_hash,
+        orbsim_version: env!("CARGO_PKG_VERSION").into(),
+        shard: ShardInfo { index: shard.index, count: shard.count },
+        header: header.into(),
+        rows: summary.0,
+        rows_hash: summary.1,
+    };
+    let mut json = serde_json::to_vec_pretty(&manifest).map_err(|e| CliError::Failed(e.to_string()))?;
+    json.push(b'\n');
+    write_atomically(&folder.join(MANIFEST_FILE), |out| out.write_all(&json))
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    Ok((folder, manifest.rows, retirements))
+}
+
+/// `orbsim merge` of table shards: joins them into the table an unsharded run writes,
+/// `--out FILE` or `<table>.csv` in the folder given.
+pub fn merge_table(dirs: &[PathBuf], out: Option<&Path>, quiet: bool) -> Result<(), CliError> {
+    let shards = check_table_shards(dirs).map_err(merge_error)?;
+    let manifest = shards.manifest();
+    let path = match (out, dirs) {
+        (Some(o), _) => o.to_path_buf(),
+        (None, [one]) => one.join(format!("{}.csv", manifest.table)),
+        (None, _) => {
+            return Err(CliError::Input("merge: give --out FILE when merging shards from several folders".into()));
+        }
+    };
+    let mut rows = 0;
+    let mut failure = None;
+    write_atomically(&path, |w| match merge_table_shards(&shards, w) {
+        Ok(n) => {
+            rows = n;
+            Ok(())
+        }
+        Err(e) => {
+            failure = Some(e);
+            Err(std::io::Error::other("merge failed"))
+        }
+    })
+    .map_err(|e| match failure.take() {
+        Some(f) => merge_error(f),
+        None => CliError::Failed(e.to_string()),
+    })?;
+    if !quiet {
+        super::console::out_line(&format!(
+            "merged {} shards of {}: {rows} rows; wrote {}",
+            manifest.shard.count,
+            manifest.table,
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+fn merge_error(e: TableMergeError) -> CliError {
+    match e {
+        TableMergeError::Shards(m) => CliError::Input(format!("merge: {m}")),
+        TableMergeError::Io { .. } => CliError::Failed(format!("merge: {e}")),
     }
 }

@@ -41,7 +41,7 @@ enum Command {
     Export(export::ExportArgs),
     /// Run a parameter sweep over a base scenario (whole, or one shard of it).
     Sweep(sweep::SweepArgs),
-    /// Join the shards of a sweep into the output an unsharded run writes.
+    /// Join the shards of a sweep, or of `passes`/`contacts`, into the output an unsharded run writes.
     Merge(sweep::MergeArgs),
 }
 
@@ -103,6 +103,9 @@ pub fn main() -> i32 {
         Command::LinkRates(args) => link_rates::run(args),
         Command::Export(args) => export::run(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) if args.dirs.iter().any(|d| crate::merge::holds_table_shards(d)) => {
+            geometry::merge_table(&args.dirs, args.out.as_deref(), args.quiet)
+        }
         Command::Merge(args) => sweep::merge(args),
     };
     match result {

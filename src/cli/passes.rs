@@ -1,4 +1,4 @@
-//! `orbsim passes`: pass windows as CSV.
+//! `orbsim passes`: pass windows as CSV, streamed in time order with bounded memory.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -6,17 +6,23 @@ use std::time::Instant;
 use clap::Args;
 
 use super::CliError;
-use super::geometry::GeometryArgs;
-use crate::access::find_passes;
-use crate::report::{tables, write_atomically};
+use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
+use super::sweep::choose_shard;
+use crate::access::passes::{PassItems, PassRows, stream_search};
+use crate::merge::push_time_key;
+use crate::report::tables::{PASSES_HEADER, pass_row, write_pass_rows};
+use crate::report::write_atomically;
 
 #[derive(Args, Debug)]
 pub struct PassesArgs {
     #[command(flatten)]
     pub geometry: GeometryArgs,
-    /// Output CSV file (written atomically); standard output if absent.
+    /// Output CSV file (written atomically); standard output if absent. With --shard, the
+    /// folder the shard's own folder goes in.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[arg(long, value_name = "INDEX/COUNT", help = SHARD_HELP)]
+    pub shard: Option<String>,
     /// Add `cut_start,cut_end` columns flagging passes cut by the window's start or end.
     #[arg(long)]
     pub flag_cut: bool,
@@ -24,31 +30,88 @@ pub struct PassesArgs {
 
 pub fn run(args: PassesArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    if let Some(path) = &args.out {
+    let shard = choose_shard(args.shard.as_deref())?;
+    // A shard's --out is the folder its part goes into; otherwise it is the table's file.
+    if let (None, Some(path)) = (&shard, &args.out) {
         super::check_output_file("--out", path)?;
     }
     let inputs = args.geometry.load()?;
-    let bar = args.geometry.progress(inputs.satellites.len(), "passes");
-    let found = find_passes(&inputs.satellites, &inputs.stations, inputs.window, &|| bar.inc(1));
-    bar.finish_and_clear();
+    let bar = args.geometry.window_progress(inputs.window, "passes");
+    let rows = PassRows::new(&inputs.satellites, &inputs.stations);
+    let header = format!("{PASSES_HEADER}{}", if args.flag_cut { ",cut_start,cut_end" } else { "" });
+    if let Some(shard) = shard {
+        let dir = args
+            .out
+            .as_deref()
+            .ok_or_else(|| CliError::Input("--shard: give --out DIR for the shard's folder".into()))?;
+        let hash = args.geometry.inputs_hash("passes", &[args.flag_cut.to_string()])?;
+        let (folder, count, retirements) = write_table_shard(
+            &inputs,
+            shard,
+            dir,
+            "passes",
+            &header,
+            hash,
+            &rows,
+            |p, key| {
+                let (aos, satellite, station) = rows.key(p);
+                push_time_key(key, aos);
+                key.extend_from_slice(&(satellite as u64).to_be_bytes());
+                key.extend_from_slice(&(station as u64).to_be_bytes());
+            },
+            |row, p| pass_row(row, p, &inputs.satellites, &inputs.stations, args.flag_cut),
+            &bar,
+        )?;
+        bar.finish_and_clear();
+        if !args.geometry.quiet {
+            for r in &retirements {
+                super::console::warn(&format!(
+                    "{} retired at {}: {}",
+                    inputs.satellites[r.satellite].name, r.time, r.reason
+                ));
+            }
+            super::console::err_line(&format!(
+                "shard {shard}: {count} passes in {:.2} s; wrote {}\n  when every shard is done: orbsim merge {}",
+                started.elapsed().as_secs_f64(),
+                folder.display(),
+                dir.display()
+            ));
+        }
+        return Ok(());
+    }
+    let (mut count, mut cut) = (0usize, 0usize);
+    let mut retirements = Vec::new();
     let write = |out: &mut dyn std::io::Write| {
-        tables::write_passes(out, &found.passes, &inputs.satellites, &inputs.stations, args.flag_cut)
+        writeln!(out, "{header}")?;
+        retirements = stream_search(
+            &inputs.satellites,
+            &|_| true,
+            &inputs.stations,
+            inputs.window,
+            &rows,
+            &|searched_s| bar.set_position(searched_s as u64),
+            |block| {
+                count += block.len();
+                cut += block.iter().filter(|p| p.cut_start || p.cut_end).count();
+                write_pass_rows(out, &block, &inputs.satellites, &inputs.stations, args.flag_cut)
+            },
+        )?;
+        Ok(())
     };
     match &args.out {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
         None => super::console::out_with(write)?,
     }
+    bar.finish_and_clear();
     if !args.geometry.quiet {
-        for r in &found.retirements {
+        for r in &retirements {
             super::console::warn(&format!(
                 "{} retired at {}: {}",
                 inputs.satellites[r.satellite].name, r.time, r.reason
             ));
         }
-        let cut = found.passes.iter().filter(|p| p.cut_start || p.cut_end).count();
         super::console::err_line(&format!(
-            "{} passes of {} satellites over {} stations in {:.2} s{}",
-            found.passes.len(),
+            "{count} passes of {} satellites over {} stations in {:.2} s{}",
             inputs.satellites.len(),
             inputs.stations.len(),
             started.elapsed().as_secs_f64(),

@@ -59,7 +59,7 @@ fn cli_error(e: SweepError) -> CliError {
 }
 
 /// `--shard`, else the scheduler's environment; `None` runs the whole sweep.
-fn choose_shard(given: Option<&str>) -> Result<Option<Shard>, CliError> {
+pub(super) fn choose_shard(given: Option<&str>) -> Result<Option<Shard>, CliError> {
     match given {
         Some("all") => Ok(None),
         Some(text) => Shard::parse(text).map(Some).map_err(|e| CliError::Input(format!("--shard: {e}"))),

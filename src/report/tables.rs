@@ -186,22 +186,36 @@ pub fn write_passes(
     flag_cut: bool,
 ) -> std::io::Result<()> {
     writeln!(out, "{PASSES_HEADER}{}", if flag_cut { ",cut_start,cut_end" } else { "" })?;
-    write_rows_parallel(out, passes, |row, p| {
-        let sat = &satellites[p.satellite];
-        row.text(&sat.name)
-            .opt_int(sat.norad_id)
-            .text(&stations[p.station].name)
-            .time(p.aos)
-            .time(p.tca)
-            .time(p.los)
-            .fixed(p.duration_s(), 3)
-            .fixed(p.max_elevation_deg, 3)
-            .fixed(p.aos_azimuth_deg, 3)
-            .fixed(p.los_azimuth_deg, 3);
-        if flag_cut {
-            row.boolean(p.cut_start).boolean(p.cut_end);
-        }
-    })
+    write_pass_rows(out, passes, satellites, stations, flag_cut)
+}
+
+/// Writes the rows of [`write_passes`] without the header (for output written in blocks).
+pub fn write_pass_rows(
+    out: &mut dyn Write,
+    passes: &[Pass],
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+    flag_cut: bool,
+) -> std::io::Result<()> {
+    write_rows_parallel(out, passes, |row, p| pass_row(row, p, satellites, stations, flag_cut))
+}
+
+/// Formats one row of [`write_passes`].
+pub fn pass_row(row: &mut CsvRow, p: &Pass, satellites: &[Satellite], stations: &[GroundStation], flag_cut: bool) {
+    let sat = &satellites[p.satellite];
+    row.text(&sat.name)
+        .opt_int(sat.norad_id)
+        .text(&stations[p.station].name)
+        .time(p.aos)
+        .time(p.tca)
+        .time(p.los)
+        .fixed(p.duration_s(), 3)
+        .fixed(p.max_elevation_deg, 3)
+        .fixed(p.aos_azimuth_deg, 3)
+        .fixed(p.los_azimuth_deg, 3);
+    if flag_cut {
+        row.boolean(p.cut_start).boolean(p.cut_end);
+    }
 }
 
 #[cfg(test)]
