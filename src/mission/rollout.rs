@@ -241,6 +241,9 @@ enum SliceEnd {
     Decision,
     /// Only the look-ahead horizon: carry on.
     Horizon,
+    /// The ground has nothing left to send this satellite: every chunk it lacks is on its
+    /// way over an inter-satellite link. The antenna is free for others.
+    NothingToSend,
 }
 
 /// The rollout as a simulation that can be fed its contact plan piece by piece: add the
@@ -473,7 +476,9 @@ impl<'a> Model<'a> {
         };
         let c = self.ground[running.contact as usize].clone();
         let sat = sat_of(&c);
-        let over = self.sats[sat as usize].complete() || running.next_t >= c.end.min(self.scenario.end);
+        let over = self.sats[sat as usize].complete()
+            || self.ground_has_nothing_for(sat)
+            || running.next_t >= c.end.min(self.scenario.end);
         if !over && (!running.decide || self.pick(now, station, Some(running.contact)) == Some(running.contact)) {
             return self.advance(sim, now, station, antenna);
         }
@@ -539,7 +544,11 @@ impl<'a> Model<'a> {
             let c = &self.ground[*k as usize];
             let s = &self.sats[sat_of(c) as usize];
             let free = Some(*k) == current || s.receivers_busy < self.scenario.upload.receivers;
-            s.result.target && !s.complete() && free && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
+            s.result.target
+                && !s.complete()
+                && free
+                && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
+                && !self.ground_has_nothing_for(sat_of(c))
         };
         let remaining = |k: u32| {
             let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
@@ -591,6 +600,18 @@ impl<'a> Model<'a> {
         };
         sim.schedule_at(at.max(now), Event::Slice { station, antenna })?;
         Ok(())
+    }
+
+    /// Whether every chunk the satellite lacks is already on its way over an
+    /// inter-satellite link, so no ground transmission can help it any more. The state is
+    /// final: such chunks always arrive, and only ground sends add retransmissions. Without
+    /// this test an antenna would keep re-serving the satellite at the same instant, with
+    /// nothing to send, and the clock would never move.
+    fn ground_has_nothing_for(&self, sat: u32) -> bool {
+        let s = &self.sats[sat as usize];
+        self.scenario.upload.protocol != Protocol::Fountain
+            && s.next_new >= self.scenario.model.chunks
+            && s.pending.is_empty()
     }
 
     /// The next new chunk a ground station sends a satellite: the first it has neither
@@ -653,7 +674,7 @@ impl<'a> Model<'a> {
                 t = UtcTime::from_unix_nanos(eligible).min(contact_end);
                 continue;
             } else {
-                break SliceEnd::ContactOver;
+                break SliceEnd::NothingToSend;
             };
             let payload = if fountain { model.chunk_payload } else { model.payload_of(chunk) };
             let size = payload + model.chunk_header;
