@@ -11,9 +11,11 @@
 //!   links to neighbours that lack it (one incoming copy at a time per receiver; a transfer
 //!   cut by the end of a link resumes from the chunks already received).
 //! - **swarm**: chunk-level exchange. Any satellite forwards any chunk it holds (chunks are
-//!   checked individually) to a neighbour that lacks it, rarest chunk in the fleet first,
-//!   and ground stations push the fleet's rarest chunks too, so different satellites get
-//!   different chunks from the ground and trade them.
+//!   checked individually) to a neighbour that lacks it, rarest chunk in the fleet first
+//!   among the next [`SWARM_WINDOW_BATCHES`] batches' worth of candidates (from a point that
+//!   moves along the file, so a batch costs the same whatever the file's chunk count), and
+//!   ground stations start each satellite at a different point of the file, so different
+//!   satellites get different chunks from the ground and trade them.
 //!
 //! # Ground contacts
 //! When an antenna is free and satellites are in view, the scheduling policy picks one
