@@ -65,16 +65,21 @@ fn scenario(strategy: &str) -> Scenario {
 
 /// The test scenario with some of its lines replaced (`(old, new)` text pairs).
 fn scenario_with(strategy: &str, edits: &[(&str, &str)]) -> Scenario {
+    try_scenario_with(strategy, edits).unwrap()
+}
+
+fn try_scenario_with(strategy: &str, edits: &[(&str, &str)]) -> Result<Scenario, String> {
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let mut text = SCENARIO.replace("DATA", data.to_str().unwrap()).replace("STRATEGY", strategy);
     for (old, new) in edits {
         assert!(text.contains(old), "the test scenario has no `{old}`");
         text = text.replace(old, new);
     }
-    let tag = edits.len();
-    let path = std::env::temp_dir().join(format!("orbsim-rollout-{}-{strategy}-{tag}.toml", std::process::id()));
+    let file = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("orbsim-rollout-{}-{file}.toml", std::process::id()));
     std::fs::write(&path, text).unwrap();
-    let s = load_scenario(&path, None).unwrap();
+    let s = load_scenario(&path, None).map_err(|e| e.to_string());
     let _ = std::fs::remove_file(path);
     s
 }
@@ -188,4 +193,17 @@ fn swarm_of_many_small_chunks_finishes() {
     check_invariants(&s, &r);
     assert!(r.upload.satellites.iter().filter(|x| x.target).all(|x| x.deployed.is_some()));
     assert!(r.upload.isl_transfers.iter().map(|t| t.chunks as u64).sum::<u64>() > s.model.chunks as u64);
+}
+
+/// Range-based links re-planned every nanosecond made run time grow as the inverse of the
+/// period (a hang in practice); such periods are refused with the field and the limit.
+#[test]
+fn range_link_reevaluation_below_a_second_is_refused() {
+    for period in ["1ns", "999ms"] {
+        let range = format!("[isl]\ntopology = \"range\"\nreevaluation = \"{period}\"\n\n[model]");
+        let err = try_scenario_with("relay", &[("[model]", &range)]).map(|_| ()).unwrap_err();
+        assert!(err.contains("isl.reevaluation") && err.contains("at least 1 s"), "{period}: {err}");
+    }
+    let range = "[isl]\ntopology = \"range\"\nreevaluation = \"1s\"\n\n[model]";
+    try_scenario_with("relay", &[("[model]", range)]).unwrap();
 }
