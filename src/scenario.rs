@@ -191,6 +191,9 @@ pub enum IslTopologyKind {
 fn default_terminals() -> u32 {
     4
 }
+/// Shortest re-evaluation period of range-based links, nanoseconds.
+const MIN_RANGE_REEVALUATION_NS: i64 = 1_000_000_000;
+
 fn default_reevaluation() -> Duration {
     Duration(60_000_000_000)
 }
@@ -702,8 +705,14 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
                             format!("{} must be between 1 and {}", spec.terminals, crate::access::isl::MAX_TERMINALS),
                         ));
                     }
-                    if spec.reevaluation.0 <= 0 {
-                        return Err(err("isl.reevaluation", "must be longer than zero".into()));
+                    // Run time grows as the inverse of this period, and laser terminals take
+                    // seconds to point and acquire, so re-planning faster describes nothing real.
+                    if spec.reevaluation.0 < MIN_RANGE_REEVALUATION_NS {
+                        return Err(err(
+                            "isl.reevaluation",
+                            "must be at least 1 s: lasers take seconds to acquire, and run time grows as its inverse"
+                                .into(),
+                        ));
                     }
                     IslTopology::RangeBased(RangeTopology {
                         terminals: spec.terminals,

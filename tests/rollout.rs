@@ -60,11 +60,26 @@ batch_chunks = 16
 "#;
 
 fn scenario(strategy: &str) -> Scenario {
+    scenario_with(strategy, &[])
+}
+
+/// The test scenario with some of its lines replaced (`(old, new)` text pairs).
+fn scenario_with(strategy: &str, edits: &[(&str, &str)]) -> Scenario {
+    try_scenario_with(strategy, edits).unwrap()
+}
+
+fn try_scenario_with(strategy: &str, edits: &[(&str, &str)]) -> Result<Scenario, String> {
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    let text = SCENARIO.replace("DATA", data.to_str().unwrap()).replace("STRATEGY", strategy);
-    let path = std::env::temp_dir().join(format!("orbsim-rollout-{}-{strategy}.toml", std::process::id()));
+    let mut text = SCENARIO.replace("DATA", data.to_str().unwrap()).replace("STRATEGY", strategy);
+    for (old, new) in edits {
+        assert!(text.contains(old), "the test scenario has no `{old}`");
+        text = text.replace(old, new);
+    }
+    let file = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("orbsim-rollout-{}-{file}.toml", std::process::id()));
     std::fs::write(&path, text).unwrap();
-    let s = load_scenario(&path, None).unwrap();
+    let s = load_scenario(&path, None).map_err(|e| e.to_string());
     let _ = std::fs::remove_file(path);
     s
 }
@@ -142,4 +157,60 @@ fn the_same_seed_gives_the_same_rollout() {
     );
     assert_eq!(a.upload.isl_transfers, b.upload.isl_transfers);
     assert_eq!(a.upload.satellites, b.upload.satellites);
+}
+
+/// Runs the scenario on another thread and fails (instead of hanging the suite) if it does
+/// not finish within `limit`.
+fn run_within(s: Scenario, limit: std::time::Duration) -> (Scenario, RunResult) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = run(&s, &orbsim::progress::Silent).unwrap();
+        let _ = tx.send((s, r));
+    });
+    rx.recv_timeout(limit).unwrap_or_else(|_| panic!("the rollout did not finish within {limit:?}"))
+}
+
+/// A slow optical link (10 Mbit/s) carries a batch for longer than the ground needs for the
+/// rest: every chunk a satellite lacks can then be on its way over a link while an antenna
+/// serves it. That once re-served the satellite at the same instant forever (a livelock);
+/// both strategies must now finish, every target deployed, within the rules.
+#[test]
+fn slow_inter_satellite_links_do_not_livelock() {
+    for strategy in ["relay", "swarm"] {
+        let slow = [("preset = \"optical-isl\"", "preset = \"optical-isl\"\nrate_bps = 1e7")];
+        let (s, r) = run_within(scenario_with(strategy, &slow), std::time::Duration::from_secs(60));
+        check_invariants(&s, &r);
+        assert!(r.upload.satellites.iter().filter(|x| x.target).all(|x| x.deployed.is_some()), "{strategy}");
+        assert!(!r.upload.isl_transfers.is_empty(), "{strategy}: the slow links were used");
+    }
+}
+
+/// A swarm of a small model in many chunks (512 MiB in 1 KiB chunks: 524,288 chunks) costs
+/// time in proportion to the chunks moved: a search of the whole file per batch once made it
+/// grow with the square of the chunk count (minutes here); it now takes about a second.
+#[test]
+fn swarm_of_many_small_chunks_finishes() {
+    let many = [
+        ("size = \"2 GB\"", "size = \"512 MiB\""),
+        ("chunk_size = \"8 MiB\"", "chunk_size = \"1 KiB\""),
+        ("batch_chunks = 16", "batch_chunks = 64"),
+    ];
+    let (s, r) = run_within(scenario_with("swarm", &many), std::time::Duration::from_secs(60));
+    assert_eq!(s.model.chunks, 524_288);
+    check_invariants(&s, &r);
+    assert!(r.upload.satellites.iter().filter(|x| x.target).all(|x| x.deployed.is_some()));
+    assert!(r.upload.isl_transfers.iter().map(|t| t.chunks as u64).sum::<u64>() > s.model.chunks as u64);
+}
+
+/// Range-based links re-planned every nanosecond made run time grow as the inverse of the
+/// period (a hang in practice); such periods are refused with the field and the limit.
+#[test]
+fn range_link_reevaluation_below_a_second_is_refused() {
+    for period in ["1ns", "999ms"] {
+        let range = format!("[isl]\ntopology = \"range\"\nreevaluation = \"{period}\"\n\n[model]");
+        let err = try_scenario_with("relay", &[("[model]", &range)]).map(|_| ()).unwrap_err();
+        assert!(err.contains("isl.reevaluation") && err.contains("at least 1 s"), "{period}: {err}");
+    }
+    let range = "[isl]\ntopology = \"range\"\nreevaluation = \"1s\"\n\n[model]";
+    try_scenario_with("relay", &[("[model]", range)]).unwrap();
 }

@@ -11,9 +11,11 @@
 //!   links to neighbours that lack it (one incoming copy at a time per receiver; a transfer
 //!   cut by the end of a link resumes from the chunks already received).
 //! - **swarm**: chunk-level exchange. Any satellite forwards any chunk it holds (chunks are
-//!   checked individually) to a neighbour that lacks it, rarest chunk in the fleet first,
-//!   and ground stations push the fleet's rarest chunks too, so different satellites get
-//!   different chunks from the ground and trade them.
+//!   checked individually) to a neighbour that lacks it, rarest chunk in the fleet first
+//!   among the next [`SWARM_WINDOW_BATCHES`] batches' worth of candidates (from a point that
+//!   moves along the file, so a batch costs the same whatever the file's chunk count), and
+//!   ground stations start each satellite at a different point of the file, so different
+//!   satellites get different chunks from the ground and trade them.
 //!
 //! # Ground contacts
 //! When an antenna is free and satellites are in view, the scheduling policy picks one
@@ -54,6 +56,12 @@ use crate::time::{NANOS_PER_SECOND, UtcTime};
 
 /// Longest stretch of ground transmission worked out ahead of the clock, seconds.
 pub const MAX_SLICE_S: f64 = 30.0;
+
+/// A swarm batch takes the rarest chunks among this many times `batch_chunks` candidates.
+pub const SWARM_WINDOW_BATCHES: usize = 4;
+
+/// Fractional part of the golden ratio: offsets `i × this mod 1` spread evenly for any count.
+const GOLDEN_FRACTION: f64 = 0.618_033_988_749_894_9;
 
 /// An antenna serving a satellite within one contact (a contact can hold several sessions
 /// when the scheduler switches away and back).
@@ -230,6 +238,86 @@ struct Flow {
     batch: Vec<u32>,
     busy: bool,
     next_t: i64,
+    /// Swarm: the word of the chunk bitsets where the next search for chunks to send starts.
+    cursor: usize,
+    /// Swarm: the chunks this direction could carry (held by the sender, neither held nor
+    /// on the way at the receiver), kept up to date as chunks arrive, so a batch is found
+    /// without scanning the file.
+    candidates: Candidates,
+}
+
+/// A set of chunks as a bitset with a summary bit per non-empty word and a count, so its
+/// members are found in time proportional to the members and the summary, not the file.
+#[derive(Default, Clone)]
+struct Candidates {
+    words: Vec<u64>,
+    summary: Vec<u64>,
+    count: u32,
+}
+
+impl Candidates {
+    fn from_words(words: Vec<u64>) -> Self {
+        let mut summary = vec![0; words.len().div_ceil(64)];
+        let mut count = 0;
+        for (w, &bits) in words.iter().enumerate() {
+            if bits != 0 {
+                set_bit(&mut summary, w as u32);
+                count += bits.count_ones();
+            }
+        }
+        Candidates { words, summary, count }
+    }
+
+    fn insert(&mut self, chunk: u32) {
+        if !bit(&self.words, chunk) {
+            set_bit(&mut self.words, chunk);
+            set_bit(&mut self.summary, chunk / 64);
+            self.count += 1;
+        }
+    }
+
+    fn remove(&mut self, chunk: u32) {
+        if bit(&self.words, chunk) {
+            clear_bit(&mut self.words, chunk);
+            if self.words[(chunk / 64) as usize] == 0 {
+                clear_bit(&mut self.summary, chunk / 64);
+            }
+            self.count -= 1;
+        }
+    }
+
+    /// Appends members to `out`, whole words at a time in word order from word `from`
+    /// (wrapping around), until `out` holds at least `enough` or every member; returns
+    /// the word after the last one visited.
+    fn collect_from(&self, from: usize, enough: usize, out: &mut Vec<u32>) -> usize {
+        let n = self.words.len();
+        let mut next = from;
+        let wanted = enough.min(self.count as usize);
+        for (lo, hi) in [(from, n), (0, from)] {
+            let mut sw = lo / 64;
+            while sw * 64 < hi && out.len() < wanted {
+                let mut bits = self.summary[sw];
+                if sw == lo / 64 {
+                    bits &= u64::MAX << (lo % 64);
+                }
+                while bits != 0 && out.len() < wanted {
+                    let w = sw * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if w >= hi {
+                        break;
+                    }
+                    let mut member = self.words[w];
+                    while member != 0 {
+                        out.push(w as u32 * 64 + member.trailing_zeros());
+                        member &= member - 1;
+                    }
+                    next = (w + 1) % n;
+                }
+                sw += 1;
+            }
+        }
+        next
+    }
 }
 
 /// What a ground slice ended with.
@@ -241,6 +329,9 @@ enum SliceEnd {
     Decision,
     /// Only the look-ahead horizon: carry on.
     Horizon,
+    /// The ground has nothing left to send this satellite: every chunk it lacks is on its
+    /// way over an inter-satellite link. The antenna is free for others.
+    NothingToSend,
 }
 
 /// The rollout as a simulation that can be fed its contact plan piece by piece: add the
@@ -323,6 +414,8 @@ struct Model<'a> {
     candidates: Vec<Vec<u32>>,
     antennas: Vec<Vec<Option<Running>>>,
     flows: HashMap<u32, [Flow; 2]>,
+    /// Chunks a satellite has just gained (ground slice or batch), for waking its idle links.
+    fresh: Vec<u32>,
     sessions: Vec<Session>,
     transfers: Vec<IslTransfer>,
     isl_bytes: u64,
@@ -373,6 +466,7 @@ impl<'a> Model<'a> {
             candidates: vec![Vec::new(); scenario.stations.len()],
             antennas: scenario.antennas.iter().map(|&n| vec![None; n as usize]).collect(),
             flows: HashMap::new(),
+            fresh: Vec::new(),
             sessions: Vec::new(),
             transfers: Vec::new(),
             isl_bytes: 0,
@@ -426,7 +520,23 @@ impl<'a> Model<'a> {
                 sim.schedule_at(c.end.max(now), Event::IslEnd(index))?;
                 self.sats[a as usize].isl_active.push(index);
                 self.sats[b as usize].isl_active.push(index);
-                self.flows.insert(index, Default::default());
+                // Links start their searches at spread points of the file (golden-ratio
+                // offsets), so that neighbours are not all offered the same chunks first.
+                let cursor = ((index as f64 * GOLDEN_FRACTION).fract() * self.words as f64) as usize;
+                let flows = if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
+                    let (sa, sb) = (&self.sats[a as usize], &self.sats[b as usize]);
+                    let lacking = |from: &SatState, to: &SatState| {
+                        (0..self.words).map(|w| from.held[w] & !to.held[w] & !to.incoming[w]).collect()
+                    };
+                    [(sa, sb), (sb, sa)].map(|(from, to)| Flow {
+                        cursor,
+                        candidates: Candidates::from_words(lacking(from, to)),
+                        ..Default::default()
+                    })
+                } else {
+                    Default::default()
+                };
+                self.flows.insert(index, flows);
                 self.start_flow(sim, now, index, false)?;
                 self.start_flow(sim, now, index, true)?;
             }
@@ -473,7 +583,9 @@ impl<'a> Model<'a> {
         };
         let c = self.ground[running.contact as usize].clone();
         let sat = sat_of(&c);
-        let over = self.sats[sat as usize].complete() || running.next_t >= c.end.min(self.scenario.end);
+        let over = self.sats[sat as usize].complete()
+            || self.ground_has_nothing_for(sat)
+            || running.next_t >= c.end.min(self.scenario.end);
         if !over && (!running.decide || self.pick(now, station, Some(running.contact)) == Some(running.contact)) {
             return self.advance(sim, now, station, antenna);
         }
@@ -539,7 +651,11 @@ impl<'a> Model<'a> {
             let c = &self.ground[*k as usize];
             let s = &self.sats[sat_of(c) as usize];
             let free = Some(*k) == current || s.receivers_busy < self.scenario.upload.receivers;
-            s.result.target && !s.complete() && free && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
+            s.result.target
+                && !s.complete()
+                && free
+                && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
+                && !self.ground_has_nothing_for(sat_of(c))
         };
         let remaining = |k: u32| {
             let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
@@ -578,12 +694,13 @@ impl<'a> Model<'a> {
             r.decide = reason == SliceEnd::Decision;
         }
         let sat = self.sessions[running.session].satellite;
+        self.track_fresh(sat, false);
         if reason == SliceEnd::Complete {
             self.complete(sim, sat, end)?;
         }
         // Chunks fresh from the ground are something to trade in a swarm.
         if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            self.wake_outgoing(sim, now, sat)?;
+            self.wake_swarm(sim, now, sat)?;
         }
         let at = match reason {
             SliceEnd::Decision | SliceEnd::Horizon => end.max(decision.min(horizon)),
@@ -593,6 +710,18 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
+    /// Whether every chunk the satellite lacks is already on its way over an
+    /// inter-satellite link, so no ground transmission can help it any more. The state is
+    /// final: such chunks always arrive, and only ground sends add retransmissions. Without
+    /// this test an antenna would keep re-serving the satellite at the same instant, with
+    /// nothing to send, and the clock would never move.
+    fn ground_has_nothing_for(&self, sat: u32) -> bool {
+        let s = &self.sats[sat as usize];
+        self.scenario.upload.protocol != Protocol::Fountain
+            && s.next_new >= self.scenario.model.chunks
+            && s.pending.is_empty()
+    }
+
     /// The next new chunk a ground station sends a satellite: the first it has neither
     /// received nor been sent, scanning from a per-satellite offset. The offset is 0 except
     /// in a swarm, where satellites start at evenly spread points of the file (golden-ratio
@@ -600,7 +729,7 @@ impl<'a> Model<'a> {
     fn next_ground_chunk(&mut self, sat: u32) -> Option<u32> {
         let chunks = self.scenario.model.chunks;
         let offset = if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            ((sat as f64 * 0.618_033_988_749_894_9).fract() * chunks as f64) as u32
+            ((sat as f64 * GOLDEN_FRACTION).fract() * chunks as f64) as u32
         } else {
             0
         };
@@ -653,7 +782,7 @@ impl<'a> Model<'a> {
                 t = UtcTime::from_unix_nanos(eligible).min(contact_end);
                 continue;
             } else {
-                break SliceEnd::ContactOver;
+                break SliceEnd::NothingToSend;
             };
             let payload = if fountain { model.chunk_payload } else { model.payload_of(chunk) };
             let size = payload + model.chunk_header;
@@ -692,6 +821,7 @@ impl<'a> Model<'a> {
                     set_bit(&mut sat.held, chunk);
                     sat.received += 1;
                     self.holders[chunk as usize] += 1;
+                    self.fresh.push(chunk);
                     record.new_bytes_delivered += payload;
                     sat.result.ground_bytes_received += payload;
                     sat.credit(source, payload);
@@ -751,14 +881,21 @@ impl<'a> Model<'a> {
         }
         if self.scenario.upload.protocol == Protocol::Fountain {
             // Decoded: every source chunk is now held (and can be relayed).
+            let mut decoded = Vec::new();
             for c in 0..model.chunks {
                 if !bit(&s.held, c) {
                     set_bit(&mut s.held, c);
                     self.holders[c as usize] += 1;
+                    decoded.push(c);
                 }
             }
             s.received = model.chunks;
+            for c in decoded {
+                let was_incoming = bit(&self.sats[sat as usize].incoming, c);
+                self.track_gain(sat, c, was_incoming);
+            }
         }
+        let s = &mut self.sats[sat as usize];
         let seconds = |bytes: u64, rate: f64| ((bytes as f64 / rate) * NANOS_PER_SECOND as f64).round() as i64;
         let r = &mut s.result;
         r.last_chunk = Some(last);
@@ -812,6 +949,7 @@ impl<'a> Model<'a> {
         // Candidate chunks: held by the sender, neither held nor on the way at the receiver.
         let lacking = |w: usize| sender.held[w] & !receiver.held[w] & !receiver.incoming[w];
         let mut batch: Vec<u32> = Vec::with_capacity(limit);
+        let mut cursor = flow[reverse as usize].cursor;
         match strategy {
             RolloutStrategy::GroundOnly => return Ok(()),
             RolloutStrategy::Relay => {
@@ -831,13 +969,23 @@ impl<'a> Model<'a> {
                 }
             }
             RolloutStrategy::Swarm => {
-                for w in 0..self.words {
-                    let mut bits = lacking(w);
-                    while bits != 0 {
-                        batch.push(w as u32 * 64 + bits.trailing_zeros());
-                        bits &= bits - 1;
-                    }
-                }
+                // Rarest first among a window of candidates found from the link's cursor on,
+                // not among every chunk the receiver lacks: a full search per batch would
+                // make the cost grow with the square of the number of chunks. The cursor
+                // moves on, so successive batches sweep the file.
+                let window = limit.saturating_mul(SWARM_WINDOW_BATCHES);
+                let candidates = &flow[reverse as usize].candidates;
+                cursor = candidates.collect_from(cursor, window, &mut batch);
+                // (Checked in full only for small files: a full check per batch would be
+                // the very cost the candidate sets avoid.)
+                debug_assert!(
+                    self.words > 64 || (0..self.words).all(|w| candidates.words[w] == lacking(w)),
+                    "swarm candidates match the chunks the receiver lacks"
+                );
+                debug_assert!(
+                    batch.iter().all(|&c| lacking(c as usize / 64) & (1 << (c % 64)) != 0),
+                    "swarm candidates are chunks the receiver lacks"
+                );
                 if batch.len() > limit {
                     batch.select_nth_unstable_by_key(limit, |&c| (self.holders[c as usize], c));
                     batch.truncate(limit);
@@ -878,6 +1026,11 @@ impl<'a> Model<'a> {
             set_bit(&mut receiver.incoming, chunk);
         }
         receiver.incoming_links += 1;
+        if strategy == RolloutStrategy::Swarm {
+            for &chunk in &batch {
+                self.track_incoming(to, chunk);
+            }
+        }
         self.isl_bytes += bytes;
         self.transfers.push(IslTransfer {
             contact: index,
@@ -890,6 +1043,7 @@ impl<'a> Model<'a> {
         });
         let flow = &mut self.flows.get_mut(&index).expect("flow exists")[reverse as usize];
         flow.batch = batch;
+        flow.cursor = cursor;
         flow.busy = true;
         flow.next_t = done.unix_nanos();
         sim.schedule_at(done.max(now), Event::Batch { contact: index, reverse })?;
@@ -922,10 +1076,13 @@ impl<'a> Model<'a> {
                 receiver.received += 1;
                 self.holders[chunk as usize] += 1;
                 payload += model.payload_of(chunk);
+                self.fresh.push(chunk);
             }
         }
         receiver.result.isl_bytes_received += payload;
         receiver.credit(Node::Satellite(from), payload);
+        self.track_fresh(to, true);
+        let receiver = &mut self.sats[to as usize];
         if receiver.result.first_byte.is_none() {
             receiver.result.first_byte = Some(now);
         }
@@ -942,7 +1099,7 @@ impl<'a> Model<'a> {
         }
         // New chunks at the receiver: in a swarm it may now have something for others.
         if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            self.wake_outgoing(sim, now, to)?;
+            self.wake_swarm(sim, now, to)?;
         }
         Ok(())
     }
@@ -955,6 +1112,66 @@ impl<'a> Model<'a> {
             self.start_flow(sim, now, index, reverse)?;
         }
         Ok(())
+    }
+
+    /// Swarm: starts what `sat` can now send over its idle links. A link's candidate set is
+    /// kept current, so only links with something to carry are searched: searching every
+    /// idle link on every arrival would cost a scan of the whole file each time.
+    fn wake_swarm(&mut self, sim: &mut Simulation<Event>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
+        let links = self.sats[sat as usize].isl_active.clone();
+        for index in links {
+            let reverse = ends(&self.isl[index as usize]).1 == sat;
+            let ready = self.flows.get(&index).is_some_and(|f| {
+                let flow = &f[reverse as usize];
+                !flow.busy && flow.candidates.count > 0
+            });
+            if ready {
+                self.start_flow(sim, now, index, reverse)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Books the chunks `sat` just gained (`self.fresh`, emptied) to the swarm candidate
+    /// sets of its links; `from_isl`: they arrived over a link, so were already on their way.
+    fn track_fresh(&mut self, sat: u32, from_isl: bool) {
+        let mut fresh = std::mem::take(&mut self.fresh);
+        for &chunk in &fresh {
+            let was_incoming = from_isl || bit(&self.sats[sat as usize].incoming, chunk);
+            self.track_gain(sat, chunk, was_incoming);
+        }
+        fresh.clear();
+        self.fresh = fresh;
+    }
+
+    /// Swarm: `sat` now holds `chunk`. Its links may carry it on, and links towards it no
+    /// longer need to (unless it was already on its way, which removed it then).
+    fn track_gain(&mut self, sat: u32, chunk: u32, was_incoming: bool) {
+        if self.scenario.rollout.strategy != RolloutStrategy::Swarm {
+            return;
+        }
+        for &index in &self.sats[sat as usize].isl_active {
+            let (a, b) = ends(&self.isl[index as usize]);
+            let (outgoing, other) = if a == sat { (0, b) } else { (1, a) };
+            let Some(flow) = self.flows.get_mut(&index) else { continue };
+            let o = &self.sats[other as usize];
+            if !bit(&o.held, chunk) && !bit(&o.incoming, chunk) {
+                flow[outgoing].candidates.insert(chunk);
+            }
+            if !was_incoming {
+                flow[1 - outgoing].candidates.remove(chunk);
+            }
+        }
+    }
+
+    /// Swarm: `chunk` is now on its way to `sat`: no other link needs to bring it.
+    fn track_incoming(&mut self, sat: u32, chunk: u32) {
+        for &index in &self.sats[sat as usize].isl_active {
+            let incoming = (ends(&self.isl[index as usize]).0 == sat) as usize;
+            if let Some(flow) = self.flows.get_mut(&index) {
+                flow[incoming].candidates.remove(chunk);
+            }
+        }
     }
 
     /// Appends an uplink contact (in start order).
