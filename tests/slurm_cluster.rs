@@ -340,3 +340,53 @@ fn a_cancelled_array_task_fails_the_merge_naming_its_shard_and_rerunning_that_in
     assert_job(&merge_again, &cluster.wait(&merge_again), "COMPLETED", "0:0");
     assert_same_outputs(unsharded_sweep(), &out_dir);
 }
+
+#[test]
+fn sharded_passes_submitted_as_an_array_merge_byte_identical_to_an_unsharded_run() {
+    let Some(cluster) = Cluster::start("passes", 2) else { return };
+    let (tle, stations) =
+        (repo("data/tle/celestrak_2026-05-30/oneweb.tle"), repo("data/stations/commercial/ksat.geojson"));
+    let options = [
+        "--tle",
+        tle.to_str().unwrap(),
+        "--name",
+        "ONEWEB-00",
+        "--stations",
+        stations.to_str().unwrap(),
+        "--start",
+        "2026-05-31T05:43:17.5Z",
+        "--duration",
+        "20h",
+        "--flag-cut",
+    ];
+    let out_dir = cluster.work.join("passes");
+    let script = repo("deploy/slurm/passes.sbatch");
+    let mut submit = vec![format!("--array=0-{}", SHARDS - 1), script.to_str().unwrap().into()];
+    submit.push(out_dir.to_str().unwrap().into());
+    submit.extend(options.iter().map(|s| s.to_string()));
+    let array = cluster.sbatch(&submit.iter().map(String::as_str).collect::<Vec<_>>());
+    let merge_script = repo("deploy/slurm/merge.sbatch");
+    let merge = cluster.sbatch(&[
+        &format!("--dependency=afterany:{array}"),
+        merge_script.to_str().unwrap(),
+        out_dir.to_str().unwrap(),
+    ]);
+
+    let tasks = cluster.wait(&array);
+    assert_tasks(&array, &tasks, &[(0, "COMPLETED", "0:0"), (1, "COMPLETED", "0:0"), (2, "COMPLETED", "0:0")]);
+    assert_job(&merge, &cluster.wait(&merge), "COMPLETED", "0:0");
+    for task in 0..SHARDS {
+        let log = cluster.log(&format!("orbsim-passes-{array}_{task}.out"));
+        assert!(log.contains(&format!(": shard {task}/{SHARDS} on ")), "task {task} logged: {log}");
+    }
+
+    let whole = scratch("slurm-passes-unsharded").join("passes.csv");
+    let mut args = vec!["passes"];
+    args.extend_from_slice(&options);
+    args.extend_from_slice(&["--quiet", "--out", whole.to_str().unwrap()]);
+    let out = orbsim(&args);
+    assert!(out.status.success(), "unsharded passes: {}", stderr(&out));
+    let (expected, merged) = (std::fs::read(&whole).unwrap(), std::fs::read(out_dir.join("passes.csv")).unwrap());
+    assert!(expected.len() > 1000, "too few passes to test sharding: {} bytes", expected.len());
+    assert!(expected == merged, "passes.csv from the Slurm merge differs from the unsharded run");
+}

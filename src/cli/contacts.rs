@@ -12,8 +12,8 @@ use super::sweep::choose_shard;
 use crate::access::passes::stream_search;
 use crate::contact::{CONTACTS_HEADER, GroundContactRecords, Node, contact_row, write_contact_rows};
 use crate::link::{LinkConfig, PRESET_NAMES};
-use crate::merge::push_time_key;
 use crate::report::write_atomically;
+use crate::sweep::table_shards::push_time_key;
 
 #[derive(Args, Debug)]
 pub struct ContactsArgs {

@@ -11,15 +11,15 @@ use super::CliError;
 use crate::access::passes::{PassItems, stream_search};
 use crate::access::{Retirement, Window};
 use crate::ground::{GroundStation, filter_stations, load_stations};
-use crate::merge::{
-    MANIFEST_FILE, ROWS_FILE, ShardRowsWriter, TABLE_SHARD_FORMAT, TableMergeError, TableShardManifest,
-    check_table_shards, merge_table_shards, shard_dir,
-};
 use crate::orbit::{Satellite, load_orbit_files};
 use crate::report::tables::CsvRow;
 use crate::report::write_atomically;
 use crate::sweep::Shard;
 use crate::sweep::manifest::ShardInfo;
+use crate::sweep::table_shards::{
+    MANIFEST_FILE, ROWS_FILE, ShardRowsWriter, TABLE_SHARD_FORMAT, TableMergeError, TableShardManifest,
+    check_table_shards, merge_table_shards, shard_dir,
+};
 use crate::time::{UtcTime, parse_duration};
 
 #[derive(Args, Debug)]

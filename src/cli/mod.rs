@@ -103,7 +103,7 @@ pub fn main() -> i32 {
         Command::LinkRates(args) => link_rates::run(args),
         Command::Export(args) => export::run(args),
         Command::Sweep(args) => sweep::sweep(args),
-        Command::Merge(args) if args.dirs.iter().any(|d| crate::merge::holds_table_shards(d)) => {
+        Command::Merge(args) if args.dirs.iter().any(|d| crate::sweep::table_shards::holds_table_shards(d)) => {
             geometry::merge_table(&args.dirs, args.out.as_deref(), args.quiet)
         }
         Command::Merge(args) => sweep::merge(args),

@@ -37,6 +37,7 @@ mod run;
 pub mod shard;
 pub mod spec;
 pub mod table;
+pub mod table_shards;
 
 use std::path::{Path, PathBuf};
 
