@@ -5,7 +5,6 @@
 //! report. Data flows one way; each stage is one module.
 
 pub mod access;
-pub mod cli;
 pub mod constants;
 pub mod contact;
 pub mod engine;

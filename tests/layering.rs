@@ -77,15 +77,22 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
-/// Every module path a file names through `crate::`, with `use crate::a::{b, c::d}` groups
+/// Every module path a file names through `crate::` (or, in the binary, `orbsim::`), with `use crate::a::{b, c::d}` groups
 /// expanded one level (enough to tell which files are named).
 fn crate_paths(code: &str) -> Vec<Vec<String>> {
+    // The binary's `cli` names the library as `orbsim::`.
+    let mut paths = paths_after(code, "crate::");
+    paths.extend(paths_after(code, "orbsim::"));
+    paths
+}
+
+fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
     let mut paths = Vec::new();
     let bytes = code.as_bytes();
     let mut i = 0;
-    while let Some(found) = code[i..].find("crate::") {
+    while let Some(found) = code[i..].find(prefix) {
         let start = i + found;
-        i = start + "crate::".len();
+        i = start + prefix.len();
         if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
             continue; // e.g. `orbsim_crate::`
         }
@@ -299,5 +306,6 @@ fn the_reader_sees_known_imports() {
     assert!(imports("link/profile.rs", "link/budget.rs"), "super:: imports");
     assert!(imports("report/run.rs", "report/summary.rs"), "super:: group imports");
     assert!(imports("access/passes.rs", "frames.rs"));
+    assert!(imports("cli/run.rs", "pipeline.rs"), "the binary's orbsim:: imports");
     assert!(tree.files.len() > 50);
 }

@@ -9,11 +9,11 @@ use clap::Args;
 use super::CliError;
 use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
 use super::sweep::choose_shard;
-use crate::access::passes::stream_search;
-use crate::contact::{CONTACTS_HEADER, GroundContactRecords, Node, contact_row, write_contact_rows};
-use crate::link::{LinkConfig, PRESET_NAMES};
-use crate::report::write_atomically;
-use crate::sweep::table_shards::push_time_key;
+use orbsim::access::passes::stream_search;
+use orbsim::contact::{CONTACTS_HEADER, GroundContactRecords, Node, contact_row, write_contact_rows};
+use orbsim::link::{LinkConfig, PRESET_NAMES};
+use orbsim::report::write_atomically;
+use orbsim::sweep::table_shards::push_time_key;
 
 #[derive(Args, Debug)]
 pub struct ContactsArgs {

@@ -8,10 +8,10 @@ use clap::Args;
 
 use super::CliError;
 use super::geometry::GeometryArgs;
-use crate::access::find_passes;
-use crate::report::export::{ContactSpan, OemFrame, OemOptions, Step, select_satellites, write_czml, write_oem_files};
-use crate::report::write_atomically;
-use crate::time::{NANOS_PER_SECOND, UtcTime};
+use orbsim::access::find_passes;
+use orbsim::report::export::{ContactSpan, OemFrame, OemOptions, Step, select_satellites, write_czml, write_oem_files};
+use orbsim::report::write_atomically;
+use orbsim::time::{NANOS_PER_SECOND, UtcTime};
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {

@@ -8,19 +8,19 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use crate::access::passes::{PassItems, stream_search};
-use crate::access::{Retirement, Window};
-use crate::ground::{GroundStation, filter_stations, load_stations};
-use crate::orbit::{Satellite, load_orbit_files};
-use crate::report::tables::CsvRow;
-use crate::report::write_atomically;
-use crate::sweep::Shard;
-use crate::sweep::manifest::ShardInfo;
-use crate::sweep::table_shards::{
+use orbsim::access::passes::{PassItems, stream_search};
+use orbsim::access::{Retirement, Window};
+use orbsim::ground::{GroundStation, filter_stations, load_stations};
+use orbsim::orbit::{Satellite, load_orbit_files};
+use orbsim::report::tables::CsvRow;
+use orbsim::report::write_atomically;
+use orbsim::sweep::Shard;
+use orbsim::sweep::manifest::ShardInfo;
+use orbsim::sweep::table_shards::{
     MANIFEST_FILE, ROWS_FILE, ShardRowsWriter, TABLE_SHARD_FORMAT, TableMergeError, TableShardManifest,
     check_table_shards, merge_table_shards, shard_dir,
 };
-use crate::time::{UtcTime, parse_duration};
+use orbsim::time::{UtcTime, parse_duration};
 
 #[derive(Args, Debug)]
 pub struct GeometryArgs {
@@ -77,7 +77,7 @@ impl GeometryArgs {
             }
             satellites.extend(loaded.satellites);
         }
-        crate::units::check_range(self.min_elevation, -5.0..=89.0, "°")
+        orbsim::units::check_range(self.min_elevation, -5.0..=89.0, "°")
             .map_err(|m| CliError::Input(format!("--min-elevation: {m}")))?;
         let stations = load_stations(&self.stations, self.min_elevation).map_err(|e| CliError::Input(e.to_string()))?;
         let stations =
@@ -128,7 +128,7 @@ impl GeometryArgs {
     /// A hash over the options and input files that decide a geometry command's rows, plus
     /// the command's own `extra` options: shards with equal hashes belong to one table.
     pub fn inputs_hash(&self, command: &str, extra: &[String]) -> Result<String, CliError> {
-        let mut hash = crate::sweep::hash::Fnv128::default();
+        let mut hash = orbsim::sweep::hash::Fnv128::default();
         hash.field(command.as_bytes());
         for path in self.tle.iter().chain([&self.stations]) {
             let bytes = std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
@@ -150,7 +150,7 @@ impl GeometryArgs {
 }
 
 /// Computes one shard of a geometry table (`passes`, `contacts`) and writes it as
-/// `dir/shard-<i>-of-<N>/` (rows and manifest, see [`crate::merge`]). Returns the folder,
+/// `dir/shard-<i>-of-<N>/` (rows and manifest, see [`orbsim::merge`]). Returns the folder,
 /// the rows written and the retirements.
 #[allow(clippy::too_many_arguments)]
 pub fn write_table_shard<P: PassItems>(

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::CliError;
-use crate::link::Site;
-use crate::report::figures;
+use orbsim::link::Site;
+use orbsim::report::figures;
 
 #[derive(Args, Debug)]
 pub struct LinkRatesArgs {
@@ -34,7 +34,7 @@ pub fn run(args: LinkRatesArgs) -> Result<(), CliError> {
     if !(args.altitude_km.is_finite() && (150.0..=50_000.0).contains(&args.altitude_km)) {
         return Err(CliError::Input(format!("--altitude-km: {} is outside 150–50,000 km", args.altitude_km)));
     }
-    crate::ground::validate_site(args.lat, args.lon, args.alt_m).map_err(|e| {
+    orbsim::ground::validate_site(args.lat, args.lon, args.alt_m).map_err(|e| {
         let (field, message) = e.split_once(": ").unwrap_or(("", &e));
         let option = match field {
             "lat_deg" => "--lat",

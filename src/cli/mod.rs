@@ -70,7 +70,7 @@ impl CliError {
 /// Refuses an output file path that must not be replaced (a symbolic link, a device, a
 /// FIFO, a folder) before any work is done: `option` names the command-line option.
 pub(crate) fn check_output_file(option: &str, path: &std::path::Path) -> Result<(), CliError> {
-    match crate::report::unreplaceable(path) {
+    match orbsim::report::unreplaceable(path) {
         Some(what) => Err(CliError::Input(format!(
             "{option} {}: is {what}; outputs are written only to new paths or over regular files",
             path.display()
@@ -89,7 +89,7 @@ pub fn main() -> i32 {
             let text = e.render().to_string();
             let what: Vec<&str> =
                 text.lines().map(str::trim).take_while(|l| !l.is_empty() && !l.starts_with("Usage:")).collect();
-            console::err_line(&format!("{} (see --help)", crate::units::one_line(&what.join(" "), 280)));
+            console::err_line(&format!("{} (see --help)", orbsim::units::one_line(&what.join(" "), 280)));
             return e.exit_code();
         }
         // Help and version are the command's result: failing to write them is a failure.
@@ -103,7 +103,7 @@ pub fn main() -> i32 {
         Command::LinkRates(args) => link_rates::run(args),
         Command::Export(args) => export::run(args),
         Command::Sweep(args) => sweep::sweep(args),
-        Command::Merge(args) if args.dirs.iter().any(|d| crate::sweep::table_shards::holds_table_shards(d)) => {
+        Command::Merge(args) if args.dirs.iter().any(|d| orbsim::sweep::table_shards::holds_table_shards(d)) => {
             geometry::merge_table(&args.dirs, args.out.as_deref(), args.quiet)
         }
         Command::Merge(args) => sweep::merge(args),

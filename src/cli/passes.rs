@@ -8,10 +8,10 @@ use clap::Args;
 use super::CliError;
 use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
 use super::sweep::choose_shard;
-use crate::access::passes::{PassItems, PassRows, stream_search};
-use crate::report::tables::{PASSES_HEADER, pass_row, write_pass_rows};
-use crate::report::write_atomically;
-use crate::sweep::table_shards::push_time_key;
+use orbsim::access::passes::{PassItems, PassRows, stream_search};
+use orbsim::report::tables::{PASSES_HEADER, pass_row, write_pass_rows};
+use orbsim::report::write_atomically;
+use orbsim::sweep::table_shards::push_time_key;
 
 #[derive(Args, Debug)]
 pub struct PassesArgs {

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::progress::Progress;
+use orbsim::progress::Progress;
 
 /// Draws each phase as a bar with its rate and ETA (a spinner with the elapsed time when
 /// the number of steps is unknown).

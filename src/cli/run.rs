@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::CliError;
-use crate::pipeline;
-use crate::progress::Progress;
-use crate::report::run::write_run;
-use crate::report::summary::console_summary;
-use crate::scenario::{Scenario, load_scenario};
+use orbsim::pipeline;
+use orbsim::progress::Progress;
+use orbsim::report::run::write_run;
+use orbsim::report::summary::console_summary;
+use orbsim::scenario::{Scenario, load_scenario};
 
 /// The scenario `orbsim run` uses when none is given.
 pub const DEFAULT_SCENARIO: &str = "scenarios/qwen3-scs01.toml";
@@ -59,7 +59,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let path = scenario_path(&args.scenario);
     let scenario = load(&path, args.seed, args.quiet)?;
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
-    crate::report::check_run_folder(&out_dir)
+    orbsim::report::check_run_folder(&out_dir)
         .map_err(|e| CliError::Input(format!("--out {}: {e}", out_dir.display())))?;
     let progress = super::progress::Bars::new(args.quiet);
     let result = pipeline::run(&scenario, &progress).map_err(|e| CliError::Failed(e.to_string()))?;

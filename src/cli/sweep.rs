@@ -7,9 +7,9 @@ use std::time::Instant;
 use clap::Args;
 
 use super::CliError;
-use crate::progress::Progress;
-use crate::report::tables::CsvRow;
-use crate::sweep::{
+use orbsim::progress::Progress;
+use orbsim::report::tables::CsvRow;
+use orbsim::sweep::{
     Manifest, SWEEP_CSV, Shard, Sweep, SweepError, SweepTable, check_shard, load_sweep, merge_shards, run_shard,
     write_shard, write_sweep,
 };
@@ -98,7 +98,7 @@ fn fastest(table: &SweepTable) -> Option<(u64, f64)> {
         per.entry(r[v].parse().ok()?).or_default().push(hours);
     }
     per.into_iter()
-        .map(|(v, hs)| (v, crate::sweep::plots::median(hs)))
+        .map(|(v, hs)| (v, orbsim::sweep::plots::median(hs)))
         .filter(|(_, m)| m.is_finite())
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }

@@ -41,7 +41,7 @@ fn points(table: &SweepTable) -> Vec<Point> {
 
 /// The median, with +∞ (not finished) counted as the largest values; NaN when the median
 /// itself did not finish.
-pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
     let m = if n == 0 {
