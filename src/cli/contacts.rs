@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::CliError;
-use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
+use super::geometry::{GeometryArgs, SHARD_HELP, report_shard, warn_retired, write_table_shard};
 use super::sweep::choose_shard;
 use orbsim::access::passes::stream_search;
 use orbsim::contact::{CONTACTS_HEADER, GroundContactRecords, Node, contact_row, write_contact_rows};
@@ -111,18 +111,7 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
         )?;
         bar.finish_and_clear();
         if !args.geometry.quiet {
-            for r in &retirements {
-                super::console::warn(&format!(
-                    "{} retired at {}: {}",
-                    inputs.satellites[r.satellite].name, r.time, r.reason
-                ));
-            }
-            super::console::err_line(&format!(
-                "shard {shard}: {count} contacts in {:.2} s; wrote {}\n  when every shard is done: orbsim merge {}",
-                started.elapsed().as_secs_f64(),
-                folder.display(),
-                dir.display()
-            ));
+            report_shard(&inputs, (&folder, count, &retirements), "contacts", shard, dir, started);
         }
         return Ok(());
     }
@@ -151,12 +140,7 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
     }
     bar.finish_and_clear();
     if !args.geometry.quiet {
-        for r in &retirements {
-            super::console::warn(&format!(
-                "{} retired at {}: {}",
-                inputs.satellites[r.satellite].name, r.time, r.reason
-            ));
-        }
+        warn_retired(&inputs.satellites, &retirements);
         super::console::err_line(&format!(
             "{count} contacts of {} satellites over {} stations, {:.3} TB deliverable, in {:.2} s",
             inputs.satellites.len(),

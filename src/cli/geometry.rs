@@ -150,7 +150,7 @@ impl GeometryArgs {
 }
 
 /// Computes one shard of a geometry table (`passes`, `contacts`) and writes it as
-/// `dir/shard-<i>-of-<N>/` (rows and manifest, see [`orbsim::merge`]). Returns the folder,
+/// `dir/shard-<i>-of-<N>/` (rows and manifest, see [`orbsim::sweep::table_shards`]). Returns the folder,
 /// the rows written and the retirements.
 #[allow(clippy::too_many_arguments)]
 pub fn write_table_shard<P: PassItems>(
@@ -198,6 +198,32 @@ pub fn write_table_shard<P: PassItems>(
     write_atomically(&folder.join(MANIFEST_FILE), |out| out.write_all(&json))
         .map_err(|e| CliError::Failed(e.to_string()))?;
     Ok((folder, manifest.rows, retirements))
+}
+
+/// Warns of every satellite the search dropped (decayed, or SGP4 failed).
+pub fn warn_retired(satellites: &[Satellite], retirements: &[Retirement]) {
+    for r in retirements {
+        super::console::warn(&format!("{} retired at {}: {}", satellites[r.satellite].name, r.time, r.reason));
+    }
+}
+
+/// The closing lines of a shard run: what it dropped, what it wrote, how to merge.
+pub fn report_shard(
+    inputs: &GeometryInputs,
+    written: (&Path, u64, &[Retirement]),
+    what: &str,
+    shard: Shard,
+    dir: &Path,
+    started: std::time::Instant,
+) {
+    let (folder, count, retirements) = written;
+    warn_retired(&inputs.satellites, retirements);
+    super::console::err_line(&format!(
+        "shard {shard}: {count} {what} in {:.2} s; wrote {}\n  when every shard is done: orbsim merge {}",
+        started.elapsed().as_secs_f64(),
+        folder.display(),
+        dir.display()
+    ));
 }
 
 /// `orbsim merge` of table shards: joins them into the table an unsharded run writes,

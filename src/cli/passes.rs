@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::CliError;
-use super::geometry::{GeometryArgs, SHARD_HELP, write_table_shard};
+use super::geometry::{GeometryArgs, SHARD_HELP, report_shard, warn_retired, write_table_shard};
 use super::sweep::choose_shard;
 use orbsim::access::passes::{PassItems, PassRows, stream_search};
 use orbsim::report::tables::{PASSES_HEADER, pass_row, write_pass_rows};
@@ -64,18 +64,7 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
         )?;
         bar.finish_and_clear();
         if !args.geometry.quiet {
-            for r in &retirements {
-                super::console::warn(&format!(
-                    "{} retired at {}: {}",
-                    inputs.satellites[r.satellite].name, r.time, r.reason
-                ));
-            }
-            super::console::err_line(&format!(
-                "shard {shard}: {count} passes in {:.2} s; wrote {}\n  when every shard is done: orbsim merge {}",
-                started.elapsed().as_secs_f64(),
-                folder.display(),
-                dir.display()
-            ));
+            report_shard(&inputs, (&folder, count, &retirements), "passes", shard, dir, started);
         }
         return Ok(());
     }
@@ -104,12 +93,7 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
     }
     bar.finish_and_clear();
     if !args.geometry.quiet {
-        for r in &retirements {
-            super::console::warn(&format!(
-                "{} retired at {}: {}",
-                inputs.satellites[r.satellite].name, r.time, r.reason
-            ));
-        }
+        warn_retired(&inputs.satellites, &retirements);
         super::console::err_line(&format!(
             "{count} passes of {} satellites over {} stations in {:.2} s{}",
             inputs.satellites.len(),
