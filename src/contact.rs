@@ -6,8 +6,6 @@
 //! piecewise-constant rate profile. The geometry is read from the pass finder's sampled
 //! trajectory (Hermite interpolation), so building profiles costs no SGP4 calls.
 
-use std::io::Write;
-
 use rand::RngExt;
 use rayon::prelude::*;
 
@@ -22,7 +20,6 @@ use crate::link::{
     Site, Technology,
 };
 use crate::orbit::Satellite;
-use crate::report::tables::{CsvRow, write_rows_parallel};
 use crate::time::UtcTime;
 
 /// Which way data flows in a contact.
@@ -314,9 +311,6 @@ pub fn merge_contacts(runs: Vec<Vec<Contact>>) -> Vec<Contact> {
     crate::merge::merge_sorted_runs(runs, |c| (c.start, c.kind, c.link, c.from, c.to))
 }
 
-pub const CONTACTS_HEADER: &str =
-    "kind,from,to,start_utc,end_utc,duration_s,max_elevation_deg,mean_rate_bps,peak_rate_bps,deliverable_bytes";
-
 /// A contact as the contact-plan table shows it: its ends, times and rate summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactRecord {
@@ -352,48 +346,6 @@ impl ContactRecord {
     pub fn key(&self) -> (UtcTime, ContactKind, u16, Node, Node) {
         (self.start, self.kind, self.link, self.from, self.to)
     }
-}
-
-/// Writes the contact plan as CSV (see [`CONTACTS_HEADER`]).
-pub fn write_contacts(
-    out: &mut dyn Write,
-    contacts: &[Contact],
-    satellites: &[Satellite],
-    stations: &[GroundStation],
-) -> std::io::Result<()> {
-    writeln!(out, "{CONTACTS_HEADER}")?;
-    write_rows_parallel(out, contacts, |row: &mut CsvRow, c: &Contact| {
-        contact_row(row, &ContactRecord::of(c), satellites, stations)
-    })
-}
-
-/// Writes contact records as rows of [`write_contacts`], without the header (for output
-/// written in blocks).
-pub fn write_contact_rows(
-    out: &mut dyn Write,
-    records: &[ContactRecord],
-    satellites: &[Satellite],
-    stations: &[GroundStation],
-) -> std::io::Result<()> {
-    write_rows_parallel(out, records, |row: &mut CsvRow, c: &ContactRecord| contact_row(row, c, satellites, stations))
-}
-
-/// Formats one row of [`write_contacts`].
-pub fn contact_row(row: &mut CsvRow, c: &ContactRecord, satellites: &[Satellite], stations: &[GroundStation]) {
-    let name = |n: Node| match n {
-        Node::Station(s) => stations[s as usize].name.as_str(),
-        Node::Satellite(s) => satellites[s as usize].name.as_str(),
-    };
-    row.text(c.kind.label())
-        .text(name(c.from))
-        .text(name(c.to))
-        .time(c.start)
-        .time(c.end)
-        .fixed(c.end.seconds_since(c.start), 3)
-        .fixed(c.max_elevation_deg as f64, 3)
-        .fixed(c.mean_rate_bps, 0)
-        .int(c.peak_rate_bps)
-        .int(c.deliverable_bytes);
 }
 
 /// Ground contacts as [`stream_search`] items: the contact-plan table of a fleet, built a

@@ -10,8 +10,9 @@ use super::CliError;
 use super::geometry::{GeometryArgs, SHARD_HELP, report_shard, warn_retired, write_table_shard};
 use super::sweep::choose_shard;
 use orbsim::access::passes::stream_search;
-use orbsim::contact::{CONTACTS_HEADER, GroundContactRecords, Node, contact_row, write_contact_rows};
+use orbsim::contact::{GroundContactRecords, Node};
 use orbsim::link::{LinkConfig, PRESET_NAMES};
+use orbsim::report::tables::{CONTACTS_HEADER, contact_row, write_contact_rows};
 use orbsim::report::write_atomically;
 use orbsim::sweep::table_shards::push_time_key;
 

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::summary::{RunSummary, node_name, rollout_curve};
+use super::tables::write_contacts;
 use super::tables::{CsvRow, write_passes, write_rows_parallel};
 use super::{WriteError, write_atomically};
-use crate::contact::write_contacts;
 use crate::mission::rollout::{SatelliteUpload, Session};
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;

@@ -7,6 +7,7 @@
 use std::io::Write;
 
 use crate::access::Pass;
+use crate::contact::{Contact, ContactRecord, Node};
 use crate::ground::GroundStation;
 use crate::orbit::Satellite;
 use crate::time::UtcTime;
@@ -216,6 +217,51 @@ pub fn pass_row(row: &mut CsvRow, p: &Pass, satellites: &[Satellite], stations: 
     if flag_cut {
         row.boolean(p.cut_start).boolean(p.cut_end);
     }
+}
+
+pub const CONTACTS_HEADER: &str =
+    "kind,from,to,start_utc,end_utc,duration_s,max_elevation_deg,mean_rate_bps,peak_rate_bps,deliverable_bytes";
+
+/// Writes the contact plan as CSV (see [`CONTACTS_HEADER`]).
+pub fn write_contacts(
+    out: &mut dyn Write,
+    contacts: &[Contact],
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+) -> std::io::Result<()> {
+    writeln!(out, "{CONTACTS_HEADER}")?;
+    write_rows_parallel(out, contacts, |row: &mut CsvRow, c: &Contact| {
+        contact_row(row, &ContactRecord::of(c), satellites, stations)
+    })
+}
+
+/// Writes contact records as rows of [`write_contacts`], without the header (for output
+/// written in blocks).
+pub fn write_contact_rows(
+    out: &mut dyn Write,
+    records: &[ContactRecord],
+    satellites: &[Satellite],
+    stations: &[GroundStation],
+) -> std::io::Result<()> {
+    write_rows_parallel(out, records, |row: &mut CsvRow, c: &ContactRecord| contact_row(row, c, satellites, stations))
+}
+
+/// Formats one row of [`write_contacts`].
+pub fn contact_row(row: &mut CsvRow, c: &ContactRecord, satellites: &[Satellite], stations: &[GroundStation]) {
+    let name = |n: Node| match n {
+        Node::Station(s) => stations[s as usize].name.as_str(),
+        Node::Satellite(s) => satellites[s as usize].name.as_str(),
+    };
+    row.text(c.kind.label())
+        .text(name(c.from))
+        .text(name(c.to))
+        .time(c.start)
+        .time(c.end)
+        .fixed(c.end.seconds_since(c.start), 3)
+        .fixed(c.max_elevation_deg as f64, 3)
+        .fixed(c.mean_rate_bps, 0)
+        .int(c.peak_rate_bps)
+        .int(c.deliverable_bytes);
 }
 
 #[cfg(test)]
