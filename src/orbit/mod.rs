@@ -21,11 +21,12 @@ use crate::time::UtcTime;
 /// even one revolution.
 pub const DECAY_RADIUS_KM: f64 = WGS84_A_KM + 90.0;
 
-/// Most satellites in one run, over every TLE source and Walker shell: five times the
-/// largest constellation filed so far (203,000 satellites with the ITU), and what
-/// per-satellite state holds in this machine's memory; a bound so that a typo such as
+/// Most satellites in one run, over every TLE source and Walker shell: the largest
+/// constellation filed so far (203,000 satellites with the ITU) with room to spare, and
+/// what a run holds in 24 GB (a rollout keeps 35–55 KB per satellite, measured up to
+/// 56,000: at most about 14 GB here). A bound, so that a typo such as
 /// `total = 1000000000` is an error, not an allocation failure.
-pub const MAX_SATELLITES: usize = 1_000_000;
+pub const MAX_SATELLITES: usize = 250_000;
 
 /// Mean (Kozai) elements as TLEs and OMMs carry them.
 #[derive(Debug, Clone, PartialEq)]
