@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use orbsim::report::plot::{LineChart, Scale, Series, SeriesKind, line_chart};
+use orbsim::report::plot::{LineChart, Scale, Series, SeriesKind};
 
 const STRATEGIES: [&str; 2] = ["relay", "swarm"];
 
@@ -65,7 +65,7 @@ fn main() {
         ..Default::default()
     };
     let stem = PathBuf::from(env_or("ROLLOUT_SCALING_FIGURE", "target/rollout_scaling"));
-    match line_chart(&chart, &stem) {
+    match orbsim::report::save_figure(&chart, &stem) {
         Ok(_) => println!("figure: {}.png", stem.display()),
         Err(e) => eprintln!("figure not written: {e}"),
     }

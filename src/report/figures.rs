@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::plot::{
-    Bar, Category, CdfChart, Figure, GroundTrack, LineChart, MapStation, PlotError, PlotFiles, RefLine, Rgb, Scale,
-    Series, SeriesKind, Shading, Timeline, TimelineRow, WorldMap, line_chart, load_coastline,
+    Bar, Category, CdfChart, GroundTrack, LineChart, MapStation, PlotError, PlotFiles, RefLine, Rgb, Scale, Series,
+    SeriesKind, Shading, Timeline, TimelineRow, WorldMap, load_coastline,
 };
 use crate::link::{LinkError, PRESET_NAMES, Site, preset_rate_vs_elevation};
 use crate::pipeline::RunResult;
@@ -47,7 +47,7 @@ pub fn link_rates(site: &Site, site_name: &str, altitude_km: f64, stem: &Path) -
         y_range: Some((0.1, 20_000.0)),
         ..LineChart::default()
     };
-    Ok(line_chart(&chart, stem)?)
+    Ok(super::save_figure(&chart, stem)?.0)
 }
 
 /// A figure of a run: where its files are and its SVG, for the HTML report.
@@ -109,7 +109,8 @@ macro_rules! save_figure {
     ($($ty:ty),*) => {$(
         impl SaveFigure for $ty {
             fn save_with_svg(&self, stem: &Path) -> Result<(PlotFiles, String, String), PlotError> {
-                Ok((self.save(stem)?, self.render_svg()?, self.title.clone()))
+                let (files, svg) = super::save_figure(self, stem)?;
+                Ok((files, svg, self.title.clone()))
             }
         }
     )*};

@@ -84,6 +84,20 @@ pub fn write_atomically(
     result.map_err(fail)
 }
 
+/// Renders `figure` and writes `<stem>.png` and `<stem>.svg` the way every output file is
+/// written ([`write_atomically`]); returns the files and the SVG text, which report.html
+/// inlines, so the chart is rendered once.
+pub fn save_figure(figure: &impl plot::Figure, stem: &Path) -> Result<(plot::PlotFiles, String), plot::PlotError> {
+    let png = figure.render_png()?;
+    let svg = figure.render_svg()?;
+    let files = plot::PlotFiles::for_stem(stem);
+    for (path, bytes) in [(&files.png, &png[..]), (&files.svg, svg.as_bytes())] {
+        write_atomically(path, |w| w.write_all(bytes))
+            .map_err(|e| plot::PlotError::Write { path: e.path, source: e.source })?;
+    }
+    Ok((files, svg))
+}
+
 /// Length of the random part of a temporary file's name.
 const TEMP_RANDOM_LEN: usize = 6;
 

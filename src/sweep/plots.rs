@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::table::SweepTable;
-use crate::report::plot::{BarChart, BarSeries, Figure, PlotError, ScatterChart, ScatterPoint, ScatterSeries};
+use crate::report::plot::{BarChart, BarSeries, PlotError, ScatterChart, ScatterPoint, ScatterSeries};
+use crate::report::save_figure;
 
 /// Chart file stems written next to `sweep.csv` (each as `.png` and `.svg`).
 pub const CHARTS: [&str; 2] = ["time_to_deploy", "bytes_vs_time"];
@@ -173,7 +174,7 @@ pub fn write_charts(dir: &Path, name: &str, table: &SweepTable) -> Result<Vec<Pa
         series,
     };
     let mut files = Vec::new();
-    let f = bars.save(&dir.join(CHARTS[0]))?;
+    let (f, _) = save_figure(&bars, &dir.join(CHARTS[0]))?;
     files.extend([f.png, f.svg]);
 
     let mut scatter_series: Vec<ScatterSeries> =
@@ -208,7 +209,7 @@ pub fn write_charts(dir: &Path, name: &str, table: &SweepTable) -> Result<Vec<Pa
         series: scatter_series,
         ..Default::default()
     };
-    let f = chart.save(&dir.join(CHARTS[1]))?;
+    let (f, _) = save_figure(&chart, &dir.join(CHARTS[1]))?;
     files.extend([f.png, f.svg]);
     Ok(files)
 }

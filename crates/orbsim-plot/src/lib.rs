@@ -188,7 +188,7 @@ pub trait Figure: sealed::Draw {
     fn save(&self, stem: &Path) -> Result<PlotFiles, PlotError> {
         let png = self.render_png()?;
         let svg = self.render_svg()?;
-        let files = PlotFiles { png: with_suffix(stem, ".png"), svg: with_suffix(stem, ".svg") };
+        let files = PlotFiles::for_stem(stem);
         write_atomically(&files.png, &png)?;
         write_atomically(&files.svg, svg.as_bytes())?;
         Ok(files)
@@ -208,6 +208,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
     file.as_file().sync_all().map_err(fail)?;
     file.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+impl PlotFiles {
+    /// `<stem>.png` and `<stem>.svg`: the extensions are appended, so a stem containing a
+    /// dot keeps it.
+    pub fn for_stem(stem: &Path) -> PlotFiles {
+        PlotFiles { png: with_suffix(stem, ".png"), svg: with_suffix(stem, ".svg") }
+    }
 }
 
 fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
