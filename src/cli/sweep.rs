@@ -181,29 +181,17 @@ fn check_failures(table: &SweepTable) -> Result<(), CliError> {
             "{} of {} runs failed (their rows hold the error); first, run {run_id}: {}",
             failures.len(),
             table.rows.len(),
-            shorten(error, 160)
+            orbsim::units::one_line(error, 160)
         ))),
-    }
-}
-
-fn shorten(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
     }
 }
 
 /// `orbsim merge`: checks shard manifests and writes the whole sweep's outputs.
 pub fn merge(args: MergeArgs) -> Result<(), CliError> {
     let (manifest, table) = merge_shards(&args.dirs).map_err(cli_error)?;
-    let holds_shards = |d: &Path| {
-        std::fs::read_dir(d).is_ok_and(|mut es| {
-            es.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("shard-") && e.path().is_dir()))
-        })
-    };
     let out = match (&args.out, args.dirs.as_slice()) {
         (Some(o), _) => o.clone(),
-        (None, [one]) if holds_shards(one) => one.clone(),
+        (None, [one]) if !orbsim::sweep::shard::shard_subfolders(one).is_empty() => one.clone(),
         (None, _) => Path::new("output").join("sweeps").join(&manifest.sweep),
     };
     write_sweep(&out, &manifest, &table).map_err(cli_error)?;

@@ -156,13 +156,9 @@ fn read_shard(dir: &Path) -> Result<Found, SweepError> {
 /// The shard folders under `dir`: its `shard-*` subfolders if it has any (a sweep's output
 /// folder, possibly already merged), else `dir` itself (one shard folder).
 fn shard_dirs(dir: &Path) -> Result<Vec<PathBuf>, SweepError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| merge_err(format!("{}: cannot read: {e}", dir.display())))?;
-    let mut subs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("shard-") && e.path().is_dir())
-        .map(|e| e.path())
-        .collect();
-    subs.sort();
+    // An unreadable folder is an error, not a folder without shards.
+    std::fs::read_dir(dir).map_err(|e| merge_err(format!("{}: cannot read: {e}", dir.display())))?;
+    let subs = super::shard::shard_subfolders(dir);
     if !subs.is_empty() {
         return Ok(subs);
     }

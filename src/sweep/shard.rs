@@ -5,6 +5,7 @@
 //! corner of the grid over all shards, so shards take about equally long.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// Shard `index` of `count` (0 ≤ index < count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,22 @@ impl fmt::Display for Shard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
     }
+}
+
+/// The `shard-*` folders directly inside `dir` ([`Shard::dir_name`]), sorted; none when
+/// `dir` cannot be read.
+pub fn shard_subfolders(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("shard-") && e.path().is_dir())
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 #[cfg(test)]

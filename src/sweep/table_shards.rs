@@ -25,8 +25,7 @@ use crate::report::tables::CsvRow;
 pub const TABLE_SHARD_FORMAT: &str = "orbsim-table-shard/1";
 /// A table shard's rows file.
 pub const ROWS_FILE: &str = "rows.bin";
-/// A table shard's manifest file.
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub use super::manifest::MANIFEST_FILE;
 
 /// `manifest.json` of a table shard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,12 +141,7 @@ pub fn holds_table_shards(dir: &Path) -> bool {
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .is_some_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(TABLE_SHARD_FORMAT))
     };
-    is_table_shard(dir)
-        || std::fs::read_dir(dir).is_ok_and(|entries| {
-            entries
-                .flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with("shard-") && is_table_shard(&e.path()))
-        })
+    is_table_shard(dir) || super::shard::shard_subfolders(dir).iter().any(|d| is_table_shard(d))
 }
 
 /// The shard folders among `dirs`: each is a shard folder or holds `shard-*` folders.
@@ -158,17 +152,7 @@ fn shard_folders(dirs: &[PathBuf]) -> Vec<PathBuf> {
             out.push(dir.clone());
             continue;
         }
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter(|e| e.file_name().to_string_lossy().starts_with("shard-") && e.path().is_dir())
-                    .map(|e| e.path())
-                    .collect()
-            })
-            .unwrap_or_default();
-        found.sort();
-        out.extend(found);
+        out.extend(super::shard::shard_subfolders(dir));
     }
     out
 }
