@@ -12,6 +12,7 @@ use super::sweep::choose_shard;
 use orbsim::access::passes::stream_search;
 use orbsim::contact::{GroundContactRecords, Node};
 use orbsim::link::{LinkConfig, PRESET_NAMES};
+use orbsim::progress::Progress;
 use orbsim::report::tables::{CONTACTS_HEADER, contact_row, write_contact_rows};
 use orbsim::report::write_atomically;
 use orbsim::sweep::table_shards::push_time_key;
@@ -77,7 +78,8 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
     let links = [params];
     let records = GroundContactRecords::new(&links, &inputs.stations, inputs.window.start, args.seed)
         .map_err(|e| CliError::Input(e.to_string()))?;
-    let bar = args.geometry.window_progress(inputs.window, "contacts");
+    let bar = args.geometry.bars();
+    bar.begin("contacts", inputs.window.duration_s().ceil() as u64, "s of the window");
     if let Some(shard) = shard {
         let dir = args
             .out
@@ -110,7 +112,7 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
             |row, c| contact_row(row, c, &inputs.satellites, &inputs.stations),
             &bar,
         )?;
-        bar.finish_and_clear();
+        bar.end();
         if !args.geometry.quiet {
             report_shard(&inputs, (&folder, count, &retirements), "contacts", shard, dir, started);
         }
@@ -139,7 +141,7 @@ pub fn run(args: ContactsArgs) -> Result<(), CliError> {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
         None => super::console::out_with(write)?,
     }
-    bar.finish_and_clear();
+    bar.end();
     if !args.geometry.quiet {
         warn_retired(&inputs.satellites, &retirements);
         super::console::err_line(&format!(

@@ -9,6 +9,7 @@ use clap::Args;
 use super::CliError;
 use super::geometry::GeometryArgs;
 use orbsim::access::find_passes;
+use orbsim::progress::Progress;
 use orbsim::report::export::{ContactSpan, OemFrame, OemOptions, Step, select_satellites, write_czml, write_oem_files};
 use orbsim::report::write_atomically;
 use orbsim::time::{NANOS_PER_SECOND, UtcTime};
@@ -61,9 +62,10 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
 
     let mut summary = Vec::new();
     if let Some(path) = &args.czml {
-        let bar = args.geometry.progress(inputs.satellites.len(), "passes");
-        let found = find_passes(&inputs.satellites, &inputs.stations, window, &|| bar.inc(1));
-        bar.finish_and_clear();
+        let bar = args.geometry.bars();
+        bar.begin("passes", inputs.satellites.len() as u64, "satellites");
+        let found = find_passes(&inputs.satellites, &inputs.stations, window, &|| bar.advance(1));
+        bar.end();
         if !args.geometry.quiet {
             for r in &found.retirements {
                 super::console::warn(&format!(

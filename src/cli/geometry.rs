@@ -1,17 +1,17 @@
 //! Options shared by the commands that compute geometry from a fleet file and a station
 //! file over a time window (`passes`, `contacts`).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
+use super::progress::Bars;
 use orbsim::access::passes::{PassItems, stream_search};
 use orbsim::access::{Retirement, Window};
 use orbsim::ground::{GroundStation, filter_stations, load_stations};
 use orbsim::orbit::{Satellite, load_orbit_files};
+use orbsim::progress::Progress;
 use orbsim::report::tables::CsvRow;
 use orbsim::report::write_atomically;
 use orbsim::sweep::Shard;
@@ -85,36 +85,10 @@ impl GeometryArgs {
         Ok(GeometryInputs { satellites, stations, window: Window { start, end: start.plus_nanos(duration) } })
     }
 
-    /// A progress bar over the window's simulated time on stderr, hidden when stderr is not
-    /// a terminal or with `--quiet`.
-    pub fn window_progress(&self, window: Window, what: &str) -> ProgressBar {
-        if self.quiet || !std::io::stderr().is_terminal() {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::new(window.duration_s().ceil() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {percent}% of the window, {elapsed} elapsed, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(what.to_string());
-        bar
-    }
-
-    /// A progress bar over satellites on stderr, hidden when stderr is not a terminal or
-    /// with `--quiet`.
-    pub fn progress(&self, satellites: usize, what: &str) -> ProgressBar {
-        if self.quiet || !std::io::stderr().is_terminal() {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::new(satellites as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} satellites, {elapsed} elapsed, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(what.to_string());
-        bar
+    /// Progress bars for this command (see [`Bars`]): none with `--quiet` or when standard
+    /// error is not a terminal.
+    pub fn bars(&self) -> Bars {
+        Bars::new(self.quiet)
     }
 }
 
@@ -131,7 +105,7 @@ impl GeometryArgs {
         let mut hash = orbsim::sweep::hash::Fnv128::default();
         hash.field(command.as_bytes());
         for path in self.tle.iter().chain([&self.stations]) {
-            let bytes = std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+            let bytes = orbsim::input::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
             hash.field(&bytes);
         }
         let options = [
@@ -163,7 +137,7 @@ pub fn write_table_shard<P: PassItems>(
     items: &P,
     key: impl Fn(&P::Item, &mut Vec<u8>) + Sync,
     row: impl Fn(&mut CsvRow, &P::Item) + Sync,
-    bar: &ProgressBar,
+    bar: &Bars,
 ) -> Result<(PathBuf, u64, Vec<Retirement>), CliError> {
     let folder = shard_dir(dir, shard);
     let mut retirements = Vec::new();

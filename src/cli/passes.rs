@@ -9,6 +9,7 @@ use super::CliError;
 use super::geometry::{GeometryArgs, SHARD_HELP, report_shard, warn_retired, write_table_shard};
 use super::sweep::choose_shard;
 use orbsim::access::passes::{PassItems, PassRows, stream_search};
+use orbsim::progress::Progress;
 use orbsim::report::tables::{PASSES_HEADER, pass_row, write_pass_rows};
 use orbsim::report::write_atomically;
 use orbsim::sweep::table_shards::push_time_key;
@@ -36,7 +37,8 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
         super::check_output_file("--out", path)?;
     }
     let inputs = args.geometry.load()?;
-    let bar = args.geometry.window_progress(inputs.window, "passes");
+    let bar = args.geometry.bars();
+    bar.begin("passes", inputs.window.duration_s().ceil() as u64, "s of the window");
     let rows = PassRows::new(&inputs.satellites, &inputs.stations);
     let header = format!("{PASSES_HEADER}{}", if args.flag_cut { ",cut_start,cut_end" } else { "" });
     if let Some(shard) = shard {
@@ -62,7 +64,7 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
             |row, p| pass_row(row, p, &inputs.satellites, &inputs.stations, args.flag_cut),
             &bar,
         )?;
-        bar.finish_and_clear();
+        bar.end();
         if !args.geometry.quiet {
             report_shard(&inputs, (&folder, count, &retirements), "passes", shard, dir, started);
         }
@@ -91,7 +93,7 @@ pub fn run(args: PassesArgs) -> Result<(), CliError> {
         Some(path) => write_atomically(path, write).map_err(|e| CliError::Failed(e.to_string()))?,
         None => super::console::out_with(write)?,
     }
-    bar.finish_and_clear();
+    bar.end();
     if !args.geometry.quiet {
         warn_retired(&inputs.satellites, &retirements);
         super::console::err_line(&format!(

@@ -136,7 +136,7 @@ pub enum TableMergeError {
 /// Whether `dir` holds table shards (rather than a sweep's).
 pub fn holds_table_shards(dir: &Path) -> bool {
     let is_table_shard = |d: &Path| {
-        std::fs::read(d.join(MANIFEST_FILE))
+        crate::input::read(&d.join(MANIFEST_FILE))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .is_some_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(TABLE_SHARD_FORMAT))
@@ -184,7 +184,7 @@ pub fn check_table_shards(dirs: &[PathBuf]) -> Result<TableShards, TableMergeErr
     let mut shards: Vec<(TableShardManifest, PathBuf)> = Vec::new();
     for folder in &folders {
         let path = folder.join(MANIFEST_FILE);
-        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        let bytes = crate::input::read(&path).map_err(io(&path))?;
         let manifest: TableShardManifest = serde_json::from_slice(&bytes)
             .map_err(|e| TableMergeError::Shards(format!("{}: not a table shard manifest ({e})", path.display())))?;
         if manifest.format != TABLE_SHARD_FORMAT {
