@@ -63,6 +63,12 @@ pub const SWARM_WINDOW_BATCHES: usize = 4;
 /// Fractional part of the golden ratio: offsets `i × this mod 1` spread evenly for any count.
 const GOLDEN_FRACTION: f64 = 0.618_033_988_749_894_9;
 
+/// The `i`-th of a sequence of starting points in `0..len` that spread evenly however many
+/// are taken (golden-ratio offsets).
+fn spread_offset(i: u64, len: usize) -> usize {
+    ((i as f64 * GOLDEN_FRACTION).fract() * len as f64) as usize
+}
+
 /// An antenna serving a satellite within one contact (a contact can hold several sessions
 /// when the scheduler switches away and back).
 #[derive(Debug, Clone, PartialEq)]
@@ -522,7 +528,7 @@ impl<'a> Model<'a> {
                 self.sats[b as usize].isl_active.push(index);
                 // Links start their searches at spread points of the file (golden-ratio
                 // offsets), so that neighbours are not all offered the same chunks first.
-                let cursor = ((index as f64 * GOLDEN_FRACTION).fract() * self.words as f64) as usize;
+                let cursor = spread_offset(index as u64, self.words);
                 let flows = if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
                     let (sa, sb) = (&self.sats[a as usize], &self.sats[b as usize]);
                     let lacking = |from: &SatState, to: &SatState| {
@@ -729,7 +735,7 @@ impl<'a> Model<'a> {
     fn next_ground_chunk(&mut self, sat: u32) -> Option<u32> {
         let chunks = self.scenario.model.chunks;
         let offset = if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            ((sat as f64 * GOLDEN_FRACTION).fract() * chunks as f64) as u32
+            spread_offset(sat as u64, chunks as usize) as u32
         } else {
             0
         };
