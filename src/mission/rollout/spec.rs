@@ -420,3 +420,47 @@ fn validate_onboard(o: &OnboardSpec, model: &Model) -> Result<Onboard, FieldErro
         deploy_time_ns: o.deploy_time.0,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orbit::walker::WalkerShell;
+    use crate::time::UtcTime;
+
+    #[test]
+    fn targets_are_names_or_roles_and_a_preinstalled_model_without_upload_has_none() {
+        let shell: WalkerShell = toml::from_str(
+            "pattern = \"delta\"\ntotal = 4\nplanes = 2\nphasing = 1\naltitude_km = 550\ninclination = 53\nrole = \"Compute\"",
+        )
+        .unwrap();
+        let satellites = shell.satellites(0, UtcTime::parse("2026-01-01T00:00:00Z").unwrap()).unwrap();
+        let roles = vec![shell.role.clone(); satellites.len()];
+        let uplink = crate::link::preset("s-band-high-rate-uplink").unwrap().resolve("links.uplink").unwrap();
+        let ctx = |preinstalled| ValidationContext {
+            satellites: &satellites,
+            roles: &roles,
+            uplink: &uplink,
+            has_isl: false,
+            preinstalled,
+        };
+        let model: ModelSpec = toml::from_str("name = \"m\"\nsize = \"1 MB\"\nchunk_size = \"1 kB\"").unwrap();
+        let by_role: UploadSpec = toml::from_str("targets = [\"compute\"]").unwrap();
+        let by_name: UploadSpec = toml::from_str(&format!("targets = [{:?}]", satellites[1].name)).unwrap();
+        let nobody: UploadSpec = toml::from_str("targets = [\"nobody\"]").unwrap();
+
+        let (rollout, onboard) = (RolloutSpec::default(), OnboardSpec::default());
+        let targets = |upload, preinstalled| {
+            let sections = Sections { rollout: &rollout, model: &model, upload, onboard: &onboard };
+            validate(&sections, &ctx(preinstalled)).map(|c| c.targets)
+        };
+        assert_eq!(targets(Some(&by_role), false).unwrap(), vec![true; 4]);
+        assert_eq!(targets(Some(&by_name), false).unwrap(), vec![false, true, false, false]);
+        assert_eq!(targets(None, false).unwrap(), vec![true; 4]);
+        assert_eq!(targets(None, true).unwrap(), vec![false; 4]);
+        assert_eq!(targets(Some(&by_role), true).unwrap(), vec![true; 4], "a written [upload] is sent anyway");
+        assert_eq!(
+            targets(Some(&nobody), false).unwrap_err(),
+            FieldError::new("upload.targets", "match no satellite name or role")
+        );
+    }
+}
