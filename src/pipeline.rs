@@ -79,7 +79,7 @@ pub fn run(scenario: &Scenario, progress: &dyn Progress) -> Result<RunResult, Ru
     let isl_index = links.len() as u16;
     let mut plan = ContactPlan { links: links.clone(), ..ContactPlan::default() };
     plan.links.extend(scenario.isl.clone());
-    let mut rollout = Rollout::new(scenario);
+    let mut rollout = Rollout::new(scenario.rollout_inputs());
     let mut times = StageTimes::default();
     let mut step_start = scenario.start;
     progress.begin(

@@ -474,10 +474,10 @@ proptest! {
             // What validation lets through is bounded: no wrapped dates, no absurd allocation.
             prop_assert!(s.start < s.end, "{field} = {value}");
             prop_assert!((FIRST_YEAR..=LAST_YEAR + 1).contains(&s.end.to_calendar().0), "{field} = {value}");
-            prop_assert!(s.satellites.len() <= orbsim::scenario::MAX_SATELLITES);
-            prop_assert!(s.antennas.iter().all(|&a| (1..=orbsim::scenario::MAX_ANTENNAS).contains(&a)));
+            prop_assert!(s.satellites.len() <= orbsim::orbit::MAX_SATELLITES);
+            prop_assert!(s.antennas.iter().all(|&a| (1..=orbsim::mission::rollout::spec::MAX_ANTENNAS).contains(&a)));
             let m = &s.model;
-            prop_assert!(m.chunk_header <= m.chunk_payload && m.chunks as u64 <= orbsim::scenario::MAX_CHUNKS);
+            prop_assert!(m.chunk_header <= m.chunk_payload && m.chunks as u64 <= orbsim::mission::rollout::spec::MAX_CHUNKS);
             prop_assert!(m.chunks as u64 * (m.chunk_payload + m.chunk_header) < u64::MAX / 4);
             prop_assert!(s.satellites.iter().any(|sat| sat.propagate(s.start).is_ok()), "{field} = {value}: decays at start");
         }

@@ -6,11 +6,111 @@
 //! before it: with the same seed, a higher error rate loses a superset of the
 //! transmissions a lower one loses. The Gilbert–Elliott model has memory, so it walks one
 //! sequential stream per satellite, jumping over whole sojourns in a state.
+//!
+//! The scenario's `[upload.loss]` section is [`LossSpec`] as written and [`LossModel`]
+//! once validated.
 
 use rand::RngExt;
+use serde::Deserialize;
 
+use super::FieldError;
 use crate::engine::{SimRng, rng_stream};
-use crate::scenario::LossModel;
+use crate::link::{Coding, LinkParams, Technology};
+use crate::units::check_range;
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(tag = "model", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LossSpec {
+    #[default]
+    None,
+    /// Every packet is lost independently with this probability.
+    Fixed { packet_error_rate: f64 },
+    /// Packet error rate from the Es/N0 margin over the chosen MODCOD's threshold: the margin
+    /// is the required margin plus a uniform share of the gap to the next MODCOD, minus a
+    /// Gaussian fade; PER = 10^(log10(per_at_threshold) − margin/db_per_decade).
+    Margin {
+        #[serde(default = "default_fade")]
+        fade_sigma_db: f64,
+        #[serde(default = "default_per_at_threshold")]
+        per_at_threshold: f64,
+        #[serde(default = "default_db_per_decade")]
+        db_per_decade: f64,
+    },
+    /// Two-state bursts: in the good state packets are lost with `loss_good`, in the bad
+    /// state with `loss_bad`; per packet the state flips with the given probabilities.
+    GilbertElliott { p_good_to_bad: f64, p_bad_to_good: f64, loss_good: f64, loss_bad: f64 },
+}
+
+fn default_fade() -> f64 {
+    1.0
+}
+fn default_per_at_threshold() -> f64 {
+    1e-7
+}
+fn default_db_per_decade() -> f64 {
+    0.3
+}
+
+/// Chunk loss, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LossModel {
+    None,
+    Fixed { packet_error_rate: f64 },
+    Margin { required_margin_db: f64, step_gap_db: f64, fade_sigma_db: f64, per_at_threshold: f64, db_per_decade: f64 },
+    GilbertElliott { p_good_to_bad: f64, p_bad_to_good: f64, loss_good: f64, loss_bad: f64 },
+}
+
+/// Validates the loss section written at `field` for chunks sent over `uplink`.
+pub fn validate(spec: &LossSpec, uplink: &LinkParams, field: &str) -> Result<LossModel, FieldError> {
+    let probability = |name: &str, v: f64| {
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(FieldError::new(format!("{field}.{name}"), format!("{v} is not a probability in [0, 1]")))
+        }
+    };
+    Ok(match spec {
+        LossSpec::None => LossModel::None,
+        LossSpec::Fixed { packet_error_rate } => {
+            LossModel::Fixed { packet_error_rate: probability("packet_error_rate", *packet_error_rate)? }
+        }
+        LossSpec::Margin { fade_sigma_db, per_at_threshold, db_per_decade } => {
+            check_range(*fade_sigma_db, 0.0..=30.0, " dB")
+                .map_err(|m| FieldError::new(format!("{field}.fade_sigma_db"), m))?;
+            check_range(*db_per_decade, 1e-3..=100.0, " dB")
+                .map_err(|m| FieldError::new(format!("{field}.db_per_decade"), m))?;
+            let (required_margin_db, step_gap_db) = margin_of(uplink);
+            LossModel::Margin {
+                required_margin_db,
+                step_gap_db,
+                fade_sigma_db: *fade_sigma_db,
+                per_at_threshold: probability("per_at_threshold", *per_at_threshold)?,
+                db_per_decade: *db_per_decade,
+            }
+        }
+        LossSpec::GilbertElliott { p_good_to_bad, p_bad_to_good, loss_good, loss_bad } => LossModel::GilbertElliott {
+            p_good_to_bad: probability("p_good_to_bad", *p_good_to_bad)?,
+            p_bad_to_good: probability("p_bad_to_good", *p_bad_to_good)?,
+            loss_good: probability("loss_good", *loss_good)?,
+            loss_bad: probability("loss_bad", *loss_bad)?,
+        },
+    })
+}
+
+/// The link's required margin and the typical gap between adjacent MODCOD thresholds (the
+/// headroom a link has on average above its margin before switching up), dB.
+fn margin_of(link: &LinkParams) -> (f64, f64) {
+    match &link.technology {
+        Technology::Rf(rf) => {
+            let gap = match &rf.coding {
+                Coding::Adaptive { .. } => 0.8,
+                Coding::Fixed { .. } => 3.0,
+            };
+            (rf.required_margin_db, gap)
+        }
+        Technology::Optical(_) => (3.0, 0.0),
+    }
+}
 
 /// Attempts per chunk addressable in the counter stream.
 const MAX_ATTEMPTS: u128 = 1 << 16;

@@ -15,3 +15,31 @@ pub mod inference;
 pub mod loss;
 pub mod power;
 pub mod rollout;
+
+/// A mission section's validation error: the field path (e.g. `inference.sources[0].rate`)
+/// and what is wrong. The scenario adds the file it came from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct FieldError {
+    /// Dotted path of the offending field, with list indices.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { path: path.into(), message: message.into() }
+    }
+}
+
+fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
+    Err(FieldError::new(path, message))
+}
+
+/// Whether a satellite is selected by any of `wanted` (lower-cased): a substring of its
+/// name, or its role.
+fn selects(wanted: &[String], name: &str, role: Option<&str>) -> bool {
+    let name = name.to_lowercase();
+    wanted.iter().any(|w| name.contains(w.as_str()) || role.is_some_and(|r| r.eq_ignore_ascii_case(w)))
+}

@@ -45,14 +45,17 @@
 //! one batch on a link) and their effects applied at once, so the state of a satellite fed
 //! from two sides at the same moment can run up to a slice ahead of the clock.
 
+pub mod spec;
+
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::loss::ChunkLoss;
 use crate::contact::{Contact, ContactKind, ContactPlan, Node};
 use crate::engine::{ScheduleError, Simulation};
-use crate::scenario::{Protocol, RolloutStrategy, Scenario, SchedulingPolicy};
+use crate::link::LinkParams;
 use crate::time::{NANOS_PER_SECOND, UtcTime};
+use spec::{Onboard, Protocol, RolloutSpec, RolloutStrategy, SchedulingPolicy, UploadConfig};
 
 /// Longest stretch of ground transmission worked out ahead of the clock, seconds.
 pub const MAX_SLICE_S: f64 = 30.0;
@@ -340,6 +343,24 @@ enum SliceEnd {
     NothingToSend,
 }
 
+/// What the rollout reads from the scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct RolloutInputs<'a> {
+    pub start: UtcTime,
+    pub end: UtcTime,
+    /// Seed of the chunk-loss streams.
+    pub seed: u64,
+    /// Whether each satellite of the fleet receives the upload.
+    pub targets: &'a [bool],
+    /// Antennas at each ground station of the plan.
+    pub antennas: &'a [u32],
+    pub uplink: &'a LinkParams,
+    pub model: &'a spec::Model,
+    pub upload: &'a UploadConfig,
+    pub onboard: &'a Onboard,
+    pub rollout: &'a RolloutSpec,
+}
+
 /// The rollout as a simulation that can be fed its contact plan piece by piece: add the
 /// contacts of a span, run up to the end of that span, and so on. Contacts of a later
 /// addition must not start before those of an earlier one.
@@ -351,8 +372,8 @@ pub struct Rollout<'a> {
 }
 
 impl<'a> Rollout<'a> {
-    pub fn new(scenario: &'a Scenario) -> Self {
-        Rollout { model: Model::new(scenario), sim: Simulation::new(scenario.start), others: Vec::new() }
+    pub fn new(inputs: RolloutInputs<'a>) -> Self {
+        Rollout { model: Model::new(inputs), sim: Simulation::new(inputs.start), others: Vec::new() }
     }
 
     /// Adds contacts (already sorted by start, all starting no earlier than any added
@@ -394,15 +415,15 @@ impl<'a> Rollout<'a> {
 }
 
 /// Runs the rollout over a whole contact plan at once.
-pub fn simulate_upload(scenario: &Scenario, plan: &ContactPlan) -> Result<UploadOutcome, ScheduleError> {
-    let mut rollout = Rollout::new(scenario);
+pub fn simulate_upload(inputs: RolloutInputs, plan: &ContactPlan) -> Result<UploadOutcome, ScheduleError> {
+    let mut rollout = Rollout::new(inputs);
     rollout.add_contacts(plan.contacts.clone())?;
-    rollout.run_until(scenario.end)?;
+    rollout.run_until(inputs.end)?;
     Ok(rollout.finish().0)
 }
 
 struct Model<'a> {
-    scenario: &'a Scenario,
+    scenario: RolloutInputs<'a>,
     /// Uplink and inter-satellite contacts added so far, in start order.
     ground: Vec<Rc<Contact>>,
     isl: Vec<Rc<Contact>>,
@@ -432,10 +453,10 @@ struct Model<'a> {
 }
 
 impl<'a> Model<'a> {
-    fn new(scenario: &'a Scenario) -> Self {
+    fn new(scenario: RolloutInputs<'a>) -> Self {
         let chunks = scenario.model.chunks;
         let words = (chunks as usize).div_ceil(64);
-        let sats = (0..scenario.satellites.len())
+        let sats = (0..scenario.targets.len())
             .map(|i| SatState {
                 held: vec![0; words],
                 incoming: vec![0; words],
@@ -466,10 +487,10 @@ impl<'a> Model<'a> {
             next_isl: 0,
             ground_chain_idle: true,
             isl_chain_idle: true,
-            starts_at_station: vec![Vec::new(); scenario.stations.len()],
+            starts_at_station: vec![Vec::new(); scenario.antennas.len()],
             sats,
             holders: vec![0; chunks as usize],
-            candidates: vec![Vec::new(); scenario.stations.len()],
+            candidates: vec![Vec::new(); scenario.antennas.len()],
             antennas: scenario.antennas.iter().map(|&n| vec![None; n as usize]).collect(),
             flows: HashMap::new(),
             fresh: Vec::new(),
@@ -757,7 +778,7 @@ impl<'a> Model<'a> {
             (r.contact, r.satellite, r.station)
         };
         let c = self.ground[contact as usize].clone();
-        let model = &self.scenario.model;
+        let model = self.scenario.model;
         let upload = &self.scenario.upload;
         let fountain = upload.protocol == Protocol::Fountain;
         let contact_end = c.end.min(self.scenario.end);
@@ -879,8 +900,8 @@ impl<'a> Model<'a> {
 
     /// A satellite holds the whole model at `last`: run the on-board pipeline.
     fn complete(&mut self, sim: &mut Simulation<Event>, sat: u32, last: UtcTime) -> Result<(), ScheduleError> {
-        let model = &self.scenario.model;
-        let onboard = &self.scenario.onboard;
+        let model = self.scenario.model;
+        let onboard = self.scenario.onboard;
         let s = &mut self.sats[sat as usize];
         if s.result.last_chunk.is_some() {
             return Ok(());
@@ -1071,7 +1092,7 @@ impl<'a> Model<'a> {
             flow.busy = false;
             std::mem::take(&mut flow.batch)
         };
-        let model = &self.scenario.model;
+        let model = self.scenario.model;
         let receiver = &mut self.sats[to as usize];
         receiver.incoming_links -= 1;
         let mut payload = 0;

@@ -8,6 +8,7 @@ use super::plot::{
     SeriesKind, Shading, Timeline, TimelineRow, WorldMap, load_coastline,
 };
 use crate::link::{LinkError, PRESET_NAMES, Site, preset_rate_vs_elevation};
+use crate::mission::rollout::spec::RolloutStrategy;
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;
 use crate::time::UtcTime;
@@ -266,9 +267,9 @@ fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> 
 
 fn strategy_name(scenario: &Scenario) -> &'static str {
     match scenario.rollout.strategy {
-        crate::scenario::RolloutStrategy::GroundOnly => "ground-only",
-        crate::scenario::RolloutStrategy::Relay => "relay",
-        crate::scenario::RolloutStrategy::Swarm => "swarm",
+        RolloutStrategy::GroundOnly => "ground-only",
+        RolloutStrategy::Relay => "relay",
+        RolloutStrategy::Swarm => "swarm",
     }
 }
 

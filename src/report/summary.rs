@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::contact::Node;
 use crate::mission::rollout::SatelliteUpload;
+use crate::mission::rollout::spec::RolloutStrategy;
 use crate::pipeline::RunResult;
-use crate::scenario::{RolloutStrategy, Scenario};
+use crate::scenario::Scenario;
 use crate::time::{UtcTime, format_duration};
 use crate::units::Bytes;
 

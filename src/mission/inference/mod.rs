@@ -59,7 +59,7 @@ pub mod sources;
 pub mod spec;
 
 pub use sim::simulate_inference;
-pub use spec::{FieldError, InferenceConfig, InferenceSpec, ValidationContext, validate_inference};
+pub use spec::InferenceConfig;
 
 use crate::access::eclipse::EclipseInterval;
 use crate::contact::ContactPlan;

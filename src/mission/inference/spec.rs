@@ -12,29 +12,10 @@ use crate::engine::SimRng;
 use crate::ground::{GroundStation, load_stations, validate_site};
 use crate::link::{CodingMode, LinkConfig, LinkDirection, LinkKind, LinkParams};
 use crate::mission::power::{Limit, PowerConfig, PowerSpec, Watts};
+use crate::mission::{FieldError, fail, selects};
 use crate::orbit::Satellite;
 use crate::time::UtcTime;
 use crate::units::{ByteRate, Bytes, Duration, RangeValue, check_range, quoted};
-
-/// A validation error: the field path (e.g. `inference.sources[0].rate`) and what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct FieldError {
-    /// Dotted path of the offending field, with list indices.
-    pub path: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
-    Err(FieldError::new(path, message))
-}
-
-impl FieldError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { path: path.into(), message: message.into() }
-    }
-}
 
 /// Most terminals one random or ocean source places.
 const MAX_TERMINALS: u32 = 1_000_000;
@@ -614,7 +595,7 @@ fn resolve_link(given: &Option<LinkConfig>, default: LinkConfig, path: &str) -> 
 }
 
 /// Validates the section. Errors name the field path under `inference`.
-pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Result<InferenceConfig, FieldError> {
+pub fn validate(spec: &InferenceSpec, ctx: &ValidationContext) -> Result<InferenceConfig, FieldError> {
     let base = ctx.file.parent().unwrap_or(Path::new("."));
     let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
 
@@ -624,26 +605,19 @@ pub fn validate_inference(spec: &InferenceSpec, ctx: &ValidationContext) -> Resu
     } else {
         let wanted: Vec<String> = spec.satellites.iter().map(|t| t.to_lowercase()).collect();
         for (i, w) in wanted.iter().enumerate() {
-            let hit = ctx.satellites.iter().zip(ctx.roles).any(|(s, r)| {
-                s.name.to_lowercase().contains(w.as_str()) || r.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(w))
-            });
-            if !hit {
+            if !ctx
+                .satellites
+                .iter()
+                .zip(ctx.roles)
+                .any(|(s, r)| selects(std::slice::from_ref(w), &s.name, r.as_deref()))
+            {
                 return fail(
                     format!("inference.satellites[{i}]"),
                     format!("{} matches no satellite name or role", quoted(&spec.satellites[i])),
                 );
             }
         }
-        ctx.satellites
-            .iter()
-            .zip(ctx.roles)
-            .map(|(s, r)| {
-                wanted.iter().any(|w| {
-                    s.name.to_lowercase().contains(w.as_str())
-                        || r.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(w))
-                })
-            })
-            .collect()
+        ctx.satellites.iter().zip(ctx.roles).map(|(s, r)| selects(&wanted, &s.name, r.as_deref())).collect()
     };
 
     // Model and accelerator.
