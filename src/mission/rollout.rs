@@ -51,6 +51,8 @@ use std::rc::Rc;
 use super::loss::ChunkLoss;
 use crate::contact::{Contact, ContactKind, ContactPlan, Node};
 use crate::engine::{ScheduleError, Simulation};
+
+mod process;
 use crate::scenario::{Protocol, RolloutStrategy, Scenario, SchedulingPolicy};
 use crate::time::{NANOS_PER_SECOND, UtcTime};
 
@@ -429,6 +431,8 @@ struct Model<'a> {
     setup_ns: i64,
     needed_symbols: u32,
     words: usize,
+    /// Deployments (when, satellite) not yet announced to the other models.
+    deployments: Vec<(UtcTime, u32)>,
 }
 
 impl<'a> Model<'a> {
@@ -480,6 +484,7 @@ impl<'a> Model<'a> {
             setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
             needed_symbols: (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32,
             words,
+            deployments: Vec::new(),
         }
     }
 
@@ -916,7 +921,9 @@ impl<'a> Model<'a> {
         r.stored = Some(stored);
         r.verified = Some(verified);
         r.decompressed = Some(decompressed);
-        r.deployed = Some(decompressed.plus_nanos(onboard.deploy_time_ns));
+        let deployed = decompressed.plus_nanos(onboard.deploy_time_ns);
+        r.deployed = Some(deployed);
+        self.deployments.push((deployed, sat));
         r.received_from = s.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n);
         if r.target {
             self.remaining_targets -= 1;
