@@ -96,7 +96,11 @@ pub fn run(scenario: &Scenario, progress: &dyn Progress) -> Result<RunResult, Ru
 /// mission models `models` make, all on one shared engine. Progress: one call per
 /// satellite per plan step ([`plan_steps`]), then the rest of the window in simulated
 /// seconds if a model runs on after the upload is done.
-pub fn run_with(scenario: &Scenario, progress: &dyn Progress, models: &[MissionFactory]) -> Result<RunResult, RunError> {
+pub fn run_with(
+    scenario: &Scenario,
+    progress: &dyn Progress,
+    models: &[MissionFactory],
+) -> Result<RunResult, RunError> {
     let links: Vec<_> = std::iter::once(scenario.uplink.clone()).chain(scenario.downlink.clone()).collect();
     let isl_index = links.len() as u16;
     let mut plan = ContactPlan { links: links.clone(), ..ContactPlan::default() };
@@ -115,7 +119,8 @@ pub fn run_with(scenario: &Scenario, progress: &dyn Progress, models: &[MissionF
         Some(config) => Some((config, inference_plan(scenario, config, progress)?)),
         None => None,
     };
-    let inference_inputs = inference_plan.as_ref().map(|(config, plan)| inference_inputs(scenario, config, plan, progress));
+    let inference_inputs =
+        inference_plan.as_ref().map(|(config, plan)| inference_inputs(scenario, config, plan, progress));
     let mut inference = inference_inputs.as_ref().map(InferenceRun::new).transpose()?;
     let mut bus = Bus::new(scenario.start);
 

@@ -58,9 +58,9 @@ impl Availability {
 
     /// `sat`'s periods as `(from, until)`, `until` `None` while it still holds the model.
     pub fn periods(&self, sat: u32) -> impl Iterator<Item = (UtcTime, Option<UtcTime>)> + '_ {
-        self.periods[sat as usize]
-            .iter()
-            .map(|&(from, until)| (UtcTime::from_unix_nanos(from), (until != OPEN).then(|| UtcTime::from_unix_nanos(until))))
+        self.periods[sat as usize].iter().map(|&(from, until)| {
+            (UtcTime::from_unix_nanos(from), (until != OPEN).then(|| UtcTime::from_unix_nanos(until)))
+        })
     }
 
     /// Number of satellites.

@@ -433,6 +433,9 @@ struct Model<'a> {
     words: usize,
     /// Deployments (when, satellite) not yet announced to the other models.
     deployments: Vec<(UtcTime, u32)>,
+    /// Every target is verified: the rollout stopped there, and its outcome is read as of
+    /// that instant.
+    ended: bool,
 }
 
 impl<'a> Model<'a> {
@@ -485,6 +488,7 @@ impl<'a> Model<'a> {
             needed_symbols: (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32,
             words,
             deployments: Vec::new(),
+            ended: false,
         }
     }
 
@@ -564,6 +568,7 @@ impl<'a> Model<'a> {
             Event::Verified(sat) => {
                 self.sats[sat as usize].verified = true;
                 if self.remaining_targets == 0 {
+                    self.ended = true;
                     sim.stop();
                     return Ok(());
                 }

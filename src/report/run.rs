@@ -114,7 +114,9 @@ fn write_mission_table(dir: &Path, model: &str, table: &MissionTable) -> Result<
     if !plain || !table.file.ends_with(".csv") || path.exists() {
         return Err(WriteError {
             path,
-            source: std::io::Error::other(format!("mission model `{model}`: table name is not a new plain .csv file name")),
+            source: std::io::Error::other(format!(
+                "mission model `{model}`: table name is not a new plain .csv file name"
+            )),
         });
     }
     write_atomically(&path, |w| {

@@ -59,9 +59,9 @@ pub mod sky;
 pub mod sources;
 pub mod spec;
 
-pub use sim::{InferenceRun, simulate_inference};
 #[cfg(doc)]
 use crate::mission::MissionEvent;
+pub use sim::{InferenceRun, simulate_inference};
 pub use spec::{FieldError, InferenceConfig, InferenceSpec, ValidationContext, validate_inference};
 
 use crate::access::eclipse::EclipseInterval;

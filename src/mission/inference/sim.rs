@@ -266,197 +266,197 @@ pub struct InferenceRun<'a> {
 }
 
 impl<'a> InferenceRun<'a> {
-/// Sets the model up over the window (orbits, terminals, link budgets, eclipses; see the
-/// module docs) and schedules its first events.
-pub fn new(inputs: &'a InferenceInputs<'a>) -> Result<Self, InferenceError> {
-    let started = Instant::now();
-    inputs.progress.begin("inference setup (orbits, terminals, routes)", 0, "");
-    let cfg = inputs.config;
-    let n = inputs.satellites.len();
-    let window = Window { start: inputs.start, end: inputs.end };
-    let sky = Sky::build(inputs.satellites, inputs.start, inputs.end);
-    let graph = IslGraph::from_plan(inputs.plan, n);
+    /// Sets the model up over the window (orbits, terminals, link budgets, eclipses; see the
+    /// module docs) and schedules its first events.
+    pub fn new(inputs: &'a InferenceInputs<'a>) -> Result<Self, InferenceError> {
+        let started = Instant::now();
+        inputs.progress.begin("inference setup (orbits, terminals, routes)", 0, "");
+        let cfg = inputs.config;
+        let n = inputs.satellites.len();
+        let window = Window { start: inputs.start, end: inputs.end };
+        let sky = Sky::build(inputs.satellites, inputs.start, inputs.end);
+        let graph = IslGraph::from_plan(inputs.plan, n);
 
-    // Terminals, budgets and sources.
-    let mut land = None;
-    let mut runs = Vec::with_capacity(cfg.sources.len());
-    let mut cells: Vec<(i32, i32)> = Vec::new();
-    let mut cell_index = std::collections::HashMap::new();
-    let mut sources = Vec::with_capacity(cfg.sources.len());
-    for (k, source) in cfg.sources.iter().enumerate() {
-        let terminals = place_terminals(source, k, inputs.seed, &mut land);
-        let access = match &source.terminals {
-            Terminals::Portal(st) => Access::Portal(st.clone()),
-            _ => Access::Users(
-                terminals
-                    .iter()
-                    .map(|t| {
-                        let key = (
-                            ((t.site.lat_deg + 90.0) / CELL_DEG).floor().min(180.0 / CELL_DEG - 1.0) as i32,
-                            ((t.site.lon_deg + 180.0).rem_euclid(360.0) / CELL_DEG).floor() as i32,
-                        );
-                        let cell = *cell_index.entry(key).or_insert_with(|| {
-                            cells.push(key);
-                            cells.len() as u32 - 1
-                        });
-                        UserTerminal { site: SkySite::new(&sky, &t.site, cfg.terminal_min_elevation_deg), cell }
-                    })
-                    .collect(),
-            ),
-        };
-        runs.push(SourceRun {
-            name: source.name.clone(),
-            kind: match &source.terminals {
-                Terminals::Positions(_) => "users",
-                Terminals::Random { ocean: false, .. } => "random",
-                Terminals::Random { ocean: true, .. } => "ocean",
-                Terminals::Portal(_) => "portal",
-            },
-            portal_stations: match &source.terminals {
-                Terminals::Portal(st) => st.clone(),
-                _ => Vec::new(),
-            },
-            terminals,
-        });
-        sources.push(RunSource { arrivals: Arrivals::new(source, k, inputs.seed), access, end: source.end });
-    }
-    let budgets: Vec<(LinkBudget, LinkBudget)> = cells
-        .par_iter()
-        .map(|&(la, lo)| {
-            let site = Site::new(-90.0 + (la as f64 + 0.5) * CELL_DEG, -180.0 + (lo as f64 + 0.5) * CELL_DEG, 0.0);
-            Ok((
-                LinkBudget::for_site(&cfg.terminal_uplink, &site)?,
-                LinkBudget::for_site(&cfg.terminal_downlink, &site)?,
-            ))
-        })
-        .collect::<Result<_, crate::link::LinkError>>()?;
+        // Terminals, budgets and sources.
+        let mut land = None;
+        let mut runs = Vec::with_capacity(cfg.sources.len());
+        let mut cells: Vec<(i32, i32)> = Vec::new();
+        let mut cell_index = std::collections::HashMap::new();
+        let mut sources = Vec::with_capacity(cfg.sources.len());
+        for (k, source) in cfg.sources.iter().enumerate() {
+            let terminals = place_terminals(source, k, inputs.seed, &mut land);
+            let access = match &source.terminals {
+                Terminals::Portal(st) => Access::Portal(st.clone()),
+                _ => Access::Users(
+                    terminals
+                        .iter()
+                        .map(|t| {
+                            let key = (
+                                ((t.site.lat_deg + 90.0) / CELL_DEG).floor().min(180.0 / CELL_DEG - 1.0) as i32,
+                                ((t.site.lon_deg + 180.0).rem_euclid(360.0) / CELL_DEG).floor() as i32,
+                            );
+                            let cell = *cell_index.entry(key).or_insert_with(|| {
+                                cells.push(key);
+                                cells.len() as u32 - 1
+                            });
+                            UserTerminal { site: SkySite::new(&sky, &t.site, cfg.terminal_min_elevation_deg), cell }
+                        })
+                        .collect(),
+                ),
+            };
+            runs.push(SourceRun {
+                name: source.name.clone(),
+                kind: match &source.terminals {
+                    Terminals::Positions(_) => "users",
+                    Terminals::Random { ocean: false, .. } => "random",
+                    Terminals::Random { ocean: true, .. } => "ocean",
+                    Terminals::Portal(_) => "portal",
+                },
+                portal_stations: match &source.terminals {
+                    Terminals::Portal(st) => st.clone(),
+                    _ => Vec::new(),
+                },
+                terminals,
+            });
+            sources.push(RunSource { arrivals: Arrivals::new(source, k, inputs.seed), access, end: source.end });
+        }
+        let budgets: Vec<(LinkBudget, LinkBudget)> = cells
+            .par_iter()
+            .map(|&(la, lo)| {
+                let site = Site::new(-90.0 + (la as f64 + 0.5) * CELL_DEG, -180.0 + (lo as f64 + 0.5) * CELL_DEG, 0.0);
+                Ok((
+                    LinkBudget::for_site(&cfg.terminal_uplink, &site)?,
+                    LinkBudget::for_site(&cfg.terminal_downlink, &site)?,
+                ))
+            })
+            .collect::<Result<_, crate::link::LinkError>>()?;
 
-    // Portal stations and their contacts.
-    let mut stations: Vec<Option<StationContacts>> = (0..inputs.stations.len()).map(|_| None).collect();
-    for run in &runs {
-        for &st in &run.portal_stations {
-            let s = &inputs.stations[st as usize];
-            stations[st as usize].get_or_insert_with(|| StationContacts {
-                site: SkySite::new(&sky, &s.site, 0.0),
-                up: Vec::new(),
-                down: Vec::new(),
-                longest_ns: 0,
+        // Portal stations and their contacts.
+        let mut stations: Vec<Option<StationContacts>> = (0..inputs.stations.len()).map(|_| None).collect();
+        for run in &runs {
+            for &st in &run.portal_stations {
+                let s = &inputs.stations[st as usize];
+                stations[st as usize].get_or_insert_with(|| StationContacts {
+                    site: SkySite::new(&sky, &s.site, 0.0),
+                    up: Vec::new(),
+                    down: Vec::new(),
+                    longest_ns: 0,
+                });
+            }
+        }
+        for (i, c) in inputs.plan.contacts.iter().enumerate() {
+            let (station, up) = match (c.kind, c.from, c.to) {
+                (ContactKind::Uplink, Node::Station(s), _) => (s, true),
+                (ContactKind::Downlink, _, Node::Station(s)) => (s, false),
+                _ => continue,
+            };
+            if let Some(Some(sc)) = stations.get_mut(station as usize) {
+                if up {
+                    sc.up.push(i as u32)
+                } else {
+                    sc.down.push(i as u32)
+                }
+                sc.longest_ns = sc.longest_ns.max(c.end.unix_nanos() - c.start.unix_nanos());
+            }
+        }
+        for sc in stations.iter_mut().flatten() {
+            let contacts = &inputs.plan.contacts;
+            sc.up.sort_by_key(|&c| (contacts[c as usize].start, c));
+            sc.down.sort_by_key(|&c| (contacts[c as usize].start, c));
+        }
+        let setup_s = started.elapsed().as_secs_f64();
+
+        // Eclipses, for power and for the eclipse table.
+        let started_eclipses = Instant::now();
+        // In slices of the fleet (each searched in parallel), so that progress can be shown;
+        // the intervals are per satellite, so the slices' results simply concatenate.
+        let slice = n.div_ceil(100).max(1);
+        inputs.progress.end();
+        inputs.progress.begin("eclipses", n as u64, "satellites");
+        let mut eclipses = Vec::with_capacity(n);
+        for part in inputs.satellites.chunks(slice) {
+            eclipses.extend(find_eclipses(part, window).intervals);
+            inputs.progress.advance(part.len() as u64);
+        }
+        inputs.progress.end();
+        let eclipses_s = started_eclipses.elapsed().as_secs_f64();
+
+        // Model availability: from the start when preinstalled; otherwise as the run announces
+        // deployments (see `receive`).
+        let mut holding = Availability::none(n);
+        let mut awaiting = 0;
+        for i in (0..n).filter(|&i| cfg.serving[i]) {
+            if cfg.preinstalled {
+                holding.start(i as u32, inputs.start);
+            } else {
+                awaiting += 1;
+            }
+        }
+
+        let mut server_of = vec![NONE; n];
+        let mut servers = Vec::new();
+        for i in 0..n {
+            if !cfg.serving[i] {
+                continue;
+            }
+            server_of[i] = servers.len() as u32;
+            let sun = sunlight_steps(&eclipses[i]);
+            servers.push(Server {
+                sat: i as u32,
+                queue: VecDeque::new(),
+                running: Vec::new(),
+                backlog_ns: 0,
+                limited: false,
+                battery: None,
+                power_event: None,
+                sun,
+                sun_next: 0,
+                last_touch: inputs.start.unix_nanos(),
+                completed: 0,
+                busy_ns: 0,
+                slot_busy_ns: 0,
+                limited_ns: 0,
+                accelerator_j: 0.0,
             });
         }
-    }
-    for (i, c) in inputs.plan.contacts.iter().enumerate() {
-        let (station, up) = match (c.kind, c.from, c.to) {
-            (ContactKind::Uplink, Node::Station(s), _) => (s, true),
-            (ContactKind::Downlink, _, Node::Station(s)) => (s, false),
-            _ => continue,
+
+        let mut model = Model {
+            inputs,
+            cfg,
+            sky,
+            graph,
+            router: Router::new(n),
+            sources,
+            budgets,
+            stations,
+            servers,
+            server_of,
+            holding,
+            awaiting,
+            parked: Vec::new(),
+            parked_live: 0,
+            requests: Vec::new(),
+            seen: Vec::new(),
+            entries: Vec::new(),
+            entry_station: Vec::new(),
+            target_cost: vec![0; n],
+            target_station: vec![NONE; n],
+            target_stamp: vec![0; n],
+            target_generation: 0,
+            end_ns: inputs.end.unix_nanos(),
         };
-        if let Some(Some(sc)) = stations.get_mut(station as usize) {
-            if up {
-                sc.up.push(i as u32)
-            } else {
-                sc.down.push(i as u32)
-            }
-            sc.longest_ns = sc.longest_ns.max(c.end.unix_nanos() - c.start.unix_nanos());
-        }
-    }
-    for sc in stations.iter_mut().flatten() {
-        let contacts = &inputs.plan.contacts;
-        sc.up.sort_by_key(|&c| (contacts[c as usize].start, c));
-        sc.down.sort_by_key(|&c| (contacts[c as usize].start, c));
-    }
-    let setup_s = started.elapsed().as_secs_f64();
 
-    // Eclipses, for power and for the eclipse table.
-    let started_eclipses = Instant::now();
-    // In slices of the fleet (each searched in parallel), so that progress can be shown;
-    // the intervals are per satellite, so the slices' results simply concatenate.
-    let slice = n.div_ceil(100).max(1);
-    inputs.progress.end();
-    inputs.progress.begin("eclipses", n as u64, "satellites");
-    let mut eclipses = Vec::with_capacity(n);
-    for part in inputs.satellites.chunks(slice) {
-        eclipses.extend(find_eclipses(part, window).intervals);
-        inputs.progress.advance(part.len() as u64);
+        let mut sim: Simulation<Ev> = Simulation::with_capacity(inputs.start, model.servers.len() * 4 + 1024);
+        let started_sim = Instant::now();
+        model.start(&mut sim)?;
+        Ok(InferenceRun {
+            model,
+            sim,
+            sources: runs,
+            eclipses,
+            times: InferenceTimes { setup_s, eclipses_s, simulation_s: started_sim.elapsed().as_secs_f64() },
+        })
     }
-    inputs.progress.end();
-    let eclipses_s = started_eclipses.elapsed().as_secs_f64();
-
-    // Model availability: from the start when preinstalled; otherwise as the run announces
-    // deployments (see `receive`).
-    let mut holding = Availability::none(n);
-    let mut awaiting = 0;
-    for i in (0..n).filter(|&i| cfg.serving[i]) {
-        if cfg.preinstalled {
-            holding.start(i as u32, inputs.start);
-        } else {
-            awaiting += 1;
-        }
-    }
-
-    let mut server_of = vec![NONE; n];
-    let mut servers = Vec::new();
-    for i in 0..n {
-        if !cfg.serving[i] {
-            continue;
-        }
-        server_of[i] = servers.len() as u32;
-        let sun = sunlight_steps(&eclipses[i]);
-        servers.push(Server {
-            sat: i as u32,
-            queue: VecDeque::new(),
-            running: Vec::new(),
-            backlog_ns: 0,
-            limited: false,
-            battery: None,
-            power_event: None,
-            sun,
-            sun_next: 0,
-            last_touch: inputs.start.unix_nanos(),
-            completed: 0,
-            busy_ns: 0,
-            slot_busy_ns: 0,
-            limited_ns: 0,
-            accelerator_j: 0.0,
-        });
-    }
-
-    let mut model = Model {
-        inputs,
-        cfg,
-        sky,
-        graph,
-        router: Router::new(n),
-        sources,
-        budgets,
-        stations,
-        servers,
-        server_of,
-        holding,
-        awaiting,
-        parked: Vec::new(),
-        parked_live: 0,
-        requests: Vec::new(),
-        seen: Vec::new(),
-        entries: Vec::new(),
-        entry_station: Vec::new(),
-        target_cost: vec![0; n],
-        target_station: vec![NONE; n],
-        target_stamp: vec![0; n],
-        target_generation: 0,
-        end_ns: inputs.end.unix_nanos(),
-    };
-
-    let mut sim: Simulation<Ev> = Simulation::with_capacity(inputs.start, model.servers.len() * 4 + 1024);
-    let started_sim = Instant::now();
-    model.start(&mut sim)?;
-    Ok(InferenceRun {
-        model,
-        sim,
-        sources: runs,
-        eclipses,
-        times: InferenceTimes { setup_s, eclipses_s, simulation_s: started_sim.elapsed().as_secs_f64() },
-    })
-}
 }
 
 impl<'a> InferenceRun<'a> {

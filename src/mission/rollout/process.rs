@@ -1,6 +1,7 @@
 //! The rollout on a run's shared engine: it runs its own events and announces each
 //! deployment as a [`MissionEvent::ModelHeld`] at the instant the satellite starts running
-//! the model. It reacts to nothing yet: no other model changes what an upload does.
+//! the model, and leaves the engine (no next event) once every target is verified. It
+//! reacts to nothing yet: no other model changes what an upload does.
 
 use super::Rollout;
 use crate::engine::{Bus, Process};
@@ -9,10 +10,13 @@ use crate::time::UtcTime;
 
 impl Process<MissionEvent, MissionError> for Rollout<'_> {
     fn next_event_time(&self) -> Option<UtcTime> {
-        self.sim.peek_time()
+        if self.model.ended { None } else { self.sim.peek_time() }
     }
 
     fn run_until(&mut self, limit: UtcTime, bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
+        if self.model.ended {
+            return Ok(());
+        }
         let model = &mut self.model;
         self.sim.run_until(limit, |sim, now, ev| {
             model.handle(sim, now, ev)?;
@@ -31,7 +35,12 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         Ok(())
     }
 
-    fn receive(&mut self, _at: UtcTime, _event: &MissionEvent, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
+    fn receive(
+        &mut self,
+        _at: UtcTime,
+        _event: &MissionEvent,
+        _bus: &mut Bus<MissionEvent>,
+    ) -> Result<(), MissionError> {
         Ok(())
     }
 }
