@@ -1,6 +1,7 @@
 //! The whole run of a scenario, stage by stage: contact plan (geometry and link budgets),
-//! then the mission models on the event engine. The CLI and sweeps call this; the report
-//! module turns its result into files.
+//! then the mission models together on the run's one shared engine (the upload first,
+//! inference, then any registered model: see [`crate::mission::model`]). The CLI and
+//! sweeps call this; the report module turns its result into files.
 //!
 //! The plan is built a day at a time, just ahead of the simulation, and no further once
 //! every target runs the model: a relay that completes in half an hour does not pay for
@@ -16,14 +17,17 @@ use crate::contact::{
     ContactError, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts,
     isl_contacts_from_windows, merge_contacts,
 };
-use crate::engine::ScheduleError;
+use crate::engine::{Bus, ScheduleError, SharedEngine};
 use crate::mission::inference::{
-    InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, simulate_inference,
+    InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun, simulate_inference,
 };
 use crate::mission::rollout::{Rollout, UploadOutcome};
+use crate::mission::{
+    MissionContext, MissionError, MissionEvent, MissionFactory, MissionModel, MissionProcess, MissionReport, REGISTRY,
+};
 use crate::progress::Progress;
 use crate::scenario::Scenario;
-use crate::time::NANOS_PER_DAY;
+use crate::time::{NANOS_PER_DAY, NANOS_PER_SECOND, UtcTime};
 
 /// Span of plan built per step, ns.
 pub const PLAN_STEP_NS: i64 = NANOS_PER_DAY;
@@ -41,6 +45,15 @@ pub enum RunError {
     Engine(#[from] ScheduleError),
     #[error("inference: {0}")]
     Inference(#[from] InferenceError),
+}
+
+impl From<MissionError> for RunError {
+    fn from(e: MissionError) -> Self {
+        match e {
+            MissionError::Engine(e) => RunError::Engine(e),
+            MissionError::Inference(e) => RunError::Inference(e),
+        }
+    }
 }
 
 impl From<IslError> for RunError {
@@ -65,6 +78,8 @@ pub struct RunResult {
     pub times: StageTimes,
     /// The inference run, when the scenario has an `[inference]` section.
     pub inference: Option<InferenceOutcome>,
+    /// What every registered mission model reported, in registration order.
+    pub missions: Vec<MissionReport>,
 }
 
 /// How many plan steps the scenario's window spans (for progress reporting).
@@ -72,13 +87,43 @@ pub fn plan_steps(scenario: &Scenario) -> u64 {
     ((scenario.end.unix_nanos() - scenario.start.unix_nanos()) as u64).div_ceil(PLAN_STEP_NS as u64)
 }
 
-/// Runs a scenario. `on_satellite_done` reports progress: one call per satellite per plan
-/// step ([`plan_steps`]).
+/// Runs a scenario with the models of [`REGISTRY`].
 pub fn run(scenario: &Scenario, progress: &dyn Progress) -> Result<RunResult, RunError> {
+    run_with(scenario, progress, REGISTRY)
+}
+
+/// Runs a scenario with the upload, inference (when the scenario asks for it) and the
+/// mission models `models` make, all on one shared engine. Progress: one call per
+/// satellite per plan step ([`plan_steps`]), then the rest of the window in simulated
+/// seconds if a model runs on after the upload is done.
+pub fn run_with(
+    scenario: &Scenario,
+    progress: &dyn Progress,
+    models: &[MissionFactory],
+) -> Result<RunResult, RunError> {
     let links: Vec<_> = std::iter::once(scenario.uplink.clone()).chain(scenario.downlink.clone()).collect();
     let isl_index = links.len() as u16;
     let mut plan = ContactPlan { links: links.clone(), ..ContactPlan::default() };
     plan.links.extend(scenario.isl.clone());
+    let context = MissionContext {
+        satellites: &scenario.satellites,
+        planned: &scenario.targets,
+        stations: &scenario.stations,
+        start: scenario.start,
+        end: scenario.end,
+        seed: scenario.seed,
+    };
+    let mut extras: Vec<Box<dyn MissionModel + '_>> = models.iter().filter_map(|make| make(&context)).collect();
+    // Inference is set up before the upload starts so that it serves from each deployment.
+    let inference_plan = match &scenario.inference {
+        Some(config) => Some((config, inference_plan(scenario, config, progress)?)),
+        None => None,
+    };
+    let inference_inputs =
+        inference_plan.as_ref().map(|(config, plan)| inference_inputs(scenario, config, plan, progress));
+    let mut inference = inference_inputs.as_ref().map(InferenceRun::new).transpose()?;
+    let mut bus = Bus::new(scenario.start);
+
     let mut rollout = Rollout::new(scenario.rollout_inputs());
     let mut times = StageTimes::default();
     let mut step_start = scenario.start;
@@ -88,7 +133,7 @@ pub fn run(scenario: &Scenario, progress: &dyn Progress) -> Result<RunResult, Ru
         "satellite-days",
     );
     let on_satellite_done = || progress.advance(1);
-    while step_start < scenario.end && !rollout.done() {
+    while step_start < scenario.end && (!rollout.done() || extras.iter().any(|m| m.needs_plan())) {
         let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
         let started = Instant::now();
         // Passes rising in [step_start, step_end), found whole thanks to the look-ahead.
@@ -129,8 +174,22 @@ pub fn run(scenario: &Scenario, progress: &dyn Progress) -> Result<RunResult, Ru
         plan.retirements.extend(part.retirements.into_iter().filter(|r| r.time < step_end));
         times.contact_plan_s += started.elapsed().as_secs_f64();
         let started = Instant::now();
-        rollout.add_contacts(contacts)?;
-        rollout.run_until(step_end)?;
+        for model in &mut extras {
+            model.plan_extended(&contacts)?;
+        }
+        // Once every target runs the model the upload has nothing left to do: it leaves
+        // the engine, and its outcome is read as of the end of that step.
+        let uploading = !rollout.done();
+        if uploading {
+            rollout.add_contacts(contacts)?;
+        }
+        let mut processes: Vec<&mut MissionProcess> = Vec::new();
+        if uploading {
+            processes.push(&mut rollout);
+        }
+        processes.extend(inference.as_mut().map(|i| i as &mut MissionProcess));
+        processes.extend(extras.iter_mut().map(|m| m.as_mut() as &mut MissionProcess));
+        SharedEngine::new(processes, &mut bus).run_until(step_end)?;
         times.simulation_s += started.elapsed().as_secs_f64();
         step_start = step_end;
     }
@@ -138,13 +197,40 @@ pub fn run(scenario: &Scenario, progress: &dyn Progress) -> Result<RunResult, Ru
     progress.end();
     plan.retirements.sort_by_key(|r| (r.satellite, r.time));
     plan.retirements.dedup_by_key(|r| r.satellite);
+
+    // The rest of the window, for the models that go on after the upload.
+    if step_start < scenario.end && (inference.is_some() || !extras.is_empty()) {
+        let mut processes: Vec<&mut MissionProcess> = Vec::new();
+        processes.extend(inference.as_mut().map(|i| i as &mut MissionProcess));
+        processes.extend(extras.iter_mut().map(|m| m.as_mut() as &mut MissionProcess));
+        let started = Instant::now();
+        run_in_minutes(SharedEngine::new(processes, &mut bus), step_start, scenario.end, progress)?;
+        times.simulation_s += started.elapsed().as_secs_f64();
+    }
     let (upload, contacts) = rollout.finish();
     plan.contacts = contacts;
-    let inference = match &scenario.inference {
-        Some(config) => Some(run_inference(scenario, config, &upload, progress)?),
-        None => None,
-    };
-    Ok(RunResult { plan, upload, times, inference })
+    let missions = extras.iter().map(|m| m.report()).collect();
+    Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions })
+}
+
+/// Runs `engine` from `from` to `end` a simulated minute at a time, showing progress in
+/// simulated seconds (per event would be millions of calls).
+fn run_in_minutes(
+    mut engine: SharedEngine<MissionEvent, MissionError>,
+    from: UtcTime,
+    end: UtcTime,
+    progress: &dyn Progress,
+) -> Result<(), MissionError> {
+    let span_s = ((end.unix_nanos() - from.unix_nanos()) as u64).div_ceil(NANOS_PER_SECOND as u64);
+    progress.begin("simulation", span_s, "simulated s");
+    let mut t = from;
+    while t < end {
+        t = t.plus_nanos(60 * NANOS_PER_SECOND).min(end);
+        engine.run_until(t)?;
+        progress.set_position(((t.unix_nanos() - from.unix_nanos()) / NANOS_PER_SECOND) as u64);
+    }
+    progress.end();
+    Ok(())
 }
 
 /// The contacts inference needs, over the whole window (the rollout's plan stops once
@@ -191,19 +277,27 @@ pub fn inference_plan(
     Ok(plan)
 }
 
-/// Runs the inference model after the rollout (see [`inference_plan`] for its contacts):
-/// satellites serve from the rollout's deployment times unless the model is preinstalled.
-pub fn run_inference(
-    scenario: &Scenario,
-    config: &InferenceConfig,
-    upload: &UploadOutcome,
-    progress: &dyn Progress,
-) -> Result<InferenceOutcome, RunError> {
-    let plan = inference_plan(scenario, config, progress)?;
-    Ok(run_inference_on(scenario, config, &plan, upload, progress)?)
+/// What the inference model reads of the scenario, with its contact plan.
+fn inference_inputs<'a>(
+    scenario: &'a Scenario,
+    config: &'a InferenceConfig,
+    plan: &'a ContactPlan,
+    progress: &'a dyn Progress,
+) -> InferenceInputs<'a> {
+    InferenceInputs {
+        satellites: &scenario.satellites,
+        stations: &scenario.stations,
+        start: scenario.start,
+        end: scenario.end,
+        seed: scenario.seed,
+        config,
+        plan,
+        progress,
+    }
 }
 
-/// Runs the inference model over a given contact plan (e.g. one a test built).
+/// Runs the inference model alone over a given contact plan (e.g. one a test built), the
+/// satellites starting to serve at `upload`'s deployment times.
 pub fn run_inference_on(
     scenario: &Scenario,
     config: &InferenceConfig,
@@ -212,15 +306,5 @@ pub fn run_inference_on(
     progress: &dyn Progress,
 ) -> Result<InferenceOutcome, InferenceError> {
     let deployed: Vec<_> = upload.satellites.iter().map(|s| s.deployed).collect();
-    simulate_inference(&InferenceInputs {
-        satellites: &scenario.satellites,
-        stations: &scenario.stations,
-        start: scenario.start,
-        end: scenario.end,
-        seed: scenario.seed,
-        config,
-        plan,
-        deployed: &deployed,
-        progress,
-    })
+    simulate_inference(&inference_inputs(scenario, config, plan, progress), &deployed)
 }

@@ -178,6 +178,10 @@ fn no_request_is_served_by_a_satellite_without_the_model() {
     for q in &inf.requests {
         if let Some(server) = q.served_by {
             let model = inf.model_available[server as usize].expect("a server holds the model");
+            // Routed only to a satellite holding the model when the route was chosen: the
+            // router does not foresee a deployment.
+            let routed = q.submit.plus_nanos(q.phases.uplink_wait_ns);
+            assert!(model <= routed, "{q:?} was routed to a satellite before it held the model");
             assert!(model <= arrival_at_server(q), "{q:?} reached a satellite without the model");
         }
         if q.submit < deployed && q.outcome == Outcome::Answered {

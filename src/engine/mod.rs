@@ -71,8 +71,10 @@
 
 mod heap;
 mod rng;
+mod shared;
 
 pub use rng::{SimRng, rng_stream};
+pub use shared::{Bus, Process, SharedEngine};
 
 use crate::time::UtcTime;
 use heap::{QuadHeap, key, key_order, key_slot, key_time};

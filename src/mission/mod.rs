@@ -1,6 +1,7 @@
 //! Mission models: the event handlers that turn a contact plan into what users ask about.
-//! Each model owns its event type and drives an [`crate::engine::Simulation`]; none of
-//! them propagates orbits (the contact plan carries all the geometry they need).
+//! Each model owns its event type and queue and runs on the run's one shared engine,
+//! telling the others what changed through [`MissionEvent`]s (see [`model`] for the seam);
+//! none of them propagates orbits (the contact plan carries all the geometry they need).
 //!
 //! - [`rollout`]: getting the model onto the fleet — chunked upload from ground stations
 //!   (loss, ARQ or fountain coding, antenna scheduling), dissemination over
@@ -11,10 +12,18 @@
 //!   on-board compute with queues and batching.
 //! - [`power`]: solar array, battery and eclipse, which can pause or throttle inference.
 
+pub mod availability;
 pub mod inference;
 pub mod loss;
+pub mod model;
 pub mod power;
 pub mod rollout;
+
+pub use availability::Availability;
+pub use model::{
+    MissionContext, MissionError, MissionEvent, MissionFactory, MissionModel, MissionProcess, MissionReport,
+    MissionTable, REGISTRY,
+};
 
 /// A mission section's validation error: the field path (e.g. `inference.sources[0].rate`)
 /// and what is wrong. The scenario adds the file it came from.

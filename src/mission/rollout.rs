@@ -54,6 +54,8 @@ use super::loss::ChunkLoss;
 use crate::contact::{Contact, ContactKind, ContactPlan, Node};
 use crate::engine::{ScheduleError, Simulation};
 use crate::link::LinkParams;
+
+mod process;
 use crate::time::{NANOS_PER_SECOND, UtcTime};
 use spec::{Onboard, Protocol, RolloutSpec, RolloutStrategy, SchedulingPolicy, UploadConfig};
 
@@ -450,6 +452,11 @@ struct Model<'a> {
     setup_ns: i64,
     needed_symbols: u32,
     words: usize,
+    /// Deployments (when, satellite) not yet announced to the other models.
+    deployments: Vec<(UtcTime, u32)>,
+    /// Every target is verified: the rollout stopped there, and its outcome is read as of
+    /// that instant.
+    ended: bool,
 }
 
 impl<'a> Model<'a> {
@@ -501,6 +508,8 @@ impl<'a> Model<'a> {
             setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
             needed_symbols: (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32,
             words,
+            deployments: Vec::new(),
+            ended: false,
         }
     }
 
@@ -580,6 +589,7 @@ impl<'a> Model<'a> {
             Event::Verified(sat) => {
                 self.sats[sat as usize].verified = true;
                 if self.remaining_targets == 0 {
+                    self.ended = true;
                     sim.stop();
                     return Ok(());
                 }
@@ -937,7 +947,9 @@ impl<'a> Model<'a> {
         r.stored = Some(stored);
         r.verified = Some(verified);
         r.decompressed = Some(decompressed);
-        r.deployed = Some(decompressed.plus_nanos(onboard.deploy_time_ns));
+        let deployed = decompressed.plus_nanos(onboard.deploy_time_ns);
+        r.deployed = Some(deployed);
+        self.deployments.push((deployed, sat));
         r.received_from = s.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n);
         if r.target {
             self.remaining_targets -= 1;

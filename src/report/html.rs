@@ -174,6 +174,17 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
                 write!(p, "<p class=\"sub\">First 25 of {} targets; all are in upload_summary.csv.</p>", targets.len());
         }
     }
+    // The registered mission models, each with its headline and tables.
+    for m in &result.missions {
+        let _ = write!(p, "<h2>{}</h2><ul>", escape(m.name));
+        for line in &m.headline {
+            let _ = write!(p, "<li>{}</li>", escape(line));
+        }
+        for table in &m.tables {
+            let _ = write!(p, "<li><a href=\"{0}\">{0}</a></li>", escape(&table.file));
+        }
+        p.push_str("</ul>\n");
+    }
     // Figures.
     p.push_str("\n<h2>Figures</h2>\n");
     for f in figures {

@@ -6,6 +6,7 @@ use super::summary::{RunSummary, node_name, rollout_curve};
 use super::tables::write_contacts;
 use super::tables::{CsvRow, write_passes, write_rows_parallel};
 use super::{WriteError, write_atomically};
+use crate::mission::MissionTable;
 use crate::mission::rollout::{SatelliteUpload, Session};
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;
@@ -89,6 +90,11 @@ fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Resul
     if let Some(inference) = &result.inference {
         written.extend(super::inference::write_inference(dir, scenario, inference)?);
     }
+    for mission in &result.missions {
+        for table in &mission.tables {
+            written.push(write_mission_table(dir, mission.name, table)?);
+        }
+    }
     let figures = super::figures::run_figures(scenario, result, dir)
         .map_err(|e| WriteError { path: dir.to_path_buf(), source: std::io::Error::other(format!("figures: {e}")) })?;
     for f in &figures {
@@ -98,4 +104,34 @@ fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Resul
     super::html::write_report(dir, scenario, result, &figures)?;
     written.push(dir.join("report.html"));
     Ok(written)
+}
+
+/// Writes one of a mission model's tables. Its file name must be a plain `.csv` name: a
+/// model cannot write outside the run's folder or over another output.
+fn write_mission_table(dir: &Path, model: &str, table: &MissionTable) -> Result<PathBuf, WriteError> {
+    let path = dir.join(&table.file);
+    let plain = Path::new(&table.file).file_name().is_some_and(|n| n == table.file.as_str());
+    if !plain || !table.file.ends_with(".csv") || path.exists() {
+        return Err(WriteError {
+            path,
+            source: std::io::Error::other(format!(
+                "mission model `{model}`: table name is not a new plain .csv file name"
+            )),
+        });
+    }
+    write_atomically(&path, |w| {
+        let mut row = CsvRow::default();
+        for field in &table.header {
+            row.text(field);
+        }
+        row.finish(w)?;
+        for fields in &table.rows {
+            for field in fields {
+                row.text(field);
+            }
+            row.finish(w)?;
+        }
+        Ok(())
+    })?;
+    Ok(path)
 }

@@ -2,6 +2,7 @@
 //! the console lines, and what report.html and the sweep table show. Each metric is
 //! defined here once.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -36,6 +37,9 @@ pub struct RunSummary {
     /// Present when the scenario serves inference.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inference: Option<serde_json::Value>,
+    /// Each registered mission model's section, by its name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub missions: BTreeMap<&'static str, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -196,6 +200,7 @@ impl RunSummary {
             },
             upload: UploadSummary::new(scenario, result),
             inference: result.inference.as_ref().map(|i| super::inference::inference_summary(scenario, i)),
+            missions: result.missions.iter().map(|m| (m.name, m.summary.clone())).collect(),
         }
     }
 
@@ -321,6 +326,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
         if let Some(inference) = &result.inference {
             lines.extend(super::inference::inference_console(inference));
         }
+        lines.extend(mission_lines(result));
         lines.push(format!("  outputs in {}", out_dir.display()));
         return lines.join("\n");
     }
@@ -409,6 +415,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
     if let Some(inference) = &result.inference {
         lines.extend(super::inference::inference_console(inference));
     }
+    lines.extend(mission_lines(result));
     lines.push(format!(
         "  {} passes, {} contacts, {} events; plan {:.2} s, simulation {:.2} s; outputs in {}",
         result.plan.passes.len(),
@@ -419,4 +426,9 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
         out_dir.display()
     ));
     lines.join("\n")
+}
+
+/// The registered mission models' console lines: one per model, its headline items joined.
+pub fn mission_lines(result: &RunResult) -> impl Iterator<Item = String> + '_ {
+    result.missions.iter().map(|m| format!("  {}: {}", m.name, m.headline.join("; ")))
 }

@@ -15,9 +15,10 @@
 //!    satellite reachable from them over the inter-satellite links up at that instant, the
 //!    question goes to the one with the least expected delay: uplink + ISL hops
 //!    (propagation + transmission + switching) + expected queue wait + service time
-//!    ([`routing`]). Only satellites holding the deployed model are candidates
-//!    (`preinstalled`, or from the upload's `deployed` time), so a rollout in progress
-//!    shapes what can be served. Without ISLs a satellite can only answer a user while in
+//!    ([`routing`]). Only satellites holding the deployed model now are candidates
+//!    (`preinstalled`, or since the run announced a [`MissionEvent::ModelHeld`] for them:
+//!    the router cannot foresee a deployment), so a rollout in progress shapes what can be
+//!    served, and a deployment wakes the questions waiting for a server. Without ISLs a satellite can only answer a user while in
 //!    view of that user, so a server that would have set by the time its answer is ready
 //!    is passed over when another can finish within view.
 //! 4. **Computed.** Each serving satellite has `max_batch` slots and a FIFO queue
@@ -58,7 +59,9 @@ pub mod sky;
 pub mod sources;
 pub mod spec;
 
-pub use sim::simulate_inference;
+#[cfg(doc)]
+use crate::mission::MissionEvent;
+pub use sim::{InferenceRun, simulate_inference};
 pub use spec::InferenceConfig;
 
 use crate::access::eclipse::EclipseInterval;
@@ -272,8 +275,10 @@ pub struct InferenceOutcome {
     pub servers: Vec<ServerRecord>,
     /// Eclipse intervals of every satellite (fleet order).
     pub eclipses: Vec<Vec<EclipseInterval>>,
-    /// When each satellite held the model (`None`: never), as the run used it.
+    /// When each satellite first held the model (`None`: never), as the run used it.
     pub model_available: Vec<Option<UtcTime>>,
+    /// Every period each serving satellite held the model.
+    pub availability: crate::mission::Availability,
     /// Events the engine processed.
     pub events: u64,
     /// Snapshots of the fleet built for visibility queries.
@@ -302,8 +307,6 @@ pub struct InferenceInputs<'a> {
     pub config: &'a InferenceConfig,
     /// Ground contacts (portals) and ISL contacts (routing).
     pub plan: &'a ContactPlan,
-    /// When the upload deployed the model on each satellite (ignored when preinstalled).
-    pub deployed: &'a [Option<UtcTime>],
     /// Where the eclipse search and the simulation report their progress.
     pub progress: &'a dyn crate::progress::Progress,
 }

@@ -18,8 +18,10 @@ use crate::access::Window;
 use crate::access::eclipse::{eclipse_fractions, find_eclipses};
 use crate::constants::light_time_ns;
 use crate::contact::{Contact, ContactKind, Node};
-use crate::engine::{EventId, ScheduleError, Simulation};
+use crate::engine::{Bus, EventId, Process, ScheduleError, SharedEngine, Simulation};
 use crate::link::{LinkBudget, Site};
+use crate::mission::availability::Availability;
+use crate::mission::model::{MissionError, MissionEvent};
 use crate::mission::power::{Battery, Limit, sunlight_steps};
 use crate::time::{NANOS_PER_SECOND, UtcTime};
 
@@ -230,8 +232,15 @@ struct Model<'a> {
     stations: Vec<Option<StationContacts>>,
     servers: Vec<Server>,
     server_of: Vec<u32>,
-    available: Vec<Option<i64>>,
-    deploy_times: Vec<i64>,
+    /// Which satellites hold the model, as far as the run has told this model so far.
+    holding: Availability,
+    /// Serving satellites that do not hold the model yet (none when it is preinstalled).
+    awaiting: usize,
+    /// Questions waiting for a way up while some server may still receive the model, with
+    /// their pending retry if they have one: a deployment wakes them.
+    parked: Vec<(u32, Option<EventId>)>,
+    /// Entries of `parked` still live when it was last pruned.
+    parked_live: usize,
     requests: Vec<RequestRecord>,
     seen: Vec<Seen>,
     entries: Vec<(u32, i64)>,
@@ -244,210 +253,276 @@ struct Model<'a> {
     end_ns: i64,
 }
 
-/// Runs the inference model over the window (see the module docs).
-pub fn simulate_inference(inputs: &InferenceInputs) -> Result<InferenceOutcome, InferenceError> {
-    let started = Instant::now();
-    inputs.progress.begin("inference setup (orbits, terminals, routes)", 0, "");
-    let cfg = inputs.config;
-    let n = inputs.satellites.len();
-    let window = Window { start: inputs.start, end: inputs.end };
-    let sky = Sky::build(inputs.satellites, inputs.start, inputs.end);
-    let graph = IslGraph::from_plan(inputs.plan, n);
+/// The inference model on a run's shared engine: built with [`InferenceRun::new`] (orbits,
+/// terminals, link budgets, eclipses), driven as a [`Process`] that learns from
+/// [`MissionEvent::ModelHeld`] which satellites can serve, and read with
+/// [`InferenceRun::finish`].
+pub struct InferenceRun<'a> {
+    model: Model<'a>,
+    sim: Simulation<Ev>,
+    sources: Vec<SourceRun>,
+    eclipses: Vec<Vec<crate::access::eclipse::EclipseInterval>>,
+    times: InferenceTimes,
+}
 
-    // Terminals, budgets and sources.
-    let mut land = None;
-    let mut runs = Vec::with_capacity(cfg.sources.len());
-    let mut cells: Vec<(i32, i32)> = Vec::new();
-    let mut cell_index = std::collections::HashMap::new();
-    let mut sources = Vec::with_capacity(cfg.sources.len());
-    for (k, source) in cfg.sources.iter().enumerate() {
-        let terminals = place_terminals(source, k, inputs.seed, &mut land);
-        let access = match &source.terminals {
-            Terminals::Portal(st) => Access::Portal(st.clone()),
-            _ => Access::Users(
-                terminals
-                    .iter()
-                    .map(|t| {
-                        let key = (
-                            ((t.site.lat_deg + 90.0) / CELL_DEG).floor().min(180.0 / CELL_DEG - 1.0) as i32,
-                            ((t.site.lon_deg + 180.0).rem_euclid(360.0) / CELL_DEG).floor() as i32,
-                        );
-                        let cell = *cell_index.entry(key).or_insert_with(|| {
-                            cells.push(key);
-                            cells.len() as u32 - 1
-                        });
-                        UserTerminal { site: SkySite::new(&sky, &t.site, cfg.terminal_min_elevation_deg), cell }
-                    })
-                    .collect(),
-            ),
-        };
-        runs.push(SourceRun {
-            name: source.name.clone(),
-            kind: match &source.terminals {
-                Terminals::Positions(_) => "users",
-                Terminals::Random { ocean: false, .. } => "random",
-                Terminals::Random { ocean: true, .. } => "ocean",
-                Terminals::Portal(_) => "portal",
-            },
-            portal_stations: match &source.terminals {
-                Terminals::Portal(st) => st.clone(),
-                _ => Vec::new(),
-            },
-            terminals,
-        });
-        sources.push(RunSource { arrivals: Arrivals::new(source, k, inputs.seed), access, end: source.end });
-    }
-    let budgets: Vec<(LinkBudget, LinkBudget)> = cells
-        .par_iter()
-        .map(|&(la, lo)| {
-            let site = Site::new(-90.0 + (la as f64 + 0.5) * CELL_DEG, -180.0 + (lo as f64 + 0.5) * CELL_DEG, 0.0);
-            Ok((
-                LinkBudget::for_site(&cfg.terminal_uplink, &site)?,
-                LinkBudget::for_site(&cfg.terminal_downlink, &site)?,
-            ))
-        })
-        .collect::<Result<_, crate::link::LinkError>>()?;
+impl<'a> InferenceRun<'a> {
+    /// Sets the model up over the window (orbits, terminals, link budgets, eclipses; see the
+    /// module docs) and schedules its first events.
+    pub fn new(inputs: &'a InferenceInputs<'a>) -> Result<Self, InferenceError> {
+        let started = Instant::now();
+        inputs.progress.begin("inference setup (orbits, terminals, routes)", 0, "");
+        let cfg = inputs.config;
+        let n = inputs.satellites.len();
+        let window = Window { start: inputs.start, end: inputs.end };
+        let sky = Sky::build(inputs.satellites, inputs.start, inputs.end);
+        let graph = IslGraph::from_plan(inputs.plan, n);
 
-    // Portal stations and their contacts.
-    let mut stations: Vec<Option<StationContacts>> = (0..inputs.stations.len()).map(|_| None).collect();
-    for run in &runs {
-        for &st in &run.portal_stations {
-            let s = &inputs.stations[st as usize];
-            stations[st as usize].get_or_insert_with(|| StationContacts {
-                site: SkySite::new(&sky, &s.site, 0.0),
-                up: Vec::new(),
-                down: Vec::new(),
-                longest_ns: 0,
+        // Terminals, budgets and sources.
+        let mut land = None;
+        let mut runs = Vec::with_capacity(cfg.sources.len());
+        let mut cells: Vec<(i32, i32)> = Vec::new();
+        let mut cell_index = std::collections::HashMap::new();
+        let mut sources = Vec::with_capacity(cfg.sources.len());
+        for (k, source) in cfg.sources.iter().enumerate() {
+            let terminals = place_terminals(source, k, inputs.seed, &mut land);
+            let access = match &source.terminals {
+                Terminals::Portal(st) => Access::Portal(st.clone()),
+                _ => Access::Users(
+                    terminals
+                        .iter()
+                        .map(|t| {
+                            let key = (
+                                ((t.site.lat_deg + 90.0) / CELL_DEG).floor().min(180.0 / CELL_DEG - 1.0) as i32,
+                                ((t.site.lon_deg + 180.0).rem_euclid(360.0) / CELL_DEG).floor() as i32,
+                            );
+                            let cell = *cell_index.entry(key).or_insert_with(|| {
+                                cells.push(key);
+                                cells.len() as u32 - 1
+                            });
+                            UserTerminal { site: SkySite::new(&sky, &t.site, cfg.terminal_min_elevation_deg), cell }
+                        })
+                        .collect(),
+                ),
+            };
+            runs.push(SourceRun {
+                name: source.name.clone(),
+                kind: match &source.terminals {
+                    Terminals::Positions(_) => "users",
+                    Terminals::Random { ocean: false, .. } => "random",
+                    Terminals::Random { ocean: true, .. } => "ocean",
+                    Terminals::Portal(_) => "portal",
+                },
+                portal_stations: match &source.terminals {
+                    Terminals::Portal(st) => st.clone(),
+                    _ => Vec::new(),
+                },
+                terminals,
+            });
+            sources.push(RunSource { arrivals: Arrivals::new(source, k, inputs.seed), access, end: source.end });
+        }
+        let budgets: Vec<(LinkBudget, LinkBudget)> = cells
+            .par_iter()
+            .map(|&(la, lo)| {
+                let site = Site::new(-90.0 + (la as f64 + 0.5) * CELL_DEG, -180.0 + (lo as f64 + 0.5) * CELL_DEG, 0.0);
+                Ok((
+                    LinkBudget::for_site(&cfg.terminal_uplink, &site)?,
+                    LinkBudget::for_site(&cfg.terminal_downlink, &site)?,
+                ))
+            })
+            .collect::<Result<_, crate::link::LinkError>>()?;
+
+        // Portal stations and their contacts.
+        let mut stations: Vec<Option<StationContacts>> = (0..inputs.stations.len()).map(|_| None).collect();
+        for run in &runs {
+            for &st in &run.portal_stations {
+                let s = &inputs.stations[st as usize];
+                stations[st as usize].get_or_insert_with(|| StationContacts {
+                    site: SkySite::new(&sky, &s.site, 0.0),
+                    up: Vec::new(),
+                    down: Vec::new(),
+                    longest_ns: 0,
+                });
+            }
+        }
+        for (i, c) in inputs.plan.contacts.iter().enumerate() {
+            let (station, up) = match (c.kind, c.from, c.to) {
+                (ContactKind::Uplink, Node::Station(s), _) => (s, true),
+                (ContactKind::Downlink, _, Node::Station(s)) => (s, false),
+                _ => continue,
+            };
+            if let Some(Some(sc)) = stations.get_mut(station as usize) {
+                if up {
+                    sc.up.push(i as u32)
+                } else {
+                    sc.down.push(i as u32)
+                }
+                sc.longest_ns = sc.longest_ns.max(c.end.unix_nanos() - c.start.unix_nanos());
+            }
+        }
+        for sc in stations.iter_mut().flatten() {
+            let contacts = &inputs.plan.contacts;
+            sc.up.sort_by_key(|&c| (contacts[c as usize].start, c));
+            sc.down.sort_by_key(|&c| (contacts[c as usize].start, c));
+        }
+        let setup_s = started.elapsed().as_secs_f64();
+
+        // Eclipses, for power and for the eclipse table.
+        let started_eclipses = Instant::now();
+        // In slices of the fleet (each searched in parallel), so that progress can be shown;
+        // the intervals are per satellite, so the slices' results simply concatenate.
+        let slice = n.div_ceil(100).max(1);
+        inputs.progress.end();
+        inputs.progress.begin("eclipses", n as u64, "satellites");
+        let mut eclipses = Vec::with_capacity(n);
+        for part in inputs.satellites.chunks(slice) {
+            eclipses.extend(find_eclipses(part, window).intervals);
+            inputs.progress.advance(part.len() as u64);
+        }
+        inputs.progress.end();
+        let eclipses_s = started_eclipses.elapsed().as_secs_f64();
+
+        // Model availability: from the start when preinstalled; otherwise as the run announces
+        // deployments (see `receive`).
+        let mut holding = Availability::none(n);
+        let mut awaiting = 0;
+        for i in (0..n).filter(|&i| cfg.serving[i]) {
+            if cfg.preinstalled {
+                holding.start(i as u32, inputs.start);
+            } else {
+                awaiting += 1;
+            }
+        }
+
+        let mut server_of = vec![NONE; n];
+        let mut servers = Vec::new();
+        for i in 0..n {
+            if !cfg.serving[i] {
+                continue;
+            }
+            server_of[i] = servers.len() as u32;
+            let sun = sunlight_steps(&eclipses[i]);
+            servers.push(Server {
+                sat: i as u32,
+                queue: VecDeque::new(),
+                running: Vec::new(),
+                backlog_ns: 0,
+                limited: false,
+                battery: None,
+                power_event: None,
+                sun,
+                sun_next: 0,
+                last_touch: inputs.start.unix_nanos(),
+                completed: 0,
+                busy_ns: 0,
+                slot_busy_ns: 0,
+                limited_ns: 0,
+                accelerator_j: 0.0,
             });
         }
-    }
-    for (i, c) in inputs.plan.contacts.iter().enumerate() {
-        let (station, up) = match (c.kind, c.from, c.to) {
-            (ContactKind::Uplink, Node::Station(s), _) => (s, true),
-            (ContactKind::Downlink, _, Node::Station(s)) => (s, false),
-            _ => continue,
+
+        let mut model = Model {
+            inputs,
+            cfg,
+            sky,
+            graph,
+            router: Router::new(n),
+            sources,
+            budgets,
+            stations,
+            servers,
+            server_of,
+            holding,
+            awaiting,
+            parked: Vec::new(),
+            parked_live: 0,
+            requests: Vec::new(),
+            seen: Vec::new(),
+            entries: Vec::new(),
+            entry_station: Vec::new(),
+            target_cost: vec![0; n],
+            target_station: vec![NONE; n],
+            target_stamp: vec![0; n],
+            target_generation: 0,
+            end_ns: inputs.end.unix_nanos(),
         };
-        if let Some(Some(sc)) = stations.get_mut(station as usize) {
-            if up {
-                sc.up.push(i as u32)
-            } else {
-                sc.down.push(i as u32)
-            }
-            sc.longest_ns = sc.longest_ns.max(c.end.unix_nanos() - c.start.unix_nanos());
-        }
-    }
-    for sc in stations.iter_mut().flatten() {
-        let contacts = &inputs.plan.contacts;
-        sc.up.sort_by_key(|&c| (contacts[c as usize].start, c));
-        sc.down.sort_by_key(|&c| (contacts[c as usize].start, c));
-    }
-    let setup_s = started.elapsed().as_secs_f64();
 
-    // Eclipses, for power and for the eclipse table.
-    let started_eclipses = Instant::now();
-    // In slices of the fleet (each searched in parallel), so that progress can be shown;
-    // the intervals are per satellite, so the slices' results simply concatenate.
-    let slice = n.div_ceil(100).max(1);
-    inputs.progress.end();
-    inputs.progress.begin("eclipses", n as u64, "satellites");
-    let mut eclipses = Vec::with_capacity(n);
-    for part in inputs.satellites.chunks(slice) {
-        eclipses.extend(find_eclipses(part, window).intervals);
-        inputs.progress.advance(part.len() as u64);
-    }
-    inputs.progress.end();
-    let eclipses_s = started_eclipses.elapsed().as_secs_f64();
-
-    // Model availability.
-    let available: Vec<Option<i64>> = (0..n)
-        .map(|i| {
-            if !cfg.serving[i] {
-                None
-            } else if cfg.preinstalled {
-                Some(inputs.start.unix_nanos())
-            } else {
-                inputs.deployed.get(i).copied().flatten().map(|t| t.unix_nanos())
-            }
+        let mut sim: Simulation<Ev> = Simulation::with_capacity(inputs.start, model.servers.len() * 4 + 1024);
+        let started_sim = Instant::now();
+        model.start(&mut sim)?;
+        Ok(InferenceRun {
+            model,
+            sim,
+            sources: runs,
+            eclipses,
+            times: InferenceTimes { setup_s, eclipses_s, simulation_s: started_sim.elapsed().as_secs_f64() },
         })
-        .collect();
-    let mut deploy_times: Vec<i64> = available.iter().flatten().copied().collect();
-    deploy_times.sort_unstable();
-    deploy_times.dedup();
+    }
+}
 
-    let mut server_of = vec![NONE; n];
-    let mut servers = Vec::new();
-    for i in 0..n {
-        if !cfg.serving[i] {
-            continue;
-        }
-        server_of[i] = servers.len() as u32;
-        let sun = sunlight_steps(&eclipses[i]);
-        servers.push(Server {
-            sat: i as u32,
-            queue: VecDeque::new(),
-            running: Vec::new(),
-            backlog_ns: 0,
-            limited: false,
-            battery: None,
-            power_event: None,
-            sun,
-            sun_next: 0,
-            last_touch: inputs.start.unix_nanos(),
-            completed: 0,
-            busy_ns: 0,
-            slot_busy_ns: 0,
-            limited_ns: 0,
-            accelerator_j: 0.0,
-        });
+impl<'a> InferenceRun<'a> {
+    /// The outcome, once the engine has run to the window's end.
+    pub fn finish(self) -> InferenceOutcome {
+        let events = self.sim.processed();
+        self.model.finish(events, self.sources, self.eclipses, self.times)
+    }
+}
+
+impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
+    fn next_event_time(&self) -> Option<UtcTime> {
+        self.sim.peek_time()
     }
 
-    let mut model = Model {
-        inputs,
-        cfg,
-        sky,
-        graph,
-        router: Router::new(n),
-        sources,
-        budgets,
-        stations,
-        servers,
-        server_of,
-        available,
-        deploy_times,
-        requests: Vec::new(),
-        seen: Vec::new(),
-        entries: Vec::new(),
-        entry_station: Vec::new(),
-        target_cost: vec![0; n],
-        target_station: vec![NONE; n],
-        target_stamp: vec![0; n],
-        target_generation: 0,
-        end_ns: inputs.end.unix_nanos(),
-    };
+    fn run_until(&mut self, limit: UtcTime, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
+        let started = Instant::now();
+        let model = &mut self.model;
+        let ran = self.sim.run_until(limit, |sim, now, ev| model.handle(sim, now, ev));
+        self.times.simulation_s += started.elapsed().as_secs_f64();
+        ran.map_err(InferenceError::from)?;
+        Ok(())
+    }
 
-    let started_sim = Instant::now();
-    let mut sim: Simulation<Ev> = Simulation::with_capacity(inputs.start, model.servers.len() * 4 + 1024);
-    model.start(&mut sim)?;
+    fn receive(&mut self, at: UtcTime, event: &MissionEvent, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
+        match *event {
+            MissionEvent::ModelHeld { satellite } => {
+                self.model.model_held(&mut self.sim, at, satellite).map_err(InferenceError::from)?
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the inference model alone over the window, with the satellites starting to hold
+/// the model at the given instants (an upload's deployment times, replayed).
+pub fn simulate_inference(
+    inputs: &InferenceInputs,
+    deployed: &[Option<UtcTime>],
+) -> Result<InferenceOutcome, InferenceError> {
+    let mut run = InferenceRun::new(inputs)?;
+    let mut history = Bus::new(inputs.start);
+    let mut deployments: Vec<(UtcTime, u32)> =
+        deployed.iter().enumerate().filter_map(|(i, d)| d.map(|d| (d.max(inputs.start), i as u32))).collect();
+    deployments.sort_unstable();
+    for (at, satellite) in deployments {
+        history.publish_at(at, MissionEvent::ModelHeld { satellite })?;
+    }
     let progress = inputs.progress;
     let start_ns = inputs.start.unix_nanos();
-    progress.begin(
-        "inference simulation",
-        ((inputs.end.unix_nanos() - start_ns) as u64).div_ceil(NANOS_PER_SECOND as u64),
-        "simulated s",
-    );
-    // Reported once per simulated minute, not per event (millions of them).
-    let mut next_report = start_ns;
-    let simulated = sim.run_until(inputs.end, |sim, now, ev| {
-        if now.unix_nanos() >= next_report {
-            progress.set_position(((now.unix_nanos() - start_ns) / NANOS_PER_SECOND) as u64);
-            next_report = now.unix_nanos() + 60 * NANOS_PER_SECOND;
-        }
-        model.handle(sim, now, ev)
-    });
+    let span_s = ((inputs.end.unix_nanos() - start_ns) as u64).div_ceil(NANOS_PER_SECOND as u64);
+    progress.begin("inference simulation", span_s, "simulated s");
+    let mut engine = SharedEngine::new(vec![&mut run], &mut history);
+    // In simulated minutes, for progress (not per event: millions of them).
+    let mut t = inputs.start;
+    while t < inputs.end {
+        t = t.plus_nanos(60 * NANOS_PER_SECOND).min(inputs.end);
+        engine.run_until(t).map_err(|e| match e {
+            MissionError::Inference(e) => e,
+            MissionError::Engine(e) => InferenceError::Engine(e),
+        })?;
+        progress.set_position(((t.unix_nanos() - start_ns) / NANOS_PER_SECOND) as u64);
+    }
+    drop(engine);
     progress.end();
-    simulated?;
-    let simulation_s = started_sim.elapsed().as_secs_f64();
-    Ok(model.finish(sim.processed(), runs, eclipses, InferenceTimes { setup_s, eclipses_s, simulation_s }))
+    Ok(run.finish())
 }
 
 impl<'a> Model<'a> {
@@ -511,6 +586,28 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// `sat` holds the model from `now`: if it serves, it can take questions, so the
+    /// parked ones try again now (or give up, if their time ran out meanwhile).
+    fn model_held(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
+        if self.server_of[sat as usize] == NONE || self.holding.holds_now(sat) {
+            return Ok(());
+        }
+        self.holding.start(sat, now);
+        self.awaiting -= 1;
+        for (r, retry) in std::mem::take(&mut self.parked) {
+            // A retry that already fired re-parked its question if it had to.
+            if retry.is_some_and(|id| !sim.cancel(id)) {
+                continue;
+            }
+            if self.deadline(r) > now.unix_nanos() {
+                sim.schedule_at(now, Ev::Dispatch(r))?;
+            } else {
+                self.close(r, Outcome::Timeout, self.deadline(r));
+            }
+        }
+        Ok(())
+    }
+
     fn close(&mut self, r: u32, outcome: Outcome, at: i64) {
         let rec = &mut self.requests[r as usize];
         rec.outcome = outcome;
@@ -568,7 +665,7 @@ impl<'a> Model<'a> {
                     if !(if isl {
                         self.graph.has_isl(s.satellite) || self.server_of[i] != NONE
                     } else {
-                        self.available[i].is_some()
+                        self.holding.holds_now(s.satellite)
                     }) {
                         continue;
                     }
@@ -660,10 +757,12 @@ impl<'a> Model<'a> {
                 if si == NONE {
                     return None;
                 }
-                let at = t + d;
-                if self.available[v as usize].is_none_or(|a| a > at) {
+                // Only a satellite that holds the model now: nobody can know when another
+                // will receive it.
+                if !self.holding.holds_now(v) {
                     return None;
                 }
+                let at = t + d;
                 let s = &self.servers[si as usize];
                 if s.queue.len() as u32 >= acc.queue_limit {
                     full_seen = true;
@@ -703,11 +802,19 @@ impl<'a> Model<'a> {
             None if full_seen => self.close(r, Outcome::Rejected, t),
             None => {
                 let next = self.next_uplink_chance(r, now, deadline);
-                match next {
-                    Some(at) if at.unix_nanos() < deadline => {
-                        sim.schedule_at(at, Ev::Dispatch(r))?;
+                let retry = match next {
+                    Some(at) if at.unix_nanos() < deadline => Some(sim.schedule_at(at, Ev::Dispatch(r))?),
+                    _ => None,
+                };
+                if self.awaiting > 0 {
+                    // Retries that fired leave stale entries: drop them when they pile up.
+                    if self.parked.len() >= 2 * self.parked_live.max(1024) {
+                        self.parked.retain(|&(_, id)| id.is_none_or(|id| sim.is_pending(id)));
+                        self.parked_live = self.parked.len();
                     }
-                    _ => self.close(r, Outcome::Timeout, deadline),
+                    self.parked.push((r, retry));
+                } else if retry.is_none() {
+                    self.close(r, Outcome::Timeout, deadline);
                 }
             }
         }
@@ -715,7 +822,8 @@ impl<'a> Model<'a> {
     }
 
     /// When a waiting question might next find a way up: a satellite rising over the user,
-    /// a portal contact starting, a deployment, or (with ISLs) a periodic retry.
+    /// a portal contact starting, or (with ISLs) a periodic retry. (A deployment is not
+    /// foreseen: it wakes the parked questions when it happens.)
     fn next_uplink_chance(&self, r: u32, now: UtcTime, deadline: i64) -> Option<UtcTime> {
         let req = &self.requests[r as usize];
         let until = UtcTime::from_unix_nanos(deadline);
@@ -728,13 +836,14 @@ impl<'a> Model<'a> {
         match &self.sources[req.source as usize].access {
             Access::Users(terminals) => {
                 let term = &terminals[req.terminal as usize];
-                // Without links only a satellite that serves (by then) can take the question.
+                // Without links only a satellite that serves can take the question (one
+                // that receives the model later wakes the question then: see `receive`).
                 let isl = !self.graph.is_empty();
                 let usable = |i: u32| {
                     if isl {
                         self.graph.has_isl(i) || self.server_of[i as usize] != NONE
                     } else {
-                        self.available[i as usize].is_some_and(|a| a <= deadline)
+                        self.holding.holds_now(i)
                     }
                 };
                 consider(self.sky.next_rise(&term.site, now, until, usable).map(|(t, _)| t));
@@ -747,8 +856,6 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        let i = self.deploy_times.partition_point(|&d| d <= now.unix_nanos());
-        consider(self.deploy_times.get(i).map(|&d| UtcTime::from_unix_nanos(d)));
         if !self.graph.is_empty() {
             consider(Some(now.plus_nanos(ISL_RETRY_NS)));
         }
@@ -1063,6 +1170,12 @@ impl<'a> Model<'a> {
         eclipses: Vec<Vec<crate::access::eclipse::EclipseInterval>>,
         times: InferenceTimes,
     ) -> InferenceOutcome {
+        // Parked with no retry, a question waited for a deployment that never came in time.
+        for (r, retry) in std::mem::take(&mut self.parked) {
+            if retry.is_none() {
+                self.close(r, Outcome::Timeout, self.deadline(r));
+            }
+        }
         let end = self.end_ns;
         let limit = self.limit();
         let window = Window { start: self.inputs.start, end: self.inputs.end };
@@ -1074,7 +1187,7 @@ impl<'a> Model<'a> {
             }
             servers.push(ServerRecord {
                 satellite: s.sat,
-                model_from: self.available[s.sat as usize].map(UtcTime::from_unix_nanos),
+                model_from: self.holding.first_from(s.sat),
                 completed: s.completed,
                 busy_ns: s.busy_ns,
                 slot_busy_ns: s.slot_busy_ns,
@@ -1091,7 +1204,8 @@ impl<'a> Model<'a> {
             sources,
             servers,
             eclipses,
-            model_available: self.available.iter().map(|a| a.map(UtcTime::from_unix_nanos)).collect(),
+            model_available: (0..self.holding.len() as u32).map(|i| self.holding.first_from(i)).collect(),
+            availability: self.holding,
             events,
             snapshots: self.sky.snapshots_built(),
             route_nodes: self.router.settled,

@@ -1,0 +1,111 @@
+//! The seam every mission model plugs into: what a model is told (the run's inputs, the
+//! contact plan as it is built, the other models' events), what it tells the others, and
+//! what it hands the report.
+//!
+//! Every model runs on the one [`SharedEngine`](crate::engine::SharedEngine) of a run as a
+//! [`Process`] whose messages are [`MissionEvent`]s. The upload and inference models are
+//! built in (the pipeline drives them and the report has pages for them); any other model
+//! is a [`MissionModel`] made by a [`MissionFactory`] listed in [`REGISTRY`] (or handed to
+//! [`crate::pipeline::run_with`]), and reports through a [`MissionReport`]: its section of
+//! summary.json, its console lines, its CSV tables and its part of report.html.
+
+use crate::contact::Contact;
+use crate::engine::{Process, ScheduleError};
+use crate::ground::GroundStation;
+use crate::orbit::Satellite;
+use crate::time::UtcTime;
+
+/// What one model tells the others, delivered at its time to every model but the sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissionEvent {
+    /// `satellite` holds the model from now on (uploaded, verified and deployed).
+    ModelHeld {
+        /// Index into the fleet.
+        satellite: u32,
+    },
+}
+
+/// Why a mission model stopped the run.
+#[derive(Debug, thiserror::Error)]
+pub enum MissionError {
+    /// The event engine rejected an event (a model bug).
+    #[error("simulation: {0}")]
+    Engine(#[from] ScheduleError),
+    /// The inference model failed.
+    #[error("inference: {0}")]
+    Inference(#[from] super::inference::InferenceError),
+}
+
+/// A model on the shared engine.
+pub type MissionProcess<'a> = dyn Process<MissionEvent, MissionError> + 'a;
+
+/// What a model may read of the validated scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct MissionContext<'a> {
+    /// The fleet, indexed as in every table.
+    pub satellites: &'a [Satellite],
+    /// The satellites the contact plan is built for (the upload's targets).
+    pub planned: &'a [bool],
+    /// The ground stations, indexed as in every table.
+    pub stations: &'a [GroundStation],
+    /// The simulated window.
+    pub start: UtcTime,
+    /// The simulated window's end.
+    pub end: UtcTime,
+    /// The scenario's seed (derive streams with [`crate::engine::rng_stream`]).
+    pub seed: u64,
+}
+
+/// A mission model beyond the built-in upload and inference.
+pub trait MissionModel<'a>: Process<MissionEvent, MissionError> {
+    /// Its name: the key of its summary.json section and the prefix of its files.
+    fn name(&self) -> &'static str;
+
+    /// Whether it needs the contact plan to go on being built (the pipeline stops building
+    /// once the upload is done and no model asks for more).
+    fn needs_plan(&self) -> bool {
+        false
+    }
+
+    /// The next stretch of the contact plan: contacts in start order, each starting no
+    /// earlier than any handed over before (see [`crate::pipeline`] for how far ahead).
+    fn plan_extended(&mut self, contacts: &[Contact]) -> Result<(), MissionError> {
+        let _ = contacts;
+        Ok(())
+    }
+
+    /// What it found, once the run is over.
+    fn report(&self) -> MissionReport;
+}
+
+/// Makes a model for a run, or `None` when the scenario does not call for it.
+pub type MissionFactory = for<'a> fn(&MissionContext<'a>) -> Option<Box<dyn MissionModel<'a> + 'a>>;
+
+/// The models every run includes beyond upload and inference: a new model is one module
+/// and one line here.
+pub const REGISTRY: &[MissionFactory] = &[];
+
+/// What a model hands the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissionReport {
+    /// The model's name (its summary.json key).
+    pub name: &'static str,
+    /// Its section of summary.json (an object: build it from a typed `#[derive(Serialize)]`
+    /// struct with `serde_json::to_value`).
+    pub summary: serde_json::Value,
+    /// Lines for the console summary and report.html's headline, e.g. "passes: 412".
+    pub headline: Vec<String>,
+    /// CSV tables (file name, header, rows), written into the run's folder.
+    pub tables: Vec<MissionTable>,
+}
+
+/// One CSV table of a [`MissionReport`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissionTable {
+    /// File name in the run's folder, e.g. `pass_count.csv`.
+    pub file: String,
+    /// The header line's fields.
+    pub header: Vec<String>,
+    /// The rows, one field per header column (already formatted).
+    pub rows: Vec<Vec<String>>,
+}
