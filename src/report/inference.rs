@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::plot::{CdfChart, SampleSet, Scale};
-use super::summary::iso_opt;
 use super::tables::{CsvRow, write_rows_parallel};
-use super::{WriteError, write_atomically};
+use super::{WriteError, iso_opt, write_atomically};
 use crate::access::eclipse::write_eclipses_csv;
 use crate::mission::inference::{
     InferenceConfig, InferenceOutcome, InferenceTimes, Outcome, Phases, RequestRecord, ServerRecord, percentile,

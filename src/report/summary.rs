@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::inference::{InferenceSummary, inference_console};
+use super::{iso, iso_opt};
 use crate::contact::Node;
 use crate::mission::rollout::SatelliteUpload;
 use crate::pipeline::RunResult;
@@ -143,17 +144,6 @@ pub struct SatelliteSummary {
     pub retransmitted_bytes: u64,
     pub goodput_efficiency: Option<f64>,
     pub received_from: Option<String>,
-}
-
-fn iso<S: serde::Serializer>(t: &UtcTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.iso_millis())
-}
-
-pub(super) fn iso_opt<S: serde::Serializer>(t: &Option<UtcTime>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&t.iso_millis()),
-        None => s.serialize_none(),
-    }
 }
 
 impl RunSummary {
