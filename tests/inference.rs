@@ -1,8 +1,10 @@
 //! The inference model against its invariants: the latency decomposition adds up to the
 //! nanosecond for every request, no request is computed by a satellite without the
 //! deployed model, questions asked out of reach wait (store and forward) or time out,
-//! routing uses inter-satellite links when the plan has them, and runs are reproducible.
+//! routing uses inter-satellite links when the plan has them, runs are reproducible, and
+//! summary.json's `inference` object keeps its documented keys through JSON text.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,8 +13,10 @@ use orbsim::link::{RateProfile, RateStep};
 use orbsim::mission::inference::ocean::LandMask;
 use orbsim::mission::inference::{InferenceOutcome, Outcome, RequestRecord};
 use orbsim::pipeline::{RunResult, run, run_inference_on};
+use orbsim::report::summary::RunSummary;
 use orbsim::scenario::{Scenario, load_scenario};
 use orbsim::time::UtcTime;
+use serde_json::Value;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -347,4 +351,159 @@ fn the_bundled_shipping_lanes_are_at_sea_and_can_ask() {
     }
     check_decomposition(&inf);
     assert!(inf.requests.iter().any(|r| r.outcome == Outcome::Answered));
+}
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(String::as_str).collect()
+}
+
+/// Equal values, numbers to within a few units in the last place: serde_json reads floats
+/// back without guaranteeing the last digit.
+fn assert_same(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            assert!(x.keys().eq(y.keys()), "{at}: keys differ");
+            for (k, v) in x {
+                assert_same(v, &y[k], &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: lengths differ");
+            for (k, (v, w)) in x.iter().zip(y).enumerate() {
+                assert_same(v, w, &format!("{at}[{k}]"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!((x - y).abs() <= 1e-14 * x.abs().max(y.abs()), "{at}: {x} against {y}");
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
+    names.iter().copied().collect()
+}
+
+#[test]
+fn the_inference_summary_round_trips_through_json_with_its_documented_keys() {
+    // Twelve satellites in one plane over an hour, ships asking, batteries modelled.
+    let text = SHIPS
+        .replace("total = 120\nplanes = 12\nphasing = 1", "total = 12\nplanes = 1\nphasing = 0")
+        .replace("duration = \"6h\"", "duration = \"1h\"")
+        .replace("count = 300\nrate = \"40/d\"", "count = 100\nrate = \"20/h\"")
+        .replace(
+            "[[inference.sources]]",
+            "[inference.power]\nsolar_array = \"250 W\"\nbattery = \"400 Wh\"\nbus_power = \"100 W\"\nfloor = 0.3\n\n[[inference.sources]]",
+        );
+    let scenario = scenario_from("summary-keys", &text);
+    let result = simulate(&scenario);
+    let summary = RunSummary::new(&scenario, &result);
+    let json = summary.to_json();
+    let text = serde_json::to_string_pretty(&json).unwrap();
+    let back: Value = serde_json::from_str(&text).unwrap();
+    assert_same(&back, &json, "summary");
+
+    let inference = summary.inference.as_ref().expect("the scenario serves inference");
+    assert!(inference.all.requests > 0, "an hour of 100 ships at 20/h asks something");
+    let inf = &back["inference"];
+    let group = [
+        "requests",
+        "answered",
+        "timeout",
+        "rejected",
+        "unfinished",
+        "answered_share",
+        "answered_within_120_s",
+        "latency_s",
+    ];
+    let mut top = set(&group);
+    top.extend([
+        "asked_in_view",
+        "asked_out_of_view",
+        "phases_mean_s",
+        "throughput",
+        "drops",
+        "isl_hops_mean",
+        "timeout_s",
+        "model",
+        "accelerator",
+        "satellites",
+        "per_source",
+        "per_satellite",
+        "events",
+        "visibility_snapshots",
+        "route_nodes_settled",
+    ]);
+    assert_eq!(keys(inf), top);
+    assert_eq!(keys(&inf["asked_in_view"]), set(&group));
+    assert_eq!(keys(&inf["latency_s"]), set(&["p50", "p95", "p99", "mean", "min", "max"]));
+    assert_eq!(
+        keys(&inf["phases_mean_s"]),
+        set(&["uplink_wait_s", "up_s", "isl_out_s", "queue_s", "compute_s", "answer_wait_s", "isl_back_s", "down_s"])
+    );
+    assert_eq!(keys(&inf["throughput"]), set(&["answered_per_hour", "output_tokens_per_s"]));
+    assert_eq!(keys(&inf["model"]), set(&["parameters", "weight_bytes", "preinstalled"]));
+    assert_eq!(
+        keys(&inf["accelerator"]),
+        set(&[
+            "name",
+            "prefill_tokens_per_s",
+            "decode_tokens_per_s",
+            "max_batch",
+            "queue_limit",
+            "power_w",
+            "idle_power_w"
+        ])
+    );
+    assert_eq!(
+        keys(&inf["satellites"]),
+        set(&[
+            "serving",
+            "with_model_by_end",
+            "used",
+            "busy_share_mean",
+            "busy_share_p95",
+            "busy_share_max",
+            "accelerator_wh",
+            "limited_s",
+            "min_state_of_charge",
+            "deficit_wh",
+            "eclipse_share_mean",
+        ])
+    );
+    let mut source = set(&group);
+    source.extend(["name", "kind", "terminals"]);
+    assert_eq!(keys(&inf["per_source"][0]), source);
+    assert_eq!(inf["per_source"][0]["kind"], "ocean");
+    assert_eq!(inf["per_satellite"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        keys(&inf["per_satellite"][0]),
+        set(&[
+            "satellite",
+            "model_from_utc",
+            "completed",
+            "busy_share",
+            "slot_utilisation",
+            "limited_s",
+            "accelerator_wh",
+            "eclipse_share",
+            "energy",
+        ])
+    );
+    assert_eq!(
+        keys(&inf["per_satellite"][0]["energy"]),
+        set(&[
+            "solar_wh",
+            "supplied_wh",
+            "spilled_wh",
+            "deficit_wh",
+            "min_state_of_charge",
+            "final_state_of_charge",
+            "below_floor_s",
+        ])
+    );
+    // The typed numbers are the ones written.
+    assert_eq!(inf["requests"], inference.all.requests);
+    assert_eq!(inf["drops"], inference.all.timeout + inference.all.rejected);
 }

@@ -90,12 +90,10 @@ fn print_list(sweep: &Sweep, shard: Shard) -> Result<(), CliError> {
 /// The variant that finished fastest (median over replications, unfinished runs counting
 /// as slowest, as in the charts), for the console.
 fn fastest(table: &SweepTable) -> Option<(u64, f64)> {
-    let col = |n: &str| table.column(n);
-    let (v, t, d, h) = (col("variant")?, col("targets")?, col("deployed")?, col("hours_to_last_deployment")?);
+    let v = table.column("variant")?;
     let mut per: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
-    for r in &table.rows {
-        let hours = if r[t] == r[d] { r[h].parse().unwrap_or(f64::INFINITY) } else { f64::INFINITY };
-        per.entry(r[v].parse().ok()?).or_default().push(hours);
+    for (i, r) in table.rows.iter().enumerate() {
+        per.entry(r[v].parse().ok()?).or_default().push(table.hours_to_deploy_every_target(i));
     }
     per.into_iter()
         .map(|(v, hs)| (v, orbsim::sweep::plots::median(hs)))

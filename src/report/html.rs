@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::figures::RunFigure;
-use super::summary::{UploadSummary, node_name};
+use super::summary::{RunSummary, node_name};
 use super::{WriteError, write_atomically};
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;
@@ -46,15 +46,16 @@ pub fn write_report(
     dir: &Path,
     scenario: &Scenario,
     result: &RunResult,
+    summary: &RunSummary,
     figures: &[RunFigure],
 ) -> Result<(), WriteError> {
-    let page = render(scenario, result, figures);
+    let page = render(scenario, result, summary, figures);
     write_atomically(&dir.join("report.html"), |w| w.write_all(page.as_bytes()))
 }
 
-/// The page as a string.
-pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) -> String {
-    let h = UploadSummary::new(scenario, result);
+/// The page as a string; its headline numbers are `summary`'s.
+pub fn render(scenario: &Scenario, result: &RunResult, summary: &RunSummary, figures: &[RunFigure]) -> String {
+    let h = &summary.upload;
     let m = &scenario.model;
     let mut p = String::new();
     let _ = write!(
@@ -87,7 +88,7 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
             if lo == hi { mid.to_string() } else { format!("{mid} ({lo}–{hi})") },
         ));
     }
-    if let Some(inference) = &result.inference {
+    if let Some(inference) = &summary.inference {
         kpis.extend(super::inference::inference_kpis(inference));
     }
     p.push_str("<h2>Headline</h2><div class=\"kpi\">");
@@ -140,8 +141,8 @@ pub fn render(scenario: &Scenario, result: &RunResult, figures: &[RunFigure]) ->
         ),
         ("scheduling", format!("{:?}", scenario.upload.scheduling)),
         ("rollout", format!("{:?}", scenario.rollout.strategy)),
-        ("contact plan", format!("{} passes, {} contacts", result.plan.passes.len(), result.plan.contacts.len())),
-        ("engine", format!("{} events", result.upload.events)),
+        ("contact plan", format!("{} passes, {} contacts", summary.contact_plan.passes, summary.contact_plan.contacts)),
+        ("engine", format!("{} events", h.events)),
     ];
     // Without an upload its protocol, scheduling and rollout say nothing.
     for (k, v) in rows.into_iter().filter(|(k, _)| uploads || !matches!(*k, "protocol" | "scheduling" | "rollout")) {

@@ -11,13 +11,15 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::plot::{CdfChart, SampleSet, Scale};
 use super::tables::{CsvRow, write_rows_parallel};
-use super::{WriteError, write_atomically};
+use super::{WriteError, iso_opt, write_atomically};
 use crate::access::eclipse::write_eclipses_csv;
-use crate::mission::inference::{InferenceOutcome, Outcome, Phases, RequestRecord, ServerRecord, percentile};
+use crate::mission::inference::{
+    InferenceConfig, InferenceOutcome, InferenceTimes, Outcome, Phases, RequestRecord, ServerRecord, percentile,
+};
 use crate::mission::power::JOULES_PER_WH;
 use crate::scenario::Scenario;
 use crate::time::{NANOS_PER_SECOND, UtcTime};
@@ -46,15 +48,16 @@ fn opt_time(row: &mut CsvRow, t: Option<UtcTime>) {
     };
 }
 
-/// Writes the inference files into `dir` and returns their paths.
+/// Writes the inference files into `dir` and returns their paths; the per-satellite
+/// numbers come from `summary`, so the table and `summary.json` agree.
 pub fn write_inference(
     dir: &Path,
     scenario: &Scenario,
     outcome: &InferenceOutcome,
+    summary: &InferenceSummary,
 ) -> Result<Vec<PathBuf>, WriteError> {
     let sats = &scenario.satellites;
     let stations = &scenario.stations;
-    let window_s = scenario.end.seconds_since(scenario.start);
     let mut written = Vec::new();
     let path = dir.join("inference_requests.csv");
     write_atomically(&path, |w| {
@@ -98,25 +101,25 @@ pub fn write_inference(
     let path = dir.join("inference_satellites.csv");
     write_atomically(&path, |w| {
         writeln!(w, "{SATELLITES_HEADER}")?;
-        let max_batch = scenario.inference.as_ref().map_or(1, |c| c.accelerator.max_batch) as f64;
-        write_rows_parallel(w, &outcome.servers, |row, s: &ServerRecord| {
-            row.text(&sats[s.satellite as usize].name);
-            opt_time(row, s.model_from);
-            row.int(s.completed)
+        let rows: Vec<(&ServerRecord, &ServerSummary)> = outcome.servers.iter().zip(&summary.per_satellite).collect();
+        write_rows_parallel(w, &rows, |row, &(s, v)| {
+            row.text(&v.satellite);
+            opt_time(row, v.model_from_utc);
+            row.int(v.completed)
                 .fixed(seconds(s.busy_ns), 3)
-                .fixed(seconds(s.busy_ns) / window_s, 6)
-                .fixed(seconds(s.slot_busy_ns) / (window_s * max_batch), 6)
-                .fixed(seconds(s.limited_ns), 3)
-                .fixed(s.accelerator_j / JOULES_PER_WH, 3);
-            match (&s.energy, s.final_state_of_charge, s.capacity_j) {
-                (Some(e), Some(soc), Some(cap)) => {
-                    row.fixed(e.solar_j / JOULES_PER_WH, 3)
-                        .fixed(e.supplied_j / JOULES_PER_WH, 3)
-                        .fixed(e.spilled_j / JOULES_PER_WH, 3)
-                        .fixed(e.deficit_j / JOULES_PER_WH, 3)
-                        .fixed(e.min_energy_j / cap, 6)
-                        .fixed(soc, 6)
-                        .fixed(seconds(e.below_floor_ns), 3);
+                .fixed(v.busy_share, 6)
+                .fixed(v.slot_utilisation, 6)
+                .fixed(v.limited_s, 3)
+                .fixed(v.accelerator_wh, 3);
+            match &v.energy {
+                Some(e @ ServerEnergy { final_state_of_charge: Some(soc), .. }) => {
+                    row.fixed(e.solar_wh, 3)
+                        .fixed(e.supplied_wh, 3)
+                        .fixed(e.spilled_wh, 3)
+                        .fixed(e.deficit_wh, 3)
+                        .fixed(e.min_state_of_charge, 6)
+                        .fixed(*soc, 6)
+                        .fixed(e.below_floor_s, 3);
                 }
                 _ => {
                     for _ in 0..7 {
@@ -124,7 +127,7 @@ pub fn write_inference(
                     }
                 }
             }
-            row.fixed(s.eclipse_fraction, 6);
+            row.fixed(v.eclipse_share, 6);
         })
     })?;
     written.push(path);
@@ -182,202 +185,426 @@ pub fn latency_chart(scenario: &Scenario, outcome: &InferenceOutcome) -> CdfChar
     }
 }
 
-/// Latencies of the answered requests among `requests`, seconds, sorted.
-fn sorted_latencies_s<'r>(requests: impl Iterator<Item = &'r RequestRecord>) -> Vec<f64> {
-    let mut latencies: Vec<f64> = requests.filter_map(|r| r.latency_ns()).map(seconds).collect();
-    latencies.sort_by(f64::total_cmp);
-    latencies
+/// Counts and answer latencies of a set of requests: the whole run, those asked in or out
+/// of view, one source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestGroup {
+    /// Requests asked.
+    pub requests: usize,
+    /// Answers that reached the user in time and within the window.
+    pub answered: usize,
+    /// Requests the user gave up on ([`Outcome::Timeout`]).
+    pub timeout: usize,
+    /// Requests turned away by full queues.
+    pub rejected: usize,
+    /// Requests still in flight when the window ended.
+    pub unfinished: usize,
+    /// Answered over decided (all but the unfinished); `None` when none was decided.
+    pub answered_share: Option<f64>,
+    /// Answered within [`TWO_MINUTES_S`].
+    pub answered_within_120_s: usize,
+    /// Latency of the answered ones.
+    pub latency_s: LatencySummary,
 }
 
-/// A percentile for people, e.g. `12.4 s`, or `-` when nothing was answered.
-fn percentile_text(latencies: &[f64], q: f64) -> String {
-    percentile(latencies, q).map_or("-".to_string(), |v| format!("{v:.1} s"))
+/// Question-to-answer latency of the answered requests, seconds; `None` when none was
+/// answered. Percentiles are nearest-rank ([`percentile`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Fastest answer.
+    pub min: Option<f64>,
+    /// Slowest answer.
+    pub max: Option<f64>,
 }
 
-/// Counts and latency percentiles of a set of requests.
-fn group(requests: &[&RequestRecord]) -> Value {
-    let count = |o: Outcome| requests.iter().filter(|r| r.outcome == o).count();
-    let latencies = sorted_latencies_s(requests.iter().copied());
-    let answered = latencies.len();
-    let decided = requests.len() - count(Outcome::Unfinished);
-    json!({
-        "requests": requests.len(),
-        "answered": answered,
-        "timeout": count(Outcome::Timeout),
-        "rejected": count(Outcome::Rejected),
-        "unfinished": count(Outcome::Unfinished),
-        "answered_share": if decided > 0 { Some(answered as f64 / decided as f64) } else { None },
-        "answered_within_120_s": latencies.iter().filter(|&&l| l <= TWO_MINUTES_S).count(),
-        "latency_s": {
-            "p50": percentile(&latencies, 50.0),
-            "p95": percentile(&latencies, 95.0),
-            "p99": percentile(&latencies, 99.0),
-            "mean": (answered > 0).then(|| latencies.iter().sum::<f64>() / answered as f64),
-            "min": latencies.first(),
-            "max": latencies.last(),
-        },
-    })
-}
-
-/// The `inference` object of `summary.json`. Deterministic (no wall-clock times).
-pub fn inference_summary(scenario: &Scenario, outcome: &InferenceOutcome) -> Value {
-    let Some(cfg) = scenario.inference.as_ref() else { return Value::Null };
-    let window_s = scenario.end.seconds_since(scenario.start);
-    let window_h = window_s / 3600.0;
-    let all: Vec<&RequestRecord> = outcome.requests.iter().collect();
-    let in_view: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.asked_in_view()).collect();
-    let waited: Vec<&RequestRecord> = all.iter().copied().filter(|r| !r.asked_in_view()).collect();
-    let answered: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.outcome == Outcome::Answered).collect();
-    let mean = |f: &dyn Fn(&RequestRecord) -> f64| {
-        (!answered.is_empty()).then(|| answered.iter().map(|r| f(r)).sum::<f64>() / answered.len() as f64)
-    };
-    let mut phases = serde_json::Map::new();
-    for (k, (name, _)) in Phases::default().named().iter().enumerate() {
-        phases.insert(format!("{name}_s"), json!(mean(&|r: &RequestRecord| seconds(r.phases.named()[k].1))));
+impl RequestGroup {
+    fn new(requests: &[&RequestRecord]) -> RequestGroup {
+        let count = |o: Outcome| requests.iter().filter(|r| r.outcome == o).count();
+        let mut latencies: Vec<f64> = requests.iter().filter_map(|r| r.latency_ns()).map(seconds).collect();
+        latencies.sort_by(f64::total_cmp);
+        let answered = latencies.len();
+        let unfinished = count(Outcome::Unfinished);
+        let decided = requests.len() - unfinished;
+        RequestGroup {
+            requests: requests.len(),
+            answered,
+            timeout: count(Outcome::Timeout),
+            rejected: count(Outcome::Rejected),
+            unfinished,
+            answered_share: (decided > 0).then(|| answered as f64 / decided as f64),
+            answered_within_120_s: latencies.iter().filter(|&&l| l <= TWO_MINUTES_S).count(),
+            latency_s: LatencySummary {
+                p50: percentile(&latencies, 50.0),
+                p95: percentile(&latencies, 95.0),
+                p99: percentile(&latencies, 99.0),
+                mean: (answered > 0).then(|| latencies.iter().sum::<f64>() / answered as f64),
+                min: latencies.first().copied(),
+                max: latencies.last().copied(),
+            },
+        }
     }
-    let tokens: u64 = answered.iter().map(|r| r.output_tokens as u64).sum();
-    let per_source: Vec<Value> = outcome
-        .sources
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            let mine: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.source as usize == k).collect();
-            let mut v = group(&mine);
-            v["name"] = json!(s.name);
-            v["kind"] = json!(s.kind);
-            v["terminals"] = json!(s.terminals.len().max(1));
-            v
-        })
-        .collect();
-    let max_batch = cfg.accelerator.max_batch as f64;
-    let per_satellite: Vec<Value> = outcome
-        .servers
-        .iter()
-        .map(|s| {
-            let mut v = json!({
-                "satellite": scenario.satellites[s.satellite as usize].name,
-                "model_from_utc": s.model_from.map(|t| t.iso_millis()),
-                "completed": s.completed,
-                "busy_share": seconds(s.busy_ns) / window_s,
-                "slot_utilisation": seconds(s.slot_busy_ns) / (window_s * max_batch),
-                "limited_s": seconds(s.limited_ns),
-                "accelerator_wh": s.accelerator_j / JOULES_PER_WH,
-                "eclipse_share": s.eclipse_fraction,
-            });
-            if let (Some(e), Some(cap)) = (&s.energy, s.capacity_j) {
-                v["energy"] = json!({
-                    "solar_wh": e.solar_j / JOULES_PER_WH,
-                    "supplied_wh": e.supplied_j / JOULES_PER_WH,
-                    "spilled_wh": e.spilled_j / JOULES_PER_WH,
-                    "deficit_wh": e.deficit_j / JOULES_PER_WH,
-                    "min_state_of_charge": e.min_energy_j / cap,
-                    "final_state_of_charge": s.final_state_of_charge,
-                    "below_floor_s": seconds(e.below_floor_ns),
-                });
-            }
-            v
-        })
-        .collect();
-    let mut busy: Vec<f64> = outcome.servers.iter().map(|s| seconds(s.busy_ns) / window_s).collect();
-    busy.sort_by(f64::total_cmp);
-    let energies: Vec<_> =
-        outcome.servers.iter().filter_map(|s| s.energy.map(|e| (e, s.capacity_j.unwrap_or(1.0)))).collect();
-    let acc = &cfg.accelerator;
-    let mut summary = group(&all);
-    let extra = json!({
-        "asked_in_view": group(&in_view),
-        "asked_out_of_view": group(&waited),
-        "phases_mean_s": phases,
-        "throughput": {
-            "answered_per_hour": answered.len() as f64 / window_h,
-            "output_tokens_per_s": tokens as f64 / window_s,
-        },
-        "drops": summary["timeout"].as_u64().unwrap_or(0) + summary["rejected"].as_u64().unwrap_or(0),
-        "isl_hops_mean": mean(&|r: &RequestRecord| (r.isl_hops_out + r.isl_hops_back) as f64),
-        "timeout_s": seconds(cfg.timeout_ns),
-        "model": {
-            "parameters": cfg.model.parameters,
-            "weight_bytes": cfg.model.weight_bytes,
-            "preinstalled": cfg.preinstalled,
-        },
-        "accelerator": {
-            "name": acc.name,
-            "prefill_tokens_per_s": 1.0 / acc.prefill_s(&cfg.model, 1_000_000) * 1e6,
-            "decode_tokens_per_s": acc.decode_tokens_per_s(&cfg.model, 1),
-            "max_batch": acc.max_batch,
-            "queue_limit": acc.queue_limit,
-            "power_w": acc.power_w,
-            "idle_power_w": acc.idle_power_w,
-        },
-        "satellites": {
-            "serving": outcome.servers.len(),
-            "with_model_by_end": outcome.servers.iter().filter(|s| s.model_from.is_some_and(|t| t <= scenario.end)).count(),
-            "used": outcome.servers.iter().filter(|s| s.completed > 0).count(),
-            "busy_share_mean": (!busy.is_empty()).then(|| busy.iter().sum::<f64>() / busy.len() as f64),
-            "busy_share_p95": percentile(&busy, 95.0),
-            "busy_share_max": busy.last(),
-            "accelerator_wh": outcome.servers.iter().map(|s| s.accelerator_j).sum::<f64>() / JOULES_PER_WH,
-            "limited_s": outcome.servers.iter().map(|s| seconds(s.limited_ns)).sum::<f64>(),
-            "min_state_of_charge": energies.iter().map(|(e, cap)| e.min_energy_j / cap).reduce(f64::min),
-            "deficit_wh": energies.iter().map(|(e, _)| e.deficit_j).sum::<f64>() / JOULES_PER_WH,
-            "eclipse_share_mean": (!outcome.servers.is_empty()).then(|| outcome.servers.iter().map(|s| s.eclipse_fraction).sum::<f64>() / outcome.servers.len() as f64),
-        },
-        "per_source": per_source,
-        "per_satellite": per_satellite,
-        "events": outcome.events,
-        "visibility_snapshots": outcome.snapshots,
-        "route_nodes_settled": outcome.route_nodes,
-    });
-    if let (Some(obj), Value::Object(more)) = (summary.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    summary
 }
 
-/// Console lines for the inference run.
-pub fn inference_console(outcome: &InferenceOutcome) -> Vec<String> {
-    let count = |o: Outcome| outcome.requests.iter().filter(|r| r.outcome == o).count();
-    let latencies = sorted_latencies_s(outcome.requests.iter());
-    let p = |q: f64| percentile_text(&latencies, q);
-    let in_view = sorted_latencies_s(outcome.requests.iter().filter(|r| r.asked_in_view()));
-    let t = &outcome.times;
+/// Mean time the answered requests spent in each phase, seconds (see the module docs);
+/// `None` when nothing was answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseMeans {
+    /// Waiting on the ground for a usable satellite.
+    pub uplink_wait_s: Option<f64>,
+    /// Up to the first satellite.
+    pub up_s: Option<f64>,
+    /// Inter-satellite hops to the server.
+    pub isl_out_s: Option<f64>,
+    /// In the server's queue.
+    pub queue_s: Option<f64>,
+    /// Prefill and decode.
+    pub compute_s: Option<f64>,
+    /// The answer waiting on board for a path down.
+    pub answer_wait_s: Option<f64>,
+    /// Inter-satellite hops back to the satellite that sends the answer down.
+    pub isl_back_s: Option<f64>,
+    /// Down to the user.
+    pub down_s: Option<f64>,
+}
+
+/// Work done over the whole window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Throughput {
+    /// Answers per hour of the window.
+    pub answered_per_hour: f64,
+    /// Output tokens of the answered requests per second of the window.
+    pub output_tokens_per_s: f64,
+}
+
+/// The model as the accelerator runs it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InferenceModel {
+    /// Parameters.
+    pub parameters: f64,
+    /// Bytes of weights read per decode step.
+    pub weight_bytes: f64,
+    /// On board every serving satellite from the start.
+    pub preinstalled: bool,
+}
+
+/// The accelerator and its speed on the model (a single request, no batching).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InferenceAccelerator {
+    /// As the scenario names it.
+    pub name: String,
+    /// Prompt tokens per second.
+    pub prefill_tokens_per_s: f64,
+    /// Output tokens per second.
+    pub decode_tokens_per_s: f64,
+    /// Requests computed at once.
+    pub max_batch: u32,
+    /// Requests that may wait for a slot.
+    pub queue_limit: u32,
+    /// Power drawn while computing, W.
+    pub power_w: f64,
+    /// Power drawn while idle, W.
+    pub idle_power_w: f64,
+}
+
+/// The serving satellites taken together.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServingFleet {
+    /// Satellites carrying the accelerator.
+    pub serving: usize,
+    /// Those holding the model by the end of the window.
+    pub with_model_by_end: usize,
+    /// Satellites that completed at least one request.
+    pub used: usize,
+    /// Mean [`ServerSummary::busy_share`] (`None` without serving satellites).
+    pub busy_share_mean: Option<f64>,
+    /// Its 95th percentile.
+    pub busy_share_p95: Option<f64>,
+    /// The busiest satellite's.
+    pub busy_share_max: Option<f64>,
+    /// Energy all accelerators drew, Wh.
+    pub accelerator_wh: f64,
+    /// Time all accelerators spent throttled or paused for power, s.
+    pub limited_s: f64,
+    /// The lowest state of charge any battery reached (`None` without a power model).
+    pub min_state_of_charge: Option<f64>,
+    /// Load no battery could supply, Wh.
+    pub deficit_wh: f64,
+    /// Mean share of the window the serving satellites spent in eclipse.
+    pub eclipse_share_mean: Option<f64>,
+}
+
+/// One source's requests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceSummary {
+    /// As the scenario names it.
+    pub name: String,
+    /// `users`, `random`, `ocean` or `portal`, as the scenario spells it.
+    pub kind: &'static str,
+    /// User terminals; a portal counts as one.
+    pub terminals: usize,
+    /// Its requests; their fields sit beside the source's.
+    #[serde(flatten)]
+    pub requests: RequestGroup,
+}
+
+/// What one serving satellite did; `inference_satellites.csv` writes the same numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerSummary {
+    /// Its name.
+    pub satellite: String,
+    /// From when it held the model (`None`: never in the window).
+    #[serde(serialize_with = "iso_opt")]
+    pub model_from_utc: Option<UtcTime>,
+    /// Requests it computed.
+    pub completed: u32,
+    /// Share of the window it was computing.
+    pub busy_share: f64,
+    /// Share of its batch slots' time that was used.
+    pub slot_utilisation: f64,
+    /// Time throttled or paused for power, s.
+    pub limited_s: f64,
+    /// Energy its accelerator drew, Wh.
+    pub accelerator_wh: f64,
+    /// Share of the window it spent in eclipse.
+    pub eclipse_share: f64,
+    /// Present when the scenario models power.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy: Option<ServerEnergy>,
+}
+
+/// A serving satellite's energy account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerEnergy {
+    /// Produced by the solar array, Wh.
+    pub solar_wh: f64,
+    /// Delivered to the loads, Wh.
+    pub supplied_wh: f64,
+    /// Produced but neither used nor storable, Wh.
+    pub spilled_wh: f64,
+    /// Load the battery could not supply, Wh.
+    pub deficit_wh: f64,
+    /// Lowest stored energy over the capacity.
+    pub min_state_of_charge: f64,
+    /// Stored energy over the capacity at the end.
+    pub final_state_of_charge: Option<f64>,
+    /// Time at or below the inference floor, s.
+    pub below_floor_s: f64,
+}
+
+/// The `inference` object of `summary.json`, typed: the one place each inference metric is
+/// defined. The console lines and report.html read it. Deterministic (no wall-clock times).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InferenceSummary {
+    /// Every request; its fields sit at the top level of the object.
+    #[serde(flatten)]
+    pub all: RequestGroup,
+    /// Requests asked with a satellite in reach.
+    pub asked_in_view: RequestGroup,
+    /// Requests that had to wait for one.
+    pub asked_out_of_view: RequestGroup,
+    /// Where the answered requests' time went.
+    pub phases_mean_s: PhaseMeans,
+    /// Answers and tokens per unit of time.
+    pub throughput: Throughput,
+    /// Requests timed out or rejected.
+    pub drops: usize,
+    /// Inter-satellite hops per answered request, both ways.
+    pub isl_hops_mean: Option<f64>,
+    /// When a user gives up, s after asking.
+    pub timeout_s: f64,
+    /// The model served.
+    pub model: InferenceModel,
+    /// The accelerator serving it.
+    pub accelerator: InferenceAccelerator,
+    /// The serving satellites taken together.
+    pub satellites: ServingFleet,
+    /// One entry per source, in the scenario's order.
+    pub per_source: Vec<SourceSummary>,
+    /// One entry per serving satellite.
+    pub per_satellite: Vec<ServerSummary>,
+    /// Events the simulation processed.
+    pub events: u64,
+    /// Visibility snapshots taken.
+    pub visibility_snapshots: u64,
+    /// Nodes the router settled.
+    pub route_nodes_settled: u64,
+}
+
+impl InferenceSummary {
+    /// The summary of `outcome`; `None` when the scenario serves no inference.
+    pub fn new(scenario: &Scenario, outcome: &InferenceOutcome) -> Option<InferenceSummary> {
+        let cfg = scenario.inference.as_ref()?;
+        let window_s = scenario.end.seconds_since(scenario.start);
+        let all: Vec<&RequestRecord> = outcome.requests.iter().collect();
+        let in_view: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.asked_in_view()).collect();
+        let waited: Vec<&RequestRecord> = all.iter().copied().filter(|r| !r.asked_in_view()).collect();
+        let answered: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.outcome == Outcome::Answered).collect();
+        let mean = |f: &dyn Fn(&RequestRecord) -> f64| {
+            (!answered.is_empty()).then(|| answered.iter().map(|r| f(r)).sum::<f64>() / answered.len() as f64)
+        };
+        let phase = |ns: fn(&Phases) -> i64| mean(&|r: &RequestRecord| seconds(ns(&r.phases)));
+        let tokens: u64 = answered.iter().map(|r| r.output_tokens as u64).sum();
+        let per_source = outcome
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let mine: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.source as usize == k).collect();
+                SourceSummary {
+                    name: s.name.clone(),
+                    kind: s.kind,
+                    terminals: s.terminals.len().max(1),
+                    requests: RequestGroup::new(&mine),
+                }
+            })
+            .collect();
+        let per_satellite: Vec<ServerSummary> =
+            outcome.servers.iter().map(|s| ServerSummary::new(scenario, cfg, window_s, s)).collect();
+        let mut busy: Vec<f64> = per_satellite.iter().map(|s| s.busy_share).collect();
+        busy.sort_by(f64::total_cmp);
+        let servers = &outcome.servers;
+        let acc = &cfg.accelerator;
+        let all_group = RequestGroup::new(&all);
+        Some(InferenceSummary {
+            asked_in_view: RequestGroup::new(&in_view),
+            asked_out_of_view: RequestGroup::new(&waited),
+            phases_mean_s: PhaseMeans {
+                uplink_wait_s: phase(|p| p.uplink_wait_ns),
+                up_s: phase(|p| p.up_ns),
+                isl_out_s: phase(|p| p.isl_out_ns),
+                queue_s: phase(|p| p.queue_ns),
+                compute_s: phase(|p| p.compute_ns),
+                answer_wait_s: phase(|p| p.answer_wait_ns),
+                isl_back_s: phase(|p| p.isl_back_ns),
+                down_s: phase(|p| p.down_ns),
+            },
+            throughput: Throughput {
+                answered_per_hour: answered.len() as f64 / (window_s / 3600.0),
+                output_tokens_per_s: tokens as f64 / window_s,
+            },
+            drops: all_group.timeout + all_group.rejected,
+            isl_hops_mean: mean(&|r: &RequestRecord| (r.isl_hops_out + r.isl_hops_back) as f64),
+            timeout_s: seconds(cfg.timeout_ns),
+            model: InferenceModel {
+                parameters: cfg.model.parameters,
+                weight_bytes: cfg.model.weight_bytes,
+                preinstalled: cfg.preinstalled,
+            },
+            accelerator: InferenceAccelerator {
+                name: acc.name.clone(),
+                prefill_tokens_per_s: 1.0 / acc.prefill_s(&cfg.model, 1_000_000) * 1e6,
+                decode_tokens_per_s: acc.decode_tokens_per_s(&cfg.model, 1),
+                max_batch: acc.max_batch,
+                queue_limit: acc.queue_limit,
+                power_w: acc.power_w,
+                idle_power_w: acc.idle_power_w,
+            },
+            satellites: ServingFleet {
+                serving: servers.len(),
+                with_model_by_end: servers.iter().filter(|s| s.model_from.is_some_and(|t| t <= scenario.end)).count(),
+                used: servers.iter().filter(|s| s.completed > 0).count(),
+                busy_share_mean: (!busy.is_empty()).then(|| busy.iter().sum::<f64>() / busy.len() as f64),
+                busy_share_p95: percentile(&busy, 95.0),
+                busy_share_max: busy.last().copied(),
+                accelerator_wh: servers.iter().map(|s| s.accelerator_j).sum::<f64>() / JOULES_PER_WH,
+                limited_s: servers.iter().map(|s| seconds(s.limited_ns)).sum::<f64>(),
+                min_state_of_charge: per_satellite
+                    .iter()
+                    .filter_map(|s| s.energy.as_ref().map(|e| e.min_state_of_charge))
+                    .reduce(f64::min),
+                deficit_wh: servers.iter().filter_map(|s| s.energy.map(|e| e.deficit_j)).sum::<f64>() / JOULES_PER_WH,
+                eclipse_share_mean: (!servers.is_empty())
+                    .then(|| servers.iter().map(|s| s.eclipse_fraction).sum::<f64>() / servers.len() as f64),
+            },
+            per_source,
+            per_satellite,
+            events: outcome.events,
+            visibility_snapshots: outcome.snapshots,
+            route_nodes_settled: outcome.route_nodes,
+            all: all_group,
+        })
+    }
+}
+
+impl ServerSummary {
+    fn new(scenario: &Scenario, cfg: &InferenceConfig, window_s: f64, s: &ServerRecord) -> ServerSummary {
+        ServerSummary {
+            satellite: scenario.satellites[s.satellite as usize].name.clone(),
+            model_from_utc: s.model_from,
+            completed: s.completed,
+            busy_share: seconds(s.busy_ns) / window_s,
+            slot_utilisation: seconds(s.slot_busy_ns) / (window_s * cfg.accelerator.max_batch as f64),
+            limited_s: seconds(s.limited_ns),
+            accelerator_wh: s.accelerator_j / JOULES_PER_WH,
+            eclipse_share: s.eclipse_fraction,
+            energy: match (&s.energy, s.capacity_j) {
+                (Some(e), Some(cap)) => Some(ServerEnergy {
+                    solar_wh: e.solar_j / JOULES_PER_WH,
+                    supplied_wh: e.supplied_j / JOULES_PER_WH,
+                    spilled_wh: e.spilled_j / JOULES_PER_WH,
+                    deficit_wh: e.deficit_j / JOULES_PER_WH,
+                    min_state_of_charge: e.min_energy_j / cap,
+                    final_state_of_charge: s.final_state_of_charge,
+                    below_floor_s: seconds(e.below_floor_ns),
+                }),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Seconds for people, e.g. `12.4 s`, or `-` for none.
+fn seconds_text(s: Option<f64>) -> String {
+    s.map_or("-".to_string(), |v| format!("{v:.1} s"))
+}
+
+/// Console lines for the inference run: its summary and how long its phases took.
+pub fn inference_console(summary: &InferenceSummary, times: &InferenceTimes) -> Vec<String> {
+    let all = &summary.all;
+    let sources = summary.per_source.len();
     vec![
         format!(
             "  inference: {} requests from {} source{}: {} answered (p50 {}, p95 {}, p99 {}), {} timed out, {} rejected, {} unfinished",
-            outcome.requests.len(),
-            outcome.sources.len(),
-            if outcome.sources.len() == 1 { "" } else { "s" },
-            latencies.len(),
-            p(50.0),
-            p(95.0),
-            p(99.0),
-            count(Outcome::Timeout),
-            count(Outcome::Rejected),
-            count(Outcome::Unfinished),
+            all.requests,
+            sources,
+            if sources == 1 { "" } else { "s" },
+            all.answered,
+            seconds_text(all.latency_s.p50),
+            seconds_text(all.latency_s.p95),
+            seconds_text(all.latency_s.p99),
+            all.timeout,
+            all.rejected,
+            all.unfinished,
         ),
         format!(
             "  asked with a satellite in reach: {} answered, max {}; {} events, setup {:.2} s, eclipses {:.2} s, simulation {:.2} s",
-            in_view.len(),
-            in_view.last().map_or("-".to_string(), |v| format!("{v:.1} s")),
-            outcome.events,
-            t.setup_s,
-            t.eclipses_s,
-            t.simulation_s
+            summary.asked_in_view.answered,
+            seconds_text(summary.asked_in_view.latency_s.max),
+            summary.events,
+            times.setup_s,
+            times.eclipses_s,
+            times.simulation_s
         ),
     ]
 }
 
 /// The inference headline for report.html: label and value pairs.
-pub fn inference_kpis(outcome: &InferenceOutcome) -> Vec<(&'static str, String)> {
-    let latencies = sorted_latencies_s(outcome.requests.iter());
-    let p = |q: f64| percentile_text(&latencies, q);
-    let timed_out = outcome.requests.iter().filter(|r| r.outcome == Outcome::Timeout).count();
+pub fn inference_kpis(summary: &InferenceSummary) -> Vec<(&'static str, String)> {
+    let all = &summary.all;
     vec![
-        ("requests", outcome.requests.len().to_string()),
-        ("answered", latencies.len().to_string()),
-        ("answer latency p50", p(50.0)),
-        ("p95", p(95.0)),
-        ("p99", p(99.0)),
-        ("timed out", timed_out.to_string()),
+        ("requests", all.requests.to_string()),
+        ("answered", all.answered.to_string()),
+        ("answer latency p50", seconds_text(all.latency_s.p50)),
+        ("p95", seconds_text(all.latency_s.p95)),
+        ("p99", seconds_text(all.latency_s.p99)),
+        ("timed out", all.timeout.to_string()),
     ]
 }

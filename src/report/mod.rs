@@ -16,6 +16,8 @@ pub use orbsim_plot as plot;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::time::UtcTime;
+
 /// Failure to write an output file.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: cannot write: {source}")]
@@ -96,6 +98,20 @@ pub fn save_figure(figure: &impl plot::Figure, stem: &Path) -> Result<(plot::Plo
             .map_err(|e| plot::PlotError::Write { path: e.path, source: e.source })?;
     }
     Ok((files, svg))
+}
+
+/// Writes a time in `summary.json` the way every output writes times: ISO-8601 UTC with
+/// milliseconds.
+fn iso<S: serde::Serializer>(t: &UtcTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.iso_millis())
+}
+
+/// [`iso`], or `null` for no time.
+fn iso_opt<S: serde::Serializer>(t: &Option<UtcTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.iso_millis()),
+        None => s.serialize_none(),
+    }
 }
 
 /// Length of the random part of a temporary file's name.

@@ -82,13 +82,14 @@ fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Resul
             row.time(t).int(holding).int(deployed);
         })
     })?;
-    let summary = RunSummary::new(scenario, result).to_json();
+    let summary = RunSummary::new(scenario, result);
+    let summary_json = summary.to_json();
     file("summary.json", &|w| {
-        serde_json::to_writer_pretty(&mut *w, &summary).map_err(std::io::Error::other)?;
+        serde_json::to_writer_pretty(&mut *w, &summary_json).map_err(std::io::Error::other)?;
         writeln!(w)
     })?;
-    if let Some(inference) = &result.inference {
-        written.extend(super::inference::write_inference(dir, scenario, inference)?);
+    if let (Some(outcome), Some(inference)) = (&result.inference, &summary.inference) {
+        written.extend(super::inference::write_inference(dir, scenario, outcome, inference)?);
     }
     for mission in &result.missions {
         for table in &mission.tables {
@@ -101,7 +102,7 @@ fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Resul
         written.push(f.files.png.clone());
         written.push(f.files.svg.clone());
     }
-    super::html::write_report(dir, scenario, result, &figures)?;
+    super::html::write_report(dir, scenario, result, &summary, &figures)?;
     written.push(dir.join("report.html"));
     Ok(written)
 }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::inference::{InferenceSummary, inference_console};
+use super::{iso, iso_opt};
 use crate::contact::Node;
 use crate::mission::rollout::SatelliteUpload;
 use crate::mission::rollout::spec::RolloutStrategy;
@@ -36,7 +38,7 @@ pub struct RunSummary {
     pub upload: UploadSummary,
     /// Present when the scenario serves inference.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub inference: Option<serde_json::Value>,
+    pub inference: Option<InferenceSummary>,
     /// Each registered mission model's section, by its name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub missions: BTreeMap<&'static str, serde_json::Value>,
@@ -114,9 +116,10 @@ pub struct UploadSummary {
 
 impl UploadSummary {
     /// Goodput of the ground links: payload bytes they delivered that were new to the
-    /// satellite, over every byte they sent (1 = nothing wasted).
+    /// satellite, over every byte they sent (1 = nothing wasted). `None` until a target
+    /// deployed: bytes that built no running model are not quoted as useful.
     pub fn ground_goodput(&self) -> Option<f64> {
-        (self.bytes_sent > 0).then(|| self.ground_payload_bytes as f64 / self.bytes_sent as f64)
+        (self.bytes_sent > 0 && self.deployed > 0).then(|| self.ground_payload_bytes as f64 / self.bytes_sent as f64)
     }
 
     /// Passes used per deployed ground-fed satellite: min, median, max.
@@ -146,17 +149,6 @@ pub struct SatelliteSummary {
     pub retransmitted_bytes: u64,
     pub goodput_efficiency: Option<f64>,
     pub received_from: Option<String>,
-}
-
-fn iso<S: serde::Serializer>(t: &UtcTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.iso_millis())
-}
-
-fn iso_opt<S: serde::Serializer>(t: &Option<UtcTime>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&t.iso_millis()),
-        None => s.serialize_none(),
-    }
 }
 
 impl RunSummary {
@@ -199,7 +191,7 @@ impl RunSummary {
                     .collect(),
             },
             upload: UploadSummary::new(scenario, result),
-            inference: result.inference.as_ref().map(|i| super::inference::inference_summary(scenario, i)),
+            inference: result.inference.as_ref().and_then(|i| InferenceSummary::new(scenario, i)),
             missions: result.missions.iter().map(|m| (m.name, m.summary.clone())).collect(),
         }
     }
@@ -311,7 +303,12 @@ pub fn rollout_curve(satellites: &[SatelliteUpload]) -> Vec<(UtcTime, u32, u32)>
 
 /// A few lines for the console.
 pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) -> String {
-    let h = UploadSummary::new(scenario, result);
+    let summary = RunSummary::new(scenario, result);
+    let h = &summary.upload;
+    let inference_lines = || match (&summary.inference, &result.inference) {
+        (Some(inference), Some(outcome)) => inference_console(inference, &outcome.times),
+        _ => Vec::new(),
+    };
     let m = &scenario.model;
     if h.targets == 0 {
         // Nothing to upload (the model is preinstalled): the run is its inference.
@@ -323,9 +320,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
             scenario.start.iso_millis(),
             scenario.end.iso_millis()
         )];
-        if let Some(inference) = &result.inference {
-            lines.extend(super::inference::inference_console(inference));
-        }
+        lines.extend(inference_lines());
         lines.extend(mission_lines(result));
         lines.push(format!("  outputs in {}", out_dir.display()));
         return lines.join("\n");
@@ -406,21 +401,16 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) 
             "  ground stations sent {} ({} retransmitted{})",
             Bytes(h.bytes_sent),
             Bytes(h.retransmitted_bytes),
-            match h.ground_goodput() {
-                Some(goodput) if h.deployed > 0 => format!("; goodput {:.1} %", 100.0 * goodput),
-                _ => String::new(),
-            }
+            h.ground_goodput().map_or(String::new(), |goodput| format!("; goodput {:.1} %", 100.0 * goodput))
         ));
     }
-    if let Some(inference) = &result.inference {
-        lines.extend(super::inference::inference_console(inference));
-    }
+    lines.extend(inference_lines());
     lines.extend(mission_lines(result));
     lines.push(format!(
         "  {} passes, {} contacts, {} events; plan {:.2} s, simulation {:.2} s; outputs in {}",
-        result.plan.passes.len(),
-        result.plan.contacts.len(),
-        result.upload.events,
+        summary.contact_plan.passes,
+        summary.contact_plan.contacts,
+        h.events,
         result.times.contact_plan_s,
         result.times.simulation_s,
         out_dir.display()

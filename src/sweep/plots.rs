@@ -21,21 +21,18 @@ struct Point {
 
 fn points(table: &SweepTable) -> Vec<Point> {
     let col = |name: &str| table.column(name).unwrap_or(0);
-    let (variant, targets, deployed, hours, bytes) =
-        (col("variant"), col("targets"), col("deployed"), col("hours_to_last_deployment"), col("bytes_sent"));
+    let (variant, bytes) = (col("variant"), col("bytes_sent"));
     let grid =
         crate::sweep::table::LEAD_COLUMNS.len()..crate::sweep::table::LEAD_COLUMNS.len() + table.grid_keys().len();
     table
         .rows
         .iter()
-        .map(|r| {
-            let complete = r[targets] == r[deployed] && !r[hours].is_empty();
-            Point {
-                variant: r[variant].parse().unwrap_or(0),
-                labels: r[grid.clone()].to_vec(),
-                hours: if complete { r[hours].parse().unwrap_or(f64::INFINITY) } else { f64::INFINITY },
-                bytes: r[bytes].parse::<f64>().unwrap_or(f64::NAN),
-            }
+        .enumerate()
+        .map(|(i, r)| Point {
+            variant: r[variant].parse().unwrap_or(0),
+            labels: r[grid.clone()].to_vec(),
+            hours: table.hours_to_deploy_every_target(i),
+            bytes: r[bytes].parse::<f64>().unwrap_or(f64::NAN),
         })
         .collect()
 }

@@ -75,7 +75,7 @@ pub fn row(run: &RunSpec, labels: &[String], scenario: &Scenario, result: &RunRe
         opt(h.last_deployed_utc.map(|t| fixed(t.seconds_since(scenario.start) / 3600.0, 4))),
         h.bytes_sent.to_string(),
         h.retransmitted_bytes.to_string(),
-        opt(h.ground_goodput().filter(|_| h.deployed > 0).map(|g| fixed(g, 6))),
+        opt(h.ground_goodput().map(|g| fixed(g, 6))),
         String::new(),
     ]);
     cells
@@ -121,6 +121,17 @@ impl SweepTable {
             .filter(|&i| !self.rows[i][error].is_empty())
             .map(|i| (self.run_id(i), self.rows[i][error].as_str()))
             .collect()
+    }
+
+    /// Hours from the start until every target of row `i`'s run deployed; +∞ when some
+    /// target never did or the run failed. What the charts and the console compare.
+    pub fn hours_to_deploy_every_target(&self, i: usize) -> f64 {
+        let cell = |name: &str| self.column(name).map_or("", |c| self.rows[i][c].as_str());
+        if cell("targets") == cell("deployed") {
+            cell("hours_to_last_deployment").parse().unwrap_or(f64::INFINITY)
+        } else {
+            f64::INFINITY
+        }
     }
 
     /// The run id of row `i` (rows are checked on parsing).
