@@ -51,7 +51,7 @@
 //!    (a grazing eclipse) shows as a sign change of its rate between two samples and is
 //!    located, so that every piece is monotone and holds at most one crossing of each
 //!    boundary.
-//! 3. **Refinement** of each crossing to 1 ms with a safeguarded Newton iteration on the
+//! 3. **Refinement** of each crossing to 1 ms with Newton steps ([`crate::numeric::bracketed_root`]) on the
 //!    exact geometry (SGP4 and the Sun at each iterate), started from the root of the
 //!    cubic Hermite interpolant of the two samples (about 1.6 evaluations a crossing).
 //!
@@ -89,7 +89,7 @@ use rayon::prelude::*;
 
 use super::passes::{Retirement, Window, name_ranks};
 use crate::constants::{WGS72_MU_KM3_S2, WGS84_A_KM};
-use crate::numeric::{Bracket, Safeguard, Start, Tolerance, try_bracketed_root};
+use crate::numeric::{Bracket, HermiteCubic, Safeguard, Start, Tolerance, try_bracketed_root};
 use crate::orbit::{DECAY_RADIUS_KM, PropagationFailure, Satellite};
 use crate::time::UtcTime;
 
@@ -569,7 +569,7 @@ impl Search<'_> {
         f_at_zero: f64,
         margin: fn(&Sample) -> f64,
     ) -> Result<f64, Failed> {
-        let guess = hermite_root(&p, &q, -f_at_zero);
+        let guess = HermiteCubic::new(p.t, p.f, p.df, q.t, q.f, q.df).crossing(f_at_zero);
         try_bracketed_root(
             Bracket { lo: p.t, f_lo: gp, hi: q.t, f_hi: gq },
             Start { guess: Some(guess), slope: None },
@@ -780,39 +780,6 @@ pub fn write_eclipses_csv(
 /// A CSV field, quoted when it holds a comma, quote or line break.
 fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")).into() } else { s.into() }
-}
-
-/// Where the cubic Hermite interpolant of `f + offset` through two samples (values and
-/// rates) crosses zero, given that the two values have opposite signs: a first guess for a
-/// boundary crossing typically within 0.1 s, at no propagation cost.
-fn hermite_root(p: &Sample, q: &Sample, offset: f64) -> f64 {
-    let h = q.t - p.t;
-    let (g0, g1, m0, m1) = (p.f + offset, q.f + offset, p.df * h, q.df * h);
-    let cubic = |s: f64| {
-        let (s2, s3) = (s * s, s * s * s);
-        let value =
-            (2.0 * s3 - 3.0 * s2 + 1.0) * g0 + (s3 - 2.0 * s2 + s) * m0 + (-2.0 * s3 + 3.0 * s2) * g1 + (s3 - s2) * m1;
-        let slope = (6.0 * s2 - 6.0 * s) * (g0 - g1) + (3.0 * s2 - 4.0 * s + 1.0) * m0 + (3.0 * s2 - 2.0 * s) * m1;
-        (value, slope)
-    };
-    // Safeguarded Newton on the cubic, bracket [0, 1].
-    let (mut lo, mut hi) = (0.0, 1.0);
-    let lo_negative = g0 < 0.0;
-    let mut s = g0 / (g0 - g1);
-    for _ in 0..30 {
-        let (v, d) = cubic(s);
-        if (v < 0.0) == lo_negative {
-            lo = s;
-        } else {
-            hi = s;
-        }
-        let next = s - v / d;
-        s = if next.is_finite() && next > lo && next < hi { next } else { 0.5 * (lo + hi) };
-        if hi - lo < 1e-9 || (v / d).abs() < 1e-9 {
-            break;
-        }
-    }
-    p.t + s * h
 }
 
 #[cfg(test)]
