@@ -97,22 +97,176 @@ impl HermiteCubic {
         self.t0 + x * self.h
     }
 
-    /// Where the cubic peaks inside the segment (its slope going from + to −), if it does.
-    pub fn peak(&self) -> Option<f64> {
-        // p'(x) = A x² + B x + C
+    /// The extremum inside the segment, given that the slope changes sign between its
+    /// ends (a maximum if it goes from + to −, a minimum otherwise): its time and value.
+    pub fn extremum(&self) -> Option<(f64, f64)> {
+        // p'(x) = A x² + B x + C has exactly one root in [0, 1].
         let (a, b, c) = (3.0 * self.c[3], 2.0 * self.c[2], self.c[1]);
-        let x = if a.abs() < 1e-15 {
+        let x = if a.abs() <= 1e-12 * (b.abs() + c.abs()) {
             -c / b
         } else {
-            let disc = b * b - 4.0 * a * c;
-            if disc < 0.0 {
+            // Rounding can push the discriminant of a near-double root below zero.
+            let disc = (b * b - 4.0 * a * c).max(0.0);
+            let q = -0.5 * (b + b.signum() * disc.sqrt());
+            if q == 0.0 {
                 return None;
             }
-            let q = -0.5 * (b + b.signum() * disc.sqrt());
-            [q / a, c / q].into_iter().find(|x| (0.0..=1.0).contains(x) && (2.0 * a * x + b) < 0.0)?
+            [q / a, c / q].into_iter().find(|x| (0.0..=1.0).contains(x))?
         };
-        (x.is_finite() && (0.0..=1.0).contains(&x)).then_some(self.t0 + x * self.h)
+        (x.is_finite() && (0.0..=1.0).contains(&x)).then(|| (self.t0 + x * self.h, self.value_x(x)))
     }
+}
+
+/// Two points around a sign change of a function: `lo < hi`, and `f_lo`, `f_hi` (the
+/// function's values there) on either side of zero. Zero counts as positive at `lo`; only
+/// the sign at `lo` steers the search (`f_hi` shapes regula falsi steps), so `f_hi` may be
+/// zero too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bracket {
+    pub lo: f64,
+    pub f_lo: f64,
+    pub hi: f64,
+    pub f_hi: f64,
+}
+
+/// How [`bracketed_root`] steps when Newton or secant cannot, and when it stops, in the
+/// units of x.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// Stop at the bracket's midpoint once the bracket is no wider than this (checked as
+    /// [`Safeguard`] says).
+    pub bracket: f64,
+    /// Stop where a step lands once a step moves no farther than this (0: never). Near a
+    /// simple root a Newton or secant step of length δ leaves an error of order δ², so a
+    /// small step ends the search long before the bracket is as narrow.
+    pub step: f64,
+    pub safeguard: Safeguard,
+}
+
+/// What replaces a step that has no slope or would leave the bracket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Safeguard {
+    /// Bisection, the bracket's width being checked only then: for Newton or secant steps
+    /// from a good model, which seldom fail, and then are best restarted from the middle.
+    Bisection,
+    /// Illinois regula falsi, the bracket's width being checked after every evaluation:
+    /// for functions known only by their values, or whose steps may fail often.
+    Illinois,
+}
+
+impl Tolerance {
+    /// Stop on a step no larger than `tol`, or (when a step fails) a bracket as narrow.
+    pub const fn within(tol: f64) -> Self {
+        Tolerance { bracket: tol, step: tol, safeguard: Safeguard::Bisection }
+    }
+}
+
+/// Where [`bracketed_root`] starts, and how it steps when `f` gives no derivative.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Start {
+    /// The first point, when strictly inside the bracket (regula falsi otherwise).
+    pub guess: Option<f64>,
+    /// An estimate of the slope at `guess`. With it, steps without a derivative are secant
+    /// steps through the two latest points (this slope standing in for the first); without
+    /// it, they are regula falsi on the bracket.
+    pub slope: Option<f64>,
+}
+
+/// Safeguarding the steps makes the search converge whatever `f` does; a smooth simple
+/// root takes a handful of evaluations, so this cap is never reached in practice.
+const MAX_ROOT_ITERATIONS: usize = 100;
+
+/// A sign change of `f` inside `bracket`, for a continuous `f` returning its value and
+/// derivative at x (the derivative NaN where unknown).
+///
+/// Newton steps where the derivative is known, secant steps where only [`Start::slope`]
+/// is; a step that would leave the bracket, or that has no slope, is a bisection or an
+/// Illinois regula falsi step (whose halving of the stale end's value keeps one end from
+/// sticking), as [`Tolerance::safeguard`] says. Every evaluation shrinks the bracket to
+/// the side where the sign still changes.
+///
+/// Guarantee: the result lies strictly inside the bracket, and (i) is a point where `f`
+/// is exactly zero, or (ii) is the midpoint of a sub-bracket no wider than
+/// `tol.bracket`, so within `tol.bracket / 2` of a sign change, or (iii) is where a step
+/// of at most `tol.step` landed inside a sub-bracket, an estimate whose error is of the
+/// order of the square of that step near a simple root. After [`MAX_ROOT_ITERATIONS`]
+/// evaluations it is the midpoint of the last sub-bracket.
+pub fn try_bracketed_root<E>(
+    bracket: Bracket,
+    start: Start,
+    tol: Tolerance,
+    mut f: impl FnMut(f64) -> Result<(f64, f64), E>,
+) -> Result<f64, E> {
+    let Bracket { lo: mut a, f_lo: mut fa, hi: mut b, f_hi: mut fb } = bracket;
+    let a_negative = fa < 0.0;
+    let mut x = match start.guess {
+        Some(g) if g > a && g < b => g,
+        _ => regula_falsi(a, fa, b, fb),
+    };
+    let mut previous: Option<(f64, f64)> = None;
+    let mut last_moved_a: Option<bool> = None;
+    for _ in 0..MAX_ROOT_ITERATIONS {
+        let (fx, dfx) = f(x)?;
+        if fx == 0.0 {
+            return Ok(x);
+        }
+        let moves_a = (fx < 0.0) == a_negative;
+        if moves_a {
+            a = x;
+            fa = fx;
+            if last_moved_a == Some(true) {
+                fb *= 0.5;
+            }
+        } else {
+            b = x;
+            fb = fx;
+            if last_moved_a == Some(false) {
+                fa *= 0.5;
+            }
+        }
+        last_moved_a = Some(moves_a);
+        let narrow = b - a <= tol.bracket;
+        if narrow && tol.safeguard == Safeguard::Illinois {
+            return Ok(0.5 * (a + b));
+        }
+        let slope = if dfx.is_finite() {
+            Some(dfx)
+        } else {
+            start.slope.map(|first| match previous {
+                Some((px, pfx)) if px != x => (fx - pfx) / (x - px),
+                _ => first,
+            })
+        };
+        previous = Some((x, fx));
+        let next = match (slope.map(|s| x - fx / s), tol.safeguard) {
+            (Some(n), _) if n > a && n < b => n,
+            (_, Safeguard::Illinois) => regula_falsi(a, fa, b, fb),
+            (_, Safeguard::Bisection) if narrow => return Ok(0.5 * (a + b)),
+            (_, Safeguard::Bisection) => {
+                x = 0.5 * (a + b);
+                continue;
+            }
+        };
+        if (next - x).abs() <= tol.step {
+            return Ok(next);
+        }
+        x = next;
+    }
+    Ok(0.5 * (a + b))
+}
+
+/// [`try_bracketed_root`] for an `f` that cannot fail.
+pub fn bracketed_root(bracket: Bracket, start: Start, tol: Tolerance, f: impl Fn(f64) -> (f64, f64)) -> f64 {
+    match try_bracketed_root(bracket, start, tol, |x| Ok::<_, std::convert::Infallible>(f(x))) {
+        Ok(x) => x,
+        Err(never) => match never {},
+    }
+}
+
+/// The chord's zero in (a, b), or the midpoint where rounding puts it outside.
+fn regula_falsi(a: f64, fa: f64, b: f64, fb: f64) -> f64 {
+    let x = (a * fb - b * fa) / (fb - fa);
+    if x > a && x < b { x } else { 0.5 * (a + b) }
 }
 
 #[cfg(test)]
@@ -128,8 +282,122 @@ mod tests {
         for t in [1.0, 1.7, 2.5, 3.9] {
             assert!((c.value_at(t) - f(t)).abs() < 1e-12);
         }
-        assert!((c.peak().unwrap() - 3.0).abs() < 1e-12);
+        let (t, value) = c.extremum().unwrap();
+        assert!((t - 3.0).abs() < 1e-12 && (value - 4.0).abs() < 1e-12);
         assert!((c.crossing(2.0) - (3.0 - 2f64.sqrt())).abs() < 1e-4);
         assert!((c.second_derivative_at(2.0) + 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn extremum_finds_minima_and_needs_a_slope_sign_change() {
+        // g = (x − 0.4)² − 0.01 on [0, 1]: minimum −0.01 at 0.4.
+        let g = |x: f64| (x - 0.4) * (x - 0.4) - 0.01;
+        let dg = |x: f64| 2.0 * (x - 0.4);
+        let (t, value) = HermiteCubic::new(0.0, g(0.0), dg(0.0), 1.0, g(1.0), dg(1.0)).extremum().unwrap();
+        assert!((t - 0.4).abs() < 1e-12 && (value + 0.01).abs() < 1e-12);
+        // Shifted and stretched: t = 10 + 5x.
+        let c = HermiteCubic::new(10.0, g(0.0), dg(0.0) / 5.0, 15.0, g(1.0), dg(1.0) / 5.0);
+        assert!((c.extremum().unwrap().0 - 12.0).abs() < 1e-12);
+        // Monotone: no extremum inside.
+        assert_eq!(HermiteCubic::new(0.0, 0.0, 1.0, 1.0, 1.0, 1.0).extremum(), None);
+    }
+
+    #[test]
+    fn crossing_of_a_symmetric_step_is_its_middle() {
+        let c = HermiteCubic::new(2.0, -1.0, 0.0, 4.0, 1.0, 0.0);
+        assert!((c.crossing(0.0) - 3.0).abs() < 1e-9);
+        // The ends themselves when the target is at one.
+        assert_eq!(HermiteCubic::new(0.0, -1.0, 1.0, 1.0, 0.0, 1.0).crossing(0.0), 1.0);
+    }
+
+    /// (t − 3.3)(t + 10): a root at 3.3 in [0, 10], derivative 2t + 6.7.
+    fn parabola(t: f64) -> (f64, f64) {
+        ((t - 3.3) * (t + 10.0), 2.0 * t + 6.7)
+    }
+
+    fn bracket_of(f: impl Fn(f64) -> (f64, f64), lo: f64, hi: f64) -> Bracket {
+        Bracket { lo, f_lo: f(lo).0, hi, f_hi: f(hi).0 }
+    }
+
+    #[test]
+    fn newton_secant_and_falsi_all_meet_their_tolerance() {
+        let bracket = bracket_of(parabola, 0.0, 10.0);
+        let without_derivative = |t: f64| (parabola(t).0, f64::NAN);
+        let tol = Tolerance::within(1e-6);
+        let newton = bracketed_root(bracket, Start { guess: Some(9.9), slope: None }, tol, parabola);
+        let secant = bracketed_root(bracket, Start { guess: Some(9.9), slope: Some(1.0) }, tol, without_derivative);
+        let falsi = bracketed_root(bracket, Start::default(), tol, without_derivative);
+        for root in [newton, secant, falsi] {
+            assert!((root - 3.3).abs() < 1e-6, "{root}");
+        }
+        // Bracket alone: within half the bracket tolerance.
+        let loose = Tolerance { bracket: 1e-3, step: 0.0, safeguard: Safeguard::Illinois };
+        let root = bracketed_root(bracket, Start::default(), loose, without_derivative);
+        assert!((root - 3.3).abs() <= 0.5e-3);
+    }
+
+    #[test]
+    fn newton_from_a_good_guess_takes_few_evaluations() {
+        let calls = std::cell::Cell::new(0);
+        let counted = |t: f64| {
+            calls.set(calls.get() + 1);
+            parabola(t)
+        };
+        let start = Start { guess: Some(3.2), slope: None };
+        let root = bracketed_root(bracket_of(parabola, 0.0, 10.0), start, Tolerance::within(1e-3), counted);
+        // The last step was under 1 ms: the error left is of order (1 ms)² · f''/2f'.
+        assert!((root - 3.3).abs() < 1e-7);
+        assert!(calls.get() <= 3, "{} evaluations", calls.get());
+    }
+
+    #[test]
+    fn stays_in_the_bracket_where_newton_would_leave_it() {
+        // atan's Newton steps diverge from |x| > 1.39; the root is 0.
+        let f = |x: f64| (x.atan(), 1.0 / (1.0 + x * x));
+        let bracket = bracket_of(f, -1.0, 20.0);
+        let seen = std::cell::RefCell::new(Vec::new());
+        let logged = |x: f64| {
+            seen.borrow_mut().push(x);
+            f(x)
+        };
+        let root = bracketed_root(bracket, Start { guess: Some(15.0), slope: None }, Tolerance::within(1e-9), logged);
+        assert!(root.abs() < 1e-9, "{root}");
+        assert!(seen.borrow().iter().all(|&x| x > -1.0 && x < 20.0));
+    }
+
+    #[test]
+    fn guesses_outside_the_bracket_and_exact_zeros() {
+        let bracket = bracket_of(parabola, 0.0, 10.0);
+        let tol = Tolerance::within(1e-9);
+        // A guess outside (or on the edge of) the bracket is ignored.
+        for guess in [-5.0, 0.0, 10.0, 42.0] {
+            let root = bracketed_root(bracket, Start { guess: Some(guess), slope: None }, tol, parabola);
+            assert!((root - 3.3).abs() < 1e-9);
+        }
+        // An exact zero is returned as it is.
+        let line = |x: f64| (x - 0.5, 1.0);
+        assert_eq!(bracketed_root(bracket_of(line, 0.0, 2.0), Start { guess: Some(0.5), slope: None }, tol, line), 0.5);
+    }
+
+    #[test]
+    fn a_step_function_ends_on_the_bracket() {
+        // No slope to follow: Illinois regula falsi and the bracket width end it.
+        let step = |x: f64| (if x < 0.7 { -1.0 } else { 1.0 }, f64::NAN);
+        let tol = Tolerance { bracket: 1e-6, step: 0.0, safeguard: Safeguard::Illinois };
+        let root = bracketed_root(bracket_of(step, 0.0, 1.0), Start::default(), tol, step);
+        assert!((root - 0.7).abs() <= 0.5e-6, "{root}");
+    }
+
+    #[test]
+    fn the_sign_at_zero_counts_as_positive_and_errors_pass_through() {
+        // f_lo = 0 is the positive side: the search finds where f turns negative.
+        let f = |x: f64| (-x * (x + 1.0), -2.0 * x - 1.0);
+        let root = bracketed_root(bracket_of(f, 0.0, 1.0), Start::default(), Tolerance::within(1e-9), f);
+        assert!(root > 0.0 && root < 1e-8);
+        let failed =
+            try_bracketed_root(bracket_of(parabola, 0.0, 10.0), Start::default(), Tolerance::within(1e-9), |x| {
+                if x > 1.0 { Err(x) } else { Ok(parabola(x)) }
+            });
+        assert!(failed.is_err());
     }
 }

@@ -51,7 +51,7 @@
 //!    (a grazing eclipse) shows as a sign change of its rate between two samples and is
 //!    located, so that every piece is monotone and holds at most one crossing of each
 //!    boundary.
-//! 3. **Refinement** of each crossing to 1 ms with a safeguarded Newton iteration on the
+//! 3. **Refinement** of each crossing to 1 ms with Newton steps ([`crate::numeric::bracketed_root`]) on the
 //!    exact geometry (SGP4 and the Sun at each iterate), started from the root of the
 //!    cubic Hermite interpolant of the two samples (about 1.6 evaluations a crossing).
 //!
@@ -89,6 +89,7 @@ use rayon::prelude::*;
 
 use super::passes::{Retirement, Window, name_ranks};
 use crate::constants::{WGS72_MU_KM3_S2, WGS84_A_KM};
+use crate::numeric::{Bracket, HermiteCubic, Safeguard, Start, Tolerance, try_bracketed_root};
 use crate::orbit::{DECAY_RADIUS_KM, PropagationFailure, Satellite};
 use crate::time::UtcTime;
 
@@ -519,7 +520,12 @@ impl Search<'_> {
         let mut pieces = [(a, b); 2];
         let mut n_pieces = 1;
         if (a.df < 0.0 && b.df > 0.0) || (a.df > 0.0 && b.df < 0.0) {
-            let tm = bracket_root(a.t, a.df, b.t, b.df, EXTREMUM_TOLERANCE_S, |t| Ok(self.sample(t)?.df))?;
+            let tm = try_bracketed_root(
+                Bracket { lo: a.t, f_lo: a.df, hi: b.t, f_hi: b.df },
+                Start::default(),
+                Tolerance { bracket: EXTREMUM_TOLERANCE_S, step: 0.0, safeguard: Safeguard::Illinois },
+                |t| Ok((self.sample(t)?.df, f64::NAN)),
+            )?;
             let m = self.sample(tm)?;
             pieces = [(a, m), (m, b)];
             n_pieces = 2;
@@ -529,15 +535,13 @@ impl Search<'_> {
         for &(p, q) in &pieces[..n_pieces] {
             let (gp, gq) = (p.penumbra_margin(), q.penumbra_margin());
             if (gp < 0.0) != (gq < 0.0) {
-                let guess = hermite_root(&p, &q, -p.a);
-                let t = newton_root(p.t, gp, q.t, gq, guess, |t| self.sample(t).map(|s| (s.penumbra_margin(), s.df)))?;
+                let t = self.crossing(p, q, gp, gq, p.a, Sample::penumbra_margin)?;
                 events[n_events] = (t, if gq < 0.0 { Event::PenumbraEntry } else { Event::PenumbraExit });
                 n_events += 1;
             }
             let (gp, gq) = (p.umbra_margin(), q.umbra_margin());
             if (gp < 0.0) != (gq < 0.0) {
-                let guess = hermite_root(&p, &q, p.a);
-                let t = newton_root(p.t, gp, q.t, gq, guess, |t| self.sample(t).map(|s| (s.umbra_margin(), s.df)))?;
+                let t = self.crossing(p, q, gp, gq, -p.a, Sample::umbra_margin)?;
                 events[n_events] = (t, if gq < 0.0 { Event::UmbraEntry } else { Event::UmbraExit });
                 n_events += 1;
             }
@@ -550,6 +554,28 @@ impl Search<'_> {
             self.apply(t, event);
         }
         Ok(())
+    }
+
+    /// Where `margin` (`p`'s value `gp`, `q`'s `gq`, of opposite signs) crosses zero
+    /// between the two samples, to [`TIME_TOLERANCE_S`]: f − `f_at_zero` has the margin's
+    /// rate, so the cubic model of f through both samples gives a first guess typically
+    /// within 0.1 s, at no propagation cost, and Newton steps take it from there.
+    fn crossing(
+        &self,
+        p: Sample,
+        q: Sample,
+        gp: f64,
+        gq: f64,
+        f_at_zero: f64,
+        margin: fn(&Sample) -> f64,
+    ) -> Result<f64, Failed> {
+        let guess = HermiteCubic::new(p.t, p.f, p.df, q.t, q.f, q.df).crossing(f_at_zero);
+        try_bracketed_root(
+            Bracket { lo: p.t, f_lo: gp, hi: q.t, f_hi: gq },
+            Start { guess: Some(guess), slope: None },
+            Tolerance::within(TIME_TOLERANCE_S),
+            |t| self.sample(t).map(|s| (margin(&s), s.df)),
+        )
     }
 
     fn apply(&mut self, t: f64, event: Event) {
@@ -754,124 +780,6 @@ pub fn write_eclipses_csv(
 /// A CSV field, quoted when it holds a comma, quote or line break.
 fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")).into() } else { s.into() }
-}
-
-/// Illinois (modified regula falsi) root of `f` in [a, b], f(a) and f(b) of opposite signs.
-fn bracket_root(
-    mut a: f64,
-    mut fa: f64,
-    mut b: f64,
-    mut fb: f64,
-    tol: f64,
-    mut f: impl FnMut(f64) -> Result<f64, Failed>,
-) -> Result<f64, Failed> {
-    let mut side = 0;
-    for _ in 0..100 {
-        if (b - a).abs() <= tol {
-            break;
-        }
-        let mut c = (a * fb - b * fa) / (fb - fa);
-        if !c.is_finite() || c <= a.min(b) || c >= a.max(b) {
-            c = 0.5 * (a + b);
-        }
-        let fc = f(c)?;
-        if fc == 0.0 {
-            return Ok(c);
-        }
-        if (fc < 0.0) == (fb < 0.0) {
-            b = c;
-            fb = fc;
-            if side == -1 {
-                fa *= 0.5;
-            }
-            side = -1;
-        } else {
-            a = c;
-            fa = fc;
-            if side == 1 {
-                fb *= 0.5;
-            }
-            side = 1;
-        }
-    }
-    Ok(0.5 * (a + b))
-}
-
-/// Where the cubic Hermite interpolant of `f + offset` through two samples (values and
-/// rates) crosses zero, given that the two values have opposite signs: a first guess for a
-/// boundary crossing typically within 0.1 s, at no propagation cost.
-fn hermite_root(p: &Sample, q: &Sample, offset: f64) -> f64 {
-    let h = q.t - p.t;
-    let (g0, g1, m0, m1) = (p.f + offset, q.f + offset, p.df * h, q.df * h);
-    let cubic = |s: f64| {
-        let (s2, s3) = (s * s, s * s * s);
-        let value =
-            (2.0 * s3 - 3.0 * s2 + 1.0) * g0 + (s3 - 2.0 * s2 + s) * m0 + (-2.0 * s3 + 3.0 * s2) * g1 + (s3 - s2) * m1;
-        let slope = (6.0 * s2 - 6.0 * s) * (g0 - g1) + (3.0 * s2 - 4.0 * s + 1.0) * m0 + (3.0 * s2 - 2.0 * s) * m1;
-        (value, slope)
-    };
-    // Safeguarded Newton on the cubic, bracket [0, 1].
-    let (mut lo, mut hi) = (0.0, 1.0);
-    let lo_negative = g0 < 0.0;
-    let mut s = g0 / (g0 - g1);
-    for _ in 0..30 {
-        let (v, d) = cubic(s);
-        if (v < 0.0) == lo_negative {
-            lo = s;
-        } else {
-            hi = s;
-        }
-        let next = s - v / d;
-        s = if next.is_finite() && next > lo && next < hi { next } else { 0.5 * (lo + hi) };
-        if hi - lo < 1e-9 || (v / d).abs() < 1e-9 {
-            break;
-        }
-    }
-    p.t + s * h
-}
-
-/// Safeguarded Newton root of `f` (value and derivative) in [a, b], f(a) and f(b) of
-/// opposite signs: Newton from `guess` (or the secant point), bisection whenever a step
-/// would leave the bracket. A shadow boundary converges to 1 ms in two or three
-/// evaluations.
-fn newton_root(
-    mut a: f64,
-    fa: f64,
-    mut b: f64,
-    fb: f64,
-    guess: f64,
-    mut f: impl FnMut(f64) -> Result<(f64, f64), Failed>,
-) -> Result<f64, Failed> {
-    let a_negative = fa < 0.0;
-    let mut x = if guess > a && guess < b { guess } else { (a * fb - b * fa) / (fb - fa) };
-    if !x.is_finite() || x <= a || x >= b {
-        x = 0.5 * (a + b);
-    }
-    for _ in 0..60 {
-        let (fx, dfx) = f(x)?;
-        if fx == 0.0 {
-            return Ok(x);
-        }
-        if (fx < 0.0) == a_negative {
-            a = x;
-        } else {
-            b = x;
-        }
-        let step = fx / dfx;
-        let next = x - step;
-        if step.is_finite() && next > a && next < b {
-            if step.abs() <= TIME_TOLERANCE_S {
-                return Ok(next);
-            }
-            x = next;
-        } else {
-            if b - a <= TIME_TOLERANCE_S {
-                break;
-            }
-            x = 0.5 * (a + b);
-        }
-    }
-    Ok(0.5 * (a + b))
 }
 
 #[cfg(test)]

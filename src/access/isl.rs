@@ -66,6 +66,7 @@ use super::passes::{Retirement, Window};
 use super::trajectory::{Sample, interpolate_ecef};
 use crate::constants::EARTH_ROTATION_RAD_S;
 use crate::constants::{SPEED_OF_LIGHT_KM_S, WGS72_MU_KM3_S2, WGS84_A_KM, light_time_ns};
+use crate::numeric::{Bracket, HermiteCubic, Safeguard, Start, Tolerance, bracketed_root};
 use crate::orbit::walker::{WalkerPattern, WalkerShell};
 use crate::orbit::{DECAY_RADIUS_KM, Satellite};
 use crate::time::UtcTime;
@@ -91,10 +92,10 @@ const MAX_STEP_S: f64 = 600.0;
 const MIN_STEP_S: f64 = 1.0;
 /// Steps whose samples are held in memory at once.
 const CHUNK_STEPS: usize = 32;
-/// Crossing times are refined to this, s.
-const TIME_TOLERANCE_S: f64 = 1e-3;
-/// Extrema of a margin are located to this, s: the margin is flat there.
-const EXTREMUM_TOLERANCE_S: f64 = 1e-2;
+/// Crossing times are refined to a bracket of 1 ms, or a step of a quarter of that.
+const CROSSING_TOLERANCE: Tolerance = Tolerance { bracket: 1e-3, step: 0.25e-3, safeguard: Safeguard::Illinois };
+/// Extrema of a margin are located to 10 ms (the margin is flat there), by the same rule.
+const EXTREMUM_TOLERANCE: Tolerance = Tolerance { bracket: 1e-2, step: 0.25e-2, safeguard: Safeguard::Illinois };
 /// A minimum the cubic model puts above this fraction of the smaller end margin is
 /// dismissed without evaluating the geometry (on these broad minima the model is accurate
 /// to well under 1 % of the margin's swing over a step).
@@ -1085,7 +1086,7 @@ impl Tracker {
             let (da, db) = (-va.dg[RANGE], -vb.dg[RANGE]);
             if da > 0.0
                 && db < 0.0
-                && let Some((_, range)) = cubic_extremum(tb - ta, va.range_km, da, vb.range_km, db)
+                && let Some((_, range)) = HermiteCubic::new(ta, va.range_km, da, tb, vb.range_km, db).extremum()
                 && let Some(o) = &mut self.open
             {
                 o.max_range = o.max_range.max(range);
@@ -1111,8 +1112,9 @@ fn margin_changes(
     if pa != pb {
         // From the cubic model's crossing, Newton usually needs two evaluations.
         // One extremum at most: exactly one crossing.
-        let guess = ta + cubic_root(span, ga, da, gb, db) * span;
-        push(bracket_root(ta, ga, tb, gb, Some(guess), TIME_TOLERANCE_S, &margin), pb);
+        let guess = HermiteCubic::new(ta, ga, da, tb, gb, db).crossing(0.0);
+        let start = Start { guess: Some(guess), slope: None };
+        push(bracketed_root(Bracket { lo: ta, f_lo: ga, hi: tb, f_hi: gb }, start, CROSSING_TOLERANCE, &margin), pb);
         return;
     }
     if ga.abs() + gb.abs() > lipschitz * span {
@@ -1125,21 +1127,24 @@ fn margin_changes(
     // Dips of these margins are broad (satellites far apart, or at their highest
     // latitude), where the cubic model is good; bumps from below can be sharp (satellites
     // passing close while out of range at both samples) and are always located.
-    let model = cubic_extremum(span, ga, da, gb, db);
+    let model = HermiteCubic::new(ta, ga, da, tb, gb, db).extremum();
     if pa
         && let Some((_, value)) = model
         && value >= MODEL_DISMISS_FRACTION * ga.min(gb)
     {
         return;
     }
-    let guess = model.map(|(x, _)| ta + x * span);
-    let m = bracket_root(ta, da, tb, db, guess, EXTREMUM_TOLERANCE_S, |t| (margin(t).1, f64::NAN));
+    let start = Start { guess: model.map(|(t, _)| t), slope: None };
+    let m = bracketed_root(Bracket { lo: ta, f_lo: da, hi: tb, f_hi: db }, start, EXTREMUM_TOLERANCE, |t| {
+        (margin(t).1, f64::NAN)
+    });
     let gm = margin(m).0;
     if (gm >= 0.0) == pa {
         return;
     }
-    push(bracket_root(ta, ga, m, gm, None, TIME_TOLERANCE_S, &margin), !pa);
-    push(bracket_root(m, gm, tb, gb, None, TIME_TOLERANCE_S, &margin), pa);
+    let from_falsi = Start::default();
+    push(bracketed_root(Bracket { lo: ta, f_lo: ga, hi: m, f_hi: gm }, from_falsi, CROSSING_TOLERANCE, &margin), !pa);
+    push(bracketed_root(Bracket { lo: m, f_lo: gm, hi: tb, f_hi: gb }, from_falsi, CROSSING_TOLERANCE, &margin), pa);
 }
 
 /// One satellite's crossings of the latitude limits in `mask`, over its valid samples.
@@ -1170,113 +1175,6 @@ fn latitude_crossings(
     if sin_limits.len() > 1 {
         events.sort_by(|x, y| x.t.total_cmp(&y.t));
     }
-}
-
-/// The extremum in (0, 1) of the cubic through (0, g0) and (1, g1) with slopes `d0·h` and
-/// `d1·h` (which must differ in sign): its position as a fraction of the step and its
-/// value.
-fn cubic_extremum(h: f64, g0: f64, d0: f64, g1: f64, d1: f64) -> Option<(f64, f64)> {
-    let (m0, m1) = (d0 * h, d1 * h);
-    let c2 = 3.0 * (g1 - g0) - 2.0 * m0 - m1;
-    let c3 = 2.0 * (g0 - g1) + m0 + m1;
-    // p'(x) = 3·c3·x² + 2·c2·x + m0 changes sign between 0 and 1: one root there.
-    let (qa, qb, qc) = (3.0 * c3, 2.0 * c2, m0);
-    let x = if qa.abs() <= 1e-12 * (qb.abs() + qc.abs()) {
-        -qc / qb
-    } else {
-        let disc = (qb * qb - 4.0 * qa * qc).max(0.0);
-        let q = -0.5 * (qb + qb.signum() * disc.sqrt());
-        if q == 0.0 {
-            return None;
-        }
-        [q / qa, qc / q].into_iter().find(|x| (0.0..=1.0).contains(x))?
-    };
-    (x.is_finite() && (0.0..=1.0).contains(&x)).then_some((x, g0 + x * (m0 + x * (c2 + x * c3))))
-}
-
-/// Where in (0, 1) the cubic through (0, g0) and (1, g1) with slopes `d0·h` and `d1·h`
-/// crosses zero, g0 and g1 being of opposite signs (bisection polished by Newton on the
-/// polynomial: no geometry is evaluated).
-fn cubic_root(h: f64, g0: f64, d0: f64, g1: f64, d1: f64) -> f64 {
-    let (m0, m1) = (d0 * h, d1 * h);
-    let c2 = 3.0 * (g1 - g0) - 2.0 * m0 - m1;
-    let c3 = 2.0 * (g0 - g1) + m0 + m1;
-    let p = |x: f64| g0 + x * (m0 + x * (c2 + x * c3));
-    let dp = |x: f64| m0 + x * (2.0 * c2 + 3.0 * c3 * x);
-    let (mut lo, mut hi) = (0.0, 1.0);
-    let lo_side = g0 >= 0.0;
-    let mut x = g0 / (g0 - g1);
-    for _ in 0..30 {
-        let v = p(x);
-        if v.abs() < 1e-12 * (g0.abs() + g1.abs()) {
-            break;
-        }
-        if (v >= 0.0) == lo_side {
-            lo = x;
-        } else {
-            hi = x;
-        }
-        let next = x - v / dp(x);
-        x = if next.is_finite() && next > lo && next < hi { next } else { 0.5 * (lo + hi) };
-        if hi - lo < 1e-9 {
-            break;
-        }
-    }
-    x
-}
-
-/// A root in [a, b] of `f`, whose values `fa` and `fb` lie on either side of zero (zero
-/// counting as positive), starting from `guess` when given. `f` returns its value and
-/// derivative (NaN when unknown). Newton steps while they stay inside the shrinking
-/// bracket, Illinois regula falsi otherwise, bisection as the last resort: always
-/// converges, usually in two to four evaluations.
-fn bracket_root(
-    mut a: f64,
-    mut fa: f64,
-    mut b: f64,
-    mut fb: f64,
-    guess: Option<f64>,
-    tol: f64,
-    f: impl Fn(f64) -> (f64, f64),
-) -> f64 {
-    let a_side = fa >= 0.0;
-    let falsi = |a: f64, fa: f64, b: f64, fb: f64| {
-        let x = a - fa * (b - a) / (fb - fa);
-        if x > a && x < b { x } else { 0.5 * (a + b) }
-    };
-    let mut x = match guess {
-        Some(g) if g > a && g < b => g,
-        _ => falsi(a, fa, b, fb),
-    };
-    let mut last_moved_a: Option<bool> = None;
-    for _ in 0..100 {
-        let (fx, dfx) = f(x);
-        let moves_a = (fx >= 0.0) == a_side;
-        if moves_a {
-            a = x;
-            fa = fx;
-            if last_moved_a == Some(true) {
-                fb *= 0.5;
-            }
-        } else {
-            b = x;
-            fb = fx;
-            if last_moved_a == Some(false) {
-                fa *= 0.5;
-            }
-        }
-        last_moved_a = Some(moves_a);
-        if b - a <= tol {
-            return 0.5 * (a + b);
-        }
-        let newton = x - fx / dfx;
-        let next = if dfx.is_finite() && dfx != 0.0 && newton > a && newton < b { newton } else { falsi(a, fa, b, fb) };
-        if (next - x).abs() <= 0.25 * tol {
-            return next;
-        }
-        x = next;
-    }
-    0.5 * (a + b)
 }
 
 /// Fixed candidate pairs (+Grid or explicit), each followed through the whole window.
@@ -1713,21 +1611,6 @@ mod tests {
         assert!(!link_geometry_ok(&a, &-a, 1e6));
         assert_eq!(propagation_delay_ns(SPEED_OF_LIGHT_KM_S), 1_000_000_000);
         assert!((propagation_delay_s(5000.0) - 0.016_678).abs() < 1e-6);
-    }
-
-    #[test]
-    fn root_and_extremum_helpers() {
-        let f = |t: f64| ((t - 3.3) * (t + 10.0), 2.0 * t + 6.7);
-        let r = bracket_root(0.0, f(0.0).0, 10.0, f(10.0).0, None, 1e-6, f);
-        assert!((r - 3.3).abs() < 1e-6);
-        let r = bracket_root(0.0, f(0.0).0, 10.0, f(10.0).0, Some(9.9), 1e-6, |t| (f(t).0, f64::NAN));
-        assert!((r - 3.3).abs() < 1e-6);
-        // The cubic through (0, −1) and (1, 1) with zero end slopes is symmetric.
-        assert!((cubic_root(1.0, -1.0, 0.0, 1.0, 0.0) - 0.5).abs() < 1e-9);
-        assert!((r - 3.3).abs() < 1e-6);
-        // g = (x − 0.4)² − 0.01 on a unit step: minimum −0.01 at 0.4.
-        let (x, v) = cubic_extremum(1.0, 0.15, -0.8, 0.35, 1.2).unwrap();
-        assert!((x - 0.4).abs() < 1e-12 && (v + 0.01).abs() < 1e-12);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use super::trajectory::{Sample, Track, interpolate_ecef};
 use crate::constants::EARTH_ROTATION_RAD_S;
 use crate::frames::Topocentric;
 use crate::ground::GroundStation;
-use crate::numeric::HermiteCubic;
+use crate::numeric::{Bracket, HermiteCubic, Start, Tolerance, bracketed_root};
 use crate::orbit::{PropagationFailure, Satellite};
 use crate::time::UtcTime;
 
@@ -326,54 +326,6 @@ impl StationSet<'_> {
     }
 }
 
-/// Root of `f` in [a, b], where f(a) and f(b) differ in sign, from a first guess and an
-/// estimate of the derivative there. `f` returns the value and, when known, its derivative;
-/// without one (NaN) the derivative comes from the two latest points (secant). Any step
-/// that would leave the shrinking bracket becomes a bisection, so convergence is
-/// guaranteed; from a cubic-model guess it takes two or three evaluations.
-fn refine_root(
-    mut a: f64,
-    fa: f64,
-    mut b: f64,
-    (guess, guess_derivative): (f64, f64),
-    tol: f64,
-    f: impl Fn(f64) -> (f64, f64),
-) -> f64 {
-    let a_negative = fa < 0.0;
-    let mut x = if guess > a && guess < b { guess } else { 0.5 * (a + b) };
-    let mut previous: Option<(f64, f64)> = None;
-    for _ in 0..60 {
-        let (fx, dfx) = f(x);
-        if fx == 0.0 {
-            return x;
-        }
-        if (fx < 0.0) == a_negative {
-            a = x;
-        } else {
-            b = x;
-        }
-        let slope = match previous {
-            _ if dfx.is_finite() => dfx,
-            Some((px, pfx)) if px != x => (fx - pfx) / (x - px),
-            _ => guess_derivative,
-        };
-        previous = Some((x, fx));
-        let next = x - fx / slope;
-        if next.is_finite() && next > a && next < b {
-            if (next - x).abs() <= tol {
-                return next;
-            }
-            x = next;
-        } else {
-            if b - a <= tol {
-                break;
-            }
-            x = 0.5 * (a + b);
-        }
-    }
-    0.5 * (a + b)
-}
-
 fn degrees(sin_elevation: f64) -> f64 {
     sin_elevation.clamp(-1.0, 1.0).asin().to_degrees()
 }
@@ -620,11 +572,14 @@ impl SatelliteSearch {
                         view_b.sin_elevation,
                         view_b.slope,
                     );
-                    let guess = model.peak().unwrap_or(0.5 * (a.t + b.t));
+                    let guess = model.extremum().map_or(0.5 * (a.t + b.t), |(t, _)| t);
                     let curvature = model.second_derivative_at(guess);
-                    let m = refine_root(a.t, view_a.slope, b.t, (guess, curvature), TCA_TOLERANCE_S, |t| {
-                        (view_at(t).slope, f64::NAN)
-                    });
+                    let m = bracketed_root(
+                        Bracket { lo: a.t, f_lo: view_a.slope, hi: b.t, f_hi: view_b.slope },
+                        Start { guess: Some(guess), slope: Some(curvature) },
+                        Tolerance::within(TCA_TOLERANCE_S),
+                        |t| (view_at(t).slope, f64::NAN),
+                    );
                     let view_m = view_at(m);
                     pieces = [((a.t, view_a), (m, view_m)), ((m, view_m), (b.t, view_b))];
                     n_pieces = 2;
@@ -633,10 +588,15 @@ impl SatelliteSearch {
                 // A rise or set inside a monotone piece, starting from the cubic model's crossing.
                 let crossing = |(t0, v0): (f64, View), (t1, v1): (f64, View)| {
                     let guess = HermiteCubic::new(t0, v0.margin, v0.slope, t1, v1.margin, v1.slope).crossing(0.0);
-                    refine_root(t0, v0.margin, t1, (guess, f64::NAN), TIME_TOLERANCE_S, |t| {
-                        let v = view_at(t);
-                        (v.margin, v.slope)
-                    })
+                    bracketed_root(
+                        Bracket { lo: t0, f_lo: v0.margin, hi: t1, f_hi: v1.margin },
+                        Start { guess: Some(guess), slope: None },
+                        Tolerance::within(TIME_TOLERANCE_S),
+                        |t| {
+                            let v = view_at(t);
+                            (v.margin, v.slope)
+                        },
+                    )
                 };
                 for (k, &(start, end)) in pieces[..n_pieces].iter().enumerate() {
                     let (g0, g1) = (start.1.margin, end.1.margin);
