@@ -8,7 +8,6 @@ use super::plot::{
     SeriesKind, Shading, Timeline, TimelineRow, WorldMap, load_coastline,
 };
 use crate::link::{LinkError, PRESET_NAMES, Site, preset_rate_vs_elevation};
-use crate::mission::rollout::spec::RolloutStrategy;
 use crate::pipeline::RunResult;
 use crate::scenario::Scenario;
 use crate::time::UtcTime;
@@ -252,7 +251,7 @@ fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> 
     let end = curve.last().map_or(scenario.end, |c| c.0.plus_seconds(600.0).min(scenario.end));
     LineChart {
         title: "Fleet rollout".into(),
-        subtitle: format!("{}: {} strategy, {targets} target satellites", scenario.name, strategy_name(scenario)),
+        subtitle: format!("{}: {} strategy, {targets} target satellites", scenario.name, scenario.rollout.strategy.name()),
         x_label: "Time".into(),
         y_label: "Satellites".into(),
         series: vec![
@@ -262,14 +261,6 @@ fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> 
         ref_lines: vec![RefLine { y: targets as f64, label: "all targets".into(), colour: None }],
         x_range: Some((scenario.start, end)),
         ..LineChart::default()
-    }
-}
-
-fn strategy_name(scenario: &Scenario) -> &'static str {
-    match scenario.rollout.strategy {
-        RolloutStrategy::GroundOnly => "ground-only",
-        RolloutStrategy::Relay => "relay",
-        RolloutStrategy::Swarm => "swarm",
     }
 }
 

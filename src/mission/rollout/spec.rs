@@ -28,7 +28,7 @@ const MAX_STAGE_NS: i64 = 366 * crate::time::NANOS_PER_DAY;
 // The sections as written.
 
 /// How the model spreads across the fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum RolloutStrategy {
     /// Every satellite is uploaded from the ground.
@@ -38,6 +38,24 @@ pub enum RolloutStrategy {
     Relay,
     /// Chunk-level exchange over inter-satellite links, rarest chunk first.
     Swarm,
+}
+
+impl RolloutStrategy {
+    /// The scenario's spelling (`rollout.strategy`), as every output writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RolloutStrategy::GroundOnly => "ground-only",
+            RolloutStrategy::Relay => "relay",
+            RolloutStrategy::Swarm => "swarm",
+        }
+    }
+}
+
+/// Written as the scenario spells it, so summary.json, figures and sweep tables agree.
+impl Serialize for RolloutStrategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 fn default_batch() -> u32 {
@@ -424,6 +442,15 @@ fn validate_onboard(o: &OnboardSpec, model: &Model) -> Result<Onboard, FieldErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The name outputs write is the one a scenario file parses back to the same strategy.
+    #[test]
+    fn strategy_names_are_the_scenario_spellings() {
+        for strategy in [RolloutStrategy::GroundOnly, RolloutStrategy::Relay, RolloutStrategy::Swarm] {
+            let parsed: RolloutSpec = toml::from_str(&format!("strategy = \"{}\"", strategy.name())).unwrap();
+            assert_eq!(parsed.strategy, strategy);
+        }
+    }
     use crate::orbit::walker::WalkerShell;
     use crate::time::UtcTime;
 
