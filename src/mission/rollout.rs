@@ -4,35 +4,27 @@
 //! model runs the on-board pipeline: assemble to storage, verify (hash), decompress,
 //! deploy.
 //!
-//! # Strategies
-//! - **ground-only**: every satellite is uploaded from the ground.
-//! - **relay**: satellites in view of the ground get the model from it; any satellite
-//!   holding a *verified* copy forwards the whole file over its active inter-satellite
-//!   links to neighbours that lack it (one incoming copy at a time per receiver; a transfer
-//!   cut by the end of a link resumes from the chunks already received).
-//! - **swarm**: chunk-level exchange. Any satellite forwards any chunk it holds (chunks are
-//!   checked individually) to a neighbour that lacks it, rarest chunk in the fleet first
-//!   among the next [`SWARM_WINDOW_BATCHES`] batches' worth of candidates (from a point that
-//!   moves along the file, so a batch costs the same whatever the file's chunk count), and
-//!   ground stations start each satellite at a different point of the file, so different
-//!   satellites get different chunks from the ground and trade them.
+//! Three concerns sit behind interfaces of their own, one file each in `rollout/`:
+//! - `schedule.rs`: which waiting satellite a free station antenna serves
+//!   (`upload.scheduling`: most or least remaining, earliest set, round robin);
+//! - `protocol.rs`: what a ground transmission carries, what becomes of lost chunks and
+//!   when the file is whole (`upload.protocol`: CFDP class 2, fountain codes);
+//! - `strategy.rs`: who passes which chunks to whom over inter-satellite links
+//!   (`rollout.strategy`: ground-only, relay, swarm).
+//!
+//! This file is the model itself: it handles the events, keeps the state of satellites,
+//! antennas and links, and books the outcome. Each pairing of protocol and strategy is
+//! compiled on its own (`model_for`), so the per-chunk calls into them are static.
 //!
 //! # Ground contacts
-//! When an antenna is free and satellites are in view, the scheduling policy picks one
-//! (most remaining bytes, earliest set, or round robin). The choice is reconsidered whenever
+//! When an antenna is free and satellites are in view, the scheduling policy picks one.
+//! The choice is reconsidered whenever
 //! a contact starts at the station, at the end of the chunk in flight; switching to another
 //! satellite costs the link's acquisition time. Within a contact chunks go out back to back
 //! at the contact's rate profile, accounted exactly as the profile defines
 //! (`RateProfile::time_to_deliver`), so nothing carries more than its contact allows. Each
-//! chunk is lost with the probability its packets give (see [`super::loss`]).
-//!
-//! - **CFDP class 2 (NAK selective repeat)**: a lost chunk becomes eligible for
-//!   retransmission one NAK round trip after it was sent; retransmissions go first. A NAK
-//!   cannot reach the ground while no contact is up, so chunks still unacknowledged when a
-//!   session ends are re-requested one round trip after the next session starts.
-//! - **Fountain**: the sender streams fresh encoded symbols (each the size of a chunk);
-//!   any ⌈K(1+ε)⌉ received symbols decode the K-chunk file. The acknowledgement takes one
-//!   round trip, during which the sender keeps transmitting (counted as overhead).
+//! chunk is lost with the probability its packets give (see [`super::loss`]); the protocol
+//! says what becomes of it.
 //!
 //! # Inter-satellite links
 //! Optical links are taken as lossless at the chunk level (their link layer retransmits
@@ -45,34 +37,32 @@
 //! one batch on a link) and their effects applied at once, so the state of a satellite fed
 //! from two sides at the same moment can run up to a slice ahead of the clock.
 
+mod chunks;
+mod protocol;
+mod schedule;
 pub mod spec;
+mod strategy;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::rc::Rc;
 
+use chunks::{ChunkSet, bit, clear_bit, passable, set_bit};
+use protocol::{Cfdp, Fountain, Next, TransferProtocol, Unit};
+use schedule::Waiting;
+pub use strategy::SWARM_WINDOW_BATCHES;
+use strategy::{Direction, GroundOnly, News, Relay, Strategy, Swarm};
+
 use super::loss::ChunkLoss;
-use crate::contact::{Contact, ContactKind, ContactPlan, Node};
+use crate::contact::{Contact, ContactKind, Node};
 use crate::engine::{ScheduleError, Simulation};
 use crate::link::LinkParams;
 
 mod process;
 use crate::time::{NANOS_PER_SECOND, UtcTime};
-use spec::{Onboard, Protocol, RolloutSpec, RolloutStrategy, SchedulingPolicy, UploadConfig};
+use spec::{Onboard, Protocol, RolloutSpec, RolloutStrategy, UploadConfig};
 
 /// Longest stretch of ground transmission worked out ahead of the clock, seconds.
 pub const MAX_SLICE_S: f64 = 30.0;
-
-/// A swarm batch takes the rarest chunks among this many times `batch_chunks` candidates.
-pub const SWARM_WINDOW_BATCHES: usize = 4;
-
-/// Fractional part of the golden ratio: offsets `i × this mod 1` spread evenly for any count.
-const GOLDEN_FRACTION: f64 = 0.618_033_988_749_894_9;
-
-/// The `i`-th of a sequence of starting points in `0..len` that spread evenly however many
-/// are taken (golden-ratio offsets).
-fn spread_offset(i: u64, len: usize) -> usize {
-    ((i as f64 * GOLDEN_FRACTION).fract() * len as f64) as usize
-}
 
 /// An antenna serving a satellite within one contact (a contact can hold several sessions
 /// when the scheduler switches away and back).
@@ -179,14 +169,8 @@ struct SatState {
     held: Vec<u64>,
     /// Chunks on their way over a link, so that no two links bring the same chunk.
     incoming: Vec<u64>,
-    /// Chunks held, or fountain symbols received before decoding.
+    /// Chunks held, or for a coded transfer, symbols received before it decodes.
     received: u32,
-    /// Attempts so far per chunk (CFDP), addressing the loss stream.
-    attempts: Vec<u16>,
-    /// Next fountain symbol id; for CFDP, where the sequential scan for unsent chunks is.
-    next_new: u32,
-    /// Lost chunks awaiting retransmission, with the time the sender learns of the loss.
-    pending: VecDeque<(u32, i64)>,
     receivers_busy: u32,
     incoming_links: u32,
     last_session_end: i64,
@@ -220,18 +204,6 @@ impl SatState {
     }
 }
 
-fn bit(set: &[u64], i: u32) -> bool {
-    set[(i / 64) as usize] & (1 << (i % 64)) != 0
-}
-
-fn set_bit(set: &mut [u64], i: u32) {
-    set[(i / 64) as usize] |= 1 << (i % 64);
-}
-
-fn clear_bit(set: &mut [u64], i: u32) {
-    set[(i / 64) as usize] &= !(1 << (i % 64));
-}
-
 /// An antenna serving a satellite.
 #[derive(Clone, Copy)]
 struct Running {
@@ -249,86 +221,13 @@ struct Flow {
     batch: Vec<u32>,
     busy: bool,
     next_t: i64,
-    /// Swarm: the word of the chunk bitsets where the next search for chunks to send starts.
+    /// Where the strategy's next search for chunks starts (a word of the chunk bitsets);
+    /// it moves on when a batch goes out.
     cursor: usize,
-    /// Swarm: the chunks this direction could carry (held by the sender, neither held nor
-    /// on the way at the receiver), kept up to date as chunks arrive, so a batch is found
-    /// without scanning the file.
-    candidates: Candidates,
-}
-
-/// A set of chunks as a bitset with a summary bit per non-empty word and a count, so its
-/// members are found in time proportional to the members and the summary, not the file.
-#[derive(Default, Clone)]
-struct Candidates {
-    words: Vec<u64>,
-    summary: Vec<u64>,
-    count: u32,
-}
-
-impl Candidates {
-    fn from_words(words: Vec<u64>) -> Self {
-        let mut summary = vec![0; words.len().div_ceil(64)];
-        let mut count = 0;
-        for (w, &bits) in words.iter().enumerate() {
-            if bits != 0 {
-                set_bit(&mut summary, w as u32);
-                count += bits.count_ones();
-            }
-        }
-        Candidates { words, summary, count }
-    }
-
-    fn insert(&mut self, chunk: u32) {
-        if !bit(&self.words, chunk) {
-            set_bit(&mut self.words, chunk);
-            set_bit(&mut self.summary, chunk / 64);
-            self.count += 1;
-        }
-    }
-
-    fn remove(&mut self, chunk: u32) {
-        if bit(&self.words, chunk) {
-            clear_bit(&mut self.words, chunk);
-            if self.words[(chunk / 64) as usize] == 0 {
-                clear_bit(&mut self.summary, chunk / 64);
-            }
-            self.count -= 1;
-        }
-    }
-
-    /// Appends members to `out`, whole words at a time in word order from word `from`
-    /// (wrapping around), until `out` holds at least `enough` or every member; returns
-    /// the word after the last one visited.
-    fn collect_from(&self, from: usize, enough: usize, out: &mut Vec<u32>) -> usize {
-        let n = self.words.len();
-        let mut next = from;
-        let wanted = enough.min(self.count as usize);
-        for (lo, hi) in [(from, n), (0, from)] {
-            let mut sw = lo / 64;
-            while sw * 64 < hi && out.len() < wanted {
-                let mut bits = self.summary[sw];
-                if sw == lo / 64 {
-                    bits &= u64::MAX << (lo % 64);
-                }
-                while bits != 0 && out.len() < wanted {
-                    let w = sw * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    if w >= hi {
-                        break;
-                    }
-                    let mut member = self.words[w];
-                    while member != 0 {
-                        out.push(w as u32 * 64 + member.trailing_zeros());
-                        member &= member - 1;
-                    }
-                    next = (w + 1) % n;
-                }
-                sw += 1;
-            }
-        }
-        next
-    }
+    /// The chunks this direction could carry (held by the sender, neither held nor on the
+    /// way at the receiver), kept up to date as chunks arrive if the strategy reads them,
+    /// so a batch is found without scanning the file.
+    offers: ChunkSet,
 }
 
 /// What a ground slice ended with.
@@ -367,7 +266,7 @@ pub struct RolloutInputs<'a> {
 /// contacts of a span, run up to the end of that span, and so on. Contacts of a later
 /// addition must not start before those of an earlier one.
 pub struct Rollout<'a> {
-    model: Model<'a>,
+    model: Box<dyn Driven + 'a>,
     sim: Simulation<Event>,
     /// Contacts of other kinds (e.g. downlinks), kept only to hand back with the rest.
     others: Vec<Contact>,
@@ -375,33 +274,19 @@ pub struct Rollout<'a> {
 
 impl<'a> Rollout<'a> {
     pub fn new(inputs: RolloutInputs<'a>) -> Self {
-        Rollout { model: Model::new(inputs), sim: Simulation::new(inputs.start), others: Vec::new() }
+        Rollout { model: model_for(inputs), sim: Simulation::new(inputs.start), others: Vec::new() }
     }
 
     /// Adds contacts (already sorted by start, all starting no earlier than any added
     /// before). Uplinks feed the ground upload; inter-satellite contacts the relay or swarm.
     pub fn add_contacts(&mut self, contacts: Vec<Contact>) -> Result<(), ScheduleError> {
-        let relaying = self.model.scenario.rollout.strategy != RolloutStrategy::GroundOnly;
-        for c in contacts {
-            match c.kind {
-                ContactKind::Uplink => self.model.push_ground(c),
-                ContactKind::InterSatellite if relaying => self.model.isl.push(Rc::new(c)),
-                _ => self.others.push(c),
-            }
-        }
+        self.model.add_contacts(contacts, &mut self.others);
         self.model.resume_chains(&mut self.sim)
-    }
-
-    /// Simulates up to `end` (inclusive).
-    pub fn run_until(&mut self, end: UtcTime) -> Result<(), ScheduleError> {
-        let model = &mut self.model;
-        self.sim.run_until(end, |sim, now, ev| model.handle(sim, now, ev))?;
-        Ok(())
     }
 
     /// Whether every target runs the model (nothing later can change the outcome).
     pub fn done(&self) -> bool {
-        self.model.remaining_targets == 0
+        self.model.remaining_targets() == 0
     }
 
     /// The outcome, and every contact that was added (in the order of the plan).
@@ -416,16 +301,43 @@ impl<'a> Rollout<'a> {
     }
 }
 
-/// Runs the rollout over a whole contact plan at once.
-pub fn simulate_upload(inputs: RolloutInputs, plan: &ContactPlan) -> Result<UploadOutcome, ScheduleError> {
-    let mut rollout = Rollout::new(inputs);
-    rollout.add_contacts(plan.contacts.clone())?;
-    rollout.run_until(inputs.end)?;
-    Ok(rollout.finish().0)
+/// The model for the scenario's protocol and strategy. Each pairing is compiled on its own,
+/// so the per-chunk calls into them are static.
+fn model_for<'a>(inputs: RolloutInputs<'a>) -> Box<dyn Driven + 'a> {
+    let (chunks, upload) = (inputs.model.chunks, inputs.upload);
+    match upload.protocol {
+        Protocol::Cfdp => with_strategy(inputs, Cfdp::new(chunks, upload.nak_round_trip_ns)),
+        Protocol::Fountain => {
+            with_strategy(inputs, Fountain::new(chunks, upload.fountain_overhead, upload.nak_round_trip_ns))
+        }
+    }
 }
 
-struct Model<'a> {
+fn with_strategy<'a, P: TransferProtocol + 'a>(inputs: RolloutInputs<'a>, protocol: P) -> Box<dyn Driven + 'a> {
+    match inputs.rollout.strategy {
+        RolloutStrategy::GroundOnly => Box::new(Model::new(inputs, protocol, GroundOnly)),
+        RolloutStrategy::Relay => Box::new(Model::new(inputs, protocol, Relay)),
+        RolloutStrategy::Swarm => Box::new(Model::new(inputs, protocol, Swarm)),
+    }
+}
+
+/// The model as a [`Rollout`] drives it, whatever its protocol and strategy.
+trait Driven {
+    fn add_contacts(&mut self, contacts: Vec<Contact>, others: &mut Vec<Contact>);
+    fn resume_chains(&mut self, sim: &mut Simulation<Event>) -> Result<(), ScheduleError>;
+    fn handle(&mut self, sim: &mut Simulation<Event>, now: UtcTime, ev: Event) -> Result<(), ScheduleError>;
+    fn remaining_targets(&self) -> usize;
+    /// Deployments (when, satellite) not yet announced to the other models.
+    fn deployments(&mut self) -> &mut Vec<(UtcTime, u32)>;
+    /// Whether every target is verified: the rollout stopped there.
+    fn ended(&self) -> bool;
+    fn finish(self: Box<Self>, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>);
+}
+
+struct Model<'a, P: TransferProtocol, S: Strategy> {
     scenario: RolloutInputs<'a>,
+    protocol: P,
+    strategy: S,
     /// Uplink and inter-satellite contacts added so far, in start order.
     ground: Vec<Rc<Contact>>,
     isl: Vec<Rc<Contact>>,
@@ -438,6 +350,8 @@ struct Model<'a> {
     /// Ground contact start times per station, sorted: where scheduling decisions change.
     starts_at_station: Vec<Vec<UtcTime>>,
     sats: Vec<SatState>,
+    /// The protocol's sender state per satellite.
+    senders: Vec<P::Sender>,
     /// How many satellites hold each chunk: what "rarest" means.
     holders: Vec<u32>,
     candidates: Vec<Vec<u32>>,
@@ -450,7 +364,6 @@ struct Model<'a> {
     isl_bytes: u64,
     remaining_targets: usize,
     setup_ns: i64,
-    needed_symbols: u32,
     words: usize,
     /// Deployments (when, satellite) not yet announced to the other models.
     deployments: Vec<(UtcTime, u32)>,
@@ -459,8 +372,8 @@ struct Model<'a> {
     ended: bool,
 }
 
-impl<'a> Model<'a> {
-    fn new(scenario: RolloutInputs<'a>) -> Self {
+impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
+    fn new(scenario: RolloutInputs<'a>, protocol: P, strategy: S) -> Self {
         let chunks = scenario.model.chunks;
         let words = (chunks as usize).div_ceil(64);
         let sats = (0..scenario.targets.len())
@@ -468,9 +381,6 @@ impl<'a> Model<'a> {
                 held: vec![0; words],
                 incoming: vec![0; words],
                 received: 0,
-                attempts: vec![0; chunks as usize],
-                next_new: 0,
-                pending: VecDeque::new(),
                 receivers_busy: 0,
                 incoming_links: 0,
                 last_session_end: i64::MIN,
@@ -488,6 +398,9 @@ impl<'a> Model<'a> {
         let seconds_to_ns = |s: f64| (s * NANOS_PER_SECOND as f64).round() as i64;
         Model {
             scenario,
+            senders: (0..scenario.targets.len()).map(|_| protocol.sender()).collect(),
+            protocol,
+            strategy,
             ground: Vec::new(),
             isl: Vec::new(),
             next_ground: 0,
@@ -506,99 +419,10 @@ impl<'a> Model<'a> {
             isl_bytes: 0,
             remaining_targets: scenario.targets.iter().filter(|&&t| t).count(),
             setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
-            needed_symbols: (chunks as f64 * (1.0 + scenario.upload.fountain_overhead)).ceil() as u32,
             words,
             deployments: Vec::new(),
             ended: false,
         }
-    }
-
-    fn handle(&mut self, sim: &mut Simulation<Event>, now: UtcTime, ev: Event) -> Result<(), ScheduleError> {
-        match ev {
-            Event::GroundStart(index) => {
-                self.next_ground = index as usize + 1;
-                match self.ground.get(self.next_ground) {
-                    Some(next) => {
-                        sim.schedule_at(next.start.max(now), Event::GroundStart(index + 1))?;
-                    }
-                    None => self.ground_chain_idle = true,
-                }
-                let c = self.ground[index as usize].clone();
-                let (sat, station) = (sat_of(&c), station_of(&c));
-                if !self.wants(sat) {
-                    return Ok(());
-                }
-                sim.schedule_at(c.end.max(now), Event::GroundEnd(index))?;
-                self.candidates[station as usize].push(index);
-                self.sats[sat as usize].ground_active.push(index);
-                self.assign(sim, now, station)?;
-            }
-            Event::GroundEnd(index) => {
-                let c = self.ground[index as usize].clone();
-                let (sat, station) = (sat_of(&c), station_of(&c));
-                self.candidates[station as usize].retain(|&k| k != index);
-                self.sats[sat as usize].ground_active.retain(|&k| k != index);
-            }
-            Event::Slice { station, antenna } => self.on_slice(sim, now, station, antenna)?,
-            Event::IslStart(index) => {
-                self.next_isl = index as usize + 1;
-                match self.isl.get(self.next_isl) {
-                    Some(next) => {
-                        sim.schedule_at(next.start.max(now), Event::IslStart(index + 1))?;
-                    }
-                    None => self.isl_chain_idle = true,
-                }
-                let c = self.isl[index as usize].clone();
-                let (a, b) = ends(&c);
-                if !(self.scenario.targets[a as usize] && self.scenario.targets[b as usize]) {
-                    return Ok(());
-                }
-                sim.schedule_at(c.end.max(now), Event::IslEnd(index))?;
-                self.sats[a as usize].isl_active.push(index);
-                self.sats[b as usize].isl_active.push(index);
-                // Links start their searches at spread points of the file (golden-ratio
-                // offsets), so that neighbours are not all offered the same chunks first.
-                let cursor = spread_offset(index as u64, self.words);
-                let flows = if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-                    let (sa, sb) = (&self.sats[a as usize], &self.sats[b as usize]);
-                    let lacking = |from: &SatState, to: &SatState| {
-                        (0..self.words).map(|w| from.held[w] & !to.held[w] & !to.incoming[w]).collect()
-                    };
-                    [(sa, sb), (sb, sa)].map(|(from, to)| Flow {
-                        cursor,
-                        candidates: Candidates::from_words(lacking(from, to)),
-                        ..Default::default()
-                    })
-                } else {
-                    Default::default()
-                };
-                self.flows.insert(index, flows);
-                self.start_flow(sim, now, index, false)?;
-                self.start_flow(sim, now, index, true)?;
-            }
-            Event::IslEnd(index) => {
-                let (a, b) = ends(&self.isl[index as usize]);
-                self.sats[a as usize].isl_active.retain(|&k| k != index);
-                self.sats[b as usize].isl_active.retain(|&k| k != index);
-                // A batch in flight ends no later than the contact and still arrives.
-                if self.flows.get(&index).is_some_and(|f| !f[0].busy && !f[1].busy) {
-                    self.flows.remove(&index);
-                }
-            }
-            Event::Batch { contact, reverse } => self.on_batch(sim, now, contact, reverse)?,
-            Event::Verified(sat) => {
-                self.sats[sat as usize].verified = true;
-                if self.remaining_targets == 0 {
-                    self.ended = true;
-                    sim.stop();
-                    return Ok(());
-                }
-                if self.scenario.rollout.strategy == RolloutStrategy::Relay {
-                    self.wake_outgoing(sim, now, sat)?;
-                }
-            }
-        }
-        Ok(())
     }
 
     fn wants(&self, sat: u32) -> bool {
@@ -656,14 +480,8 @@ impl<'a> Model<'a> {
             let state = &mut self.sats[sat as usize];
             state.receivers_busy += 1;
             state.last_served = Some(now.unix_nanos());
-            // NAKs that could not reach the ground since the last session go out now.
             let start = if now > c.start { now.plus_nanos(self.setup_ns) } else { c.start };
-            let nak_ns = self.scenario.upload.nak_round_trip_ns;
-            for entry in state.pending.iter_mut() {
-                if entry.1 > state.last_session_end {
-                    entry.1 = entry.1.max(start.unix_nanos() + nak_ns);
-                }
-            }
+            self.protocol.session_starts(&mut self.senders[sat as usize], start.unix_nanos(), state.last_session_end);
             self.sessions.push(Session {
                 satellite: sat,
                 station,
@@ -694,22 +512,19 @@ impl<'a> Model<'a> {
                 && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
                 && !self.ground_has_nothing_for(sat_of(c))
         };
-        let remaining = |k: u32| {
-            let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
-            self.scenario.model.chunks.saturating_sub(s.received)
+        let waiting = |k: u32| {
+            let c = &self.ground[k as usize];
+            let s = &self.sats[sat_of(c) as usize];
+            Waiting {
+                contact: k,
+                current: Some(k) == current,
+                remaining_chunks: self.scenario.model.chunks.saturating_sub(s.received),
+                contact_end: c.end,
+                last_served: s.last_served,
+            }
         };
-        let tie = |k: u32| (Some(k) != current, k);
         let candidates = self.candidates[station as usize].iter().chain(current.as_ref()).copied().filter(usable);
-        match self.scenario.upload.scheduling {
-            SchedulingPolicy::MostRemaining => candidates.min_by_key(|&k| (std::cmp::Reverse(remaining(k)), tie(k))),
-            SchedulingPolicy::LeastRemaining => candidates.min_by_key(|&k| (remaining(k), tie(k))),
-            SchedulingPolicy::EarliestSet => candidates.min_by_key(|&k| (self.ground[k as usize].end, tie(k))),
-            SchedulingPolicy::RoundRobin => candidates.min_by_key(|&k| {
-                let s = &self.sats[sat_of(&self.ground[k as usize]) as usize];
-                let served = if Some(k) == current { None } else { s.last_served };
-                (served.unwrap_or(i64::MIN), tie(k))
-            }),
-        }
+        schedule::choose(&self.scenario.upload.scheduling, candidates.map(waiting))
     }
 
     /// Transmits from the antenna's next instant up to the next decision point, the
@@ -735,9 +550,8 @@ impl<'a> Model<'a> {
         if reason == SliceEnd::Complete {
             self.complete(sim, sat, end)?;
         }
-        // Chunks fresh from the ground are something to trade in a swarm.
-        if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            self.wake_swarm(sim, now, sat)?;
+        if self.strategy.passes_on(News::Gained) {
+            self.wake(sim, now, sat)?;
         }
         let at = match reason {
             SliceEnd::Decision | SliceEnd::Horizon => end.max(decision.min(horizon)),
@@ -753,32 +567,7 @@ impl<'a> Model<'a> {
     /// this test an antenna would keep re-serving the satellite at the same instant, with
     /// nothing to send, and the clock would never move.
     fn ground_has_nothing_for(&self, sat: u32) -> bool {
-        let s = &self.sats[sat as usize];
-        self.scenario.upload.protocol != Protocol::Fountain
-            && s.next_new >= self.scenario.model.chunks
-            && s.pending.is_empty()
-    }
-
-    /// The next new chunk a ground station sends a satellite: the first it has neither
-    /// received nor been sent, scanning from a per-satellite offset. The offset is 0 except
-    /// in a swarm, where satellites start at evenly spread points of the file (golden-ratio
-    /// offsets) so that the ground feeds different chunks to different satellites.
-    fn next_ground_chunk(&mut self, sat: u32) -> Option<u32> {
-        let chunks = self.scenario.model.chunks;
-        let offset = if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            spread_offset(sat as u64, chunks as usize) as u32
-        } else {
-            0
-        };
-        let s = &mut self.sats[sat as usize];
-        while s.next_new < chunks {
-            let chunk = (offset + s.next_new) % chunks;
-            if !bit(&s.held, chunk) && !bit(&s.incoming, chunk) && s.attempts[chunk as usize] == 0 {
-                return Some(chunk);
-            }
-            s.next_new += 1;
-        }
-        None
+        self.protocol.exhausted(&self.senders[sat as usize])
     }
 
     /// Sends chunks for `session` from `from`, starting none at or after `until`.
@@ -790,11 +579,10 @@ impl<'a> Model<'a> {
         let c = self.ground[contact as usize].clone();
         let model = self.scenario.model;
         let upload = &self.scenario.upload;
-        let fountain = upload.protocol == Protocol::Fountain;
         let contact_end = c.end.min(self.scenario.end);
-        let nak_ns = upload.nak_round_trip_ns;
         let packets = |bytes: u64| bytes.div_ceil(upload.packet_size);
-        let needed = if fountain { self.needed_symbols } else { model.chunks };
+        let needed = self.protocol.needed();
+        let first_chunk = self.strategy.ground_start(sat_index, model.chunks);
         let source = Node::Station(station);
         let mut t = from;
         let reason = loop {
@@ -805,23 +593,21 @@ impl<'a> Model<'a> {
                 let starts = &self.starts_at_station[station as usize];
                 break if starts.binary_search(&until).is_ok() { SliceEnd::Decision } else { SliceEnd::Horizon };
             }
-            // What to send next: a due retransmission, a new chunk, or wait for a NAK.
             let sat = &self.sats[sat_index as usize];
-            let (chunk, retransmission) = if fountain {
-                (sat.next_new, false)
-            } else if let Some(&(chunk, eligible)) = sat.pending.front()
-                && eligible <= t.unix_nanos()
-            {
-                (chunk, true)
-            } else if let Some(chunk) = self.next_ground_chunk(sat_index) {
-                (chunk, false)
-            } else if let Some(&(_, eligible)) = self.sats[sat_index as usize].pending.front() {
-                t = UtcTime::from_unix_nanos(eligible).min(contact_end);
-                continue;
-            } else {
-                break SliceEnd::NothingToSend;
+            let sender = &mut self.senders[sat_index as usize];
+            let (unit, retransmission) =
+                match self.protocol.next(sender, &sat.held, &sat.incoming, t.unix_nanos(), first_chunk) {
+                    Next::Send { unit, retransmission } => (unit, retransmission),
+                    Next::WaitUntil(eligible) => {
+                        t = UtcTime::from_unix_nanos(eligible).min(contact_end);
+                        continue;
+                    }
+                    Next::Nothing => break SliceEnd::NothingToSend,
+                };
+            let payload = match unit {
+                Unit::Chunk(chunk) => model.payload_of(chunk),
+                Unit::Symbol(_) => model.chunk_payload,
             };
-            let payload = if fountain { model.chunk_payload } else { model.payload_of(chunk) };
             let size = payload + model.chunk_header;
             let record = &mut self.sessions[session];
             let sat = &mut self.sats[sat_index as usize];
@@ -837,40 +623,34 @@ impl<'a> Model<'a> {
             record.bytes_sent += size;
             if retransmission {
                 record.retransmitted_bytes += size;
-                sat.pending.pop_front();
             }
-            let attempt = if fountain { 0 } else { sat.attempts[chunk as usize] as u32 };
-            let lost = sat.loss.lost(chunk, attempt, packets(size));
+            let sender = &mut self.senders[sat_index as usize];
+            let arrived = self.protocol.sent(sender, unit, retransmission, done.unix_nanos(), |attempt| {
+                sat.loss.lost(unit.id(), attempt, packets(size))
+            });
             t = done;
-            if fountain {
-                sat.next_new += 1;
-                if !lost {
-                    sat.received += 1;
-                    record.new_bytes_delivered += payload;
-                    sat.result.ground_bytes_received += payload;
-                    sat.credit(source, payload);
-                }
-            } else {
-                sat.attempts[chunk as usize] = sat.attempts[chunk as usize].saturating_add(1);
-                if lost {
-                    sat.pending.push_back((chunk, done.unix_nanos() + nak_ns));
-                } else if !sat.holds(chunk) {
+            let new = match unit {
+                _ if !arrived => false,
+                Unit::Symbol(_) => true,
+                Unit::Chunk(chunk) if sat.holds(chunk) => false,
+                Unit::Chunk(chunk) => {
                     set_bit(&mut sat.held, chunk);
-                    sat.received += 1;
                     self.holders[chunk as usize] += 1;
                     self.fresh.push(chunk);
-                    record.new_bytes_delivered += payload;
-                    sat.result.ground_bytes_received += payload;
-                    sat.credit(source, payload);
+                    true
                 }
+            };
+            if new {
+                sat.received += 1;
+                record.new_bytes_delivered += payload;
+                sat.result.ground_bytes_received += payload;
+                sat.credit(source, payload);
             }
             if sat.received >= needed {
-                if fountain {
-                    // The sender learns of success one round trip later and stops then.
-                    let stop = done.plus_nanos(nak_ns).min(contact_end);
-                    record.bytes_sent += c.profile.bytes_between(done, stop);
-                    t = stop;
-                }
+                // The sender may learn of it only later, transmitting meanwhile.
+                let stop = done.plus_nanos(self.protocol.overrun_ns()).min(contact_end);
+                record.bytes_sent += c.profile.bytes_between(done, stop);
+                t = stop;
                 break SliceEnd::Complete;
             }
         };
@@ -916,21 +696,20 @@ impl<'a> Model<'a> {
         if s.result.last_chunk.is_some() {
             return Ok(());
         }
-        if self.scenario.upload.protocol == Protocol::Fountain {
-            // Decoded: every source chunk is now held (and can be relayed).
-            let mut decoded = Vec::new();
-            for c in 0..model.chunks {
-                if !bit(&s.held, c) {
-                    set_bit(&mut s.held, c);
-                    self.holders[c as usize] += 1;
-                    decoded.push(c);
-                }
+        // Every source chunk is held from now on (and can be relayed): a coded transfer
+        // has just decoded; a chunked one holds them all already.
+        let mut decoded = Vec::new();
+        for c in 0..model.chunks {
+            if !bit(&s.held, c) {
+                set_bit(&mut s.held, c);
+                self.holders[c as usize] += 1;
+                decoded.push(c);
             }
-            s.received = model.chunks;
-            for c in decoded {
-                let was_incoming = bit(&self.sats[sat as usize].incoming, c);
-                self.track_gain(sat, c, was_incoming);
-            }
+        }
+        s.received = model.chunks;
+        for c in decoded {
+            let was_incoming = bit(&self.sats[sat as usize].incoming, c);
+            self.track_gain(sat, c, was_incoming);
         }
         let s = &mut self.sats[sat as usize];
         let seconds = |bytes: u64, rate: f64| ((bytes as f64 / rate) * NANOS_PER_SECOND as f64).round() as i64;
@@ -969,11 +748,11 @@ impl<'a> Model<'a> {
         index: u32,
         reverse: bool,
     ) -> Result<(), ScheduleError> {
-        let strategy = self.scenario.rollout.strategy;
         let Some(flow) = self.flows.get(&index) else {
             return Ok(());
         };
-        if flow[reverse as usize].busy {
+        let flow = &flow[reverse as usize];
+        if flow.busy {
             return Ok(());
         }
         let c = self.isl[index as usize].clone();
@@ -985,53 +764,19 @@ impl<'a> Model<'a> {
         }
         let (sender, receiver) = (&self.sats[from as usize], &self.sats[to as usize]);
         let limit = self.scenario.rollout.batch_chunks as usize;
-        // Candidate chunks: held by the sender, neither held nor on the way at the receiver.
-        let lacking = |w: usize| sender.held[w] & !receiver.held[w] & !receiver.incoming[w];
+        let direction = Direction {
+            sender_held: &sender.held,
+            sender_verified: sender.verified,
+            receiver_held: &receiver.held,
+            receiver_incoming: &receiver.incoming,
+            receiver_links_in: receiver.incoming_links,
+            offers: &flow.offers,
+            cursor: flow.cursor,
+            holders: &self.holders,
+            limit,
+        };
         let mut batch: Vec<u32> = Vec::with_capacity(limit);
-        let mut cursor = flow[reverse as usize].cursor;
-        match strategy {
-            RolloutStrategy::GroundOnly => return Ok(()),
-            RolloutStrategy::Relay => {
-                // Whole verified copies only, one incoming copy at a time.
-                if !sender.verified || receiver.incoming_links > 0 {
-                    return Ok(());
-                }
-                'words: for w in 0..self.words {
-                    let mut bits = lacking(w);
-                    while bits != 0 {
-                        batch.push(w as u32 * 64 + bits.trailing_zeros());
-                        bits &= bits - 1;
-                        if batch.len() == limit {
-                            break 'words;
-                        }
-                    }
-                }
-            }
-            RolloutStrategy::Swarm => {
-                // Rarest first among a window of candidates found from the link's cursor on,
-                // not among every chunk the receiver lacks: a full search per batch would
-                // make the cost grow with the square of the number of chunks. The cursor
-                // moves on, so successive batches sweep the file.
-                let window = limit.saturating_mul(SWARM_WINDOW_BATCHES);
-                let candidates = &flow[reverse as usize].candidates;
-                cursor = candidates.collect_from(cursor, window, &mut batch);
-                // (Checked in full only for small files: a full check per batch would be
-                // the very cost the candidate sets avoid.)
-                debug_assert!(
-                    self.words > 64 || (0..self.words).all(|w| candidates.words[w] == lacking(w)),
-                    "swarm candidates match the chunks the receiver lacks"
-                );
-                debug_assert!(
-                    batch.iter().all(|&c| lacking(c as usize / 64) & (1 << (c % 64)) != 0),
-                    "swarm candidates are chunks the receiver lacks"
-                );
-                if batch.len() > limit {
-                    batch.select_nth_unstable_by_key(limit, |&c| (self.holders[c as usize], c));
-                    batch.truncate(limit);
-                }
-                batch.sort_unstable_by_key(|&c| (self.holders[c as usize], c));
-            }
-        }
+        let cursor = self.strategy.choose(&direction, &mut batch);
         if batch.is_empty() {
             return Ok(());
         }
@@ -1065,7 +810,7 @@ impl<'a> Model<'a> {
             set_bit(&mut receiver.incoming, chunk);
         }
         receiver.incoming_links += 1;
-        if strategy == RolloutStrategy::Swarm {
+        if S::READS_OFFERS {
             for &chunk in &batch {
                 self.track_incoming(to, chunk);
             }
@@ -1136,33 +881,23 @@ impl<'a> Model<'a> {
         } else {
             self.start_flow(sim, now, index, reverse)?;
         }
-        // New chunks at the receiver: in a swarm it may now have something for others.
-        if self.scenario.rollout.strategy == RolloutStrategy::Swarm {
-            self.wake_swarm(sim, now, to)?;
+        // New chunks at the receiver: it may now have something for others.
+        if self.strategy.passes_on(News::Gained) {
+            self.wake(sim, now, to)?;
         }
         Ok(())
     }
 
-    /// Starts whatever `sat` can now send over its idle links.
-    fn wake_outgoing(&mut self, sim: &mut Simulation<Event>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
-        let links = self.sats[sat as usize].isl_active.clone();
-        for index in links {
-            let reverse = ends(&self.isl[index as usize]).1 == sat;
-            self.start_flow(sim, now, index, reverse)?;
-        }
-        Ok(())
-    }
-
-    /// Swarm: starts what `sat` can now send over its idle links. A link's candidate set is
-    /// kept current, so only links with something to carry are searched: searching every
-    /// idle link on every arrival would cost a scan of the whole file each time.
-    fn wake_swarm(&mut self, sim: &mut Simulation<Event>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
+    /// Starts what `sat` can now send over its idle links. Where the strategy reads offers,
+    /// only links with some are searched: searching every idle link on every arrival would
+    /// cost a scan of the whole file each time.
+    fn wake(&mut self, sim: &mut Simulation<Event>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
         let links = self.sats[sat as usize].isl_active.clone();
         for index in links {
             let reverse = ends(&self.isl[index as usize]).1 == sat;
             let ready = self.flows.get(&index).is_some_and(|f| {
                 let flow = &f[reverse as usize];
-                !flow.busy && flow.candidates.count > 0
+                !flow.busy && (!S::READS_OFFERS || flow.offers.count > 0)
             });
             if ready {
                 self.start_flow(sim, now, index, reverse)?;
@@ -1171,8 +906,8 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
-    /// Books the chunks `sat` just gained (`self.fresh`, emptied) to the swarm candidate
-    /// sets of its links; `from_isl`: they arrived over a link, so were already on their way.
+    /// Books the chunks `sat` just gained (`self.fresh`, emptied) to the offers of its
+    /// links; `from_isl`: they arrived over a link, so were already on their way.
     fn track_fresh(&mut self, sat: u32, from_isl: bool) {
         let mut fresh = std::mem::take(&mut self.fresh);
         for &chunk in &fresh {
@@ -1183,10 +918,10 @@ impl<'a> Model<'a> {
         self.fresh = fresh;
     }
 
-    /// Swarm: `sat` now holds `chunk`. Its links may carry it on, and links towards it no
-    /// longer need to (unless it was already on its way, which removed it then).
+    /// `sat` now holds `chunk`. Its links may offer it on, and links towards it no longer
+    /// need to (unless it was already on its way, which withdrew it then).
     fn track_gain(&mut self, sat: u32, chunk: u32, was_incoming: bool) {
-        if self.scenario.rollout.strategy != RolloutStrategy::Swarm {
+        if !S::READS_OFFERS {
             return;
         }
         for &index in &self.sats[sat as usize].isl_active {
@@ -1195,20 +930,20 @@ impl<'a> Model<'a> {
             let Some(flow) = self.flows.get_mut(&index) else { continue };
             let o = &self.sats[other as usize];
             if !bit(&o.held, chunk) && !bit(&o.incoming, chunk) {
-                flow[outgoing].candidates.insert(chunk);
+                flow[outgoing].offers.insert(chunk);
             }
             if !was_incoming {
-                flow[1 - outgoing].candidates.remove(chunk);
+                flow[1 - outgoing].offers.remove(chunk);
             }
         }
     }
 
-    /// Swarm: `chunk` is now on its way to `sat`: no other link needs to bring it.
+    /// `chunk` is now on its way to `sat`: no other link needs to offer it.
     fn track_incoming(&mut self, sat: u32, chunk: u32) {
         for &index in &self.sats[sat as usize].isl_active {
             let incoming = (ends(&self.isl[index as usize]).0 == sat) as usize;
             if let Some(flow) = self.flows.get_mut(&index) {
-                flow[incoming].candidates.remove(chunk);
+                flow[incoming].offers.remove(chunk);
             }
         }
     }
@@ -1219,6 +954,18 @@ impl<'a> Model<'a> {
             self.starts_at_station[station_of(&c) as usize].push(c.start);
         }
         self.ground.push(Rc::new(c));
+    }
+}
+
+impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
+    fn add_contacts(&mut self, contacts: Vec<Contact>, others: &mut Vec<Contact>) {
+        for c in contacts {
+            match c.kind {
+                ContactKind::Uplink => self.push_ground(c),
+                ContactKind::InterSatellite if S::USES_LINKS => self.isl.push(Rc::new(c)),
+                _ => others.push(c),
+            }
+        }
     }
 
     /// Restarts the chains of contact-start events that ran out of contacts.
@@ -1239,7 +986,106 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
-    fn finish(mut self, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>) {
+    fn handle(&mut self, sim: &mut Simulation<Event>, now: UtcTime, ev: Event) -> Result<(), ScheduleError> {
+        match ev {
+            Event::GroundStart(index) => {
+                self.next_ground = index as usize + 1;
+                match self.ground.get(self.next_ground) {
+                    Some(next) => {
+                        sim.schedule_at(next.start.max(now), Event::GroundStart(index + 1))?;
+                    }
+                    None => self.ground_chain_idle = true,
+                }
+                let c = self.ground[index as usize].clone();
+                let (sat, station) = (sat_of(&c), station_of(&c));
+                if !self.wants(sat) {
+                    return Ok(());
+                }
+                sim.schedule_at(c.end.max(now), Event::GroundEnd(index))?;
+                self.candidates[station as usize].push(index);
+                self.sats[sat as usize].ground_active.push(index);
+                self.assign(sim, now, station)?;
+            }
+            Event::GroundEnd(index) => {
+                let c = self.ground[index as usize].clone();
+                let (sat, station) = (sat_of(&c), station_of(&c));
+                self.candidates[station as usize].retain(|&k| k != index);
+                self.sats[sat as usize].ground_active.retain(|&k| k != index);
+            }
+            Event::Slice { station, antenna } => self.on_slice(sim, now, station, antenna)?,
+            Event::IslStart(index) => {
+                self.next_isl = index as usize + 1;
+                match self.isl.get(self.next_isl) {
+                    Some(next) => {
+                        sim.schedule_at(next.start.max(now), Event::IslStart(index + 1))?;
+                    }
+                    None => self.isl_chain_idle = true,
+                }
+                let c = self.isl[index as usize].clone();
+                let (a, b) = ends(&c);
+                if !(self.scenario.targets[a as usize] && self.scenario.targets[b as usize]) {
+                    return Ok(());
+                }
+                sim.schedule_at(c.end.max(now), Event::IslEnd(index))?;
+                self.sats[a as usize].isl_active.push(index);
+                self.sats[b as usize].isl_active.push(index);
+                let cursor = self.strategy.link_start(index, self.words);
+                let (sa, sb) = (&self.sats[a as usize], &self.sats[b as usize]);
+                let offers = |from: &SatState, to: &SatState| {
+                    if !S::READS_OFFERS {
+                        return ChunkSet::default();
+                    }
+                    ChunkSet::from_words(
+                        (0..self.words).map(|w| passable(&from.held, &to.held, &to.incoming, w)).collect(),
+                    )
+                };
+                let flows = [(sa, sb), (sb, sa)].map(|(from, to)| Flow {
+                    cursor,
+                    offers: offers(from, to),
+                    ..Default::default()
+                });
+                self.flows.insert(index, flows);
+                self.start_flow(sim, now, index, false)?;
+                self.start_flow(sim, now, index, true)?;
+            }
+            Event::IslEnd(index) => {
+                let (a, b) = ends(&self.isl[index as usize]);
+                self.sats[a as usize].isl_active.retain(|&k| k != index);
+                self.sats[b as usize].isl_active.retain(|&k| k != index);
+                // A batch in flight ends no later than the contact and still arrives.
+                if self.flows.get(&index).is_some_and(|f| !f[0].busy && !f[1].busy) {
+                    self.flows.remove(&index);
+                }
+            }
+            Event::Batch { contact, reverse } => self.on_batch(sim, now, contact, reverse)?,
+            Event::Verified(sat) => {
+                self.sats[sat as usize].verified = true;
+                if self.remaining_targets == 0 {
+                    self.ended = true;
+                    sim.stop();
+                    return Ok(());
+                }
+                if self.strategy.passes_on(News::Verified) {
+                    self.wake(sim, now, sat)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn remaining_targets(&self) -> usize {
+        self.remaining_targets
+    }
+
+    fn deployments(&mut self) -> &mut Vec<(UtcTime, u32)> {
+        &mut self.deployments
+    }
+
+    fn ended(&self) -> bool {
+        self.ended
+    }
+
+    fn finish(mut self: Box<Self>, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>) {
         for station in 0..self.antennas.len() {
             for antenna in 0..self.antennas[station].len() {
                 self.release(now, station as u32, antenna as u32);

@@ -251,7 +251,11 @@ fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> 
     let end = curve.last().map_or(scenario.end, |c| c.0.plus_seconds(600.0).min(scenario.end));
     LineChart {
         title: "Fleet rollout".into(),
-        subtitle: format!("{}: {} strategy, {targets} target satellites", scenario.name, scenario.rollout.strategy.name()),
+        subtitle: format!(
+            "{}: {} strategy, {targets} target satellites",
+            scenario.name,
+            scenario.rollout.strategy.name()
+        ),
         x_label: "Time".into(),
         y_label: "Satellites".into(),
         series: vec![

@@ -10,17 +10,17 @@ use crate::time::UtcTime;
 
 impl Process<MissionEvent, MissionError> for Rollout<'_> {
     fn next_event_time(&self) -> Option<UtcTime> {
-        if self.model.ended { None } else { self.sim.peek_time() }
+        if self.model.ended() { None } else { self.sim.peek_time() }
     }
 
     fn run_until(&mut self, limit: UtcTime, bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
-        if self.model.ended {
+        if self.model.ended() {
             return Ok(());
         }
         let model = &mut self.model;
         self.sim.run_until(limit, |sim, now, ev| {
             model.handle(sim, now, ev)?;
-            if !model.deployments.is_empty() {
+            if !model.deployments().is_empty() {
                 sim.stop();
             }
             Ok::<(), crate::engine::ScheduleError>(())
@@ -29,7 +29,7 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         // satellite whose last chunk came in within a slice may finish its on-board
         // pipeline before the slice's end).
         let now = self.sim.now();
-        for (at, satellite) in self.model.deployments.drain(..) {
+        for (at, satellite) in self.model.deployments().drain(..) {
             bus.publish_at(at.max(now), MissionEvent::ModelHeld { satellite })?;
         }
         Ok(())
