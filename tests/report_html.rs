@@ -42,6 +42,13 @@ fn the_report_is_self_contained_and_renders_in_chromium() {
     for needle in ["src=\"http", "href=\"http", "url(http", "@import", "<link"] {
         assert!(!html.contains(needle), "external reference {needle}");
     }
+    // Every other file of the run is linked from the page's file list.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name != "report.html" {
+            assert!(html.contains(&format!("<a href=\"{name}\">{name}</a>")), "{name} is not linked");
+        }
+    }
     // Every figure file exists as a valid PNG and SVG too.
     for name in ["pass_timeline", "upload_progress", "ground_tracks", "uplink_rate"] {
         let png = std::fs::read(dir.join(format!("{name}.png"))).unwrap();

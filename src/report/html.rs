@@ -3,7 +3,7 @@
 //! it can be mailed or archived as is.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::figures::RunFigure;
 use super::summary::{RunSummary, node_name};
@@ -48,13 +48,21 @@ pub fn write_report(
     result: &RunResult,
     summary: &RunSummary,
     figures: &[RunFigure],
+    files: &[PathBuf],
 ) -> Result<(), WriteError> {
-    let page = render(scenario, result, summary, figures);
+    let page = render(scenario, result, summary, figures, files);
     write_atomically(&dir.join("report.html"), |w| w.write_all(page.as_bytes()))
 }
 
-/// The page as a string; its headline numbers are `summary`'s.
-pub fn render(scenario: &Scenario, result: &RunResult, summary: &RunSummary, figures: &[RunFigure]) -> String {
+/// The page as a string; its headline numbers are `summary`'s, and it links the run's
+/// other `files`.
+pub fn render(
+    scenario: &Scenario,
+    result: &RunResult,
+    summary: &RunSummary,
+    figures: &[RunFigure],
+    files: &[PathBuf],
+) -> String {
     let h = &summary.upload;
     let m = &scenario.model;
     let mut p = String::new();
@@ -197,10 +205,15 @@ pub fn render(scenario: &Scenario, result: &RunResult, summary: &RunSummary, fig
             title = escape(&f.title),
         );
     }
+    // Every file the run wrote, as written: the list cannot miss one.
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.file_name())
+        .map(|n| format!("<a href=\"{0}\">{0}</a>", escape(&n.to_string_lossy())))
+        .collect();
+    let _ = writeln!(p, "<h2>Files</h2><p>In this folder, beside this page: {}.</p>", names.join(", "));
     p.push_str(
-        "<h2>Files</h2><p>passes.csv, contacts.csv, upload_passes.csv, upload_summary.csv, fleet_rollout.csv, summary.json \
-         and the figures as PNG and SVG, in this folder.</p>\n\
-         <script>window.addEventListener('load',()=>{document.body.dataset.figures=document.querySelectorAll('figure svg').length;});</script>\n\
+        "<script>window.addEventListener('load',()=>{document.body.dataset.figures=document.querySelectorAll('figure svg').length;});</script>\n\
          </body></html>\n",
     );
     p

@@ -102,7 +102,7 @@ fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Resul
         written.push(f.files.png.clone());
         written.push(f.files.svg.clone());
     }
-    super::html::write_report(dir, scenario, result, &summary, &figures)?;
+    super::html::write_report(dir, scenario, result, &summary, &figures, &written)?;
     written.push(dir.join("report.html"));
     Ok(written)
 }
