@@ -13,11 +13,13 @@ use std::time::Instant;
 
 use crate::access::Window;
 use crate::access::isl::{IslError, IslSearch, find_isl_windows};
+use crate::constants::WGS84_A_KM;
 use crate::contact::{
     ContactError, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts,
     isl_contacts_from_windows, merge_contacts,
 };
 use crate::engine::{Bus, ScheduleError, SharedEngine};
+use crate::link::{LinkBudget, Site};
 use crate::mission::inference::{
     InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun, simulate_inference,
 };
@@ -80,6 +82,61 @@ pub struct RunResult {
     pub inference: Option<InferenceOutcome>,
     /// What every registered mission model reported, in registration order.
     pub missions: Vec<MissionReport>,
+    /// Geometry the report draws (it computes none itself).
+    pub views: RunViews,
+}
+
+/// Satellites drawn one by one in the report (ground tracks, progress charts).
+pub const DRAWN_SATELLITES: usize = 8;
+/// Points per drawn ground track.
+const TRACK_SAMPLES: usize = 200;
+
+/// Geometry computed for the report's figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunViews {
+    /// Up to [`DRAWN_SATELLITES`] targets (fleet index) with their ground track over their
+    /// first orbit (at most a day): (longitude, latitude) in degrees.
+    pub ground_tracks: Vec<(usize, Vec<(f64, f64)>)>,
+    /// The uplink's rate against elevation from the first station at the fleet's median
+    /// altitude, when there is anything to upload.
+    pub uplink_rates: Option<RateCurve>,
+}
+
+/// A link's information rate against elevation, for one station and altitude.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateCurve {
+    /// Index into the stations.
+    pub station: usize,
+    pub altitude_km: f64,
+    /// (elevation in degrees, information rate in bit/s), every 0.5° from 0° to 90°.
+    pub points: Vec<(f64, u64)>,
+}
+
+/// The geometry behind the report's figures (see [`RunViews`]).
+fn views(scenario: &Scenario) -> Result<RunViews, ContactError> {
+    let ground_tracks = (0..scenario.satellites.len())
+        .filter(|&i| scenario.targets[i])
+        .take(DRAWN_SATELLITES)
+        .map(|i| {
+            let sat = &scenario.satellites[i];
+            (i, sat.ground_track(scenario.start, sat.elements.period_s().min(86_400.0), TRACK_SAMPLES))
+        })
+        .collect();
+    let uplink_rates = match scenario.stations.first() {
+        Some(station) if scenario.targets.contains(&true) => {
+            let site = Site::new(station.site.lat_deg, station.site.lon_deg, station.site.alt_km);
+            let mut altitudes: Vec<f64> =
+                scenario.satellites.iter().map(|s| s.elements.semi_major_axis_km() - WGS84_A_KM).collect();
+            altitudes.sort_by(f64::total_cmp);
+            let altitude_km = altitudes[altitudes.len() / 2].max(150.0);
+            let budget = LinkBudget::for_site(&scenario.uplink, &site)?;
+            let elevations = crate::link::elevation_grid_deg();
+            let rates = budget.rate_vs_elevation(altitude_km, &elevations);
+            Some(RateCurve { station: 0, altitude_km, points: elevations.into_iter().zip(rates).collect() })
+        }
+        _ => None,
+    };
+    Ok(RunViews { ground_tracks, uplink_rates })
 }
 
 /// How many plan steps the scenario's window spans (for progress reporting).
@@ -210,7 +267,8 @@ pub fn run_with(
     let (upload, contacts) = rollout.finish();
     plan.contacts = contacts;
     let missions = extras.iter().map(|m| m.report()).collect();
-    Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions })
+    let views = views(scenario)?;
+    Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions, views })
 }
 
 /// Runs `engine` from `from` to `end` a simulated minute at a time, showing progress in

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::CliError;
-use orbsim::link::Site;
+use orbsim::link::{LinkError, PRESET_NAMES, Site, elevation_grid_deg, preset_rate_vs_elevation};
 use orbsim::report::figures;
 
 #[derive(Args, Debug)]
@@ -49,7 +49,14 @@ pub fn run(args: LinkRatesArgs) -> Result<(), CliError> {
         super::check_output_file("--out", std::path::Path::new(&name))?;
     }
     let site = Site::new(args.lat, args.lon, args.alt_m / 1000.0);
-    let files = figures::link_rates(&site, &args.site_name, args.altitude_km, &args.out)
+    let elevations = elevation_grid_deg();
+    let curves = PRESET_NAMES
+        .iter()
+        .filter(|n| !n.contains("isl"))
+        .map(|&name| Ok((name, preset_rate_vs_elevation(name, Some(&site), args.altitude_km, &elevations)?)))
+        .collect::<Result<Vec<_>, LinkError>>()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let files = figures::link_rates(&site, &args.site_name, args.altitude_km, &elevations, &curves, &args.out)
         .map_err(|e| CliError::Failed(e.to_string()))?;
     super::console::out_line(&format!("wrote {} and {}", files.png.display(), files.svg.display()))
 }

@@ -94,6 +94,12 @@ pub enum LinkError {
     },
 }
 
+/// Elevations every half degree from 0° to 90°: the grid of every rate-against-elevation
+/// curve.
+pub fn elevation_grid_deg() -> Vec<f64> {
+    (0..=180).map(|k| k as f64 * 0.5).collect()
+}
+
 /// Data rate against elevation for a named preset (no overrides) seen from a satellite at
 /// `altitude_km`, bit/s per entry of `elevations_deg`: the curve behind the
 /// rate-vs-elevation plot. Ground links use the atmosphere at `site` (free space when

@@ -190,6 +190,20 @@ impl Satellite {
         }
         Ok(state)
     }
+
+    /// Sub-satellite points (longitude, latitude in degrees, WGS84) at `samples + 1` even
+    /// steps over `span_s` seconds from `from`, up to the first instant SGP4 fails.
+    pub fn ground_track(&self, from: UtcTime, span_s: f64, samples: usize) -> Vec<(f64, f64)> {
+        (0..=samples)
+            .map_while(|k| {
+                let t = from.plus_seconds(span_s * k as f64 / samples as f64);
+                let state = self.propagate(t).ok()?;
+                let r = crate::frames::teme_to_ecef_position(&state.position, t.gmst());
+                let g = crate::frames::Geodetic::from_ecef(&r);
+                Some((g.lon_deg, g.lat_deg))
+            })
+            .collect()
+    }
 }
 
 /// A file's satellites, and the records it had to skip.

@@ -7,8 +7,8 @@ use super::plot::{
     Bar, Category, CdfChart, GroundTrack, LineChart, MapStation, PlotError, PlotFiles, RefLine, Rgb, Scale, Series,
     SeriesKind, Shading, Timeline, TimelineRow, WorldMap, load_coastline,
 };
-use crate::link::{LinkError, PRESET_NAMES, Site, preset_rate_vs_elevation};
-use crate::pipeline::RunResult;
+use crate::link::Site;
+use crate::pipeline::{RateCurve, RunResult};
 use crate::scenario::Scenario;
 use crate::time::UtcTime;
 
@@ -17,22 +17,31 @@ use crate::time::UtcTime;
 pub enum FigureError {
     #[error(transparent)]
     Plot(#[from] PlotError),
-    #[error(transparent)]
-    Link(#[from] LinkError),
 }
 
-/// Data rate against elevation for every ground-link preset, seen from `site` by a
-/// satellite at `altitude_km`: how much each band gains as a pass climbs.
-pub fn link_rates(site: &Site, site_name: &str, altitude_km: f64, stem: &Path) -> Result<PlotFiles, FigureError> {
-    let elevations: Vec<f64> = (0..=180).map(|k| k as f64 * 0.5).collect();
-    let mut series = Vec::new();
-    for name in PRESET_NAMES.iter().filter(|n| !n.contains("isl")) {
-        let rates = preset_rate_vs_elevation(name, Some(site), altitude_km, &elevations)?;
-        // Zero (no link) cannot sit on a log axis: leave a gap there.
-        let points =
-            elevations.iter().zip(rates).map(|(&el, r)| (el, if r > 0 { r as f64 / 1e6 } else { f64::NAN })).collect();
-        series.push(Series::new(*name, SeriesKind::Step, points));
-    }
+/// Data rate against elevation for ground-link presets, seen from `site` by a satellite at
+/// `altitude_km`: how much each band gains as a pass climbs. `curves` holds each preset's
+/// name and its rates (bit/s) at `elevations`.
+pub fn link_rates(
+    site: &Site,
+    site_name: &str,
+    altitude_km: f64,
+    elevations: &[f64],
+    curves: &[(&str, Vec<u64>)],
+    stem: &Path,
+) -> Result<PlotFiles, FigureError> {
+    let series = curves
+        .iter()
+        .map(|(name, rates)| {
+            // Zero (no link) cannot sit on a log axis: leave a gap there.
+            let points = elevations
+                .iter()
+                .zip(rates)
+                .map(|(&el, &r)| (el, if r > 0 { r as f64 / 1e6 } else { f64::NAN }))
+                .collect();
+            Series::new(*name, SeriesKind::Step, points)
+        })
+        .collect();
     let chart = LineChart {
         title: "Data rate against elevation, link presets".into(),
         subtitle: format!(
@@ -62,8 +71,9 @@ pub struct RunFigure {
 
 /// Longest span a timeline shows: beyond a couple of days passes are too thin to see.
 const TIMELINE_SPAN_S: f64 = 2.0 * 86_400.0;
-/// Satellites drawn individually in progress charts and on the map.
-const MAX_DRAWN_SATELLITES: usize = 8;
+/// Satellites drawn individually in progress charts and on the map (the run computes
+/// ground tracks for as many).
+const MAX_DRAWN_SATELLITES: usize = crate::pipeline::DRAWN_SATELLITES;
 
 /// Draws every figure the run's data supports into `dir` (PNG and SVG each).
 pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Result<Vec<RunFigure>, FigureError> {
@@ -83,9 +93,9 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
         save("fleet_rollout", &fleet_rollout(scenario, result))?;
     }
     let coastline = load_coastline(&coastline_path())?;
-    save("ground_tracks", &ground_tracks(scenario, coastline))?;
-    if targets > 0 {
-        save("uplink_rate", &uplink_rate(scenario)?)?;
+    save("ground_tracks", &ground_tracks(scenario, result, coastline))?;
+    if let Some(curve) = &result.views.uplink_rates {
+        save("uplink_rate", &uplink_rate(scenario, curve))?;
     }
     if let Some(inference) = &result.inference {
         save("inference_latency_cdf", &super::inference::latency_chart(scenario, inference))?;
@@ -269,23 +279,17 @@ fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> 
 }
 
 /// Ground tracks of up to eight target satellites over their first orbit, and the stations.
-fn ground_tracks(scenario: &Scenario, coastline: Vec<crate::report::plot::Polyline>) -> WorldMap {
-    let mut tracks = Vec::new();
-    for (_, sat) in
-        scenario.satellites.iter().enumerate().filter(|(i, _)| scenario.targets[*i]).take(MAX_DRAWN_SATELLITES)
-    {
-        let period = sat.elements.period_s().min(86_400.0);
-        let points = (0..=200)
-            .map_while(|k| {
-                let t = scenario.start.plus_seconds(period * k as f64 / 200.0);
-                let state = sat.propagate(t).ok()?;
-                let r = crate::frames::teme_to_ecef_position(&state.position, t.gmst());
-                let g = crate::frames::Geodetic::from_ecef(&r);
-                Some((g.lon_deg, g.lat_deg))
-            })
-            .collect();
-        tracks.push(GroundTrack { name: sat.name.clone(), points, colour: None });
-    }
+fn ground_tracks(scenario: &Scenario, result: &RunResult, coastline: Vec<crate::report::plot::Polyline>) -> WorldMap {
+    let tracks = result
+        .views
+        .ground_tracks
+        .iter()
+        .map(|(i, points)| GroundTrack {
+            name: scenario.satellites[*i].name.clone(),
+            points: points.clone(),
+            colour: None,
+        })
+        .collect();
     WorldMap {
         title: "Ground tracks and stations".into(),
         subtitle: format!("first orbit from {}", scenario.start.iso_millis()),
@@ -300,28 +304,21 @@ fn ground_tracks(scenario: &Scenario, coastline: Vec<crate::report::plot::Polyli
     }
 }
 
-/// The uplink's rate against elevation from the first station, at the fleet's median
-/// altitude.
-fn uplink_rate(scenario: &Scenario) -> Result<LineChart<f64>, FigureError> {
-    let station = &scenario.stations[0];
-    let site = Site::new(station.site.lat_deg, station.site.lon_deg, station.site.alt_km);
-    let mut altitudes: Vec<f64> =
-        scenario.satellites.iter().map(|s| s.elements.semi_major_axis_km() - crate::constants::WGS84_A_KM).collect();
-    altitudes.sort_by(f64::total_cmp);
-    let altitude = altitudes[altitudes.len() / 2].max(150.0);
-    let budget = crate::link::LinkBudget::for_site(&scenario.uplink, &site)?;
-    let elevations: Vec<f64> = (0..=180).map(|k| k as f64 * 0.5).collect();
-    let rates = budget.rate_vs_elevation(altitude, &elevations);
-    let points = elevations.iter().zip(rates).map(|(&e, r)| (e, r as f64 / 1e6)).collect();
-    Ok(LineChart {
+/// The uplink's rate against elevation, as the run computed it.
+fn uplink_rate(scenario: &Scenario, curve: &RateCurve) -> LineChart<f64> {
+    let points = curve.points.iter().map(|&(e, r)| (e, r as f64 / 1e6)).collect();
+    LineChart {
         title: "Uplink rate against elevation".into(),
-        subtitle: format!("{} from {}, satellite at {altitude:.0} km", scenario.uplink.name, station.name),
+        subtitle: format!(
+            "{} from {}, satellite at {:.0} km",
+            scenario.uplink.name, scenario.stations[curve.station].name, curve.altitude_km
+        ),
         x_label: "Elevation (deg)".into(),
         y_label: "Information rate (Mbit/s)".into(),
         series: vec![Series::new(scenario.uplink.name.clone(), SeriesKind::Step, points)],
         x_range: Some((0.0, 90.0)),
         ..LineChart::default()
-    })
+    }
 }
 
 /// Umbra and penumbra of up to eight serving satellites over the first day.
