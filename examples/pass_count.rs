@@ -4,7 +4,8 @@
 //! It is living documentation of the seam in `orbsim::mission::model` (ARCHITECTURE.md
 //! walks through it): a model is told the contact plan as it is built, runs its own
 //! events on the run's shared engine, hears the other models' events (here, the upload's
-//! `ModelHeld`), and hands the report a summary.json section, console lines and a table.
+//! `ModelHeld`), and hands the report a summary.json section, console lines, a table and
+//! a figure.
 //! Inside the crate it would be one module under `src/mission/` and one line in
 //! `mission::REGISTRY`; from outside, it is handed to `pipeline::run_with`.
 //!
@@ -17,7 +18,10 @@ use std::process::ExitCode;
 
 use orbsim::contact::{Contact, ContactKind};
 use orbsim::engine::{Bus, Process, Simulation};
-use orbsim::mission::{MissionContext, MissionError, MissionEvent, MissionModel, MissionReport, MissionTable};
+use orbsim::mission::{
+    MissionChart, MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
+};
+use orbsim::report::plot::{LineChart, Series, SeriesKind};
 use orbsim::time::UtcTime;
 use serde::Serialize;
 
@@ -29,6 +33,8 @@ struct PassCount<'a> {
     passes: Vec<u32>,
     passes_holding: Vec<u32>,
     holding: Vec<bool>,
+    /// When each counted pass began, in time order (for the figure).
+    pass_starts: Vec<UtcTime>,
 }
 
 /// Its section of summary.json.
@@ -49,6 +55,7 @@ fn pass_count<'a>(context: &MissionContext<'a>) -> Option<Box<dyn MissionModel<'
         passes: vec![0; n],
         passes_holding: vec![0; n],
         holding: vec![false; n],
+        pass_starts: Vec::new(),
     }))
 }
 
@@ -59,10 +66,12 @@ impl Process<MissionEvent, MissionError> for PassCount<'_> {
 
     fn run_until(&mut self, limit: UtcTime, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
         let (passes, passes_holding, holding) = (&mut self.passes, &mut self.passes_holding, &self.holding);
-        self.sim.run_until(limit, |_, _, satellite| {
+        let starts = &mut self.pass_starts;
+        self.sim.run_until(limit, |_, now, satellite| {
             let s = satellite as usize;
             passes[s] += 1;
             passes_holding[s] += u32::from(holding[s]);
+            starts.push(now);
             Ok::<(), MissionError>(())
         })?;
         Ok(())
@@ -111,7 +120,7 @@ impl<'a> MissionModel<'a> for PassCount<'a> {
             median_passes_per_satellite: counts.get(counts.len() / 2).copied(),
         };
         let headline = vec![
-            format!("{} passes over {} satellites", summary.passes, summary.satellites),
+            format!("{} passes of {} planned satellite(s)", summary.passes, summary.satellites),
             format!("{} of them with the model on board", summary.passes_holding_model),
         ];
         let rows = planned
@@ -132,6 +141,21 @@ impl<'a> MissionModel<'a> for PassCount<'a> {
                 file: "pass_count.csv".into(),
                 header: vec!["satellite".into(), "passes".into(), "passes_holding_model".into()],
                 rows,
+            }],
+            figures: vec![MissionFigure {
+                name: "pass_count".into(),
+                chart: MissionChart::Time(LineChart {
+                    title: "Passes over the ground stations".into(),
+                    subtitle: format!("{} planned satellites", summary.satellites),
+                    x_label: "Time".into(),
+                    y_label: "Passes so far".into(),
+                    series: vec![Series::new(
+                        "passes",
+                        SeriesKind::Step,
+                        self.pass_starts.iter().enumerate().map(|(k, &t)| (t, (k + 1) as f64)).collect(),
+                    )],
+                    ..LineChart::default()
+                }),
             }],
         }
     }

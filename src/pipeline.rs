@@ -184,6 +184,7 @@ pub fn run_with(
     let mut rollout = Rollout::new(scenario.rollout_inputs());
     let mut times = StageTimes::default();
     let mut step_start = scenario.start;
+    let mut later_contacts = Vec::new();
     progress.begin(
         "contact plan and upload",
         scenario.satellites.len() as u64 * plan_steps(scenario),
@@ -239,6 +240,9 @@ pub fn run_with(
         let uploading = !rollout.done();
         if uploading {
             rollout.add_contacts(contacts)?;
+        } else {
+            // Built for another model after the upload finished: still part of the plan.
+            later_contacts.extend(contacts);
         }
         let mut processes: Vec<&mut MissionProcess> = Vec::new();
         if uploading {
@@ -266,6 +270,9 @@ pub fn run_with(
     }
     let (upload, contacts) = rollout.finish();
     plan.contacts = contacts;
+    // Later steps start at or after the end of the rollout's last one: appended, the plan
+    // stays in time order.
+    plan.contacts.extend(later_contacts);
     let missions = extras.iter().map(|m| m.report()).collect();
     let views = views(scenario)?;
     Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions, views })

@@ -21,8 +21,8 @@ pub mod rollout;
 
 pub use availability::Availability;
 pub use model::{
-    MissionContext, MissionError, MissionEvent, MissionFactory, MissionModel, MissionProcess, MissionReport,
-    MissionTable, REGISTRY,
+    MissionChart, MissionContext, MissionError, MissionEvent, MissionFactory, MissionFigure, MissionModel,
+    MissionProcess, MissionReport, MissionTable, REGISTRY,
 };
 
 /// A mission section's validation error: the field path (e.g. `inference.sources[0].rate`)

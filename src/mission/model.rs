@@ -7,7 +7,7 @@
 //! built in (the pipeline drives them and the report has pages for them); any other model
 //! is a [`MissionModel`] made by a [`MissionFactory`] listed in [`REGISTRY`] (or handed to
 //! [`crate::pipeline::run_with`]), and reports through a [`MissionReport`]: its section of
-//! summary.json, its console lines, its CSV tables and its part of report.html.
+//! summary.json, its console lines, its CSV tables, its figures and its part of report.html.
 
 use crate::contact::Contact;
 use crate::engine::{Process, ScheduleError};
@@ -86,7 +86,7 @@ pub type MissionFactory = for<'a> fn(&MissionContext<'a>) -> Option<Box<dyn Miss
 pub const REGISTRY: &[MissionFactory] = &[];
 
 /// What a model hands the report.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct MissionReport {
     /// The model's name (its summary.json key).
     pub name: &'static str,
@@ -97,6 +97,28 @@ pub struct MissionReport {
     pub headline: Vec<String>,
     /// CSV tables (file name, header, rows), written into the run's folder.
     pub tables: Vec<MissionTable>,
+    /// Charts, written as PNG and SVG into the run's folder and shown in report.html.
+    pub figures: Vec<MissionFigure>,
+}
+
+/// One chart of a [`MissionReport`] (the chart types of the `orbsim-plot` crate, which
+/// knows nothing of satellites: the model fills in the numbers, the report draws them).
+#[derive(Debug, Clone)]
+pub struct MissionFigure {
+    /// File stem in the run's folder, e.g. `pass_count` for `pass_count.png` and `.svg`.
+    pub name: String,
+    pub chart: MissionChart,
+}
+
+/// The kinds of chart a mission model can hand over.
+#[derive(Debug, Clone)]
+pub enum MissionChart {
+    /// Lines or steps against UTC time.
+    Time(orbsim_plot::LineChart<UtcTime>),
+    /// Lines or steps against a number.
+    Line(orbsim_plot::LineChart<f64>),
+    /// Cumulative distributions of samples.
+    Cdf(orbsim_plot::CdfChart),
 }
 
 /// One CSV table of a [`MissionReport`].

@@ -8,6 +8,7 @@ use super::plot::{
     SeriesKind, Shading, Timeline, TimelineRow, WorldMap, load_coastline,
 };
 use crate::link::Site;
+use crate::mission::MissionChart;
 use crate::pipeline::{RateCurve, RunResult};
 use crate::scenario::Scenario;
 use crate::time::UtcTime;
@@ -17,6 +18,8 @@ use crate::time::UtcTime;
 pub enum FigureError {
     #[error(transparent)]
     Plot(#[from] PlotError),
+    #[error("mission model `{0}`: figure name `{1}` is not a new plain file stem")]
+    Name(&'static str, String),
 }
 
 /// Data rate against elevation for ground-link presets, seen from `site` by a satellite at
@@ -63,7 +66,7 @@ pub fn link_rates(
 #[derive(Debug, Clone)]
 pub struct RunFigure {
     /// File stem, e.g. `upload_progress`.
-    pub name: &'static str,
+    pub name: String,
     pub title: String,
     pub files: PlotFiles,
     pub svg: String,
@@ -78,9 +81,9 @@ const MAX_DRAWN_SATELLITES: usize = crate::pipeline::DRAWN_SATELLITES;
 /// Draws every figure the run's data supports into `dir` (PNG and SVG each).
 pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Result<Vec<RunFigure>, FigureError> {
     let mut figures = Vec::new();
-    let mut save = |name: &'static str, figure: &dyn SaveFigure| -> Result<(), FigureError> {
+    let mut save = |name: &str, figure: &dyn SaveFigure| -> Result<(), FigureError> {
         let (files, svg, title) = figure.save_with_svg(&dir.join(name))?;
-        figures.push(RunFigure { name, title, files, svg });
+        figures.push(RunFigure { name: name.to_string(), title, files, svg });
         Ok(())
     };
     let targets = scenario.targets.iter().filter(|&&t| t).count();
@@ -100,6 +103,22 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
     if let Some(inference) = &result.inference {
         save("inference_latency_cdf", &super::inference::latency_chart(scenario, inference))?;
         save("eclipse_timeline", &eclipse_timeline(scenario, &inference.eclipses))?;
+    }
+    for mission in &result.missions {
+        for figure in &mission.figures {
+            // A plain stem, so a model cannot write outside the run's folder or over a file.
+            let stem = &figure.name;
+            let plain = !stem.is_empty() && Path::new(stem).file_name().is_some_and(|n| n == stem.as_str());
+            let taken = ["png", "svg"].iter().any(|ext| dir.join(format!("{stem}.{ext}")).exists());
+            if !plain || taken {
+                return Err(FigureError::Name(mission.name, stem.clone()));
+            }
+            match &figure.chart {
+                MissionChart::Time(chart) => save(stem, chart)?,
+                MissionChart::Line(chart) => save(stem, chart)?,
+                MissionChart::Cdf(chart) => save(stem, chart)?,
+            }
+        }
     }
     Ok(figures)
 }

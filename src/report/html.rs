@@ -200,7 +200,7 @@ pub fn render(
         let _ = writeln!(
             p,
             "<figure id=\"{name}\">{svg}<figcaption>{title} — <a href=\"{name}.png\">PNG</a>, <a href=\"{name}.svg\">SVG</a></figcaption></figure>",
-            name = f.name,
+            name = escape(&f.name),
             svg = strip_xml_prologue(&f.svg),
             title = escape(&f.title),
         );
