@@ -154,14 +154,6 @@ impl Process<MissionEvent, MissionError> for PlanReader {
     fn run_until(&mut self, _limit: UtcTime, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
         Ok(())
     }
-    fn receive(
-        &mut self,
-        _at: UtcTime,
-        _event: &MissionEvent,
-        _bus: &mut Bus<MissionEvent>,
-    ) -> Result<(), MissionError> {
-        Ok(())
-    }
 }
 
 impl MissionModel<'_> for PlanReader {

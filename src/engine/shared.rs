@@ -31,7 +31,11 @@ pub trait Process<M, Err> {
     fn run_until(&mut self, limit: SimTime, bus: &mut Bus<M>) -> Result<(), Err>;
 
     /// A message another model published for `at` (no earlier than this model's clock).
-    fn receive(&mut self, at: SimTime, message: &M, bus: &mut Bus<M>) -> Result<(), Err>;
+    /// Ignored unless the model listens.
+    fn receive(&mut self, at: SimTime, message: &M, bus: &mut Bus<M>) -> Result<(), Err> {
+        let _ = (at, message, bus);
+        Ok(())
+    }
 }
 
 /// The messages models publish for each other, in (time, publication) order.

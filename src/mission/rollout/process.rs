@@ -34,13 +34,4 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         }
         Ok(())
     }
-
-    fn receive(
-        &mut self,
-        _at: UtcTime,
-        _event: &MissionEvent,
-        _bus: &mut Bus<MissionEvent>,
-    ) -> Result<(), MissionError> {
-        Ok(())
-    }
 }
