@@ -176,6 +176,20 @@ pub struct Start {
 /// root takes a handful of evaluations, so this cap is never reached in practice.
 const MAX_ROOT_ITERATIONS: usize = 100;
 
+/// What [`locate_root`] found: the root estimate [`bracketed_root`] returns, with what the
+/// search knew when it stopped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Root {
+    pub x: f64,
+    /// The last sub-bracket, `x` inside or at one of its ends: `f` changes sign between its
+    /// ends (one of `f_lo`, `f_hi` may have been scaled down by Illinois steps, never its
+    /// sign), so a caller that needs a point on a given side of the root has one.
+    pub bracket: Bracket,
+    /// f's slope at the last evaluation: the derivative `f` gave, else the secant through
+    /// the last two evaluations ([`Start::slope`] after the first); `None` without either.
+    pub slope: Option<f64>,
+}
+
 /// A sign change of `f` inside `bracket`, for a continuous `f` returning its value and
 /// derivative at x (the derivative NaN where unknown).
 ///
@@ -195,41 +209,44 @@ pub fn try_bracketed_root<E>(
     bracket: Bracket,
     start: Start,
     tol: Tolerance,
-    mut f: impl FnMut(f64) -> Result<(f64, f64), E>,
+    f: impl FnMut(f64) -> Result<(f64, f64), E>,
 ) -> Result<f64, E> {
-    let Bracket { lo: mut a, f_lo: mut fa, hi: mut b, f_hi: mut fb } = bracket;
-    let a_negative = fa < 0.0;
+    search(bracket, start, tol, f).map(|root| root.x)
+}
+
+/// [`try_bracketed_root`] for an `f` that cannot fail.
+pub fn bracketed_root(bracket: Bracket, start: Start, tol: Tolerance, f: impl FnMut(f64) -> (f64, f64)) -> f64 {
+    locate_root(bracket, start, tol, f).x
+}
+
+/// [`bracketed_root`], with the last sub-bracket and slope: for callers that need a point
+/// known to lie on one side of the root, or the slope there.
+pub fn locate_root(bracket: Bracket, start: Start, tol: Tolerance, mut f: impl FnMut(f64) -> (f64, f64)) -> Root {
+    match search(bracket, start, tol, |x| Ok::<_, std::convert::Infallible>(f(x))) {
+        Ok(root) => root,
+        Err(never) => match never {},
+    }
+}
+
+/// The search behind [`try_bracketed_root`] and [`locate_root`].
+fn search<E>(
+    bracket: Bracket,
+    start: Start,
+    tol: Tolerance,
+    mut f: impl FnMut(f64) -> Result<(f64, f64), E>,
+) -> Result<Root, E> {
+    let mut br = bracket;
+    let a_negative = br.f_lo < 0.0;
     let mut x = match start.guess {
-        Some(g) if g > a && g < b => g,
-        _ => regula_falsi(a, fa, b, fb),
+        Some(g) if g > br.lo && g < br.hi => g,
+        _ => regula_falsi(br.lo, br.f_lo, br.hi, br.f_hi),
     };
     let mut previous: Option<(f64, f64)> = None;
     let mut last_moved_a: Option<bool> = None;
+    let mut slope = None;
     for _ in 0..MAX_ROOT_ITERATIONS {
         let (fx, dfx) = f(x)?;
-        if fx == 0.0 {
-            return Ok(x);
-        }
-        let moves_a = (fx < 0.0) == a_negative;
-        if moves_a {
-            a = x;
-            fa = fx;
-            if last_moved_a == Some(true) {
-                fb *= 0.5;
-            }
-        } else {
-            b = x;
-            fb = fx;
-            if last_moved_a == Some(false) {
-                fa *= 0.5;
-            }
-        }
-        last_moved_a = Some(moves_a);
-        let narrow = b - a <= tol.bracket;
-        if narrow && tol.safeguard == Safeguard::Illinois {
-            return Ok(0.5 * (a + b));
-        }
-        let slope = if dfx.is_finite() {
+        slope = if dfx.is_finite() {
             Some(dfx)
         } else {
             start.slope.map(|first| match previous {
@@ -238,29 +255,44 @@ pub fn try_bracketed_root<E>(
             })
         };
         previous = Some((x, fx));
+        if fx == 0.0 {
+            return Ok(Root { x, bracket: br, slope });
+        }
+        let moves_a = (fx < 0.0) == a_negative;
+        if moves_a {
+            br.lo = x;
+            br.f_lo = fx;
+            if last_moved_a == Some(true) {
+                br.f_hi *= 0.5;
+            }
+        } else {
+            br.hi = x;
+            br.f_hi = fx;
+            if last_moved_a == Some(false) {
+                br.f_lo *= 0.5;
+            }
+        }
+        last_moved_a = Some(moves_a);
+        let midpoint = Root { x: 0.5 * (br.lo + br.hi), bracket: br, slope };
+        let narrow = br.hi - br.lo <= tol.bracket;
+        if narrow && tol.safeguard == Safeguard::Illinois {
+            return Ok(midpoint);
+        }
         let next = match (slope.map(|s| x - fx / s), tol.safeguard) {
-            (Some(n), _) if n > a && n < b => n,
-            (_, Safeguard::Illinois) => regula_falsi(a, fa, b, fb),
-            (_, Safeguard::Bisection) if narrow => return Ok(0.5 * (a + b)),
+            (Some(n), _) if n > br.lo && n < br.hi => n,
+            (_, Safeguard::Illinois) => regula_falsi(br.lo, br.f_lo, br.hi, br.f_hi),
+            (_, Safeguard::Bisection) if narrow => return Ok(midpoint),
             (_, Safeguard::Bisection) => {
-                x = 0.5 * (a + b);
+                x = midpoint.x;
                 continue;
             }
         };
         if (next - x).abs() <= tol.step {
-            return Ok(next);
+            return Ok(Root { x: next, bracket: br, slope });
         }
         x = next;
     }
-    Ok(0.5 * (a + b))
-}
-
-/// [`try_bracketed_root`] for an `f` that cannot fail.
-pub fn bracketed_root(bracket: Bracket, start: Start, tol: Tolerance, f: impl Fn(f64) -> (f64, f64)) -> f64 {
-    match try_bracketed_root(bracket, start, tol, |x| Ok::<_, std::convert::Infallible>(f(x))) {
-        Ok(x) => x,
-        Err(never) => match never {},
-    }
+    Ok(Root { x: 0.5 * (br.lo + br.hi), bracket: br, slope })
 }
 
 /// The chord's zero in (a, b), or the midpoint where rounding puts it outside.
@@ -377,6 +409,34 @@ mod tests {
         // An exact zero is returned as it is.
         let line = |x: f64| (x - 0.5, 1.0);
         assert_eq!(bracketed_root(bracket_of(line, 0.0, 2.0), Start { guess: Some(0.5), slope: None }, tol, line), 0.5);
+    }
+
+    #[test]
+    fn locate_root_hands_back_the_side_bracket_slope_and_every_sample() {
+        // Only the side known: bisection leaves a bracket within the tolerance around the
+        // switch, its upper end on the positive side.
+        let side = |x: f64| (if x >= 0.7 { 1.0 } else { -1.0 }, f64::NAN);
+        let halving = Tolerance { bracket: 1e-3, step: 0.0, safeguard: Safeguard::Bisection };
+        let root = locate_root(bracket_of(side, 0.0, 1.0), Start { guess: Some(0.5), slope: None }, halving, side);
+        let Bracket { lo, hi, .. } = root.bracket;
+        assert!(hi - lo <= 1e-3 && lo < 0.7 && hi >= 0.7 && side(hi).0 > 0.0, "{lo} {hi}");
+        assert_eq!((root.x, root.slope), (0.5 * (lo + hi), None));
+        // Secant steps: the slope at the end is the secant through the last two samples,
+        // close to the derivative at the root, and every sample went through the closure.
+        let mut samples = Vec::new();
+        let recorded = |t: f64| {
+            samples.push(t);
+            (parabola(t).0, f64::NAN)
+        };
+        let start = Start { guess: Some(4.0), slope: Some(10.0) };
+        let root = locate_root(bracket_of(parabola, 0.0, 10.0), start, Tolerance::within(1e-6), recorded);
+        assert!((root.x - 3.3).abs() < 1e-6);
+        let slope = root.slope.unwrap();
+        assert!((slope - parabola(3.3).1).abs() < 1e-3, "{slope}");
+        assert_eq!(samples[0], 4.0);
+        assert!(samples.len() >= 2 && samples.iter().all(|&t| t > 0.0 && t < 10.0));
+        let Bracket { lo, hi, .. } = root.bracket;
+        assert!(lo <= root.x && root.x <= hi);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use super::budget::{GeometryKnot, LinkBudget};
-use crate::numeric::HermiteCubic;
+use crate::numeric::{Bracket, HermiteCubic, Safeguard, Start, Tolerance, locate_root};
 use crate::time::UtcTime;
 
 const NANOS_PER_MS: i64 = 1_000_000;
@@ -259,9 +259,8 @@ fn insert_by_time(pending: &mut Vec<Sample>, s: Sample) {
     pending.insert(at, s);
 }
 
-/// Stop refining a crossing once its estimated time error is below this, s.
-const CROSSING_TOLERANCE_S: f64 = 0.05;
-const MAX_CROSSING_ITERATIONS: usize = 40;
+/// Stop refining a crossing once a secant step, or the bracket, is this short, s.
+const CROSSING_TOLERANCE: Tolerance = Tolerance { bracket: 0.05, step: 0.05, safeguard: Safeguard::Illinois };
 
 struct Sampler<'a, G> {
     budget: &'a LinkBudget,
@@ -275,77 +274,42 @@ impl<G: Fn(UtcTime) -> (f64, f64)> Sampler<'_, G> {
         Sample { t, el, m: self.budget.metric(el, range_km) }
     }
 
-    /// Time in [a.t, b.t] where `value(sample) − target` changes sign, and the local slope
-    /// there (value per second).
+    /// Time in [a.t, b.t] where `value(sample) − target` changes sign (b.t if it does not),
+    /// and the local slope there (value per second).
     ///
-    /// A safeguarded secant: each step takes the secant through the two most recent points
-    /// (starting from `recent`, two known points near the root such as the previous
-    /// crossing and an extrapolated guess, when given; else the bracket ends), falling back
-    /// to Illinois regula falsi on the bracket whenever the secant would leave it. Smooth
-    /// passes converge in one to three evaluations; the bracket guarantees convergence
-    /// regardless. Every evaluation is offered to `keep`, so later crossings can start from
-    /// tighter brackets.
+    /// Secant steps from `seed` (a guess and the slope there, such as the previous
+    /// crossing's extrapolated) when given, else from regula falsi with the chord's slope,
+    /// safeguarded by the bracket ([`locate_root`]). Smooth passes converge in one to three
+    /// evaluations. Every evaluation is offered to `keep`, so later crossings can start
+    /// from tighter brackets.
     fn crossing(
         &self,
         a: Sample,
         b: Sample,
         target: f64,
         value: fn(&Sample) -> f64,
-        recent: Option<[(f64, f64); 2]>,
+        seed: Option<(f64, f64)>,
         mut keep: impl FnMut(Sample),
     ) -> (f64, f64) {
-        let (mut ta, mut ga) = (a.t, value(&a) - target);
-        let (mut tb, mut gb) = (b.t, value(&b) - target);
-        let mut slope = (gb - ga) / (tb - ta);
+        let (ga, gb) = (value(&a) - target, value(&b) - target);
+        let chord = (gb - ga) / (b.t - a.t);
         if ga == 0.0 {
-            return (ta, slope);
+            return (a.t, chord);
         }
         if gb == 0.0 || ga.signum() == gb.signum() {
-            return (tb, slope);
+            return (b.t, chord);
         }
-        // The two most recent points for the secant: (older, newer).
-        let [mut older, mut newer] = recent.unwrap_or([(ta, ga), (tb, gb)]);
-        let mut t = tb;
-        for iteration in 0..MAX_CROSSING_ITERATIONS {
-            if (tb - ta).abs() < CROSSING_TOLERANCE_S {
-                return (0.5 * (ta + tb), slope);
-            }
-            let (lo, hi) = (ta.min(tb), ta.max(tb));
-            let secant = newer.0 - newer.1 * (newer.0 - older.0) / (newer.1 - older.1);
-            t = if iteration < 8 && secant > lo && secant < hi {
-                secant
-            } else {
-                (tb - gb * (tb - ta) / (gb - ga)).clamp(lo, hi)
-            };
+        let start = match seed {
+            Some((guess, slope)) => Start { guess: Some(guess), slope: Some(slope) },
+            None => Start { guess: None, slope: Some(chord) },
+        };
+        let bracket = Bracket { lo: a.t, f_lo: ga, hi: b.t, f_hi: gb };
+        let root = locate_root(bracket, start, CROSSING_TOLERANCE, |t| {
             let s = self.eval(t);
             keep(s);
-            let g = value(&s) - target;
-            let local = (g - newer.1) / (t - newer.0);
-            if local.is_finite() && local != 0.0 {
-                slope = local;
-            }
-            if g == 0.0 || (g / slope).abs() < CROSSING_TOLERANCE_S {
-                return (t, slope);
-            }
-            // Keep the bracket: replace the end with the same sign, halving the other
-            // end's value if the same end is replaced twice running (Illinois).
-            if g.signum() == gb.signum() {
-                if newer.0 == tb {
-                    ga *= 0.5;
-                }
-                tb = t;
-                gb = g;
-            } else {
-                if newer.0 == ta {
-                    gb *= 0.5;
-                }
-                ta = t;
-                ga = g;
-            }
-            older = newer;
-            newer = (t, g);
-        }
-        (t, slope)
+            (value(&s) - target, f64::NAN)
+        });
+        (root.x, root.slope.unwrap_or(chord))
     }
 
     /// Steps for a stretch [a, b] on which the metric is monotone: the level at `a`, then
@@ -379,31 +343,8 @@ impl<G: Fn(UtcTime) -> (f64, f64)> Sampler<'_, G> {
             let hi = *pending.last().expect("segment end stays pending");
             // Rungs are close together: the previous crossing, extrapolated with its local
             // slope, seeds the secant, which then usually lands within a few ms.
-            let seed =
-                last.map(|(t_prev, m_prev, slope)| (t_prev, m_prev - threshold, t_prev + (threshold - m_prev) / slope));
-            let (t, slope) = match seed {
-                Some((t_prev, g_prev, guess)) if guess > lo.t && guess < hi.t => {
-                    let s = self.eval(guess);
-                    let g = s.m - threshold;
-                    let local = (g - g_prev) / (guess - t_prev);
-                    if local.is_finite() && local != 0.0 && (g / local).abs() < CROSSING_TOLERANCE_S {
-                        insert_by_time(&mut pending, s);
-                        (guess, local)
-                    } else {
-                        let (lo2, hi2) = if before(&s) { (s, hi) } else { (lo, s) };
-                        insert_by_time(&mut pending, s);
-                        self.crossing(
-                            lo2,
-                            hi2,
-                            threshold,
-                            |s| s.m,
-                            Some([(t_prev, g_prev), (guess, g)]),
-                            |s| insert_by_time(&mut pending, s),
-                        )
-                    }
-                }
-                _ => self.crossing(lo, hi, threshold, |s| s.m, None, |s| insert_by_time(&mut pending, s)),
-            };
+            let seed = last.map(|(t_prev, m_prev, slope)| (t_prev + (threshold - m_prev) / slope, slope));
+            let (t, slope) = self.crossing(lo, hi, threshold, |s| s.m, seed, |s| insert_by_time(&mut pending, s));
             last = Some((t, threshold, slope));
             steps.push((t, new_level));
         }
@@ -448,14 +389,10 @@ impl LinkBudget {
         if ground {
             let elevation = |s: &Sample| s.el;
             // Data starts and ends at the elevation crossings (within the crossing
-            // tolerance); the last evaluation is at the returned time, so reuse it.
+            // tolerance).
             let at_crossing = |a: Sample, b: Sample| {
-                let mut found = None;
-                let (t, _) = sampler.crossing(a, b, min_el, elevation, None, |s| found = Some(s));
-                match found {
-                    Some(s) if s.t == t => s,
-                    _ => sampler.eval(t),
-                }
+                let (t, _) = sampler.crossing(a, b, min_el, elevation, None, |_| {});
+                sampler.eval(t)
             };
             if up.el < min_el {
                 up = at_crossing(up, peak);

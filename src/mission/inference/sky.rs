@@ -38,7 +38,7 @@ use rayon::prelude::*;
 use crate::access::trajectory::gravity;
 use crate::constants::{EARTH_ROTATION_RAD_S, WGS72_MU_KM3_S2};
 use crate::frames::{Geodetic, Topocentric, teme_to_ecef};
-use crate::numeric::quintic_hermite;
+use crate::numeric::{Bracket, Safeguard, Start, Tolerance, locate_root, quintic_hermite};
 use crate::orbit::Satellite;
 use crate::time::UtcTime;
 
@@ -505,14 +505,9 @@ impl Sky {
                     let r = at(t);
                     let m = site.margin(&r).0;
                     if m >= 0.0 && was_down == Some(true) {
-                        // Bisect to 1 ms, keeping the upper end above the mask.
-                        let (mut lo, mut hi) = (t_prev, t);
-                        while hi - lo > 1e-3 {
-                            let mid = 0.5 * (lo + hi);
-                            if site.margin(&at(mid)).0 >= 0.0 { hi = mid } else { lo = mid }
-                        }
-                        if best.is_none_or(|(bt, bi)| (hi, i as u32) < (bt, bi)) {
-                            best = Some((hi, i as u32));
+                        let rise = rise_within_a_millisecond(t_prev, t, |t| site.margin(&at(t)).0 >= 0.0);
+                        if best.is_none_or(|(bt, bi)| (rise, i as u32) < (bt, bi)) {
+                            best = Some((rise, i as u32));
                         }
                         break;
                     }
@@ -541,6 +536,21 @@ impl Sky {
         }
         None
     }
+}
+
+/// The first instant, to 1 ms, in (`down`, `up`] at which `is_up` holds, given that it does
+/// not at `down` and does at `up`: the upper end of a bisected bracket, so up by then.
+fn rise_within_a_millisecond(down: f64, up: f64, is_up: impl Fn(f64) -> bool) -> f64 {
+    let tolerance = Tolerance { bracket: 1e-3, step: 0.0, safeguard: Safeguard::Bisection };
+    if up - down <= tolerance.bracket {
+        return up;
+    }
+    // Only the side matters: ±1 with no slope makes every step a bisection, and the margin
+    // exactly at the mask counts as up.
+    let side = |t: f64| (if is_up(t) { 1.0 } else { -1.0 }, f64::NAN);
+    let bracket = Bracket { lo: down, f_lo: -1.0, hi: up, f_hi: 1.0 };
+    let start = Start { guess: Some(0.5 * (down + up)), slope: None };
+    locate_root(bracket, start, tolerance, side).bracket.hi
 }
 
 /// Cell of an Earth-fixed position: equal-area latitude band (by z/r) and longitude cell.
