@@ -261,11 +261,12 @@ pub fn run_with(
 
     // The rest of the window, for the models that go on after the upload.
     if step_start < scenario.end && (inference.is_some() || !extras.is_empty()) {
+        let label = if inference.is_some() { "inference simulation" } else { "mission models" };
         let mut processes: Vec<&mut MissionProcess> = Vec::new();
         processes.extend(inference.as_mut().map(|i| i as &mut MissionProcess));
         processes.extend(extras.iter_mut().map(|m| m.as_mut() as &mut MissionProcess));
         let started = Instant::now();
-        run_in_minutes(SharedEngine::new(processes, &mut bus), step_start, scenario.end, progress)?;
+        run_in_minutes(SharedEngine::new(processes, &mut bus), step_start, scenario.end, label, progress)?;
         times.simulation_s += started.elapsed().as_secs_f64();
     }
     let (upload, contacts) = rollout.finish();
@@ -279,15 +280,16 @@ pub fn run_with(
 }
 
 /// Runs `engine` from `from` to `end` a simulated minute at a time, showing progress in
-/// simulated seconds (per event would be millions of calls).
+/// simulated seconds under `label` (per event would be millions of calls).
 fn run_in_minutes(
     mut engine: SharedEngine<MissionEvent, MissionError>,
     from: UtcTime,
     end: UtcTime,
+    label: &str,
     progress: &dyn Progress,
 ) -> Result<(), MissionError> {
     let span_s = ((end.unix_nanos() - from.unix_nanos()) as u64).div_ceil(NANOS_PER_SECOND as u64);
-    progress.begin("simulation", span_s, "simulated s");
+    progress.begin(label, span_s, "simulated s");
     let mut t = from;
     while t < end {
         t = t.plus_nanos(60 * NANOS_PER_SECOND).min(end);
