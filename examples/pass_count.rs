@@ -169,8 +169,9 @@ fn main() -> ExitCode {
         let scenario = orbsim::scenario::load_scenario(&scenario, None).map_err(|e| e.to_string())?;
         let result = orbsim::pipeline::run_with(&scenario, &orbsim::progress::Silent, &[pass_count])
             .map_err(|e| e.to_string())?;
-        orbsim::report::run::write_run(&out, &scenario, &result).map_err(|e| e.to_string())?;
-        Ok(orbsim::report::summary::console_summary(&scenario, &result, &out))
+        let summary = orbsim::report::summary::RunSummary::new(&scenario, &result);
+        orbsim::report::run::write_run(&out, &scenario, &result, &summary).map_err(|e| e.to_string())?;
+        Ok(orbsim::report::summary::console_summary(&scenario, &result, &summary, &out))
     };
     match run() {
         Ok(summary) => {

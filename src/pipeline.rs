@@ -20,9 +20,7 @@ use crate::contact::{
 };
 use crate::engine::{Bus, ScheduleError, SharedEngine};
 use crate::link::{LinkBudget, Site};
-use crate::mission::inference::{
-    InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun, simulate_inference,
-};
+use crate::mission::inference::{InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun};
 use crate::mission::rollout::{Rollout, UploadOutcome};
 use crate::mission::{
     MissionContext, MissionError, MissionEvent, MissionFactory, MissionModel, MissionProcess, MissionReport, REGISTRY,
@@ -364,14 +362,25 @@ fn inference_inputs<'a>(
 }
 
 /// Runs the inference model alone over a given contact plan (e.g. one a test built), the
-/// satellites starting to serve at `upload`'s deployment times.
+/// satellites starting to serve at `upload`'s deployment times (replayed on the bus).
 pub fn run_inference_on(
     scenario: &Scenario,
     config: &InferenceConfig,
     plan: &ContactPlan,
     upload: &UploadOutcome,
     progress: &dyn Progress,
-) -> Result<InferenceOutcome, InferenceError> {
-    let deployed: Vec<_> = upload.satellites.iter().map(|s| s.deployed).collect();
-    simulate_inference(&inference_inputs(scenario, config, plan, progress), &deployed)
+) -> Result<InferenceOutcome, RunError> {
+    let inputs = inference_inputs(scenario, config, plan, progress);
+    let mut inference = InferenceRun::new(&inputs)?;
+    let mut history = Bus::new(scenario.start);
+    let mut deployments: Vec<(UtcTime, u32)> = (upload.satellites.iter().enumerate())
+        .filter_map(|(i, s)| s.deployed.map(|d| (d.max(scenario.start), i as u32)))
+        .collect();
+    deployments.sort_unstable();
+    for (at, satellite) in deployments {
+        history.publish_at(at, MissionEvent::ModelHeld { satellite })?;
+    }
+    let engine = SharedEngine::new(vec![&mut inference as &mut MissionProcess], &mut history);
+    run_in_minutes(engine, scenario.start, scenario.end, "inference simulation", progress)?;
+    Ok(inference.finish())
 }

@@ -177,11 +177,11 @@ fn no_request_is_served_by_a_satellite_without_the_model() {
     let inf = r.inference.as_ref().unwrap();
     check_decomposition(inf);
     let deployed = r.upload.satellites[0].deployed.unwrap();
-    assert_eq!(inf.model_available[0], Some(deployed));
+    assert_eq!(inf.availability.first_from(0), Some(deployed));
     let mut before = 0;
     for q in &inf.requests {
         if let Some(server) = q.served_by {
-            let model = inf.model_available[server as usize].expect("a server holds the model");
+            let model = inf.availability.first_from(server).expect("a server holds the model");
             // Routed only to a satellite holding the model when the route was chosen: the
             // router does not foresee a deployment.
             let routed = q.submit.plus_nanos(q.phases.uplink_wait_ns);

@@ -11,6 +11,7 @@ use orbsim::mission::{
 };
 use orbsim::pipeline::run_with;
 use orbsim::report::plot::{LineChart, Series, SeriesKind};
+use orbsim::report::summary::RunSummary;
 use orbsim::scenario::load_scenario;
 use orbsim::time::UtcTime;
 
@@ -103,7 +104,8 @@ fn a_registered_model_hears_every_deployment_when_it_happens_and_is_reported() {
     assert_eq!(heard, deployed);
 
     let dir = std::env::temp_dir().join(format!("orbsim-seam-{}", std::process::id()));
-    let written = orbsim::report::run::write_run(&dir, &scenario, &result).unwrap();
+    let written =
+        orbsim::report::run::write_run(&dir, &scenario, &result, &RunSummary::new(&scenario, &result)).unwrap();
     assert!(written.iter().any(|p| p.ends_with("listener.csv")));
     assert!(std::fs::read(dir.join("listener_deployments.png")).unwrap().starts_with(b"\x89PNG"));
     assert!(std::fs::read_to_string(dir.join("listener_deployments.svg")).unwrap().contains("<svg"));
@@ -113,7 +115,8 @@ fn a_registered_model_hears_every_deployment_when_it_happens_and_is_reported() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<h2>listener</h2>") && html.contains(&format!("heard {} deployments", deployed.len())));
     assert!(html.contains("<figure id=\"listener_deployments\">"), "the model's figure is in the page");
-    let console = orbsim::report::summary::console_summary(&scenario, &result, &dir);
+    let console =
+        orbsim::report::summary::console_summary(&scenario, &result, &RunSummary::new(&scenario, &result), &dir);
     assert!(console.contains(&format!("  listener: heard {} deployments", deployed.len())), "{console}");
     let csv = std::fs::read_to_string(dir.join("listener.csv")).unwrap();
     assert_eq!(csv.lines().count(), deployed.len() + 1);
@@ -136,7 +139,9 @@ fn a_model_cannot_write_outside_the_run_folder() {
     let scenario = load_scenario(&repo("scenarios/qwen3-scs01.toml"), None).unwrap();
     let result = run_with(&scenario, &orbsim::progress::Silent, &[escaping_listener]).unwrap();
     let dir = std::env::temp_dir().join(format!("orbsim-seam-escape-{}", std::process::id()));
-    let err = orbsim::report::run::write_run(&dir, &scenario, &result).unwrap_err().to_string();
+    let err = orbsim::report::run::write_run(&dir, &scenario, &result, &RunSummary::new(&scenario, &result))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("listener") && err.contains("plain .csv"), "{err}");
     assert!(!dir.exists(), "a failed run leaves no folder");
     assert!(!std::env::temp_dir().join("escape.csv").exists());

@@ -8,7 +8,7 @@ use super::CliError;
 use orbsim::pipeline;
 use orbsim::progress::Progress;
 use orbsim::report::run::write_run;
-use orbsim::report::summary::console_summary;
+use orbsim::report::summary::{RunSummary, console_summary};
 use orbsim::scenario::{Scenario, load_scenario};
 
 /// The scenario `orbsim run` uses when none is given.
@@ -64,7 +64,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let progress = super::progress::Bars::new(args.quiet);
     let result = pipeline::run(&scenario, &progress).map_err(|e| CliError::Failed(e.to_string()))?;
     progress.begin("writing outputs", 0, "");
-    let written = write_run(&out_dir, &scenario, &result);
+    let summary = RunSummary::new(&scenario, &result);
+    let written = write_run(&out_dir, &scenario, &result, &summary);
     progress.end();
     written.map_err(|e| CliError::Failed(e.to_string()))?;
     if !args.quiet {
@@ -74,7 +75,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 scenario.satellites[r.satellite].name, r.time, r.reason
             ));
         }
-        super::console::out_line(&console_summary(&scenario, &result, &out_dir))?;
+        super::console::out_line(&console_summary(&scenario, &result, &summary, &out_dir))?;
     }
     Ok(())
 }

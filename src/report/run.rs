@@ -26,13 +26,24 @@ fn opt_time(row: &mut CsvRow, t: Option<UtcTime>) {
 
 /// Writes every output file of a run into the folder `dir`, replacing an earlier run's
 /// folder only once the new one is complete ([`super::write_folder_atomically`]); returns
-/// the paths of the files.
-pub fn write_run(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<Vec<PathBuf>, WriteError> {
-    let written = super::write_folder_atomically(dir, |staging| write_run_files(staging, scenario, result))?;
+/// the paths of the files. `summary` is the run's ([`RunSummary::new`]), built once by the
+/// caller, who also shows it on the console.
+pub fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    result: &RunResult,
+    summary: &RunSummary,
+) -> Result<Vec<PathBuf>, WriteError> {
+    let written = super::write_folder_atomically(dir, |staging| write_run_files(staging, scenario, result, summary))?;
     Ok(written.iter().filter_map(|p| p.file_name()).map(|name| dir.join(name)).collect())
 }
 
-fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<Vec<PathBuf>, WriteError> {
+fn write_run_files(
+    dir: &Path,
+    scenario: &Scenario,
+    result: &RunResult,
+    summary: &RunSummary,
+) -> Result<Vec<PathBuf>, WriteError> {
     let sats = &scenario.satellites;
     let stations = &scenario.stations;
     let mut written = Vec::new();
@@ -82,7 +93,6 @@ fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Resul
             row.time(t).int(holding).int(deployed);
         })
     })?;
-    let summary = RunSummary::new(scenario, result);
     let summary_json = summary.to_json();
     file("summary.json", &|w| {
         serde_json::to_writer_pretty(&mut *w, &summary_json).map_err(std::io::Error::other)?;
@@ -102,7 +112,7 @@ fn write_run_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Resul
         written.push(f.files.png.clone());
         written.push(f.files.svg.clone());
     }
-    super::html::write_report(dir, scenario, result, &summary, &figures, &written)?;
+    super::html::write_report(dir, scenario, result, summary, &figures, &written)?;
     written.push(dir.join("report.html"));
     Ok(written)
 }

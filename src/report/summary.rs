@@ -301,9 +301,8 @@ pub fn rollout_curve(satellites: &[SatelliteUpload]) -> Vec<(UtcTime, u32, u32)>
     rows
 }
 
-/// A few lines for the console.
-pub fn console_summary(scenario: &Scenario, result: &RunResult, out_dir: &Path) -> String {
-    let summary = RunSummary::new(scenario, result);
+/// A few lines for the console, from the run's `summary`.
+pub fn console_summary(scenario: &Scenario, result: &RunResult, summary: &RunSummary, out_dir: &Path) -> String {
     let h = &summary.upload;
     let inference_lines = || match (&summary.inference, &result.inference) {
         (Some(inference), Some(outcome)) => inference_console(inference, &outcome.times),

@@ -12,6 +12,7 @@ use super::table::{SweepTable, failed_row, row};
 use super::{RUNS_CSV, SWEEP_CSV, SweepError};
 use crate::pipeline;
 use crate::report::run::write_run;
+use crate::report::summary::RunSummary;
 use crate::report::write_atomically;
 use crate::scenario::{ScenarioError, load_scenario_text};
 
@@ -83,7 +84,8 @@ pub fn run_shard(
                 pipeline::run(&scenario, &crate::progress::Silent).map_err(|e| e.to_string()).and_then(|result| {
                     if keep_runs {
                         let dir = out.join("runs").join(format!("{:06}", spec.run_id));
-                        write_run(&dir, &scenario, &result).map_err(|e| e.to_string())?;
+                        write_run(&dir, &scenario, &result, &RunSummary::new(&scenario, &result))
+                            .map_err(|e| e.to_string())?;
                         let text = sweep.variant_text(spec.variant, spec.seed).map_err(|e| e.to_string())?;
                         write_atomically(&dir.join("scenario.toml"), |w| w.write_all(text.as_bytes()))
                             .map_err(|e| e.to_string())?;

@@ -61,7 +61,7 @@ pub mod spec;
 
 #[cfg(doc)]
 use crate::mission::MissionEvent;
-pub use sim::{InferenceRun, simulate_inference};
+pub use sim::InferenceRun;
 pub use spec::InferenceConfig;
 
 use crate::access::eclipse::EclipseInterval;
@@ -275,9 +275,7 @@ pub struct InferenceOutcome {
     pub servers: Vec<ServerRecord>,
     /// Eclipse intervals of every satellite (fleet order).
     pub eclipses: Vec<Vec<EclipseInterval>>,
-    /// When each satellite first held the model (`None`: never), as the run used it.
-    pub model_available: Vec<Option<UtcTime>>,
-    /// Every period each serving satellite held the model.
+    /// Every period each serving satellite held the model, as the run used it.
     pub availability: crate::mission::Availability,
     /// Events the engine processed.
     pub events: u64,

@@ -18,7 +18,7 @@ use crate::access::Window;
 use crate::access::eclipse::{eclipse_fractions, find_eclipses};
 use crate::constants::light_time_ns;
 use crate::contact::{Contact, ContactKind, Node};
-use crate::engine::{Bus, EventId, Process, ScheduleError, SharedEngine, Simulation};
+use crate::engine::{Bus, EventId, Process, ScheduleError, Simulation};
 use crate::link::{LinkBudget, Site};
 use crate::mission::availability::Availability;
 use crate::mission::model::{MissionError, MissionEvent};
@@ -489,40 +489,6 @@ impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
         }
         Ok(())
     }
-}
-
-/// Runs the inference model alone over the window, with the satellites starting to hold
-/// the model at the given instants (an upload's deployment times, replayed).
-pub fn simulate_inference(
-    inputs: &InferenceInputs,
-    deployed: &[Option<UtcTime>],
-) -> Result<InferenceOutcome, InferenceError> {
-    let mut run = InferenceRun::new(inputs)?;
-    let mut history = Bus::new(inputs.start);
-    let mut deployments: Vec<(UtcTime, u32)> =
-        deployed.iter().enumerate().filter_map(|(i, d)| d.map(|d| (d.max(inputs.start), i as u32))).collect();
-    deployments.sort_unstable();
-    for (at, satellite) in deployments {
-        history.publish_at(at, MissionEvent::ModelHeld { satellite })?;
-    }
-    let progress = inputs.progress;
-    let start_ns = inputs.start.unix_nanos();
-    let span_s = ((inputs.end.unix_nanos() - start_ns) as u64).div_ceil(NANOS_PER_SECOND as u64);
-    progress.begin("inference simulation", span_s, "simulated s");
-    let mut engine = SharedEngine::new(vec![&mut run], &mut history);
-    // In simulated minutes, for progress (not per event: millions of them).
-    let mut t = inputs.start;
-    while t < inputs.end {
-        t = t.plus_nanos(60 * NANOS_PER_SECOND).min(inputs.end);
-        engine.run_until(t).map_err(|e| match e {
-            MissionError::Inference(e) => e,
-            MissionError::Engine(e) => InferenceError::Engine(e),
-        })?;
-        progress.set_position(((t.unix_nanos() - start_ns) / NANOS_PER_SECOND) as u64);
-    }
-    drop(engine);
-    progress.end();
-    Ok(run.finish())
 }
 
 impl<'a> Model<'a> {
@@ -1204,7 +1170,6 @@ impl<'a> Model<'a> {
             sources,
             servers,
             eclipses,
-            model_available: (0..self.holding.len() as u32).map(|i| self.holding.first_from(i)).collect(),
             availability: self.holding,
             events,
             snapshots: self.sky.snapshots_built(),
