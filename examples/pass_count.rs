@@ -4,7 +4,7 @@
 //! It is living documentation of the seam in `orbsim::mission::model` (ARCHITECTURE.md
 //! walks through it): a model is told the contact plan as it is built, runs its own
 //! events on the run's shared engine, hears the other models' events (here, the upload's
-//! `ModelHeld`), and hands the report a summary.json section, console lines, a table and
+//! `VersionDeployed`), and hands the report a summary.json section, console lines, a table and
 //! a figure.
 //! Inside the crate it would be one module under `src/mission/` and one line in
 //! `mission::REGISTRY`; from outside, it is handed to `pipeline::run_with`.
@@ -84,7 +84,8 @@ impl Process<MissionEvent, MissionError> for PassCount<'_> {
         _bus: &mut Bus<MissionEvent>,
     ) -> Result<(), MissionError> {
         match *event {
-            MissionEvent::ModelHeld { satellite } => self.holding[satellite as usize] = true,
+            MissionEvent::VersionDeployed { satellite, .. } => self.holding[satellite as usize] = true,
+            MissionEvent::VersionRetired { .. } => {}
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ use crate::contact::{
 use crate::engine::{Bus, ScheduleError, SharedEngine};
 use crate::link::{LinkBudget, Site};
 use crate::mission::inference::{InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun};
+use crate::mission::rollout::versions::{VersionHistory, versions_report};
 use crate::mission::rollout::{Rollout, UploadOutcome};
 use crate::mission::{
     MissionContext, MissionError, MissionEvent, MissionFactory, MissionModel, MissionProcess, MissionReport, REGISTRY,
@@ -272,7 +273,12 @@ pub fn run_with(
     // Later steps start at or after the end of the rollout's last one: appended, the plan
     // stays in time order.
     plan.contacts.extend(later_contacts);
-    let missions = extras.iter().map(|m| m.report()).collect();
+    let mut missions: Vec<MissionReport> = extras.iter().map(|m| m.report()).collect();
+    if !scenario.releases.is_empty() {
+        let history = VersionHistory::new(&scenario.model, &scenario.releases, &upload, scenario.start);
+        let names: Vec<String> = scenario.satellites.iter().map(|s| s.name.clone()).collect();
+        missions.push(versions_report(&history, &upload.sessions, &names, &scenario.name, scenario.end));
+    }
     let views = views(scenario)?;
     Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions, views })
 }
@@ -362,7 +368,7 @@ fn inference_inputs<'a>(
 }
 
 /// Runs the inference model alone over a given contact plan (e.g. one a test built), the
-/// satellites starting to serve at `upload`'s deployment times (replayed on the bus).
+/// satellites running the versions `upload` logged when it logged them (replayed on the bus).
 pub fn run_inference_on(
     scenario: &Scenario,
     config: &InferenceConfig,
@@ -373,12 +379,10 @@ pub fn run_inference_on(
     let inputs = inference_inputs(scenario, config, plan, progress);
     let mut inference = InferenceRun::new(&inputs)?;
     let mut history = Bus::new(scenario.start);
-    let mut deployments: Vec<(UtcTime, u32)> = (upload.satellites.iter().enumerate())
-        .filter_map(|(i, s)| s.deployed.map(|d| (d.max(scenario.start), i as u32)))
-        .collect();
-    deployments.sort_unstable();
-    for (at, satellite) in deployments {
-        history.publish_at(at, MissionEvent::ModelHeld { satellite })?;
+    let mut changes = upload.version_log.clone();
+    changes.sort_by_key(|c| c.at);
+    for change in changes {
+        history.publish_at(change.at.max(scenario.start), change.event())?;
     }
     let engine = SharedEngine::new(vec![&mut inference as &mut MissionProcess], &mut history);
     run_in_minutes(engine, scenario.start, scenario.end, "inference simulation", progress)?;

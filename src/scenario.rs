@@ -21,7 +21,8 @@ use crate::mission::inference::InferenceConfig;
 use crate::mission::inference::spec::{self as inference_spec, InferenceSpec};
 use crate::mission::rollout::RolloutInputs;
 use crate::mission::rollout::spec::{
-    self as rollout_spec, MAX_ANTENNAS, Model, ModelSpec, Onboard, OnboardSpec, RolloutSpec, UploadConfig, UploadSpec,
+    self as rollout_spec, MAX_ANTENNAS, Model, ModelSpec, Onboard, OnboardSpec, Release, ReleaseSpec, RolloutSpec,
+    UploadConfig, UploadSpec,
 };
 use crate::orbit::walker::WalkerShell;
 use crate::orbit::{MAX_SATELLITES, Satellite, load_orbit_file};
@@ -82,6 +83,9 @@ pub struct ScenarioFile {
     pub stations: StationsSpec,
     pub links: LinksSpec,
     pub model: ModelSpec,
+    /// Later releases of the model (new versions, adapters, deltas).
+    #[serde(default)]
+    pub releases: Vec<ReleaseSpec>,
     /// The upload; when absent, the defaults (to every satellite), or no upload at all
     /// if the inference model is preinstalled.
     #[serde(default)]
@@ -226,6 +230,8 @@ pub struct Scenario {
     /// Who links to whom over `isl`.
     pub isl_topology: Option<IslTopology>,
     pub model: Model,
+    /// The releases after the model, in the order written.
+    pub releases: Vec<Release>,
     pub upload: UploadConfig,
     /// Which satellites receive the upload.
     pub targets: Vec<bool>,
@@ -248,6 +254,7 @@ impl Scenario {
             antennas: &self.antennas,
             uplink: &self.uplink,
             model: &self.model,
+            releases: &self.releases,
             upload: &self.upload,
             onboard: &self.onboard,
             rollout: &self.rollout,
@@ -266,19 +273,53 @@ pub fn load_scenario(path: &Path, seed: Option<u64>) -> Result<Scenario, Scenari
 /// errors and anchors its relative paths).
 pub fn load_scenario_text(path: &Path, text: &str, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
     let file = parse_scenario(path, text)?;
-    validate(path, file, seed)
+    validate(path, file, seed).map_err(|mut e| {
+        if e.line_col.is_none() {
+            e.line_col = field_span(text, &e.path).map(|span| line_col(text, span.start));
+        }
+        e
+    })
+}
+
+/// Line and column (from 1) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// Where the field at `path` (e.g. `releases[1].base`) is written in the TOML `text`: its
+/// value, or if it is not written, the deepest table or array of the path that is.
+fn field_span(text: &str, path: &str) -> Option<std::ops::Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut found: Option<std::ops::Range<usize>> = None;
+    let mut table = root.get_ref();
+    let mut segments = path.split('.').filter(|s| !s.is_empty()).peekable();
+    while let Some(segment) = segments.next() {
+        let mut parts = segment.split('[');
+        let Some(mut value) = parts.next().and_then(|key| table.get(key)) else { return found };
+        found = Some(value.span());
+        for index in parts {
+            let item = index.strip_suffix(']').and_then(|i| i.parse::<usize>().ok());
+            let (Some(i), DeValue::Array(items)) = (item, value.get_ref()) else { return found };
+            let Some(next) = items.get(i) else { return found };
+            value = next;
+            found = Some(value.span());
+        }
+        match value.get_ref() {
+            DeValue::Table(inner) => table = inner,
+            _ if segments.peek().is_some() => return found,
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Parses the TOML with field paths in errors.
 pub fn parse_scenario(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
-    let line_col = |span: Option<std::ops::Range<usize>>| {
-        span.map(|s| {
-            let before = &text[..s.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            (line, col)
-        })
-    };
+    let line_col = |span: Option<std::ops::Range<usize>>| span.map(|s| line_col(text, s.start));
     let de = toml::Deserializer::parse(text).map_err(|e| ScenarioError {
         file: path.to_path_buf(),
         line_col: line_col(e.span()),
@@ -309,6 +350,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         &rollout_spec::Sections {
             rollout: &file.rollout,
             model: &file.model,
+            releases: &file.releases,
             upload: file.upload.as_ref(),
             onboard: &file.onboard,
         },
@@ -318,6 +360,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
             uplink: &links.uplink,
             has_isl: links.isl.is_some(),
             preinstalled: file.inference.as_ref().is_some_and(|i| i.preinstalled),
+            window_ns: end.unix_nanos() - start.unix_nanos(),
         },
     )
     .map_err(section_error)?;
@@ -334,6 +377,9 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
                     model_size_bytes: rollout.model.size_bytes,
                     start,
                     end,
+                    versions: &std::iter::once((rollout.model.name.clone(), start))
+                        .chain(rollout.releases.iter().map(|r| (r.artifact.name.clone(), start.plus_nanos(r.after_ns))))
+                        .collect::<Vec<_>>(),
                 },
             )
             .map_err(section_error)?,
@@ -358,6 +404,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         isl: links.isl,
         isl_topology,
         model: rollout.model,
+        releases: rollout.releases,
         upload: rollout.upload,
         targets: rollout.targets,
         onboard: rollout.onboard,

@@ -572,6 +572,29 @@ fn sizes_that_would_exhaust_memory_are_rejected_with_their_limit() {
     }
 }
 
+/// The examples for model versions, each naming the file, line and field.
+#[test]
+fn bad_releases_are_rejected_naming_file_line_and_field() {
+    let cases: [(&str, &str, &str, &str); 6] = [
+        ("no-base", "base = \"Qwen3-8B Q4_K_M\"", "base = \"Qwen3-9B\"", "releases[1].base"),
+        ("big-adapter", "size = \"87 MB\"", "size = \"6 GB\"", "releases[0].size"),
+        ("delta-fraction", "changed_fraction = 0.12", "changed_fraction = 1.5", "releases[1].changed_fraction"),
+        ("after-end", "after = \"18d\"", "after = \"31d\"", "releases[1].after"),
+        ("unknown-swap", "swap = \"gap\"", "swap = \"warm\"", "releases[1].swap"),
+        ("unknown-version", "version = \"latest\"", "version = \"newest\"", "inference.sources[0].version"),
+    ];
+    for (name, from, to, field) in cases {
+        validate_rejects(name, "qwen3-scs01-update.toml", &[(from, to)], field);
+        let out = orbsim(&["validate", scratch_dir().join(format!("{name}.toml")).to_str().unwrap()]);
+        let line = stderr(&out);
+        assert!(
+            line.contains(&format!("{name}.toml:"))
+                && line.split(':').nth(2).is_some_and(|l| l.trim().parse::<usize>().is_ok()),
+            "names the line: {line}"
+        );
+    }
+}
+
 #[test]
 fn dates_and_magnitudes_that_used_to_wrap_are_rejected() {
     for start in ["2263-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "2262-04-11T00:00:00Z"] {

@@ -19,7 +19,7 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// Listens to the bus and nothing else: every `ModelHeld` with its time.
+/// Listens to the bus and nothing else: every deployment of the model with its time.
 struct Listener {
     heard: Vec<(u32, UtcTime)>,
     table: &'static str,
@@ -33,8 +33,9 @@ impl Process<MissionEvent, MissionError> for Listener {
         Ok(())
     }
     fn receive(&mut self, at: UtcTime, event: &MissionEvent, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
-        let MissionEvent::ModelHeld { satellite } = *event;
-        self.heard.push((satellite, at));
+        if let MissionEvent::VersionDeployed { satellite, version: 0 } = *event {
+            self.heard.push((satellite, at));
+        }
         Ok(())
     }
 }

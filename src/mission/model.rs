@@ -18,11 +18,15 @@ use crate::time::UtcTime;
 /// What one model tells the others, delivered at its time to every model but the sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissionEvent {
-    /// `satellite` holds the model from now on (uploaded, verified and deployed).
-    ModelHeld {
+    /// `satellite` runs `version` from now on (uploaded, verified and deployed).
+    VersionDeployed {
         /// Index into the fleet.
         satellite: u32,
+        /// 0: the scenario's `[model]`; k: its k-th `[[releases]]`.
+        version: u16,
     },
+    /// `satellite` no longer holds `version` (a delta patched it in place).
+    VersionRetired { satellite: u32, version: u16 },
 }
 
 /// Why a mission model stopped the run.

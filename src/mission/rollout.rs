@@ -13,7 +13,14 @@
 //!   (`rollout.strategy`: ground-only, relay, swarm).
 //!
 //! This file is the model itself: it handles the events, keeps the state of satellites,
-//! antennas and links, and books the outcome. Each pairing of protocol and strategy is
+//! antennas and links, and books the outcome.
+//!
+//! # Releases
+//! The model and each later release (`[[releases]]`) are transferred by this one model, so
+//! that antennas and links are shared. Each release's chunks take their own words of the
+//! satellites' chunk bitsets (a `Segment`); a satellite *wants* a release's chunks once it
+//! is out and the satellite runs its base, antennas serve a satellite's first wanted
+//! release, and links offer only wanted chunks. `versions.rs` reports what ran where. Each pairing of protocol and strategy is
 //! compiled on its own (`model_for`), so the per-chunk calls into them are static.
 //!
 //! # Ground contacts
@@ -42,6 +49,7 @@ mod protocol;
 mod schedule;
 pub mod spec;
 mod strategy;
+pub mod versions;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -70,6 +78,8 @@ pub const MAX_SLICE_S: f64 = 30.0;
 pub struct Session {
     pub satellite: u32,
     pub station: u32,
+    /// The release sent (0: the model, k: the k-th of `[[releases]]`).
+    pub release: u16,
     /// Index of the contact among the plan's uplink contacts.
     pub contact: u32,
     /// When the antenna was assigned, and when it was released.
@@ -136,11 +146,35 @@ pub struct IslTransfer {
 #[derive(Debug, Clone, Default)]
 pub struct UploadOutcome {
     pub sessions: Vec<Session>,
+    /// The model's upload, per satellite.
     pub satellites: Vec<SatelliteUpload>,
+    /// Each later release's upload (in the order of `[[releases]]`), per satellite.
+    pub updates: Vec<Vec<SatelliteUpload>>,
     pub isl_transfers: Vec<IslTransfer>,
     /// Bytes carried over inter-satellite links (headers included).
     pub isl_bytes: u64,
     pub events: u64,
+    /// Every change of the versions satellites run, in the order announced.
+    pub version_log: Vec<VersionChange>,
+}
+
+/// A satellite starts or stops running a version of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionChange {
+    pub at: UtcTime,
+    pub satellite: u32,
+    /// 0: the model; k: the k-th of `[[releases]]`.
+    pub version: u16,
+    pub running: bool,
+}
+
+impl VersionChange {
+    /// The event that tells the other models.
+    pub fn event(&self) -> crate::mission::MissionEvent {
+        use crate::mission::MissionEvent::{VersionDeployed, VersionRetired};
+        let (satellite, version) = (self.satellite, self.version);
+        if self.running { VersionDeployed { satellite, version } } else { VersionRetired { satellite, version } }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -160,17 +194,35 @@ enum Event {
         contact: u32,
         reverse: bool,
     },
-    /// A satellite's copy is verified: it can serve as a relay.
-    Verified(u32),
+    /// A satellite's copy of a release is verified: it can serve as a relay.
+    Verified {
+        sat: u32,
+        release: u16,
+    },
+    /// A release comes out: satellites running its base may receive it.
+    Released(u16),
+    /// A satellite runs a release others build on: it may receive them.
+    Deployed {
+        sat: u32,
+        release: u16,
+    },
 }
 
 struct SatState {
-    /// Chunks held, as a bitset (for fountain uploads: all set once decoded).
+    /// Chunks held, as a bitset over every release (for fountain uploads: all of a
+    /// release set once decoded).
     held: Vec<u64>,
     /// Chunks on their way over a link, so that no two links bring the same chunk.
     incoming: Vec<u64>,
-    /// Chunks held, or for a coded transfer, symbols received before it decodes.
-    received: u32,
+    /// Chunks of the releases it may receive (released, their base running on board):
+    /// what links may offer it.
+    wanted: Vec<u64>,
+    /// Words of the chunk bitsets of the releases it has verified: what a relay forwards.
+    verified_words: Vec<std::ops::Range<usize>>,
+    /// Releases it has yet to complete (if a target).
+    outstanding: u32,
+    /// Its state per release.
+    releases: Vec<Holding>,
     receivers_busy: u32,
     incoming_links: u32,
     last_session_end: i64,
@@ -178,22 +230,28 @@ struct SatState {
     /// Ground and inter-satellite contacts in progress.
     ground_active: Vec<u32>,
     isl_active: Vec<u32>,
+}
+
+/// A satellite's state for one release.
+struct Holding {
+    /// Chunks held, or for a coded transfer, symbols received before it decodes.
+    received: u32,
+    /// It may receive the release (released, its base running on board).
+    eligible: bool,
+    verified: bool,
+    /// It runs the release (deployed).
+    running: bool,
     contacts_used: Vec<u32>,
     stations_used: Vec<u32>,
     /// Payload bytes received per source node.
     sources: Vec<(Node, u64)>,
-    verified: bool,
     loss: ChunkLoss,
     result: SatelliteUpload,
 }
 
-impl SatState {
+impl Holding {
     fn complete(&self) -> bool {
         self.result.last_chunk.is_some()
-    }
-
-    fn holds(&self, chunk: u32) -> bool {
-        bit(&self.held, chunk)
     }
 
     fn credit(&mut self, source: Node, bytes: u64) {
@@ -202,6 +260,37 @@ impl SatState {
             None => self.sources.push((source, bytes)),
         }
     }
+
+    /// The node that delivered most of its copy.
+    fn main_source(&self) -> Option<Node> {
+        self.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n)
+    }
+}
+
+impl SatState {
+    fn holds(&self, chunk: u32) -> bool {
+        bit(&self.held, chunk)
+    }
+
+    /// The first release it may receive and has not completed.
+    fn pending(&self) -> Option<usize> {
+        self.releases.iter().position(|h| h.eligible && !h.complete())
+    }
+}
+
+/// A release as the model sends it: its chunks start on a word of the satellites' chunk
+/// bitsets, so that they form a bitset of their own, numbered from `first_chunk`.
+struct Segment<'a> {
+    artifact: &'a spec::Model,
+    words: std::ops::Range<usize>,
+    first_chunk: u32,
+    released: UtcTime,
+    base: Option<usize>,
+    /// Releases built on this one.
+    dependents: Vec<usize>,
+    /// On-board time after decompression: applying it, then restarting on it.
+    apply_ns: i64,
+    restart_ns: i64,
 }
 
 /// An antenna serving a satellite.
@@ -257,6 +346,8 @@ pub struct RolloutInputs<'a> {
     pub antennas: &'a [u32],
     pub uplink: &'a LinkParams,
     pub model: &'a spec::Model,
+    /// The releases after the model.
+    pub releases: &'a [spec::Release],
     pub upload: &'a UploadConfig,
     pub onboard: &'a Onboard,
     pub rollout: &'a RolloutSpec,
@@ -268,13 +359,31 @@ pub struct RolloutInputs<'a> {
 pub struct Rollout<'a> {
     model: Box<dyn Driven + 'a>,
     sim: Simulation<Event>,
+    /// The releases after the model (what a deployment retires or interrupts).
+    releases: &'a [spec::Release],
+    /// The versions each satellite runs, as a bit set (version k: bit k).
+    running: Vec<u64>,
+    /// Every change announced so far.
+    version_log: Vec<VersionChange>,
     /// Contacts of other kinds (e.g. downlinks), kept only to hand back with the rest.
     others: Vec<Contact>,
 }
 
 impl<'a> Rollout<'a> {
     pub fn new(inputs: RolloutInputs<'a>) -> Self {
-        Rollout { model: model_for(inputs), sim: Simulation::new(inputs.start), others: Vec::new() }
+        let mut sim = Simulation::new(inputs.start);
+        for (k, release) in inputs.releases.iter().enumerate() {
+            sim.schedule_at(inputs.start.plus_nanos(release.after_ns), Event::Released(k as u16 + 1))
+                .expect("releases come within the window, after its start");
+        }
+        Rollout {
+            model: model_for(inputs),
+            sim,
+            releases: inputs.releases,
+            running: vec![0; inputs.targets.len()],
+            version_log: Vec::new(),
+            others: Vec::new(),
+        }
     }
 
     /// Adds contacts (already sorted by start, all starting no earlier than any added
@@ -295,6 +404,7 @@ impl<'a> Rollout<'a> {
         let now = self.sim.now();
         let (mut outcome, ground, isl) = self.model.finish(now);
         outcome.events = events;
+        outcome.version_log = self.version_log;
         let mut contacts: Vec<Contact> = ground.into_iter().chain(isl).chain(self.others).collect();
         contacts.sort_by_key(|c| (c.start, c.kind, c.link, c.from, c.to));
         (outcome, contacts)
@@ -304,20 +414,23 @@ impl<'a> Rollout<'a> {
 /// The model for the scenario's protocol and strategy. Each pairing is compiled on its own,
 /// so the per-chunk calls into them are static.
 fn model_for<'a>(inputs: RolloutInputs<'a>) -> Box<dyn Driven + 'a> {
-    let (chunks, upload) = (inputs.model.chunks, inputs.upload);
+    let upload = inputs.upload;
+    let chunks = std::iter::once(inputs.model).chain(inputs.releases.iter().map(|r| &r.artifact)).map(|m| m.chunks);
     match upload.protocol {
-        Protocol::Cfdp => with_strategy(inputs, Cfdp::new(chunks, upload.nak_round_trip_ns)),
-        Protocol::Fountain => {
-            with_strategy(inputs, Fountain::new(chunks, upload.fountain_overhead, upload.nak_round_trip_ns))
-        }
+        Protocol::Cfdp => with_strategy(inputs, chunks.map(|c| Cfdp::new(c, upload.nak_round_trip_ns)).collect()),
+        Protocol::Fountain => with_strategy(
+            inputs,
+            chunks.map(|c| Fountain::new(c, upload.fountain_overhead, upload.nak_round_trip_ns)).collect(),
+        ),
     }
 }
 
-fn with_strategy<'a, P: TransferProtocol + 'a>(inputs: RolloutInputs<'a>, protocol: P) -> Box<dyn Driven + 'a> {
+/// `protocols`: one per release, the model first.
+fn with_strategy<'a, P: TransferProtocol + 'a>(inputs: RolloutInputs<'a>, protocols: Vec<P>) -> Box<dyn Driven + 'a> {
     match inputs.rollout.strategy {
-        RolloutStrategy::GroundOnly => Box::new(Model::new(inputs, protocol, GroundOnly)),
-        RolloutStrategy::Relay => Box::new(Model::new(inputs, protocol, Relay)),
-        RolloutStrategy::Swarm => Box::new(Model::new(inputs, protocol, Swarm)),
+        RolloutStrategy::GroundOnly => Box::new(Model::new(inputs, protocols, GroundOnly)),
+        RolloutStrategy::Relay => Box::new(Model::new(inputs, protocols, Relay)),
+        RolloutStrategy::Swarm => Box::new(Model::new(inputs, protocols, Swarm)),
     }
 }
 
@@ -327,8 +440,8 @@ trait Driven {
     fn resume_chains(&mut self, sim: &mut Simulation<Event>) -> Result<(), ScheduleError>;
     fn handle(&mut self, sim: &mut Simulation<Event>, now: UtcTime, ev: Event) -> Result<(), ScheduleError>;
     fn remaining_targets(&self) -> usize;
-    /// Deployments (when, satellite) not yet announced to the other models.
-    fn deployments(&mut self) -> &mut Vec<(UtcTime, u32)>;
+    /// Deployments (when, satellite, release) not yet announced to the other models.
+    fn deployments(&mut self) -> &mut Vec<(UtcTime, u32, u16)>;
     /// Whether every target is verified: the rollout stopped there.
     fn ended(&self) -> bool;
     fn finish(self: Box<Self>, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>);
@@ -336,7 +449,9 @@ trait Driven {
 
 struct Model<'a, P: TransferProtocol, S: Strategy> {
     scenario: RolloutInputs<'a>,
-    protocol: P,
+    /// The releases (the model first) and the protocol sending each.
+    segments: Vec<Segment<'a>>,
+    protocols: Vec<P>,
     strategy: S,
     /// Uplink and inter-satellite contacts added so far, in start order.
     ground: Vec<Rc<Contact>>,
@@ -350,8 +465,8 @@ struct Model<'a, P: TransferProtocol, S: Strategy> {
     /// Ground contact start times per station, sorted: where scheduling decisions change.
     starts_at_station: Vec<Vec<UtcTime>>,
     sats: Vec<SatState>,
-    /// The protocol's sender state per satellite.
-    senders: Vec<P::Sender>,
+    /// The protocol's sender state per satellite and release.
+    senders: Vec<Vec<P::Sender>>,
     /// How many satellites hold each chunk: what "rarest" means.
     holders: Vec<u32>,
     candidates: Vec<Vec<u32>>,
@@ -362,44 +477,90 @@ struct Model<'a, P: TransferProtocol, S: Strategy> {
     sessions: Vec<Session>,
     transfers: Vec<IslTransfer>,
     isl_bytes: u64,
+    /// Payload per release of the batch being delivered (scratch).
+    batch_payload: Vec<u64>,
+    /// Releases targets have yet to complete, summed over the targets.
     remaining_targets: usize,
     setup_ns: i64,
     words: usize,
-    /// Deployments (when, satellite) not yet announced to the other models.
-    deployments: Vec<(UtcTime, u32)>,
+    /// Deployments (when, satellite, release) not yet announced to the other models.
+    deployments: Vec<(UtcTime, u32, u16)>,
     /// Every target is verified: the rollout stopped there, and its outcome is read as of
     /// that instant.
     ended: bool,
 }
 
 impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
-    fn new(scenario: RolloutInputs<'a>, protocol: P, strategy: S) -> Self {
-        let chunks = scenario.model.chunks;
-        let words = (chunks as usize).div_ceil(64);
+    fn new(scenario: RolloutInputs<'a>, protocols: Vec<P>, strategy: S) -> Self {
+        let mut segments: Vec<Segment> = Vec::with_capacity(1 + scenario.releases.len());
+        let mut first_word = 0;
+        for (k, artifact) in
+            std::iter::once(scenario.model).chain(scenario.releases.iter().map(|r| &r.artifact)).enumerate()
+        {
+            let words = (artifact.chunks as usize).div_ceil(64);
+            let release = k.checked_sub(1).map(|i| &scenario.releases[i]);
+            segments.push(Segment {
+                artifact,
+                words: first_word..first_word + words,
+                first_chunk: (first_word * 64) as u32,
+                released: scenario.start.plus_nanos(release.map_or(0, |r| r.after_ns)),
+                base: release.and_then(|r| r.base),
+                dependents: Vec::new(),
+                apply_ns: release.map_or(0, |r| r.apply_ns),
+                restart_ns: release.map_or(scenario.onboard.deploy_time_ns, |r| r.restart_ns),
+            });
+            first_word += words;
+        }
+        for k in 0..segments.len() {
+            if let Some(base) = segments[k].base {
+                segments[base].dependents.push(k);
+            }
+        }
+        let words = first_word;
         let sats = (0..scenario.targets.len())
-            .map(|i| SatState {
-                held: vec![0; words],
-                incoming: vec![0; words],
-                received: 0,
-                receivers_busy: 0,
-                incoming_links: 0,
-                last_session_end: i64::MIN,
-                last_served: None,
-                ground_active: Vec::new(),
-                isl_active: Vec::new(),
-                contacts_used: Vec::new(),
-                stations_used: Vec::new(),
-                sources: Vec::new(),
-                verified: false,
-                loss: ChunkLoss::new(&scenario.upload.loss, scenario.seed, i as u64),
-                result: SatelliteUpload { target: scenario.targets[i], ..Default::default() },
+            .map(|i| {
+                let target = scenario.targets[i];
+                let mut wanted = vec![0; words];
+                if target {
+                    wanted[segments[0].words.clone()].fill(u64::MAX);
+                }
+                let releases = (0..segments.len())
+                    .map(|k| Holding {
+                        received: 0,
+                        eligible: target && k == 0,
+                        verified: false,
+                        running: false,
+                        contacts_used: Vec::new(),
+                        stations_used: Vec::new(),
+                        sources: Vec::new(),
+                        // The model's stream is the satellite's; a release's is its own.
+                        loss: ChunkLoss::new(&scenario.upload.loss, scenario.seed, i as u64 | (k as u64) << 32),
+                        result: SatelliteUpload { target, ..Default::default() },
+                    })
+                    .collect();
+                SatState {
+                    held: vec![0; words],
+                    incoming: vec![0; words],
+                    wanted,
+                    verified_words: Vec::new(),
+                    outstanding: if target { segments.len() as u32 } else { 0 },
+                    releases,
+                    receivers_busy: 0,
+                    incoming_links: 0,
+                    last_session_end: i64::MIN,
+                    last_served: None,
+                    ground_active: Vec::new(),
+                    isl_active: Vec::new(),
+                }
             })
             .collect();
         let seconds_to_ns = |s: f64| (s * NANOS_PER_SECOND as f64).round() as i64;
+        let targets = scenario.targets.iter().filter(|&&t| t).count();
         Model {
             scenario,
-            senders: (0..scenario.targets.len()).map(|_| protocol.sender()).collect(),
-            protocol,
+            senders: (0..scenario.targets.len()).map(|_| protocols.iter().map(|p| p.sender()).collect()).collect(),
+            protocols,
+            segments,
             strategy,
             ground: Vec::new(),
             isl: Vec::new(),
@@ -409,7 +570,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             isl_chain_idle: true,
             starts_at_station: vec![Vec::new(); scenario.antennas.len()],
             sats,
-            holders: vec![0; chunks as usize],
+            holders: vec![0; words * 64],
             candidates: vec![Vec::new(); scenario.antennas.len()],
             antennas: scenario.antennas.iter().map(|&n| vec![None; n as usize]).collect(),
             flows: HashMap::new(),
@@ -417,7 +578,8 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             sessions: Vec::new(),
             transfers: Vec::new(),
             isl_bytes: 0,
-            remaining_targets: scenario.targets.iter().filter(|&&t| t).count(),
+            batch_payload: vec![0; 1 + scenario.releases.len()],
+            remaining_targets: targets * (1 + scenario.releases.len()),
             setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
             words,
             deployments: Vec::new(),
@@ -425,9 +587,66 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         }
     }
 
+    /// Whether `sat` may receive something now.
     fn wants(&self, sat: u32) -> bool {
-        let s = &self.sats[sat as usize];
-        s.result.target && !s.complete()
+        self.sats[sat as usize].pending().is_some()
+    }
+
+    /// The release chunk `chunk` belongs to.
+    fn release_of(&self, chunk: u32) -> usize {
+        match self.segments.len() {
+            1 => 0,
+            _ => self.segments.iter().rposition(|s| s.first_chunk <= chunk).expect("chunks start at 0"),
+        }
+    }
+
+    /// Payload bytes of chunk `chunk` (of any release).
+    fn payload_of(&self, chunk: u32) -> u64 {
+        let segment = &self.segments[self.release_of(chunk)];
+        segment.artifact.payload_of(chunk - segment.first_chunk)
+    }
+
+    /// `sat` may now receive release `k` (released, and its base runs on board): its
+    /// chunks become wanted, the links to it offer them, and the ground contacts in
+    /// progress reconsider it.
+    fn make_eligible(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        sat: u32,
+        k: usize,
+    ) -> Result<(), ScheduleError> {
+        let s = &mut self.sats[sat as usize];
+        if !s.releases[k].result.target || s.releases[k].eligible {
+            return Ok(());
+        }
+        s.releases[k].eligible = true;
+        let words = self.segments[k].words.clone();
+        s.wanted[words.clone()].fill(u64::MAX);
+        let links = s.isl_active.clone();
+        for &index in &links {
+            let (a, b) = ends(&self.isl[index as usize]);
+            let (toward, other) = if b == sat { (0, a) } else { (1, b) };
+            if S::READS_OFFERS
+                && let Some(flow) = self.flows.get_mut(&index)
+            {
+                let (from, to) = (&self.sats[other as usize], &self.sats[sat as usize]);
+                for w in words.clone() {
+                    let mut bits = passable(&from.held, &to.held, &to.incoming, &to.wanted, w);
+                    while bits != 0 {
+                        flow[toward].offers.insert(w as u32 * 64 + bits.trailing_zeros());
+                        bits &= bits - 1;
+                    }
+                }
+            }
+            self.start_flow(sim, now, index, toward == 1)?;
+        }
+        let stations: Vec<u32> =
+            self.sats[sat as usize].ground_active.iter().map(|&c| station_of(&self.ground[c as usize])).collect();
+        for station in stations {
+            self.assign(sim, now, station)?;
+        }
+        Ok(())
     }
 
     // ----- ground -----------------------------------------------------------------------
@@ -444,14 +663,16 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         };
         let c = self.ground[running.contact as usize].clone();
         let sat = sat_of(&c);
-        let over = self.sats[sat as usize].complete()
-            || self.ground_has_nothing_for(sat)
-            || running.next_t >= c.end.min(self.scenario.end);
+        let release = self.sessions[running.session].release as usize;
+        let release_done = self.sats[sat as usize].releases[release].complete();
+        let contact_over = running.next_t >= c.end.min(self.scenario.end);
+        let over = release_done || self.ground_has_nothing_for(sat, release) || contact_over;
         if !over && (!running.decide || self.pick(now, station, Some(running.contact)) == Some(running.contact)) {
             return self.advance(sim, now, station, antenna);
         }
-        self.release(now, station, antenna);
-        if !over {
+        self.free_antenna(now, station, antenna);
+        // A satellite done with one release may go on with the next in the same contact.
+        if !over || (release_done && !contact_over && self.wants(sat)) {
             self.candidates[station as usize].push(running.contact);
         }
         let others: Vec<u32> =
@@ -478,20 +699,26 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             let c = self.ground[index as usize].clone();
             let sat = sat_of(&c);
             let state = &mut self.sats[sat as usize];
+            let release = state.pending().expect("only satellites with a pending release are picked");
             state.receivers_busy += 1;
             state.last_served = Some(now.unix_nanos());
             let start = if now > c.start { now.plus_nanos(self.setup_ns) } else { c.start };
-            self.protocol.session_starts(&mut self.senders[sat as usize], start.unix_nanos(), state.last_session_end);
+            self.protocols[release].session_starts(
+                &mut self.senders[sat as usize][release],
+                start.unix_nanos(),
+                state.last_session_end,
+            );
             self.sessions.push(Session {
                 satellite: sat,
                 station,
+                release: release as u16,
                 contact: index,
                 start: now,
                 end: now,
                 bytes_sent: 0,
                 new_bytes_delivered: 0,
                 retransmitted_bytes: 0,
-                chunks_complete_after: state.received,
+                chunks_complete_after: state.releases[release].received,
             });
             self.antennas[station as usize][antenna] =
                 Some(Running { session: self.sessions.len() - 1, contact: index, next_t: start, decide: false });
@@ -506,19 +733,19 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             let c = &self.ground[*k as usize];
             let s = &self.sats[sat_of(c) as usize];
             let free = Some(*k) == current || s.receivers_busy < self.scenario.upload.receivers;
-            s.result.target
-                && !s.complete()
-                && free
-                && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
-                && !self.ground_has_nothing_for(sat_of(c))
+            s.pending().is_some_and(|release| {
+                free && c.end.unix_nanos() > now.unix_nanos() + self.setup_ns
+                    && !self.ground_has_nothing_for(sat_of(c), release)
+            })
         };
         let waiting = |k: u32| {
             let c = &self.ground[k as usize];
             let s = &self.sats[sat_of(c) as usize];
+            let release = s.pending().expect("usable contacts have a pending release");
             Waiting {
                 contact: k,
                 current: Some(k) == current,
-                remaining_chunks: self.scenario.model.chunks.saturating_sub(s.received),
+                remaining_chunks: self.segments[release].artifact.chunks.saturating_sub(s.releases[release].received),
                 contact_end: c.end,
                 last_served: s.last_served,
             }
@@ -545,10 +772,10 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             r.next_t = end;
             r.decide = reason == SliceEnd::Decision;
         }
-        let sat = self.sessions[running.session].satellite;
+        let (sat, release) = (self.sessions[running.session].satellite, self.sessions[running.session].release);
         self.track_fresh(sat, false);
         if reason == SliceEnd::Complete {
-            self.complete(sim, sat, end)?;
+            self.complete(sim, sat, release as usize, end)?;
         }
         if self.strategy.passes_on(News::Gained) {
             self.wake(sim, now, sat)?;
@@ -566,22 +793,24 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
     /// final: such chunks always arrive, and only ground sends add retransmissions. Without
     /// this test an antenna would keep re-serving the satellite at the same instant, with
     /// nothing to send, and the clock would never move.
-    fn ground_has_nothing_for(&self, sat: u32) -> bool {
-        self.protocol.exhausted(&self.senders[sat as usize])
+    fn ground_has_nothing_for(&self, sat: u32, release: usize) -> bool {
+        self.protocols[release].exhausted(&self.senders[sat as usize][release])
     }
 
     /// Sends chunks for `session` from `from`, starting none at or after `until`.
     fn transmit(&mut self, session: usize, from: UtcTime, until: UtcTime) -> (UtcTime, SliceEnd) {
-        let (contact, sat_index, station) = {
+        let (contact, sat_index, station, release) = {
             let r = &self.sessions[session];
-            (r.contact, r.satellite, r.station)
+            (r.contact, r.satellite, r.station, r.release as usize)
         };
         let c = self.ground[contact as usize].clone();
-        let model = self.scenario.model;
+        let segment = &self.segments[release];
+        let (model, words, offset) = (segment.artifact, segment.words.clone(), segment.first_chunk);
+        let protocol = &self.protocols[release];
         let upload = &self.scenario.upload;
         let contact_end = c.end.min(self.scenario.end);
         let packets = |bytes: u64| bytes.div_ceil(upload.packet_size);
-        let needed = self.protocol.needed();
+        let needed = protocol.needed();
         let first_chunk = self.strategy.ground_start(sat_index, model.chunks);
         let source = Node::Station(station);
         let mut t = from;
@@ -594,16 +823,16 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
                 break if starts.binary_search(&until).is_ok() { SliceEnd::Decision } else { SliceEnd::Horizon };
             }
             let sat = &self.sats[sat_index as usize];
-            let sender = &mut self.senders[sat_index as usize];
-            let (unit, retransmission) =
-                match self.protocol.next(sender, &sat.held, &sat.incoming, t.unix_nanos(), first_chunk) {
-                    Next::Send { unit, retransmission } => (unit, retransmission),
-                    Next::WaitUntil(eligible) => {
-                        t = UtcTime::from_unix_nanos(eligible).min(contact_end);
-                        continue;
-                    }
-                    Next::Nothing => break SliceEnd::NothingToSend,
-                };
+            let sender = &mut self.senders[sat_index as usize][release];
+            let (held, incoming) = (&sat.held[words.clone()], &sat.incoming[words.clone()]);
+            let (unit, retransmission) = match protocol.next(sender, held, incoming, t.unix_nanos(), first_chunk) {
+                Next::Send { unit, retransmission } => (unit, retransmission),
+                Next::WaitUntil(eligible) => {
+                    t = UtcTime::from_unix_nanos(eligible).min(contact_end);
+                    continue;
+                }
+                Next::Nothing => break SliceEnd::NothingToSend,
+            };
             let payload = match unit {
                 Unit::Chunk(chunk) => model.payload_of(chunk),
                 Unit::Symbol(_) => model.chunk_payload,
@@ -617,38 +846,41 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
                 t = contact_end;
                 break SliceEnd::ContactOver;
             };
-            if sat.result.first_byte.is_none() {
-                sat.result.first_byte = Some(t);
+            let holding = &mut sat.releases[release];
+            if holding.result.first_byte.is_none() {
+                holding.result.first_byte = Some(t);
             }
             record.bytes_sent += size;
             if retransmission {
                 record.retransmitted_bytes += size;
             }
-            let sender = &mut self.senders[sat_index as usize];
-            let arrived = self.protocol.sent(sender, unit, retransmission, done.unix_nanos(), |attempt| {
-                sat.loss.lost(unit.id(), attempt, packets(size))
+            let sender = &mut self.senders[sat_index as usize][release];
+            let arrived = protocol.sent(sender, unit, retransmission, done.unix_nanos(), |attempt| {
+                holding.loss.lost(unit.id(), attempt, packets(size))
             });
             t = done;
             let new = match unit {
                 _ if !arrived => false,
                 Unit::Symbol(_) => true,
-                Unit::Chunk(chunk) if sat.holds(chunk) => false,
-                Unit::Chunk(chunk) => {
+                Unit::Chunk(local) if sat.holds(offset + local) => false,
+                Unit::Chunk(local) => {
+                    let chunk = offset + local;
                     set_bit(&mut sat.held, chunk);
                     self.holders[chunk as usize] += 1;
                     self.fresh.push(chunk);
                     true
                 }
             };
+            let holding = &mut sat.releases[release];
             if new {
-                sat.received += 1;
+                holding.received += 1;
                 record.new_bytes_delivered += payload;
-                sat.result.ground_bytes_received += payload;
-                sat.credit(source, payload);
+                holding.result.ground_bytes_received += payload;
+                holding.credit(source, payload);
             }
-            if sat.received >= needed {
+            if holding.received >= needed {
                 // The sender may learn of it only later, transmitting meanwhile.
-                let stop = done.plus_nanos(self.protocol.overrun_ns()).min(contact_end);
+                let stop = done.plus_nanos(protocol.overrun_ns()).min(contact_end);
                 record.bytes_sent += c.profile.bytes_between(done, stop);
                 t = stop;
                 break SliceEnd::Complete;
@@ -656,12 +888,12 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         };
         let record = &mut self.sessions[session];
         record.end = t;
-        record.chunks_complete_after = self.sats[sat_index as usize].received;
+        record.chunks_complete_after = self.sats[sat_index as usize].releases[release].received;
         (t, reason)
     }
 
     /// Ends the session on an antenna and books its results to the satellite.
-    fn release(&mut self, now: UtcTime, station: u32, antenna: u32) {
+    fn free_antenna(&mut self, now: UtcTime, station: u32, antenna: u32) {
         let Some(running) = self.antennas[station as usize][antenna as usize].take() else {
             return;
         };
@@ -671,14 +903,15 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let sat = &mut self.sats[record.satellite as usize];
         sat.receivers_busy -= 1;
         sat.last_session_end = now.unix_nanos();
-        let r = &mut sat.result;
+        let holding = &mut sat.releases[record.release as usize];
+        let r = &mut holding.result;
         if record.bytes_sent > 0 {
-            if !sat.contacts_used.contains(&record.contact) {
-                sat.contacts_used.push(record.contact);
+            if !holding.contacts_used.contains(&record.contact) {
+                holding.contacts_used.push(record.contact);
                 r.passes_used += 1;
             }
-            if !sat.stations_used.contains(&station) {
-                sat.stations_used.push(station);
+            if !holding.stations_used.contains(&station) {
+                holding.stations_used.push(station);
                 r.stations_used += 1;
             }
         }
@@ -688,34 +921,43 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
 
     // ----- completion -------------------------------------------------------------------
 
-    /// A satellite holds the whole model at `last`: run the on-board pipeline.
-    fn complete(&mut self, sim: &mut Simulation<Event>, sat: u32, last: UtcTime) -> Result<(), ScheduleError> {
-        let model = self.scenario.model;
+    /// A satellite holds the whole of a release at `last`: run the on-board pipeline.
+    fn complete(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        sat: u32,
+        release: usize,
+        last: UtcTime,
+    ) -> Result<(), ScheduleError> {
+        let segment = &self.segments[release];
+        let (model, offset) = (segment.artifact, segment.first_chunk);
         let onboard = self.scenario.onboard;
         let s = &mut self.sats[sat as usize];
-        if s.result.last_chunk.is_some() {
+        if s.releases[release].complete() {
             return Ok(());
         }
         // Every source chunk is held from now on (and can be relayed): a coded transfer
         // has just decoded; a chunked one holds them all already.
         let mut decoded = Vec::new();
-        for c in 0..model.chunks {
+        for c in offset..offset + model.chunks {
             if !bit(&s.held, c) {
                 set_bit(&mut s.held, c);
                 self.holders[c as usize] += 1;
                 decoded.push(c);
             }
         }
-        s.received = model.chunks;
+        s.releases[release].received = model.chunks;
         for c in decoded {
             let was_incoming = bit(&self.sats[sat as usize].incoming, c);
             self.track_gain(sat, c, was_incoming);
         }
+        let segment = &self.segments[release];
         let s = &mut self.sats[sat as usize];
         let seconds = |bytes: u64, rate: f64| ((bytes as f64 / rate) * NANOS_PER_SECOND as f64).round() as i64;
-        let r = &mut s.result;
+        let holding = &mut s.releases[release];
+        let r = &mut holding.result;
         r.last_chunk = Some(last);
-        r.chunks_received = s.received;
+        r.chunks_received = holding.received;
         let stored = last.plus_nanos(seconds(model.transfer_bytes, onboard.write_rate));
         let verified = stored.plus_nanos(seconds(model.transfer_bytes, onboard.hash_rate));
         let decompressed = if model.size_bytes > model.transfer_bytes {
@@ -726,14 +968,22 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         r.stored = Some(stored);
         r.verified = Some(verified);
         r.decompressed = Some(decompressed);
-        let deployed = decompressed.plus_nanos(onboard.deploy_time_ns);
+        let deployed = decompressed.plus_nanos(segment.apply_ns + segment.restart_ns);
         r.deployed = Some(deployed);
-        self.deployments.push((deployed, sat));
-        r.received_from = s.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n);
+        self.deployments.push((deployed, sat, release as u16));
+        let main_source = holding.main_source();
+        let r = &mut holding.result;
+        r.received_from = main_source;
         if r.target {
             self.remaining_targets -= 1;
+            s.outstanding -= 1;
         }
-        sim.schedule_at(verified.max(sim.now()), Event::Verified(sat))?;
+        let now = sim.now();
+        sim.schedule_at(verified.max(now), Event::Verified { sat, release: release as u16 })?;
+        // Only a release others build on needs its deployment on this clock.
+        if !segment.dependents.is_empty() {
+            sim.schedule_at(deployed.max(now), Event::Deployed { sat, release: release as u16 })?;
+        }
         Ok(())
     }
 
@@ -766,9 +1016,10 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let limit = self.scenario.rollout.batch_chunks as usize;
         let direction = Direction {
             sender_held: &sender.held,
-            sender_verified: sender.verified,
+            sender_verified: &sender.verified_words,
             receiver_held: &receiver.held,
             receiver_incoming: &receiver.incoming,
+            receiver_wanted: &receiver.wanted,
             receiver_links_in: receiver.incoming_links,
             offers: &flow.offers,
             cursor: flow.cursor,
@@ -782,12 +1033,12 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         }
         // The profile carries the acquisition time (zero rate) where the link forms.
         let t0 = now;
-        let model = &self.scenario.model;
+        let header = self.scenario.model.chunk_header;
         let mut bytes = 0;
         let mut fits = 0;
         let mut done = t0;
         for &chunk in &batch {
-            let next = bytes + model.payload_of(chunk) + model.chunk_header;
+            let next = bytes + self.payload_of(chunk) + header;
             match c.profile.time_to_deliver(t0, next).filter(|&d| d <= contact_end) {
                 Some(d) => {
                     bytes = next;
@@ -849,30 +1100,42 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             flow.busy = false;
             std::mem::take(&mut flow.batch)
         };
-        let model = self.scenario.model;
-        let receiver = &mut self.sats[to as usize];
-        receiver.incoming_links -= 1;
-        let mut payload = 0;
+        // Payload new to the receiver per release, and the releases the batch carried
+        // chunks of (a swarm's batch may mix them) as a bit set.
+        let mut payload = std::mem::take(&mut self.batch_payload);
+        payload.fill(0);
+        let mut carried = 0u64;
         for &chunk in &batch {
+            let release = self.release_of(chunk);
+            carried |= 1 << release;
+            let size = self.payload_of(chunk);
+            let receiver = &mut self.sats[to as usize];
             clear_bit(&mut receiver.incoming, chunk);
             if !bit(&receiver.held, chunk) {
                 set_bit(&mut receiver.held, chunk);
-                receiver.received += 1;
+                receiver.releases[release].received += 1;
                 self.holders[chunk as usize] += 1;
-                payload += model.payload_of(chunk);
+                payload[release] += size;
                 self.fresh.push(chunk);
             }
         }
-        receiver.result.isl_bytes_received += payload;
-        receiver.credit(Node::Satellite(from), payload);
+        self.sats[to as usize].incoming_links -= 1;
         self.track_fresh(to, true);
-        let receiver = &mut self.sats[to as usize];
-        if receiver.result.first_byte.is_none() {
-            receiver.result.first_byte = Some(now);
+        for (release, &bytes) in payload.iter().enumerate() {
+            if carried & (1 << release) == 0 {
+                continue;
+            }
+            let holding = &mut self.sats[to as usize].releases[release];
+            holding.result.isl_bytes_received += bytes;
+            holding.credit(Node::Satellite(from), bytes);
+            if holding.result.first_byte.is_none() {
+                holding.result.first_byte = Some(now);
+            }
+            if holding.received >= self.segments[release].artifact.chunks {
+                self.complete(sim, to, release, now)?;
+            }
         }
-        if receiver.received >= model.chunks {
-            self.complete(sim, to, now)?;
-        }
+        self.batch_payload = payload;
         let ended = now >= c.end.min(self.scenario.end);
         if ended {
             if self.flows.get(&index).is_some_and(|f| !f[0].busy && !f[1].busy) {
@@ -929,7 +1192,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             let (outgoing, other) = if a == sat { (0, b) } else { (1, a) };
             let Some(flow) = self.flows.get_mut(&index) else { continue };
             let o = &self.sats[other as usize];
-            if !bit(&o.held, chunk) && !bit(&o.incoming, chunk) {
+            if !bit(&o.held, chunk) && !bit(&o.incoming, chunk) && bit(&o.wanted, chunk) {
                 flow[outgoing].offers.insert(chunk);
             }
             if !was_incoming {
@@ -998,7 +1261,9 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 }
                 let c = self.ground[index as usize].clone();
                 let (sat, station) = (sat_of(&c), station_of(&c));
-                if !self.wants(sat) {
+                // A satellite waiting for a release to come out (or for its base) keeps
+                // the contact in view: the release may be wanted before the contact ends.
+                if self.sats[sat as usize].outstanding == 0 {
                     return Ok(());
                 }
                 sim.schedule_at(c.end.max(now), Event::GroundEnd(index))?;
@@ -1036,7 +1301,7 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                         return ChunkSet::default();
                     }
                     ChunkSet::from_words(
-                        (0..self.words).map(|w| passable(&from.held, &to.held, &to.incoming, w)).collect(),
+                        (0..self.words).map(|w| passable(&from.held, &to.held, &to.incoming, &to.wanted, w)).collect(),
                     )
                 };
                 let flows = [(sa, sb), (sb, sa)].map(|(from, to)| Flow {
@@ -1058,8 +1323,11 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 }
             }
             Event::Batch { contact, reverse } => self.on_batch(sim, now, contact, reverse)?,
-            Event::Verified(sat) => {
-                self.sats[sat as usize].verified = true;
+            Event::Verified { sat, release } => {
+                let s = &mut self.sats[sat as usize];
+                s.releases[release as usize].verified = true;
+                s.verified_words.push(self.segments[release as usize].words.clone());
+                s.verified_words.sort_by_key(|w| w.start);
                 if self.remaining_targets == 0 {
                     self.ended = true;
                     sim.stop();
@@ -1067,6 +1335,24 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 }
                 if self.strategy.passes_on(News::Verified) {
                     self.wake(sim, now, sat)?;
+                }
+            }
+            Event::Released(release) => {
+                let release = release as usize;
+                for sat in 0..self.sats.len() as u32 {
+                    let base_runs =
+                        self.segments[release].base.is_none_or(|b| self.sats[sat as usize].releases[b].running);
+                    if base_runs {
+                        self.make_eligible(sim, now, sat, release)?;
+                    }
+                }
+            }
+            Event::Deployed { sat, release } => {
+                self.sats[sat as usize].releases[release as usize].running = true;
+                for k in self.segments[release as usize].dependents.clone() {
+                    if self.segments[k].released <= now {
+                        self.make_eligible(sim, now, sat, k)?;
+                    }
                 }
             }
         }
@@ -1077,7 +1363,7 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
         self.remaining_targets
     }
 
-    fn deployments(&mut self) -> &mut Vec<(UtcTime, u32)> {
+    fn deployments(&mut self) -> &mut Vec<(UtcTime, u32, u16)> {
         &mut self.deployments
     }
 
@@ -1088,14 +1374,13 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
     fn finish(mut self: Box<Self>, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>) {
         for station in 0..self.antennas.len() {
             for antenna in 0..self.antennas[station].len() {
-                self.release(now, station as u32, antenna as u32);
+                self.free_antenna(now, station as u32, antenna as u32);
             }
         }
-        for s in &mut self.sats {
-            s.result.chunks_received = s.received;
-            if s.result.received_from.is_none() {
-                s.result.received_from =
-                    s.sources.iter().max_by_key(|(n, b)| (*b, std::cmp::Reverse(*n))).map(|(n, _)| *n);
+        for holding in self.sats.iter_mut().flat_map(|s| &mut s.releases) {
+            holding.result.chunks_received = holding.received;
+            if holding.result.received_from.is_none() {
+                holding.result.received_from = holding.main_source();
             }
         }
         // Every other holder of these contacts (candidate lists, flows) is gone or dropped
@@ -1103,12 +1388,21 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
         let unwrap = |list: Vec<Rc<Contact>>| -> Vec<Contact> {
             list.into_iter().map(|c| Rc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone())).collect()
         };
+        let mut releases: Vec<Vec<SatelliteUpload>> = vec![Vec::with_capacity(self.sats.len()); self.segments.len()];
+        for s in self.sats {
+            for (k, holding) in s.releases.into_iter().enumerate() {
+                releases[k].push(holding.result);
+            }
+        }
+        let updates = releases.split_off(1);
         let outcome = UploadOutcome {
             sessions: self.sessions,
-            satellites: self.sats.into_iter().map(|s| s.result).collect(),
+            satellites: releases.pop().expect("the model is the first release"),
+            updates,
             isl_transfers: self.transfers,
             isl_bytes: self.isl_bytes,
             events: 0,
+            version_log: Vec::new(),
         };
         (outcome, unwrap(self.ground), unwrap(self.isl))
     }

@@ -37,6 +37,10 @@ pub const TERMINALS_HEADER: &str = "source,terminal,lat_deg,lon_deg";
 /// reported figure).
 pub const TWO_MINUTES_S: f64 = 120.0;
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 fn seconds(ns: i64) -> f64 {
     ns as f64 / NANOS_PER_SECOND as f64
 }
@@ -59,9 +63,16 @@ pub fn write_inference(
     let sats = &scenario.satellites;
     let stations = &scenario.stations;
     let mut written = Vec::new();
+    // With releases, each question names the version it needed (empty: any).
+    let versions: Option<Vec<&str>> = (!scenario.releases.is_empty()).then(|| {
+        std::iter::once(scenario.model.name.as_str())
+            .chain(scenario.releases.iter().map(|r| r.artifact.name.as_str()))
+            .collect()
+    });
     let path = dir.join("inference_requests.csv");
     write_atomically(&path, |w| {
-        writeln!(w, "{REQUESTS_HEADER}")?;
+        let version_column = if versions.is_some() { ",version" } else { "" };
+        writeln!(w, "{REQUESTS_HEADER}{version_column}")?;
         let rows: Vec<(usize, &RequestRecord)> = outcome.requests.iter().enumerate().collect();
         write_rows_parallel(w, &rows, |row, &(id, r)| {
             let source = &outcome.sources[r.source as usize];
@@ -94,6 +105,9 @@ pub fn write_inference(
                 .fixed(seconds(p.answer_wait_ns), 9)
                 .fixed(seconds(p.isl_back_ns), 9)
                 .fixed(seconds(p.down_ns), 9);
+            if let Some(names) = &versions {
+                row.text(r.version.map_or("", |v| names[v as usize]));
+            }
         })
     })?;
     written.push(path);
@@ -199,6 +213,9 @@ pub struct RequestGroup {
     pub rejected: usize,
     /// Requests still in flight when the window ended.
     pub unfinished: usize,
+    /// Requests lost on board when their server stopped running their version.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dropped: usize,
     /// Answered over decided (all but the unfinished); `None` when none was decided.
     pub answered_share: Option<f64>,
     /// Answered within [`TWO_MINUTES_S`].
@@ -239,6 +256,7 @@ impl RequestGroup {
             timeout: count(Outcome::Timeout),
             rejected: count(Outcome::Rejected),
             unfinished,
+            dropped: count(Outcome::Dropped),
             answered_share: (decided > 0).then(|| answered as f64 / decided as f64),
             answered_within_120_s: latencies.iter().filter(|&&l| l <= TWO_MINUTES_S).count(),
             latency_s: LatencySummary {

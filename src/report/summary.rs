@@ -417,7 +417,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, summary: &RunSum
     lines.join("\n")
 }
 
-/// The registered mission models' console lines: one per model, its headline items joined.
+/// The registered mission models' console lines: one per headline item, after the model's name.
 pub fn mission_lines(result: &RunResult) -> impl Iterator<Item = String> + '_ {
-    result.missions.iter().map(|m| format!("  {}: {}", m.name, m.headline.join("; ")))
+    result.missions.iter().flat_map(|m| m.headline.iter().map(move |line| format!("  {}: {line}", m.name)))
 }

@@ -83,6 +83,9 @@ pub enum Outcome {
     Rejected,
     /// Still in flight when the simulated window ended.
     Unfinished,
+    /// Lost on board: the satellite it was sent to stopped running the version it needs
+    /// (patched over, or restarting) before answering.
+    Dropped,
 }
 
 impl Outcome {
@@ -93,6 +96,7 @@ impl Outcome {
             Outcome::Timeout => "timeout",
             Outcome::Rejected => "rejected",
             Outcome::Unfinished => "unfinished",
+            Outcome::Dropped => "dropped",
         }
     }
 }
@@ -160,6 +164,8 @@ pub struct RequestRecord {
     pub prompt_tokens: u32,
     /// Output tokens.
     pub output_tokens: u32,
+    /// The model version it needs (`None`: any).
+    pub version: Option<u16>,
     /// Satellite that received the question from the ground.
     pub entry: Option<u32>,
     /// Satellite that computed the answer.
@@ -275,8 +281,10 @@ pub struct InferenceOutcome {
     pub servers: Vec<ServerRecord>,
     /// Eclipse intervals of every satellite (fleet order).
     pub eclipses: Vec<Vec<EclipseInterval>>,
-    /// Every period each serving satellite held the model, as the run used it.
+    /// Every period each serving satellite held the model (any version), as the run used it.
     pub availability: crate::mission::Availability,
+    /// The same per version of the model (the model first, then each release).
+    pub versions: Vec<crate::mission::Availability>,
     /// Events the engine processed.
     pub events: u64,
     /// Snapshots of the fleet built for visibility queries.

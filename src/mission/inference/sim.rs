@@ -9,7 +9,7 @@ use super::compute::{Accelerator, ModelCompute};
 use super::routing::{IslGraph, Route, Router};
 use super::sky::{Seen, Sky, SkySite};
 use super::sources::{Arrivals, place_terminals};
-use super::spec::{InferenceConfig, Terminals};
+use super::spec::{InferenceConfig, Terminals, VersionWanted};
 use super::{
     InferenceError, InferenceInputs, InferenceOutcome, InferenceTimes, Outcome, Phases, RequestRecord, ServerRecord,
     SourceRun,
@@ -234,6 +234,10 @@ struct Model<'a> {
     server_of: Vec<u32>,
     /// Which satellites hold the model, as far as the run has told this model so far.
     holding: Availability,
+    /// The same per version.
+    versions: Vec<Availability>,
+    /// Serving satellites that never ran each version yet.
+    awaiting_versions: Vec<usize>,
     /// Serving satellites that do not hold the model yet (none when it is preinstalled).
     awaiting: usize,
     /// Questions waiting for a way up while some server may still receive the model, with
@@ -384,13 +388,20 @@ impl<'a> InferenceRun<'a> {
         // Model availability: from the start when preinstalled; otherwise as the run announces
         // deployments (see `receive`).
         let mut holding = Availability::none(n);
+        let mut versions = vec![Availability::none(n); cfg.version_released.len()];
+        let serving = cfg.serving.iter().filter(|&&s| s).count();
+        let mut awaiting_versions = vec![serving; versions.len()];
         let mut awaiting = 0;
         for i in (0..n).filter(|&i| cfg.serving[i]) {
             if cfg.preinstalled {
                 holding.start(i as u32, inputs.start);
+                versions[0].start(i as u32, inputs.start);
             } else {
                 awaiting += 1;
             }
+        }
+        if cfg.preinstalled {
+            awaiting_versions[0] = 0;
         }
 
         let mut server_of = vec![NONE; n];
@@ -432,6 +443,8 @@ impl<'a> InferenceRun<'a> {
             servers,
             server_of,
             holding,
+            versions,
+            awaiting_versions,
             awaiting,
             parked: Vec::new(),
             parked_live: 0,
@@ -483,8 +496,11 @@ impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
 
     fn receive(&mut self, at: UtcTime, event: &MissionEvent, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
         match *event {
-            MissionEvent::ModelHeld { satellite } => {
-                self.model.model_held(&mut self.sim, at, satellite).map_err(InferenceError::from)?
+            MissionEvent::VersionDeployed { satellite, version } => {
+                self.model.version_deployed(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
+            }
+            MissionEvent::VersionRetired { satellite, version } => {
+                self.model.version_retired(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
             }
         }
         Ok(())
@@ -552,14 +568,29 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// `sat` holds the model from `now`: if it serves, it can take questions, so the
+    /// `sat` runs `version` from `now`: if it serves, it can take questions for it, so the
     /// parked ones try again now (or give up, if their time ran out meanwhile).
-    fn model_held(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
-        if self.server_of[sat as usize] == NONE || self.holding.holds_now(sat) {
+    fn version_deployed(
+        &mut self,
+        sim: &mut Simulation<Ev>,
+        now: UtcTime,
+        sat: u32,
+        version: u16,
+    ) -> Result<(), ScheduleError> {
+        let v = version as usize;
+        if self.server_of[sat as usize] == NONE || self.versions[v].holds_now(sat) {
             return Ok(());
         }
-        self.holding.start(sat, now);
-        self.awaiting -= 1;
+        if self.versions[v].first_from(sat).is_none() {
+            self.awaiting_versions[v] -= 1;
+        }
+        self.versions[v].start(sat, now);
+        if !self.holding.holds_now(sat) {
+            if self.holding.first_from(sat).is_none() {
+                self.awaiting -= 1;
+            }
+            self.holding.start(sat, now);
+        }
         for (r, retry) in std::mem::take(&mut self.parked) {
             // A retry that already fired re-parked its question if it had to.
             if retry.is_some_and(|id| !sim.cancel(id)) {
@@ -572,6 +603,76 @@ impl<'a> Model<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `sat` no longer runs `version` (patched over by a delta, or restarting): the
+    /// questions on board that need it are lost.
+    fn version_retired(
+        &mut self,
+        sim: &mut Simulation<Ev>,
+        now: UtcTime,
+        sat: u32,
+        version: u16,
+    ) -> Result<(), ScheduleError> {
+        if !self.versions[version as usize].holds_now(sat) {
+            return Ok(());
+        }
+        self.versions[version as usize].stop(sat, now);
+        if !self.versions.iter().any(|a| a.holds_now(sat)) {
+            self.holding.stop(sat, now);
+        }
+        self.drop_stranded(sim, now, sat)
+    }
+
+    /// Drops the questions queued or computing on `sat` that need a version it no longer
+    /// runs.
+    fn drop_stranded(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
+        let si = self.server_of[sat as usize];
+        if si == NONE {
+            return Ok(());
+        }
+        let si = si as usize;
+        let t = now.unix_nanos();
+        let (acc, limit) = (&self.cfg.accelerator, self.limit());
+        let stranded = |r: u32| !self.runs(sat, self.requests[r as usize].version);
+        let queued: Vec<u32> = self.servers[si].queue.iter().map(|&(r, _)| r).filter(|&r| stranded(r)).collect();
+        let running: Vec<u32> = self.servers[si].running.iter().map(|j| j.req).filter(|&r| stranded(r)).collect();
+        if queued.is_empty() && running.is_empty() {
+            return Ok(());
+        }
+        let s = &mut self.servers[si];
+        s.touch(t, acc, limit);
+        s.queue.retain(|(r, _)| !queued.contains(r));
+        s.running.retain(|j| !running.contains(&j.req));
+        for &r in &queued {
+            let req = self.requests[r as usize];
+            self.servers[si].backlog_ns -= acc.service_ns(&self.cfg.model, req.prompt_tokens, req.output_tokens, 1);
+        }
+        for r in queued.into_iter().chain(running) {
+            self.close(r, Outcome::Dropped, t);
+        }
+        self.try_start(sim, now, si)?;
+        self.refresh_load(sim, now, si)
+    }
+
+    /// Whether `sat` runs the `version` a question needs (`None`: any) now.
+    fn runs(&self, sat: u32, version: Option<u16>) -> bool {
+        match version {
+            None => self.holding.holds_now(sat),
+            Some(v) => self.versions[v as usize].holds_now(sat),
+        }
+    }
+
+    /// The version a question asked now from `source` needs.
+    fn version_wanted(&self, source: u32, now: UtcTime) -> Option<u16> {
+        match self.cfg.sources[source as usize].version {
+            VersionWanted::Any => None,
+            VersionWanted::Exactly(v) => Some(v),
+            VersionWanted::Latest => (0..self.cfg.version_released.len())
+                .filter(|&v| self.cfg.version_released[v] <= now)
+                .max_by_key(|&v| (self.cfg.version_released[v], v))
+                .map(|v| v as u16),
+        }
     }
 
     fn close(&mut self, r: u32, outcome: Outcome, at: i64) {
@@ -599,6 +700,7 @@ impl<'a> Model<'a> {
             submit: now,
             prompt_tokens: draw.prompt,
             output_tokens: draw.output,
+            version: self.version_wanted(k, now),
             entry: None,
             served_by: None,
             exit: None,
@@ -631,7 +733,7 @@ impl<'a> Model<'a> {
                     if !(if isl {
                         self.graph.has_isl(s.satellite) || self.server_of[i] != NONE
                     } else {
-                        self.holding.holds_now(s.satellite)
+                        self.runs(s.satellite, req.version)
                     }) {
                         continue;
                     }
@@ -725,7 +827,7 @@ impl<'a> Model<'a> {
                 }
                 // Only a satellite that holds the model now: nobody can know when another
                 // will receive it.
-                if !self.holding.holds_now(v) {
+                if !self.runs(v, req.version) {
                     return None;
                 }
                 let at = t + d;
@@ -772,7 +874,11 @@ impl<'a> Model<'a> {
                     Some(at) if at.unix_nanos() < deadline => Some(sim.schedule_at(at, Ev::Dispatch(r))?),
                     _ => None,
                 };
-                if self.awaiting > 0 {
+                let awaiting = match req.version {
+                    None => self.awaiting,
+                    Some(v) => self.awaiting_versions[v as usize],
+                };
+                if awaiting > 0 {
                     // Retries that fired leave stale entries: drop them when they pile up.
                     if self.parked.len() >= 2 * self.parked_live.max(1024) {
                         self.parked.retain(|&(_, id)| id.is_none_or(|id| sim.is_pending(id)));
@@ -809,7 +915,7 @@ impl<'a> Model<'a> {
                     if isl {
                         self.graph.has_isl(i) || self.server_of[i as usize] != NONE
                     } else {
-                        self.holding.holds_now(i)
+                        self.runs(i, req.version)
                     }
                 };
                 consider(self.sky.next_rise(&term.site, now, until, usable).map(|(t, _)| t));
@@ -836,6 +942,10 @@ impl<'a> Model<'a> {
         }
         let req = self.requests[r as usize];
         let sat = req.served_by.expect("routed requests have a server");
+        if !self.runs(sat, req.version) {
+            self.close(r, Outcome::Dropped, now.unix_nanos());
+            return Ok(());
+        }
         let si = self.server_of[sat as usize] as usize;
         let acc = &self.cfg.accelerator;
         let s = &mut self.servers[si];
@@ -1171,6 +1281,7 @@ impl<'a> Model<'a> {
             servers,
             eclipses,
             availability: self.holding,
+            versions: self.versions,
             events,
             snapshots: self.sky.snapshots_built(),
             route_nodes: self.router.settled,

@@ -286,6 +286,10 @@ pub struct SourceSpec {
     pub start: Option<String>,
     /// Last instant requests may arrive; default the scenario end.
     pub end: Option<String>,
+    /// The model version its questions need: `any` (default: whatever a satellite runs),
+    /// `latest` (the newest released when asked) or a version's name.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// `[inference.terminals]`: the user terminals' radio links.
@@ -436,6 +440,19 @@ pub struct Source {
     pub start: UtcTime,
     /// …until here (exclusive).
     pub end: UtcTime,
+    /// The version its questions need.
+    pub version: VersionWanted,
+}
+
+/// The model version a question needs: only a satellite running it may answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionWanted {
+    /// Whatever version the satellite runs.
+    Any,
+    /// The newest version released when the question is asked.
+    Latest,
+    /// One version (0: the scenario's `[model]`; k: its k-th `[[releases]]`).
+    Exactly(u16),
 }
 
 impl Source {
@@ -461,6 +478,8 @@ pub struct InferenceConfig {
     pub serving: Vec<bool>,
     /// The model is on board every serving satellite from the start.
     pub preinstalled: bool,
+    /// When each version of the model is released (the model first, at the start).
+    pub version_released: Vec<UtcTime>,
     /// What the model costs to run.
     pub model: ModelCompute,
     /// The accelerator.
@@ -512,6 +531,8 @@ pub struct ValidationContext<'a> {
     pub start: UtcTime,
     /// Simulation window end.
     pub end: UtcTime,
+    /// The model's versions (the model first), with when each is released.
+    pub versions: &'a [(String, UtcTime)],
 }
 
 /// The default user-terminal uplink: a maritime Ka-band flat-panel terminal (the class of
@@ -837,7 +858,21 @@ pub fn validate(spec: &InferenceSpec, ctx: &ValidationContext) -> Result<Inferen
         if end <= start || end > ctx.end {
             return fail(field("end"), "must lie after `start` and within the scenario's window");
         }
-        let source = Source { name, terminals, rate_per_s: s.rate.0, prompt, output, start, end };
+        let version = match s.version.as_deref() {
+            None | Some("any") => VersionWanted::Any,
+            Some("latest") => VersionWanted::Latest,
+            Some(wanted) => match ctx.versions.iter().position(|(name, _)| name == wanted) {
+                Some(v) => VersionWanted::Exactly(v as u16),
+                None => {
+                    let known: Vec<&str> = ctx.versions.iter().map(|(n, _)| n.as_str()).collect();
+                    return fail(
+                        field("version"),
+                        format!("{} is no version of the model (any, latest, {})", quoted(wanted), known.join(", ")),
+                    );
+                }
+            },
+        };
+        let source = Source { name, terminals, rate_per_s: s.rate.0, prompt, output, start, end, version };
         // Keep the event count sane: the engine handles millions, not billions.
         let expected = source.total_rate_per_s() * end.seconds_since(start);
         if expected > 5e7 {
@@ -877,6 +912,7 @@ pub fn validate(spec: &InferenceSpec, ctx: &ValidationContext) -> Result<Inferen
     Ok(InferenceConfig {
         serving,
         preinstalled: spec.preinstalled,
+        version_released: ctx.versions.iter().map(|&(_, at)| at).collect(),
         model,
         accelerator,
         power,

@@ -15,8 +15,8 @@ pub(super) fn clear_bit(set: &mut [u64], i: u32) {
 
 /// The chunks of word `w` that a holder of `held` could pass to a satellite that holds
 /// `to_held` and has `to_incoming` on their way to it.
-pub(super) fn passable(held: &[u64], to_held: &[u64], to_incoming: &[u64], w: usize) -> u64 {
-    held[w] & !to_held[w] & !to_incoming[w]
+pub(super) fn passable(held: &[u64], to_held: &[u64], to_incoming: &[u64], to_wanted: &[u64], w: usize) -> u64 {
+    held[w] & !to_held[w] & !to_incoming[w] & to_wanted[w]
 }
 
 /// A set of chunks as a bitset with a summary bit per non-empty word and a count, so its
@@ -135,6 +135,7 @@ mod tests {
 
     #[test]
     fn passable_chunks_are_held_and_neither_held_nor_incoming_at_the_receiver() {
-        assert_eq!(passable(&[0b1111], &[0b0001], &[0b0100], 0), 0b1010);
+        assert_eq!(passable(&[0b1111], &[0b0001], &[0b0100], &[u64::MAX], 0), 0b1010);
+        assert_eq!(passable(&[0b1111], &[0b0001], &[0b0100], &[0b0010], 0), 0b0010, "only wanted chunks pass");
     }
 }

@@ -1,10 +1,18 @@
-//! The rollout on a run's shared engine: it runs its own events and announces each
-//! deployment as a [`MissionEvent::ModelHeld`] at the instant the satellite starts running
-//! the model, and leaves the engine (no next event) once every target is verified. It
-//! reacts to nothing yet: no other model changes what an upload does.
+//! The rollout on a run's shared engine: it runs its own events and tells the other models
+//! what each deployment changes on board, at the instant it changes:
+//! - a satellite runs a version from its deployment on ([`MissionEvent::VersionDeployed`]);
+//! - a delta patches its base in place: the base, and the adapters made for it, are gone
+//!   then ([`MissionEvent::VersionRetired`]);
+//! - a release deployed with a service gap (`swap = "gap"`) retires every version the
+//!   satellite runs when its restart begins, and deploys those it keeps again, with the new
+//!   one, when the restart ends.
+//!
+//! It leaves the engine (no next event) once every target is verified. It reacts to
+//! nothing yet: no other model changes what an upload does.
 
-use super::Rollout;
-use crate::engine::{Bus, Process};
+use super::spec::{ReleaseKind, Swap};
+use super::{Rollout, VersionChange};
+use crate::engine::{Bus, Process, ScheduleError};
 use crate::mission::model::{MissionError, MissionEvent};
 use crate::time::UtcTime;
 
@@ -29,9 +37,54 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         // satellite whose last chunk came in within a slice may finish its on-board
         // pipeline before the slice's end).
         let now = self.sim.now();
-        for (at, satellite) in self.model.deployments().drain(..) {
-            bus.publish_at(at.max(now), MissionEvent::ModelHeld { satellite })?;
+        let deployments = std::mem::take(self.model.deployments());
+        for (at, satellite, version) in deployments {
+            self.announce(bus, at.max(now), now, satellite, version)?;
         }
+        Ok(())
+    }
+}
+
+impl Rollout<'_> {
+    /// Publishes (and logs) what deploying `version` on `satellite` at `at` changes.
+    fn announce(
+        &mut self,
+        bus: &mut Bus<MissionEvent>,
+        at: UtcTime,
+        now: UtcTime,
+        satellite: u32,
+        version: u16,
+    ) -> Result<(), ScheduleError> {
+        let release = (version as usize).checked_sub(1).map(|k| &self.releases[k]);
+        let running = self.running[satellite as usize];
+        let versions = |set: u64| (0..64u16).filter(move |v| set & (1 << v) != 0);
+        // A delta rewrites its base in place, and the adapters made for the old base go
+        // with it.
+        let retired = match release.filter(|r| r.kind == ReleaseKind::Delta).and_then(|r| r.base) {
+            Some(base) => {
+                let adapters = (self.releases.iter().enumerate())
+                    .filter(|(_, a)| a.kind == ReleaseKind::Adapter && a.base == Some(base))
+                    .fold(0u64, |set, (k, _)| set | 1 << (k + 1));
+                (1u64 << base | adapters) & running
+            }
+            None => 0,
+        };
+        let kept = running & !retired;
+        let change = |at, version, running| VersionChange { at, satellite, version, running };
+        let mut changes = Vec::new();
+        if let Some(r) = release.filter(|r| r.swap == Swap::Gap) {
+            let restart = at.plus_nanos(-r.restart_ns).max(now);
+            changes.extend(versions(running).map(|v| change(restart, v, false)));
+            changes.extend(versions(kept).map(|v| change(at, v, true)));
+        } else {
+            changes.extend(versions(retired).map(|v| change(at, v, false)));
+        }
+        changes.push(change(at, version, true));
+        for c in changes {
+            bus.publish_at(c.at, c.event())?;
+            self.version_log.push(c);
+        }
+        self.running[satellite as usize] = kept | 1 << version;
         Ok(())
     }
 }

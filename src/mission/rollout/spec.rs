@@ -19,6 +19,8 @@ pub const MAX_CHUNKS: u64 = 1 << 24;
 /// Most (satellite, chunk) pairs: the rollout keeps about 2.25 bytes of state for each
 /// chunk at each satellite (held and in-flight bits, a retry counter), ≈ 1.2 GB at this limit.
 pub const MAX_CHUNK_STATES: u64 = 1 << 29;
+/// Most releases after the model (a satellite's versions are a 64-bit set).
+pub const MAX_RELEASES: usize = 63;
 /// Most chunks in one inter-satellite transfer batch.
 pub const MAX_BATCH_CHUNKS: u32 = 65_536;
 /// Longest any one stage of the on-board pipeline may take at the given rates.
@@ -205,6 +207,70 @@ impl Default for OnboardSpec {
     }
 }
 
+/// What a release carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseKind {
+    /// A whole new model, sent in full.
+    Full,
+    /// A small set of weights (e.g. a LoRA) served on top of its base, which stays on board.
+    Adapter,
+    /// The chunks of its base that changed, patched into the base in place.
+    Delta,
+}
+
+impl ReleaseKind {
+    /// The scenario's spelling, as every output writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReleaseKind::Full => "full",
+            ReleaseKind::Adapter => "adapter",
+            ReleaseKind::Delta => "delta",
+        }
+    }
+}
+
+/// How a satellite switches to a new version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Swap {
+    /// The old version serves until the new one runs.
+    #[default]
+    Hot,
+    /// Serving stops while the new version is applied and the service restarts.
+    Gap,
+}
+
+/// A later release of the model (`[[releases]]`): the first release is `[model]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseSpec {
+    pub name: String,
+    /// When it is released, counted from the scenario's start.
+    pub after: Duration,
+    pub kind: ReleaseKind,
+    /// The version it builds on (adapters and deltas); by default the release before it.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Bytes of the release before compression (for a delta: of the changed chunks).
+    #[serde(default)]
+    pub size: Option<Bytes>,
+    /// A delta given as the share of its base's chunks that changed.
+    #[serde(default)]
+    pub changed_fraction: Option<f64>,
+    #[serde(default = "default_ratio")]
+    pub compression_ratio: f64,
+    /// On-board time to apply it after it is verified (patching, merging), beyond the
+    /// assemble/verify/decompress stages of `[onboard]`.
+    #[serde(default)]
+    pub apply_time: Duration,
+    /// Time to restart the service on the new version (default `onboard.deploy_time`).
+    #[serde(default)]
+    pub restart_time: Option<Duration>,
+    #[serde(default)]
+    pub swap: Swap,
+}
+
 // ---------------------------------------------------------------------------------------
 // The sections validated.
 
@@ -257,6 +323,8 @@ pub struct Onboard {
 pub struct RolloutConfig {
     pub rollout: RolloutSpec,
     pub model: Model,
+    /// The releases after the first (`[[releases]]`), in the order written.
+    pub releases: Vec<Release>,
     pub upload: UploadConfig,
     /// Which satellites receive the upload.
     pub targets: Vec<bool>,
@@ -267,6 +335,7 @@ pub struct RolloutConfig {
 pub struct Sections<'a> {
     pub rollout: &'a RolloutSpec,
     pub model: &'a ModelSpec,
+    pub releases: &'a [ReleaseSpec],
     /// `None` when the scenario has no `[upload]`.
     pub upload: Option<&'a UploadSpec>,
     pub onboard: &'a OnboardSpec,
@@ -284,6 +353,8 @@ pub struct ValidationContext<'a> {
     pub has_isl: bool,
     /// Whether the model is preinstalled for inference: without `[upload]`, nothing is sent.
     pub preinstalled: bool,
+    /// Length of the simulated window, ns (no release may come after it).
+    pub window_ns: i64,
 }
 
 /// Validates the sections, in the order `rollout`, `model`, `upload`, `onboard`. Errors
@@ -298,7 +369,23 @@ pub fn validate(sections: &Sections, ctx: &ValidationContext) -> Result<RolloutC
     let model = validate_model(sections.model, ctx.satellites.len())?;
     let (upload, targets) = validate_upload(sections.upload, ctx)?;
     let onboard = validate_onboard(sections.onboard, &model)?;
-    Ok(RolloutConfig { rollout, model, upload, targets, onboard })
+    let releases = validate_releases(sections.releases, &model, &onboard, ctx.window_ns)?;
+    // Each release's chunks start on a word of the satellites' chunk bitsets.
+    let words: u64 = std::iter::once(&model)
+        .chain(releases.iter().map(|r| &r.artifact))
+        .map(|m| (m.chunks as u64).div_ceil(64))
+        .sum();
+    if words * 64 * ctx.satellites.len() as u64 > MAX_CHUNK_STATES {
+        return fail(
+            "releases",
+            format!(
+                "the model and its releases give {} chunks at each of {} satellites; the rollout's per-chunk state holds at most {MAX_CHUNK_STATES}: use larger chunks",
+                words * 64,
+                ctx.satellites.len()
+            ),
+        );
+    }
+    Ok(RolloutConfig { rollout, model, releases, upload, targets, onboard })
 }
 
 fn validate_model(m: &ModelSpec, satellites: usize) -> Result<Model, FieldError> {
@@ -351,6 +438,133 @@ fn validate_model(m: &ModelSpec, satellites: usize) -> Result<Model, FieldError>
         chunk_header: m.chunk_header.0,
         chunks: chunks as u32,
     })
+}
+
+/// A release of the model, validated: what is sent, what it needs on board, what it costs
+/// to deploy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Release {
+    pub kind: ReleaseKind,
+    /// When it is released, ns after the scenario's start.
+    pub after_ns: i64,
+    /// Index of the version it builds on (0 is `[model]`, `k` the k-th `[[releases]]`).
+    pub base: Option<usize>,
+    /// What is sent, in chunks of the base's size (its `name` is the version's name).
+    pub artifact: Model,
+    pub apply_ns: i64,
+    pub restart_ns: i64,
+    pub swap: Swap,
+}
+
+/// Validates `[[releases]]` against the model and the releases before each.
+fn validate_releases(
+    specs: &[ReleaseSpec],
+    model: &Model,
+    onboard: &Onboard,
+    window_ns: i64,
+) -> Result<Vec<Release>, FieldError> {
+    if specs.len() > MAX_RELEASES {
+        return fail("releases", format!("{} releases: at most {MAX_RELEASES} are tracked", specs.len()));
+    }
+    let mut releases: Vec<Release> = Vec::with_capacity(specs.len());
+    let mut names = vec![model.name.as_str()];
+    for (i, spec) in specs.iter().enumerate() {
+        let field = |name: &str| format!("releases[{i}].{name}");
+        if spec.name.trim().is_empty() {
+            return fail(field("name"), "must not be empty");
+        }
+        if names.contains(&spec.name.as_str()) {
+            return fail(field("name"), format!("\"{}\" names an earlier version", spec.name));
+        }
+        if spec.after.0 > window_ns {
+            return fail(field("after"), format!("{:.0} s is after the scenario's end", spec.after.seconds()));
+        }
+        check_range(spec.compression_ratio, 1.0..=100.0, " (size ÷ bytes sent)")
+            .map_err(|m| FieldError::new(field("compression_ratio"), m))?;
+        let artifact_of = |index: usize| if index == 0 { model } else { &releases[index - 1].artifact };
+        let base = match (spec.kind, &spec.base) {
+            (ReleaseKind::Full, Some(_)) => return fail(field("base"), "a full release needs no base"),
+            (ReleaseKind::Full, None) => None,
+            (_, Some(name)) => match names.iter().position(|n| n == name) {
+                Some(index) => Some(index),
+                None => {
+                    return fail(
+                        field("base"),
+                        format!("\"{name}\" is no earlier version (known: {})", names.join(", ")),
+                    );
+                }
+            },
+            (_, None) => Some(i),
+        };
+        if let Some(b) = base
+            && b > 0
+            && releases[b - 1].kind == ReleaseKind::Adapter
+        {
+            return fail(
+                field("base"),
+                format!("\"{}\" is an adapter: an adapter or delta builds on a model", names[b]),
+            );
+        }
+        let base_model = base.map(artifact_of);
+        let size = match (spec.kind, spec.size, spec.changed_fraction) {
+            (_, Some(_), Some(_)) => {
+                return fail(field("changed_fraction"), "give the delta's size or its changed fraction, not both");
+            }
+            (ReleaseKind::Delta, None, Some(f)) => {
+                if !(f.is_finite() && f > 0.0 && f <= 1.0) {
+                    return fail(field("changed_fraction"), format!("{f} must be in (0, 1]"));
+                }
+                let base = base_model.expect("a delta has a base");
+                // Whole chunks of the base changed: what is sent is those chunks.
+                let chunks = ((base.chunks as f64 * f).ceil() as u64).max(1);
+                Bytes((chunks * base.chunk_payload).min(base.transfer_bytes))
+            }
+            (_, None, Some(_)) => return fail(field("changed_fraction"), "only a delta has a changed fraction"),
+            (ReleaseKind::Delta, None, None) => {
+                return fail(field("size"), "a delta needs a size or a changed_fraction");
+            }
+            (_, None, None) => return fail(field("size"), "is required"),
+            (_, Some(size), None) => size,
+        };
+        if size.0 == 0 {
+            return fail(field("size"), "must be > 0");
+        }
+        if let Some(base) = base_model
+            && size.0 > base.size_bytes
+        {
+            return fail(
+                field("size"),
+                format!("{size} is larger than its base \"{}\" ({})", base.name, Bytes(base.size_bytes)),
+            );
+        }
+        // Chunks of the first model's size, so a delta's chunks are its base's chunks.
+        let chunk_size = Bytes(model.chunk_payload);
+        let transfer_bytes = (size.0 as f64 / spec.compression_ratio).ceil() as u64;
+        let artifact = Model {
+            name: spec.name.clone(),
+            size_bytes: size.0,
+            transfer_bytes,
+            chunk_payload: chunk_size.0.min(transfer_bytes),
+            chunk_header: model.chunk_header,
+            chunks: transfer_bytes.div_ceil(chunk_size.0.min(transfer_bytes)) as u32,
+        };
+        for (stage, rate) in [("write_rate", onboard.write_rate), ("hash_rate", onboard.hash_rate)] {
+            if artifact.size_bytes as f64 / rate * 1e9 > MAX_STAGE_NS as f64 {
+                return fail(field("size"), format!("takes more than a year at onboard.{stage}"));
+            }
+        }
+        releases.push(Release {
+            kind: spec.kind,
+            after_ns: spec.after.0,
+            base,
+            artifact,
+            apply_ns: spec.apply_time.0,
+            restart_ns: spec.restart_time.map_or(onboard.deploy_time_ns, |d| d.0),
+            swap: spec.swap,
+        });
+        names.push(spec.name.as_str());
+    }
+    Ok(releases)
 }
 
 /// The upload and which satellites receive it. A scenario without `[upload]` whose model
@@ -469,6 +683,7 @@ mod tests {
             uplink: &uplink,
             has_isl: false,
             preinstalled,
+            window_ns: crate::time::NANOS_PER_DAY,
         };
         let model: ModelSpec = toml::from_str("name = \"m\"\nsize = \"1 MB\"\nchunk_size = \"1 kB\"").unwrap();
         let by_role: UploadSpec = toml::from_str("targets = [\"compute\"]").unwrap();
@@ -477,7 +692,7 @@ mod tests {
 
         let (rollout, onboard) = (RolloutSpec::default(), OnboardSpec::default());
         let targets = |upload, preinstalled| {
-            let sections = Sections { rollout: &rollout, model: &model, upload, onboard: &onboard };
+            let sections = Sections { rollout: &rollout, model: &model, releases: &[], upload, onboard: &onboard };
             validate(&sections, &ctx(preinstalled)).map(|c| c.targets)
         };
         assert_eq!(targets(Some(&by_role), false).unwrap(), vec![true; 4]);

@@ -16,6 +16,8 @@
 //! A new strategy is a type implementing [`Strategy`] in a file of its own, and one line
 //! where the rollout maps the scenario's `rollout.strategy` to it.
 
+use std::ops::Range;
+
 use super::chunks::{ChunkSet, passable};
 
 /// A swarm batch takes the rarest chunks among this many times `batch_chunks` candidates.
@@ -42,10 +44,13 @@ pub(super) enum News {
 /// One direction of an active inter-satellite link, as a strategy sees it.
 pub(super) struct Direction<'m> {
     pub sender_held: &'m [u64],
-    pub sender_verified: bool,
+    /// The words of the chunk bitsets of the releases whose copy the sender has verified.
+    pub sender_verified: &'m [Range<usize>],
     pub receiver_held: &'m [u64],
     /// Chunks on their way to the receiver over any link.
     pub receiver_incoming: &'m [u64],
+    /// Chunks the receiver may receive (of releases out, whose base it runs).
+    pub receiver_wanted: &'m [u64],
     /// Links bringing the receiver chunks now.
     pub receiver_links_in: u32,
     /// The chunks this direction could carry; kept current only for strategies that read
@@ -62,7 +67,7 @@ pub(super) struct Direction<'m> {
 impl Direction<'_> {
     /// The chunks of word `w` the sender could pass on.
     fn passable(&self, w: usize) -> u64 {
-        passable(self.sender_held, self.receiver_held, self.receiver_incoming, w)
+        passable(self.sender_held, self.receiver_held, self.receiver_incoming, self.receiver_wanted, w)
     }
 
     fn words(&self) -> usize {
@@ -126,10 +131,10 @@ impl Strategy for Relay {
 
     /// Whole verified copies only, one incoming copy at a time, in chunk order.
     fn choose(&self, d: &Direction, batch: &mut Vec<u32>) -> usize {
-        if !d.sender_verified || d.receiver_links_in > 0 {
+        if d.receiver_links_in > 0 {
             return d.cursor;
         }
-        'words: for w in 0..d.words() {
+        'words: for w in d.sender_verified.iter().flat_map(Range::clone) {
             let mut bits = d.passable(w);
             while bits != 0 {
                 batch.push(w as u32 * 64 + bits.trailing_zeros());
@@ -198,9 +203,10 @@ mod tests {
 
     struct Ends {
         sender_held: Vec<u64>,
-        sender_verified: bool,
+        sender_verified: Vec<Range<usize>>,
         receiver_held: Vec<u64>,
         receiver_incoming: Vec<u64>,
+        receiver_wanted: Vec<u64>,
         receiver_links_in: u32,
         holders: Vec<u32>,
     }
@@ -213,9 +219,10 @@ mod tests {
             sender_held[words - 1] = u64::MAX >> (words as u32 * 64 - chunks);
             Ends {
                 sender_held,
-                sender_verified: true,
+                sender_verified: std::iter::once(0..words).collect(),
                 receiver_held: vec![0; words],
                 receiver_incoming: vec![0; words],
+                receiver_wanted: vec![u64::MAX; words],
                 receiver_links_in: 0,
                 holders: vec![1; chunks as usize],
             }
@@ -224,14 +231,23 @@ mod tests {
         fn choose(&self, strategy: &impl Strategy, cursor: usize, limit: usize) -> (Vec<u32>, usize) {
             let offers = ChunkSet::from_words(
                 (0..self.sender_held.len())
-                    .map(|w| passable(&self.sender_held, &self.receiver_held, &self.receiver_incoming, w))
+                    .map(|w| {
+                        passable(
+                            &self.sender_held,
+                            &self.receiver_held,
+                            &self.receiver_incoming,
+                            &self.receiver_wanted,
+                            w,
+                        )
+                    })
                     .collect(),
             );
             let direction = Direction {
                 sender_held: &self.sender_held,
-                sender_verified: self.sender_verified,
+                sender_verified: &self.sender_verified,
                 receiver_held: &self.receiver_held,
                 receiver_incoming: &self.receiver_incoming,
+                receiver_wanted: &self.receiver_wanted,
                 receiver_links_in: self.receiver_links_in,
                 offers: &offers,
                 cursor,
@@ -253,7 +269,7 @@ mod tests {
         ends.receiver_links_in = 1;
         assert!(ends.choose(&Relay, 0, 3).0.is_empty());
         ends.receiver_links_in = 0;
-        ends.sender_verified = false;
+        ends.sender_verified.clear();
         assert!(ends.choose(&Relay, 0, 3).0.is_empty());
         assert!(Relay.passes_on(News::Verified) && !Relay.passes_on(News::Gained));
     }
