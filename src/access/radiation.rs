@@ -378,7 +378,7 @@ impl Default for UpsetSpec {
             reference_altitude_km: 686.0,
             reference_inclination_deg: 98.2,
             altitude_factor_per_100km: 2.0,
-            saa_enhancement: 400.0,
+            saa_enhancement: 450.0,
             polar_latitude_deg: 60.0,
             polar_enhancement: 1.0,
             multi_bit_share: 0.014,
