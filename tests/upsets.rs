@@ -74,7 +74,7 @@ fn counts_and_saa_share_match_the_rate_integrated_along_the_orbit() {
         let env = environment(100.0, 3.0, 0.0, true);
         let window = day_from_epoch(&sat);
         // About 400 upsets a day.
-        let bits = 20_000_000_000;
+        let bits = 400_000_000_000;
         let (expected, stop) = env.expected_upsets(&sat, window, bits);
         assert!(stop.is_none());
         let runs = 300;
@@ -108,8 +108,8 @@ fn a_constant_rate_gives_rate_times_bits_times_duration() {
     });
     let sat = iss();
     let window = day_from_epoch(&sat);
-    let bits = 10_000_000_000;
-    let closed_form = 2e-9 * bits as f64; // one day
+    let bits = 200_000_000_000;
+    let closed_form = 2e-9 * bits as f64; // one day, 400 upsets
     let (expected, _) = env.expected_upsets(&sat, window, bits);
     assert!((expected.count / closed_form - 1.0).abs() < 1e-9, "{} vs {closed_form}", expected.count);
     let runs = 400;
@@ -123,7 +123,7 @@ fn a_constant_rate_gives_rate_times_bits_times_duration() {
 fn multi_bit_share_and_edac_classification_follow_the_configuration() {
     let sat = polar();
     let window = day_from_epoch(&sat);
-    let bits = 40_000_000_000;
+    let bits = 400_000_000_000;
     for edac in [true, false] {
         let env = environment(20.0, 1.0, 0.2, edac);
         let mut upsets = Vec::new();
