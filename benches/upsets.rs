@@ -58,7 +58,7 @@ fn upset_generation(c: &mut Criterion) {
     group.finish();
 
     let env = validate(&UpsetSpec::default(), "upsets").unwrap();
-    let one = &inference_fleet(1)[..1];
+    let one = &inference_fleet(4)[..1];
     let day = Window { start: start(), end: start().plus_seconds(86_400.0) };
     let mut group = c.benchmark_group("upsets_default_rate");
     group.sample_size(10);

@@ -87,12 +87,13 @@ pub fn in_saa(lat_deg: f64, lon_deg: f64) -> bool {
 }
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
-/// WGS84 polar radius, km: no point of an orbit is lower above the ellipsoid than its
-/// radius minus this.
+/// WGS84 polar radius, km: a point's altitude above the ellipsoid lies between its radius
+/// minus the equatorial radius and its radius minus this.
 const WGS84_B_KM: f64 = WGS84_A_KM * (1.0 - WGS84_F);
-/// Allowance above the mean-element apogee for SGP4's short-period terms (about 10 km in
-/// low orbit) when bounding the intensity.
-const APOGEE_MARGIN_KM: f64 = 50.0;
+/// Allowance beyond the mean-element apogee and perigee for SGP4's short-period terms
+/// (about 10 km in low orbit) when bounding the intensity: each km of it costs 0.7 % more
+/// candidates at the default altitude law.
+const ALTITUDE_MARGIN_KM: f64 = 20.0;
 /// Step of the midpoint rule in [`UpsetEnvironment::expected_upsets`], seconds: the SAA's
 /// edges are crossed at about 7 km/s, so each crossing is resolved to about 15 km.
 const EXPECTATION_STEP_S: f64 = 2.0;
@@ -200,11 +201,14 @@ impl UpsetEnvironment {
     }
 
     /// A bound on the intensity per bit along `sat`'s orbit: the largest enhancement at the
-    /// highest altitude it can reach.
+    /// altitude extreme where the altitude law peaks (the highest for a growth factor above
+    /// 1), with a margin for SGP4's short-period terms.
     fn rate_bound_per_bit_s(&self, sat: &Satellite) -> f64 {
-        let highest_km = sat.elements.apogee_radius_km() - WGS84_B_KM + APOGEE_MARGIN_KM;
+        let highest_km = sat.elements.apogee_radius_km() - WGS84_B_KM + ALTITUDE_MARGIN_KM;
+        let lowest_km = sat.elements.perigee_radius_km() - WGS84_A_KM - ALTITUDE_MARGIN_KM;
         let enhancement = self.saa_enhancement.max(self.polar_enhancement).max(1.0);
-        self.background_per_bit_s * enhancement * self.altitude_factor(highest_km).max(1.0)
+        let altitude = self.altitude_factor(highest_km).max(self.altitude_factor(lowest_km));
+        self.background_per_bit_s * enhancement * altitude
     }
 
     /// The upsets of a memory of `bits` bits on `sat` during `window`, in time order, drawn
@@ -237,6 +241,7 @@ impl UpsetEnvironment {
                 Err(reason) => return (out, Some(PropagationStop { time, reason })),
             };
             let rate = self.rate_per_bit_s(at.lat_deg, at.lon_deg, at.alt_km) * bits as f64;
+            debug_assert!(rate <= bound, "{}: intensity {rate} above its bound {bound}", sat.name);
             if rng.random::<f64>() * bound >= rate {
                 continue;
             }
