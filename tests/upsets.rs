@@ -2,7 +2,7 @@
 //! must match the rate integrated along the orbit, independently of threads.
 
 use orbsim::access::Window;
-use orbsim::access::radiation::{UpsetEnvironment, UpsetParameters, generate_upsets, in_saa};
+use orbsim::access::radiation::{UpsetEnvironment, UpsetSpec, generate_upsets, in_saa};
 use orbsim::engine::rng_stream;
 use orbsim::orbit::Satellite;
 use orbsim::orbit::tle::parse_lines;
@@ -35,17 +35,15 @@ fn day_from_epoch(sat: &Satellite) -> Window {
 }
 
 fn environment(saa: f64, polar: f64, multi_bit_share: f64, edac: bool) -> UpsetEnvironment {
-    UpsetEnvironment::new(&UpsetParameters {
+    UpsetEnvironment::new(&UpsetSpec {
         rate_per_bit_day: 1e-9,
         reference_altitude_km: 500.0,
         reference_inclination_deg: 97.4,
-        altitude_factor_per_100km: 2.0,
         saa_enhancement: saa,
-        polar_latitude_deg: 60.0,
         polar_enhancement: polar,
         multi_bit_share,
-        word_bits: 64,
         edac,
+        ..UpsetSpec::default()
     })
 }
 
@@ -94,17 +92,12 @@ fn counts_and_saa_share_match_the_rate_integrated_along_the_orbit() {
 
 #[test]
 fn a_constant_rate_gives_rate_times_bits_times_duration() {
-    let env = UpsetEnvironment::new(&UpsetParameters {
+    let env = UpsetEnvironment::new(&UpsetSpec {
         rate_per_bit_day: 2e-9,
-        reference_altitude_km: 500.0,
-        reference_inclination_deg: 51.6,
         altitude_factor_per_100km: 1.0,
         saa_enhancement: 1.0,
-        polar_latitude_deg: 60.0,
         polar_enhancement: 1.0,
-        multi_bit_share: 0.0,
-        word_bits: 64,
-        edac: false,
+        ..UpsetSpec::default()
     });
     let sat = iss();
     let window = day_from_epoch(&sat);

@@ -8,8 +8,8 @@
 //!
 //! `r = r₀ · m(lat, lon) · g^((h − h_ref) / 100 km)`
 //!
-//! * `m` is [`UpsetEnvironment::saa_enhancement`] inside the South Atlantic Anomaly,
-//!   [`UpsetEnvironment::polar_enhancement`] where |latitude| reaches the polar threshold (the
+//! * `m` is [`UpsetSpec::saa_enhancement`] inside the South Atlantic Anomaly,
+//!   [`UpsetSpec::polar_enhancement`] where |latitude| reaches the polar threshold (the
 //!   outer belt's horns and the polar caps, open to solar particles), the larger of the two
 //!   where both hold, and 1 elsewhere.
 //! * `g` is the growth factor per 100 km of altitude: trapped-proton fluxes below the inner
@@ -35,7 +35,7 @@
 //! whatever the rate: with the SAA's edges resolved to a few seconds that is about 30,000
 //! evaluations a satellite-day, against a few hundred candidates for gigabytes of memory at
 //! the default rate. Each kept upset strikes a uniformly drawn bit of the memory; a share
-//! [`UpsetEnvironment::multi_bit_share`] of upsets flips two bits of one EDAC word (the
+//! [`UpsetSpec::multi_bit_share`] of upsets flips two bits of one EDAC word (the
 //! smallest multi-bit upset: SECDED corrects none of them and a chunk hash detects all, so
 //! larger ones would change nothing downstream), the others one. With EDAC on, single-bit
 //! upsets are corrected on the next read and never corrupt a chunk.
@@ -101,68 +101,41 @@ const EXPECTATION_STEP_S: f64 = 2.0;
 /// and in longitude (0.5°).
 const REFERENCE_GRID: usize = 720;
 
-/// The upset environment and the memory's protection, validated.
+/// The upset environment and the memory's protection, validated: the section's fields and
+/// what the rate law derives from them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpsetEnvironment {
+    spec: UpsetSpec,
     /// Rate per bit per second outside both regions at the reference altitude.
     background_per_bit_s: f64,
-    reference_altitude_km: f64,
     /// ln(growth factor per 100 km) / 100 km.
     log_growth_per_km: f64,
-    pub saa_enhancement: f64,
-    /// |latitude| from which the polar enhancement applies, degrees.
-    pub polar_latitude_deg: f64,
-    pub polar_enhancement: f64,
-    /// Share of upsets that flip two bits of one word.
-    pub multi_bit_share: f64,
-    /// Data bits per EDAC word.
-    pub word_bits: u32,
-    /// SECDED EDAC: single-bit upsets are corrected, multi-bit ones are not.
-    pub edac: bool,
-}
-
-/// The physical parameters of an [`UpsetEnvironment`], as [`UpsetSpec`] holds them once
-/// checked.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct UpsetParameters {
-    /// Orbit-average upsets per bit per day on the reference orbit.
-    pub rate_per_bit_day: f64,
-    pub reference_altitude_km: f64,
-    pub reference_inclination_deg: f64,
-    /// Rate growth per 100 km of altitude (1: altitude-independent).
-    pub altitude_factor_per_100km: f64,
-    pub saa_enhancement: f64,
-    pub polar_latitude_deg: f64,
-    pub polar_enhancement: f64,
-    pub multi_bit_share: f64,
-    pub word_bits: u32,
-    pub edac: bool,
 }
 
 impl UpsetEnvironment {
     /// The environment whose reference orbit averages `p.rate_per_bit_day`. Expects checked
-    /// parameters ([`validate`] checks a scenario's).
-    pub fn new(p: &UpsetParameters) -> Self {
+    /// fields: [`validate`] checks them, then calls this.
+    pub fn new(p: &UpsetSpec) -> Self {
         let mut env = UpsetEnvironment {
+            spec: p.clone(),
             background_per_bit_s: 0.0,
-            reference_altitude_km: p.reference_altitude_km,
             log_growth_per_km: p.altitude_factor_per_100km.ln() / 100.0,
-            saa_enhancement: p.saa_enhancement,
-            polar_latitude_deg: p.polar_latitude_deg,
-            polar_enhancement: p.polar_enhancement,
-            multi_bit_share: p.multi_bit_share,
-            word_bits: p.word_bits,
-            edac: p.edac,
         };
         let mean = env.mean_enhancement_on_circular_orbit(p.reference_inclination_deg);
         env.background_per_bit_s = p.rate_per_bit_day / SECONDS_PER_DAY / mean;
         env
     }
 
+    /// The fields it was built from (the memory's word size, EDAC and multi-bit share among
+    /// them).
+    pub fn spec(&self) -> &UpsetSpec {
+        &self.spec
+    }
+
     /// The position factor `m(lat, lon)` of the rate law (module docs).
     pub fn enhancement(&self, lat_deg: f64, lon_deg: f64) -> f64 {
-        let saa = if in_saa(lat_deg, lon_deg) { self.saa_enhancement } else { 1.0 };
-        let polar = if lat_deg.abs() >= self.polar_latitude_deg { self.polar_enhancement } else { 1.0 };
+        let saa = if in_saa(lat_deg, lon_deg) { self.spec.saa_enhancement } else { 1.0 };
+        let polar = if lat_deg.abs() >= self.spec.polar_latitude_deg { self.spec.polar_enhancement } else { 1.0 };
         saa.max(polar)
     }
 
@@ -173,7 +146,7 @@ impl UpsetEnvironment {
     }
 
     fn altitude_factor(&self, alt_km: f64) -> f64 {
-        (self.log_growth_per_km * (alt_km - self.reference_altitude_km)).exp()
+        (self.log_growth_per_km * (alt_km - self.spec.reference_altitude_km)).exp()
     }
 
     /// Mean of `m` over a circular orbit of this inclination, with every longitude equally
@@ -206,7 +179,7 @@ impl UpsetEnvironment {
     fn rate_bound_per_bit_s(&self, sat: &Satellite) -> f64 {
         let highest_km = sat.elements.apogee_radius_km() - WGS84_B_KM + ALTITUDE_MARGIN_KM;
         let lowest_km = sat.elements.perigee_radius_km() - WGS84_A_KM - ALTITUDE_MARGIN_KM;
-        let enhancement = self.saa_enhancement.max(self.polar_enhancement).max(1.0);
+        let enhancement = self.spec.saa_enhancement.max(self.spec.polar_enhancement).max(1.0);
         let altitude = self.altitude_factor(highest_km).max(self.altitude_factor(lowest_km));
         self.background_per_bit_s * enhancement * altitude
     }
@@ -246,7 +219,8 @@ impl UpsetEnvironment {
                 continue;
             }
             let bit = rng.random_range(0..bits);
-            let bits_flipped = if self.word_bits >= 2 && rng.random::<f64>() < self.multi_bit_share { 2 } else { 1 };
+            let bits_flipped =
+                if self.spec.word_bits >= 2 && rng.random::<f64>() < self.spec.multi_bit_share { 2 } else { 1 };
             out.push(Upset {
                 time,
                 lat_deg: at.lat_deg,
@@ -254,7 +228,7 @@ impl UpsetEnvironment {
                 alt_km: at.alt_km,
                 bit,
                 bits_flipped,
-                corrected_by_edac: self.edac && bits_flipped == 1,
+                corrected_by_edac: self.spec.edac && bits_flipped == 1,
             });
         }
     }
@@ -356,8 +330,8 @@ pub fn generate_upsets(
     out
 }
 
-/// The scenario's `[upsets]` section as written; every field has a default (FACTS.md,
-/// "Radiation upsets in memory").
+/// The scenario's `[upsets]` section as written, and the parameters of an
+/// [`UpsetEnvironment`]; every field has a default (FACTS.md, "Radiation upsets in memory").
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpsetSpec {
@@ -365,6 +339,7 @@ pub struct UpsetSpec {
     pub rate_per_bit_day: f64,
     pub reference_altitude_km: f64,
     pub reference_inclination_deg: f64,
+    /// Rate growth per 100 km of altitude (1: altitude-independent).
     pub altitude_factor_per_100km: f64,
     pub saa_enhancement: f64,
     pub polar_latitude_deg: f64,
@@ -436,18 +411,7 @@ pub fn validate(spec: &UpsetSpec, field: &str) -> Result<UpsetEnvironment, Upset
     if spec.word_bits == 1 && spec.multi_bit_share > 0.0 {
         return Err(error("word_bits", "a multi-bit upset needs words of at least 2 bits".into()));
     }
-    Ok(UpsetEnvironment::new(&UpsetParameters {
-        rate_per_bit_day: spec.rate_per_bit_day,
-        reference_altitude_km: spec.reference_altitude_km,
-        reference_inclination_deg: spec.reference_inclination_deg,
-        altitude_factor_per_100km: spec.altitude_factor_per_100km,
-        saa_enhancement: spec.saa_enhancement,
-        polar_latitude_deg: spec.polar_latitude_deg,
-        polar_enhancement: spec.polar_enhancement,
-        multi_bit_share: spec.multi_bit_share,
-        word_bits: spec.word_bits,
-        edac: spec.edac,
-    }))
+    Ok(UpsetEnvironment::new(spec))
 }
 
 #[cfg(test)]
@@ -455,17 +419,12 @@ mod tests {
     use super::*;
 
     fn flat(rate_per_bit_day: f64) -> UpsetEnvironment {
-        UpsetEnvironment::new(&UpsetParameters {
+        UpsetEnvironment::new(&UpsetSpec {
             rate_per_bit_day,
-            reference_altitude_km: 500.0,
-            reference_inclination_deg: 97.4,
             altitude_factor_per_100km: 1.0,
             saa_enhancement: 1.0,
-            polar_latitude_deg: 60.0,
             polar_enhancement: 1.0,
-            multi_bit_share: 0.0,
-            word_bits: 64,
-            edac: true,
+            ..UpsetSpec::default()
         })
     }
 
@@ -492,7 +451,7 @@ mod tests {
 
     #[test]
     fn the_reference_orbit_averages_the_given_rate() {
-        let p = UpsetParameters {
+        let p = UpsetSpec {
             rate_per_bit_day: 1e-9,
             reference_altitude_km: 500.0,
             reference_inclination_deg: 51.6,
@@ -500,9 +459,7 @@ mod tests {
             saa_enhancement: 50.0,
             polar_latitude_deg: 45.0,
             polar_enhancement: 3.0,
-            multi_bit_share: 0.0,
-            word_bits: 64,
-            edac: false,
+            ..UpsetSpec::default()
         };
         let env = UpsetEnvironment::new(&p);
         // Average over the same kind of grid, finer and offset: the orbit's mean rate.
@@ -529,7 +486,7 @@ mod tests {
     #[test]
     fn defaults_validate() {
         let env = validate(&UpsetSpec::default(), "upsets").unwrap();
-        assert!(env.edac && env.word_bits == 64);
+        assert!(env.spec().edac && env.spec().word_bits == 64);
     }
 
     #[test]
