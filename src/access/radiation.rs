@@ -245,7 +245,7 @@ impl UpsetEnvironment {
     ) -> (ExpectedUpsets, Option<PropagationStop>) {
         let mut expected = ExpectedUpsets::default();
         let end = window.duration_s();
-        if !(end > 0.0) {
+        if end.is_nan() || end <= 0.0 {
             return (expected, None);
         }
         let steps = (end / EXPECTATION_STEP_S).ceil() as u64;
@@ -491,7 +491,8 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let cases: Vec<(fn(&mut UpsetSpec), &str)> = vec![
+        type Mutation = fn(&mut UpsetSpec);
+        let cases: Vec<(Mutation, &str)> = vec![
             (|s| s.rate_per_bit_day = -1e-9, "upsets.rate_per_bit_day: must be a non-negative number"),
             (|s| s.rate_per_bit_day = f64::NAN, "upsets.rate_per_bit_day: must be a non-negative number"),
             (|s| s.saa_enhancement = 0.5, "upsets.saa_enhancement: 0.5 is below 1 (1 means no enhancement)"),
