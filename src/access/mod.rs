@@ -1,9 +1,11 @@
 //! Access: when satellites can talk to ground stations (pass windows) and, later, to each
-//! other and to the Sun (inter-satellite visibility, eclipse).
+//! other and to the Sun (inter-satellite visibility, eclipse), and the radiation they fly
+//! through (single-event upsets in memory).
 
 pub mod eclipse;
 pub mod isl;
 pub mod passes;
+pub mod radiation;
 pub mod trajectory;
 
 pub use passes::{Pass, PassSearch, Retirement, Window, find_passes};
