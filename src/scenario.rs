@@ -23,6 +23,7 @@ use crate::mission::rollout::RolloutInputs;
 use crate::mission::rollout::spec::{
     self as rollout_spec, MAX_ANTENNAS, Model, ModelSpec, Onboard, OnboardSpec, RolloutSpec, UploadConfig, UploadSpec,
 };
+use crate::orbit::cluster::ClusterSpec;
 use crate::orbit::walker::WalkerShell;
 use crate::orbit::{MAX_SATELLITES, Satellite, load_orbit_file};
 use crate::time::UtcTime;
@@ -106,6 +107,9 @@ pub struct FleetSpec {
     pub tle: Vec<TleSource>,
     #[serde(default)]
     pub shells: Vec<WalkerShell>,
+    /// Formation clusters (`[[fleet.cluster]]`), after the shells.
+    #[serde(default)]
+    pub cluster: Vec<ClusterSpec>,
     /// Any bad record in a TLE/OMM file is an error (by default it is skipped and counted).
     #[serde(default)]
     pub strict: bool,
@@ -218,6 +222,8 @@ pub struct Scenario {
     pub roles: Vec<Option<String>>,
     /// Walker shells and the index of their first satellite.
     pub shells: Vec<(WalkerShell, usize)>,
+    /// Formation clusters and the index of their first satellite.
+    pub clusters: Vec<(ClusterSpec, usize)>,
     pub stations: Vec<GroundStation>,
     pub antennas: Vec<u32>,
     pub uplink: LinkParams,
@@ -266,7 +272,33 @@ pub fn load_scenario(path: &Path, seed: Option<u64>) -> Result<Scenario, Scenari
 /// errors and anchors its relative paths).
 pub fn load_scenario_text(path: &Path, text: &str, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
     let file = parse_scenario(path, text)?;
-    validate(path, file, seed)
+    validate(path, file, seed).map_err(|mut e| {
+        if e.line_col.is_none() && e.path.starts_with(CLUSTER_TABLE) {
+            e.line_col = cluster_field_line(text, &e.path).map(|line| (line, 1));
+        }
+        e
+    })
+}
+
+const CLUSTER_TABLE: &str = "fleet.cluster";
+
+/// The line of `path` (`fleet.cluster[k].key…`) in the scenario text: the line of `key`
+/// in the k-th `[[fleet.cluster]]` table, else the table's header line. Validation runs on
+/// the parsed file, which keeps no positions; the cluster tables are flat enough for
+/// their fields to be found in the text.
+fn cluster_field_line(text: &str, path: &str) -> Option<usize> {
+    let rest = path.strip_prefix(CLUSTER_TABLE)?.strip_prefix('[')?;
+    let (index, rest) = rest.split_once(']')?;
+    let index: usize = index.parse().ok()?;
+    let key = rest.trim_start_matches('.').split(['.', '[']).next().unwrap_or("");
+    let header = format!("[[{CLUSTER_TABLE}]]");
+    let mut lines = text.lines().enumerate();
+    let (header_line, _) = lines.by_ref().filter(|(_, l)| l.trim() == header).nth(index)?;
+    let key_line = lines.take_while(|(_, l)| !l.trim_start().starts_with('[')).find(|(_, l)| {
+        !key.is_empty()
+            && l.trim_start().strip_prefix(key).is_some_and(|after| after.trim_start().starts_with(['=', '.']))
+    });
+    Some(key_line.map_or(header_line, |(n, _)| n) + 1)
 }
 
 /// Parses the TOML with field paths in errors.
@@ -351,6 +383,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         satellites: fleet.satellites,
         roles: fleet.roles,
         shells: fleet.shells,
+        clusters: fleet.clusters,
         stations,
         antennas,
         uplink: links.uplink,
@@ -406,6 +439,8 @@ struct Fleet {
     roles: Vec<Option<String>>,
     /// Walker shells and the index of their first satellite.
     shells: Vec<(WalkerShell, usize)>,
+    /// Formation clusters and the index of their first satellite.
+    clusters: Vec<(ClusterSpec, usize)>,
     /// Skipped records, for the user.
     warnings: Vec<String>,
 }
@@ -416,8 +451,12 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
     let mut satellites = Vec::new();
     let mut roles = Vec::new();
     let mut shells = Vec::new();
-    if fleet.tle.is_empty() && fleet.shells.is_empty() {
-        return Err(err("fleet", "needs at least one `[[fleet.tle]]` source or `[[fleet.shells]]` shell".into()));
+    let mut clusters = Vec::new();
+    if fleet.tle.is_empty() && fleet.shells.is_empty() && fleet.cluster.is_empty() {
+        return Err(err(
+            "fleet",
+            "needs at least one `[[fleet.tle]]` source, `[[fleet.shells]]` shell or `[[fleet.cluster]]`".into(),
+        ));
     }
     for (i, source) in fleet.tle.iter().enumerate() {
         let loaded = load_orbit_file(&resolve(path, &source.file), &source.names, fleet.strict)
@@ -444,6 +483,27 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
         let generated = shell.satellites(i, start).map_err(|m| err(&field, m))?;
         shells.push((shell.clone(), satellites.len()));
         roles.extend(std::iter::repeat_n(shell.role.clone(), generated.len()));
+        satellites.extend(generated);
+    }
+    for (i, cluster) in fleet.cluster.iter().enumerate() {
+        let field = format!("fleet.cluster[{i}]");
+        cluster.validate(&field).map_err(|m| match m.split_once(": ") {
+            Some((at, message)) => ScenarioError::at(path, at, message),
+            None => ScenarioError::at(path, "", m),
+        })?;
+        if satellites.len() + cluster.count() > MAX_SATELLITES {
+            return Err(err(
+                &field,
+                format!(
+                    "{} satellites would make the fleet {}: at most {MAX_SATELLITES} satellites fit one run",
+                    cluster.count(),
+                    satellites.len() + cluster.count()
+                ),
+            ));
+        }
+        let generated = cluster.satellites(start).map_err(|m| err(&field, m))?;
+        clusters.push((cluster.clone(), satellites.len()));
+        roles.extend(std::iter::repeat_n(cluster.role.clone(), generated.len()));
         satellites.extend(generated);
     }
     if satellites.len() > MAX_SATELLITES {
@@ -473,7 +533,7 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
             ));
         }
     }
-    Ok(Fleet { satellites, roles, shells, warnings })
+    Ok(Fleet { satellites, roles, shells, clusters, warnings })
 }
 
 /// The ground stations and the antennas of each.
