@@ -22,10 +22,10 @@ use crate::engine::{Bus, ScheduleError, SharedEngine};
 use crate::link::{LinkBudget, Site};
 use crate::mission::inference::{InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun};
 use crate::mission::rollout::{Rollout, UploadOutcome};
-use crate::orbit::cluster::{Hold, cluster_hold};
 use crate::mission::{
     MissionContext, MissionError, MissionEvent, MissionFactory, MissionModel, MissionProcess, MissionReport, REGISTRY,
 };
+use crate::orbit::cluster::{Hold, cluster_hold};
 use crate::progress::Progress;
 use crate::scenario::Scenario;
 use crate::time::{NANOS_PER_DAY, NANOS_PER_SECOND, UtcTime};

@@ -710,7 +710,10 @@ impl LinkConfig {
         if given == 0 {
             for (field, set) in [("wavelength_nm", self.wavelength_nm), ("optics_loss_db", self.optics_loss_db)] {
                 if set.is_some() {
-                    return Err(LinkError::invalid(at(field), "only used with an optical link budget (optical_power_w, beam_divergence_urad, rx_aperture_m, photons_per_bit)"));
+                    return Err(LinkError::invalid(
+                        at(field),
+                        "only used with an optical link budget (optical_power_w, beam_divergence_urad, rx_aperture_m, photons_per_bit)",
+                    ));
                 }
             }
             return Ok(None);
@@ -718,9 +721,13 @@ impl LinkConfig {
         let mut values = [0.0; 4];
         for (k, (field, value, range)) in terms.iter().enumerate() {
             let Some(v) = value else {
-                return Err(LinkError::invalid(at(field), "missing: an optical link budget needs optical_power_w, beam_divergence_urad, rx_aperture_m and photons_per_bit"));
+                return Err(LinkError::invalid(
+                    at(field),
+                    "missing: an optical link budget needs optical_power_w, beam_divergence_urad, rx_aperture_m and photons_per_bit",
+                ));
             };
-            values[k] = crate::units::check_range(*v, range.clone(), "").map_err(|m| LinkError::invalid(at(field), m))?;
+            values[k] =
+                crate::units::check_range(*v, range.clone(), "").map_err(|m| LinkError::invalid(at(field), m))?;
         }
         let wavelength_nm = crate::units::check_range(self.wavelength_nm.unwrap_or(1550.0), 200.0..=20_000.0, " nm")
             .map_err(|m| LinkError::invalid(at("wavelength_nm"), m))?;

@@ -115,11 +115,7 @@ impl RelativeOrbit {
     /// Offset (R, T, N, m) at phase φ (rad).
     fn at(&self, phi: f64) -> Vector3<f64> {
         let (sin, cos) = phi.sin_cos();
-        Vector3::new(
-            self.a * cos + self.b * sin,
-            -2.0 * self.a * sin + 2.0 * self.b * cos,
-            self.c * cos + self.e * sin,
-        )
+        Vector3::new(self.a * cos + self.b * sin, -2.0 * self.a * sin + 2.0 * self.b * cos, self.c * cos + self.e * sin)
     }
 }
 
@@ -136,6 +132,9 @@ struct Reference {
     inclination_deg: f64,
     raan_deg: f64,
     arg_latitude_deg: f64,
+    /// Argument of latitude at which the relative orbits' phase φ is zero (the design
+    /// epoch's): relative orbital elements are fixed against it, so a reset restores them.
+    phase_origin_deg: f64,
 }
 
 impl Reference {
@@ -172,7 +171,7 @@ impl Reference {
     /// orbital elements with δa = 0; see `docs/clusters.md`).
     fn elements_for(&self, orbit: &RelativeOrbit) -> MeanElements {
         let a_m = self.a_km * 1000.0;
-        let (sin_u0, cos_u0) = self.arg_latitude_deg.to_radians().sin_cos();
+        let (sin_u0, cos_u0) = self.phase_origin_deg.to_radians().sin_cos();
         let inclination = self.inclination_deg.to_radians();
         let e_x = -(orbit.a * cos_u0 - orbit.b * sin_u0) / a_m;
         let e_y = self.frozen_eccentricity() - (orbit.a * sin_u0 + orbit.b * cos_u0) / a_m;
@@ -262,8 +261,7 @@ impl ClusterSpec {
             }
             (None, None) => {}
         }
-        check_range(self.arg_latitude_deg, -360.0..=360.0, "°")
-            .map_err(|m| format!("{path}.arg_latitude_deg: {m}"))?;
+        check_range(self.arg_latitude_deg, -360.0..=360.0, "°").map_err(|m| format!("{path}.arg_latitude_deg: {m}"))?;
         if let Some(epoch) = &self.epoch {
             UtcTime::parse(epoch).map_err(|e| format!("{path}.epoch: {e}"))?;
         }
@@ -300,7 +298,8 @@ impl ClusterSpec {
             return Err(format!("{path}: an offset of {extent:.0} m is beyond {MAX_OFFSET_M} m"));
         }
         if let Some(sk) = &self.station_keeping {
-            check_range(sk.period_h, 0.1..=8784.0, " h").map_err(|m| format!("{path}.station_keeping.period_h: {m}"))?;
+            check_range(sk.period_h, 0.1..=8784.0, " h")
+                .map_err(|m| format!("{path}.station_keeping.period_h: {m}"))?;
         }
         Ok(())
     }
@@ -376,6 +375,7 @@ impl ClusterSpec {
             inclination_deg,
             raan_deg: raan_deg.rem_euclid(360.0),
             arg_latitude_deg: self.arg_latitude_deg.rem_euclid(360.0),
+            phase_origin_deg: self.arg_latitude_deg.rem_euclid(360.0),
         })
     }
 
@@ -497,11 +497,8 @@ pub fn cluster_hold(
             next_reset = period_s.map(|p| reset_at.plus_seconds(p));
             continue;
         }
-        let positions: Vec<Vector3<f64>> = states(&current, t, &mut failed, &mut hold.failures)
-            .into_iter()
-            .flatten()
-            .map(|(p, _)| p)
-            .collect();
+        let positions: Vec<Vector3<f64>> =
+            states(&current, t, &mut failed, &mut hold.failures).into_iter().flatten().map(|(p, _)| p).collect();
         hold.samples.push(geometry(t, &positions));
         if t >= end {
             break;
@@ -627,7 +624,9 @@ mod tests {
 
     #[test]
     fn satellites_start_at_their_offsets() {
-        let cluster = spec(&format!("{BASE}offsets_m = [[0, 0, 0], [100, 0, 0], [1000, 0, 0], [0, 300, 0], [0, 0, 200], [-100, 0, 0]]"));
+        let cluster = spec(&format!(
+            "{BASE}offsets_m = [[0, 0, 0], [100, 0, 0], [1000, 0, 0], [0, 300, 0], [0, 0, 200], [-100, 0, 0]]"
+        ));
         let epoch = UtcTime::parse("2026-03-20T00:00:00Z").unwrap();
         let sats = cluster.satellites(epoch).unwrap();
         assert_eq!(sats[0].name, "CLUSTER-001");

@@ -139,9 +139,11 @@ fn write_cluster_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> R
         writeln!(w, "{CLUSTER_HOLD_HEADER}")?;
         for c in clusters {
             write_rows_parallel(w, &c.hold.samples, |row, s| {
-                row.text(&c.name).time(s.time).fixed(s.min_separation_m, 3).fixed(s.max_separation_m, 3).fixed(
-                    s.radius_m, 3,
-                );
+                row.text(&c.name)
+                    .time(s.time)
+                    .fixed(s.min_separation_m, 3)
+                    .fixed(s.max_separation_m, 3)
+                    .fixed(s.radius_m, 3);
             })?;
         }
         Ok(())

@@ -98,7 +98,10 @@ impl ClusterSummary {
     fn console_line(&self) -> String {
         let keeping = match self.station_keeping_resets {
             0 => "no station-keeping".to_string(),
-            n => format!("{n} station-keeping resets, Δv ≈ {:.3} m/s per satellite-day", self.delta_v_m_s_per_satellite_day),
+            n => format!(
+                "{n} station-keeping resets, Δv ≈ {:.3} m/s per satellite-day",
+                self.delta_v_m_s_per_satellite_day
+            ),
         };
         format!(
             "  cluster {} ({} satellites): separation {:.0}–{:.0} m at the start, {:.0}–{:.0} m at the end ({:.0}–{:.0} m over the run); radius {:.0} m → {:.0} m (at most {:.0} m); {keeping}",

@@ -59,7 +59,10 @@ pub fn write_tle(out: &mut dyn Write, satellites: &[Satellite]) -> std::io::Resu
     for (k, sat) in satellites.iter().enumerate() {
         let number = sat.norad_id.unwrap_or(k as u32 + 1);
         if number > 99_999 {
-            return Err(std::io::Error::other(format!("{}: catalogue number {number} needs more than five digits", sat.name)));
+            return Err(std::io::Error::other(format!(
+                "{}: catalogue number {number} needs more than five digits",
+                sat.name
+            )));
         }
         let (line1, line2) = tle_lines(number, &sat.elements);
         writeln!(out, "{}\n{line1}\n{line2}", sat.name)?;
