@@ -93,14 +93,14 @@ fn write_run_files(
             row.time(t).int(holding).int(deployed);
         })
     })?;
+    if !result.views.clusters.is_empty() {
+        write_cluster_files(&mut file, scenario, result)?;
+    }
     let summary_json = summary.to_json();
     file("summary.json", &|w| {
         serde_json::to_writer_pretty(&mut *w, &summary_json).map_err(std::io::Error::other)?;
         writeln!(w)
     })?;
-    if !result.views.clusters.is_empty() {
-        written.extend(write_cluster_files(dir, scenario, result)?);
-    }
     if let (Some(outcome), Some(inference)) = (&result.inference, &summary.inference) {
         written.extend(super::inference::write_inference(dir, scenario, outcome, inference)?);
     }
@@ -126,15 +126,12 @@ pub const CLUSTER_RESETS_HEADER: &str = "cluster,time_utc,satellite,delta_v_m_s"
 /// The formation clusters' files: how each held (`cluster_hold.csv`), the station-keeping
 /// resets (`cluster_resets.csv`, when any), and every cluster satellite's element set as
 /// OMM (`cluster_elements.json`, full precision) and TLE (`cluster_elements.tle`).
-fn write_cluster_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> Result<Vec<PathBuf>, WriteError> {
+fn write_cluster_files(
+    file: &mut dyn FnMut(&str, &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), WriteError>,
+    scenario: &Scenario,
+    result: &RunResult,
+) -> Result<(), WriteError> {
     let clusters = &result.views.clusters;
-    let mut written = Vec::new();
-    let mut file = |name: &str, write: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| {
-        let path = dir.join(name);
-        write_atomically(&path, write)?;
-        written.push(path);
-        Ok::<(), WriteError>(())
-    };
     file("cluster_hold.csv", &|w| {
         writeln!(w, "{CLUSTER_HOLD_HEADER}")?;
         for c in clusters {
@@ -165,8 +162,7 @@ fn write_cluster_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> R
     let members: Vec<crate::orbit::Satellite> =
         clusters.iter().flat_map(|c| scenario.satellites[c.first..c.first + c.count].iter().cloned()).collect();
     file("cluster_elements.json", &|w| super::export::elements::write_omm_json(w, &members))?;
-    file("cluster_elements.tle", &|w| super::export::elements::write_tle(w, &members))?;
-    Ok(written)
+    file("cluster_elements.tle", &|w| super::export::elements::write_tle(w, &members))
 }
 
 /// Writes one of a mission model's tables. Its file name must be a plain `.csv` name: a
