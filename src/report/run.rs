@@ -123,14 +123,14 @@ fn write_run_files(
 pub const CLUSTER_HOLD_HEADER: &str = "cluster,time_utc,min_separation_m,max_separation_m,radius_m";
 pub const CLUSTER_RESETS_HEADER: &str = "cluster,time_utc,satellite,delta_v_m_s";
 
+/// Writes one file of the run's folder by name, with its content's writer.
+type FileWriter<'a> =
+    dyn FnMut(&str, &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), WriteError> + 'a;
+
 /// The formation clusters' files: how each held (`cluster_hold.csv`), the station-keeping
 /// resets (`cluster_resets.csv`, when any), and every cluster satellite's element set as
 /// OMM (`cluster_elements.json`, full precision) and TLE (`cluster_elements.tle`).
-fn write_cluster_files(
-    file: &mut dyn FnMut(&str, &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), WriteError>,
-    scenario: &Scenario,
-    result: &RunResult,
-) -> Result<(), WriteError> {
+fn write_cluster_files(file: &mut FileWriter, scenario: &Scenario, result: &RunResult) -> Result<(), WriteError> {
     let clusters = &result.views.clusters;
     file("cluster_hold.csv", &|w| {
         writeln!(w, "{CLUSTER_HOLD_HEADER}")?;
