@@ -442,7 +442,8 @@ fn optical_isl(link: &LinkParams) -> Result<&OpticalParams, IslContactError> {
 /// Contacts for ISL windows, one per window and in the same order (so `windows[i]` gives
 /// the range and light time of `contacts[i]`). A window that starts a link (not a
 /// continuation) begins with `link.setup_time_s` of acquisition at zero rate; after that
-/// the link runs at the optical line rate until it ends. The link is bidirectional and
+/// the link runs at the optical line rate until it ends (with a link budget, at the rate
+/// the window's longest range supports). The link is bidirectional and
 /// full duplex: `from` is the lower satellite index and `to` the higher, and each direction
 /// may carry the profile's rate at the same time.
 pub fn isl_contacts_from_windows(
@@ -450,18 +451,22 @@ pub fn isl_contacts_from_windows(
     link: &LinkParams,
     link_index: u16,
 ) -> Result<Vec<Contact>, IslContactError> {
-    optical_isl(link)?;
-    let rates = LinkBudget::free_space(link).rate_table().clone();
+    let budgeted = optical_isl(link)?.budget.is_some();
+    let budget = LinkBudget::free_space(link);
+    let rates = budget.rate_table().clone();
     let setup_ms = (link.setup_time_s * 1000.0).round().clamp(0.0, u32::MAX as f64) as u32;
     Ok(windows
         .par_iter()
         .map(|w| {
             let span_ms = (w.end.unix_nanos() - w.start.unix_nanos()) / 1_000_000;
             let duration_ms = span_ms.clamp(0, u32::MAX as i64) as u32;
+            // With a link budget, the rate the longest range of the window supports: a
+            // lower bound over the window (cluster links stay at their ceiling anyway).
+            let level = if budgeted { budget.level_at(0.0, w.max_range_km as f64).max(1) as u8 } else { 1 };
             let steps = if w.continues {
-                vec![RateStep { offset_ms: 0, level: 1 }]
+                vec![RateStep { offset_ms: 0, level }]
             } else {
-                vec![RateStep { offset_ms: 0, level: 0 }, RateStep { offset_ms: setup_ms, level: 1 }]
+                vec![RateStep { offset_ms: 0, level: 0 }, RateStep { offset_ms: setup_ms, level }]
             };
             Contact {
                 kind: ContactKind::InterSatellite,

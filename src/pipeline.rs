@@ -26,6 +26,7 @@ use crate::mission::rollout::{Rollout, UploadOutcome};
 use crate::mission::{
     MissionContext, MissionError, MissionEvent, MissionFactory, MissionModel, MissionProcess, MissionReport, REGISTRY,
 };
+use crate::orbit::cluster::{Hold, cluster_hold};
 use crate::progress::Progress;
 use crate::scenario::Scenario;
 use crate::time::{NANOS_PER_DAY, NANOS_PER_SECOND, UtcTime};
@@ -46,6 +47,8 @@ pub enum RunError {
     Engine(#[from] ScheduleError),
     #[error("inference: {0}")]
     Inference(#[from] InferenceError),
+    #[error("cluster: {0}")]
+    Cluster(String),
 }
 
 impl From<MissionError> for RunError {
@@ -99,7 +102,25 @@ pub struct RunViews {
     /// The uplink's rate against elevation from the first station at the fleet's median
     /// altitude, when there is anything to upload.
     pub uplink_rates: Option<RateCurve>,
+    /// How each formation cluster holds over the window, in the scenario's order.
+    pub clusters: Vec<ClusterView>,
 }
+
+/// A formation cluster's satellites and how it holds ([`cluster_hold`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterView {
+    /// Name prefix of its satellites.
+    pub name: String,
+    /// Fleet index of its first satellite.
+    pub first: usize,
+    /// Number of satellites.
+    pub count: usize,
+    pub hold: Hold,
+}
+
+/// Time between samples of a cluster's separations, s: about 1/100 of a low orbit, so the
+/// twice-per-orbit breathing of a formation is resolved.
+pub const CLUSTER_SAMPLE_S: f64 = 60.0;
 
 /// A link's information rate against elevation, for one station and altitude.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +133,7 @@ pub struct RateCurve {
 }
 
 /// The geometry behind the report's figures (see [`RunViews`]).
-fn views(scenario: &Scenario) -> Result<RunViews, ContactError> {
+fn views(scenario: &Scenario) -> Result<RunViews, RunError> {
     let ground_tracks = (0..scenario.satellites.len())
         .filter(|&i| scenario.targets[i])
         .take(DRAWN_SATELLITES)
@@ -128,14 +149,25 @@ fn views(scenario: &Scenario) -> Result<RunViews, ContactError> {
                 scenario.satellites.iter().map(|s| s.elements.semi_major_axis_km() - WGS84_A_KM).collect();
             altitudes.sort_by(f64::total_cmp);
             let altitude_km = altitudes[altitudes.len() / 2].max(150.0);
-            let budget = LinkBudget::for_site(&scenario.uplink, &site)?;
+            let budget = LinkBudget::for_site(&scenario.uplink, &site).map_err(ContactError::from)?;
             let elevations = crate::link::elevation_grid_deg();
             let rates = budget.rate_vs_elevation(altitude_km, &elevations);
             Some(RateCurve { station: 0, altitude_km, points: elevations.into_iter().zip(rates).collect() })
         }
         _ => None,
     };
-    Ok(RunViews { ground_tracks, uplink_rates })
+    let clusters = scenario
+        .clusters
+        .iter()
+        .map(|(spec, first)| {
+            let count = spec.count();
+            let members = &scenario.satellites[*first..*first + count];
+            let hold = cluster_hold(spec, members, scenario.start, scenario.end, CLUSTER_SAMPLE_S)
+                .map_err(RunError::Cluster)?;
+            Ok(ClusterView { name: spec.prefix(), first: *first, count, hold })
+        })
+        .collect::<Result<_, RunError>>()?;
+    Ok(RunViews { ground_tracks, uplink_rates, clusters })
 }
 
 /// How many plan steps the scenario's window spans (for progress reporting).

@@ -24,6 +24,7 @@ use crate::mission::rollout::spec::{
     self as rollout_spec, MAX_ANTENNAS, Model, ModelSpec, Onboard, OnboardSpec, Release, ReleaseSpec, RolloutSpec,
     UploadConfig, UploadSpec,
 };
+use crate::orbit::cluster::ClusterSpec;
 use crate::orbit::walker::WalkerShell;
 use crate::orbit::{MAX_SATELLITES, Satellite, load_orbit_file};
 use crate::time::UtcTime;
@@ -110,6 +111,9 @@ pub struct FleetSpec {
     pub tle: Vec<TleSource>,
     #[serde(default)]
     pub shells: Vec<WalkerShell>,
+    /// Formation clusters (`[[fleet.cluster]]`), after the shells.
+    #[serde(default)]
+    pub cluster: Vec<ClusterSpec>,
     /// Any bad record in a TLE/OMM file is an error (by default it is skipped and counted).
     #[serde(default)]
     pub strict: bool,
@@ -222,6 +226,8 @@ pub struct Scenario {
     pub roles: Vec<Option<String>>,
     /// Walker shells and the index of their first satellite.
     pub shells: Vec<(WalkerShell, usize)>,
+    /// Formation clusters and the index of their first satellite.
+    pub clusters: Vec<(ClusterSpec, usize)>,
     pub stations: Vec<GroundStation>,
     pub antennas: Vec<u32>,
     pub uplink: LinkParams,
@@ -397,6 +403,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         satellites: fleet.satellites,
         roles: fleet.roles,
         shells: fleet.shells,
+        clusters: fleet.clusters,
         stations,
         antennas,
         uplink: links.uplink,
@@ -453,6 +460,8 @@ struct Fleet {
     roles: Vec<Option<String>>,
     /// Walker shells and the index of their first satellite.
     shells: Vec<(WalkerShell, usize)>,
+    /// Formation clusters and the index of their first satellite.
+    clusters: Vec<(ClusterSpec, usize)>,
     /// Skipped records, for the user.
     warnings: Vec<String>,
 }
@@ -463,8 +472,12 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
     let mut satellites = Vec::new();
     let mut roles = Vec::new();
     let mut shells = Vec::new();
-    if fleet.tle.is_empty() && fleet.shells.is_empty() {
-        return Err(err("fleet", "needs at least one `[[fleet.tle]]` source or `[[fleet.shells]]` shell".into()));
+    let mut clusters = Vec::new();
+    if fleet.tle.is_empty() && fleet.shells.is_empty() && fleet.cluster.is_empty() {
+        return Err(err(
+            "fleet",
+            "needs at least one `[[fleet.tle]]` source, `[[fleet.shells]]` shell or `[[fleet.cluster]]`".into(),
+        ));
     }
     for (i, source) in fleet.tle.iter().enumerate() {
         let loaded = load_orbit_file(&resolve(path, &source.file), &source.names, fleet.strict)
@@ -491,6 +504,27 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
         let generated = shell.satellites(i, start).map_err(|m| err(&field, m))?;
         shells.push((shell.clone(), satellites.len()));
         roles.extend(std::iter::repeat_n(shell.role.clone(), generated.len()));
+        satellites.extend(generated);
+    }
+    for (i, cluster) in fleet.cluster.iter().enumerate() {
+        let field = format!("fleet.cluster[{i}]");
+        cluster.validate(&field).map_err(|m| match m.split_once(": ") {
+            Some((at, message)) => ScenarioError::at(path, at, message),
+            None => ScenarioError::at(path, "", m),
+        })?;
+        if satellites.len() + cluster.count() > MAX_SATELLITES {
+            return Err(err(
+                &field,
+                format!(
+                    "{} satellites would make the fleet {}: at most {MAX_SATELLITES} satellites fit one run",
+                    cluster.count(),
+                    satellites.len() + cluster.count()
+                ),
+            ));
+        }
+        let generated = cluster.satellites(start).map_err(|m| err(&field, m))?;
+        clusters.push((cluster.clone(), satellites.len()));
+        roles.extend(std::iter::repeat_n(cluster.role.clone(), generated.len()));
         satellites.extend(generated);
     }
     if satellites.len() > MAX_SATELLITES {
@@ -520,7 +554,7 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
             ));
         }
     }
-    Ok(Fleet { satellites, roles, shells, warnings })
+    Ok(Fleet { satellites, roles, shells, clusters, warnings })
 }
 
 /// The ground stations and the antennas of each.

@@ -118,10 +118,7 @@ impl LinkBudget {
                 };
                 (Metric::Rf { cn0_at_1_km_dbhz }, levels)
             }
-            Technology::Optical(o) => (
-                Metric::Optical { max_range_km: o.max_range_km },
-                vec![RateLevel { rate_bps: o.rate_bps, threshold: 0.0, modcod: None }],
-            ),
+            Technology::Optical(o) => (Metric::Optical { max_range_km: o.max_range_km }, optical_ladder(o)),
         };
         let rates: Arc<[u64]> = std::iter::once(0).chain(levels.iter().map(|l| l.rate_bps)).collect();
         LinkBudget {
@@ -259,6 +256,35 @@ impl LinkBudget {
     }
 }
 
+/// Rungs of an optical link with a budget, in steps of this many dB below its line rate.
+const OPTICAL_RUNG_DB: f64 = 1.0;
+/// Lowest rung of an optical link with a budget, dB below its line rate (at 30 dB the
+/// link carries a thousandth of its ceiling: below that it is of no use).
+const OPTICAL_FLOOR_DB: f64 = 30.0;
+
+/// The rate ladder of an optical link: its line rate within range; with a budget, rungs
+/// every [`OPTICAL_RUNG_DB`] below it, each from the range at which the received power
+/// supports it (threshold `max_range_km − range`). Rungs every range within the maximum
+/// reaches collapse into the best of them at threshold 0.
+fn optical_ladder(o: &super::params::OpticalParams) -> Vec<RateLevel> {
+    let Some(budget) = &o.budget else {
+        return vec![RateLevel { rate_bps: o.rate_bps, threshold: 0.0, modcod: None }];
+    };
+    let rungs = (OPTICAL_FLOOR_DB / OPTICAL_RUNG_DB).round() as i32;
+    let mut levels: Vec<RateLevel> = (0..=rungs)
+        .rev()
+        .filter_map(|k| {
+            let rate_bps = (o.rate_bps as f64 * 10f64.powf(-OPTICAL_RUNG_DB * k as f64 / 10.0)).round();
+            let reach_km = budget.range_for_rate_km(rate_bps)?;
+            Some(RateLevel { rate_bps: rate_bps as u64, threshold: (o.max_range_km - reach_km).max(0.0), modcod: None })
+        })
+        .collect();
+    // Keep, of the rungs available everywhere within range, only the best.
+    let everywhere = levels.iter().rposition(|l| l.threshold == 0.0).unwrap_or(0);
+    levels.drain(..everywhere);
+    levels
+}
+
 /// The link geometry at one instant with its rates of change: a knot for
 /// [`LinkBudget::rate_profile_from_knots`](crate::link::LinkBudget::rate_profile_from_knots).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -279,6 +305,31 @@ pub struct GeometryKnot {
 mod tests {
     use super::*;
     use crate::link::LinkConfig;
+
+    #[test]
+    fn optical_budget_worked_example() {
+        // 1 W at 1550 nm, 200 µrad, 10 cm aperture, 1000 photons/bit, 3 dB of losses. At
+        // 100 km the beam radius is 10 m and the aperture collects
+        // 1 − exp(−0.01 / 200) = 4.99988e-5 of the power; 0.50119 W × that = 25.058 µW,
+        // over 1.28159e-19 J/photon × 1000 photons/bit = 195.5 Gbit/s.
+        let params = toml::from_str::<LinkConfig>("preset = \"optical-isl-cluster\"").unwrap().resolve("link").unwrap();
+        let Technology::Optical(optical) = &params.technology else { panic!("optical") };
+        let b = optical.budget.unwrap();
+        assert!((b.photon_energy_j() - 1.281_59e-19).abs() < 1e-23);
+        assert!((b.captured_fraction(100.0) - 4.999_875e-5).abs() < 1e-10);
+        assert!((b.received_power_w(100.0) - 25.059e-6).abs() < 0.01e-6, "{}", b.received_power_w(100.0));
+        assert!((b.supported_rate_bps(100.0) / 1e9 - 195.53).abs() < 0.05, "{}", b.supported_rate_bps(100.0));
+        // The 800 Gbit/s ceiling holds out to √(195.53/800) × 100 km ≈ 49.4 km.
+        let reach = b.range_for_rate_km(800e9).unwrap();
+        assert!((reach - 49.44).abs() < 0.05, "{reach}");
+        let budget = LinkBudget::free_space(&params);
+        assert_eq!(budget.rate_bps(0.0, 1.0), 800_000_000_000);
+        assert_eq!(budget.rate_bps(0.0, 49.0), 800_000_000_000);
+        let at_60 = budget.rate_bps(0.0, 60.0) as f64;
+        assert!(at_60 < b.supported_rate_bps(60.0) && at_60 > b.supported_rate_bps(60.0) * 0.79, "{at_60}");
+        assert!(budget.rate_bps(0.0, 100.0) > 0);
+        assert_eq!(budget.rate_bps(0.0, 100.1), 0);
+    }
 
     #[test]
     fn walking_to_a_level_agrees_with_the_binary_search() {

@@ -54,7 +54,8 @@ pub use budget::{GeometryKnot, LinkBudget, RateLevel};
 pub use climate::{Site, SiteClimate};
 pub use modcod::{Modcod, dvbs2_modcods};
 pub use params::{
-    Coding, CodingMode, LinkConfig, LinkDirection, LinkKind, LinkParams, OpticalParams, RfParams, Technology,
+    Coding, CodingMode, LinkConfig, LinkDirection, LinkKind, LinkParams, OpticalBudget, OpticalParams, RfParams,
+    Technology,
 };
 pub use physics::slant_range_km;
 pub use presets::{PRESET_NAMES, preset};

@@ -146,6 +146,25 @@ pub struct LinkConfig {
     /// Longest range at which the link closes, km (optical links).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_range_km: Option<f64>,
+    /// Optical link budget (all four, or none for a fixed line rate within range):
+    /// transmitted optical power, W.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optical_power_w: Option<f64>,
+    /// Full-angle (1/e²) beam divergence, µrad.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beam_divergence_urad: Option<f64>,
+    /// Receive telescope aperture diameter, m.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rx_aperture_m: Option<f64>,
+    /// Receiver sensitivity: photons needed per bit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photons_per_bit: Option<f64>,
+    /// Laser wavelength, nm (default 1550).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wavelength_nm: Option<f64>,
+    /// Transmit and receive optics, pointing and coupling losses together, dB (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optics_loss_db: Option<f64>,
 }
 
 /// Complete, validated link parameters.
@@ -223,13 +242,75 @@ pub enum Coding {
 }
 
 /// An optical link: a fixed line rate while within range (and, on the ground, above the
-/// minimum elevation and not blocked by cloud).
+/// minimum elevation and not blocked by cloud), or with a `budget`, the line rate as a
+/// ceiling on what the received power supports at the range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpticalParams {
-    /// Line rate, bit/s.
+    /// Line rate (the transceivers' ceiling), bit/s.
     pub rate_bps: u64,
     /// Longest range at which the link closes, km.
     pub max_range_km: f64,
+    /// The link budget that lowers the rate with range, if any.
+    pub budget: Option<OpticalBudget>,
+}
+
+/// A free-space laser link budget: a Gaussian beam of full divergence θ spreads to a 1/e²
+/// radius w = θR/2 at range R (far field), of which a receive aperture of diameter D
+/// collects the fraction 1 − exp(−D²/(2w²)); the received power over the photon energy
+/// hc/λ and the photons each bit needs gives the rate. See `docs/clusters.md`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpticalBudget {
+    /// Transmitted optical power, W.
+    pub power_w: f64,
+    /// Full-angle beam divergence, rad.
+    pub divergence_rad: f64,
+    /// Receive aperture diameter, m.
+    pub aperture_m: f64,
+    /// Photons needed per bit.
+    pub photons_per_bit: f64,
+    /// Wavelength, m.
+    pub wavelength_m: f64,
+    /// Optics, pointing and coupling losses, dB.
+    pub loss_db: f64,
+}
+
+/// Planck's constant, J·s (exact in the SI).
+const PLANCK_J_S: f64 = 6.626_070_15e-34;
+
+impl OpticalBudget {
+    /// Fraction of the transmitted power the aperture collects at `range_km`.
+    pub fn captured_fraction(&self, range_km: f64) -> f64 {
+        let beam_radius_m = 0.5 * self.divergence_rad * range_km * 1e3;
+        -(-(self.aperture_m * self.aperture_m) / (2.0 * beam_radius_m * beam_radius_m)).exp_m1()
+    }
+
+    /// Received optical power at `range_km`, W.
+    pub fn received_power_w(&self, range_km: f64) -> f64 {
+        self.power_w * 10f64.powf(-self.loss_db / 10.0) * self.captured_fraction(range_km)
+    }
+
+    /// Energy of one photon, J.
+    pub fn photon_energy_j(&self) -> f64 {
+        PLANCK_J_S * crate::constants::SPEED_OF_LIGHT_M_S / self.wavelength_m
+    }
+
+    /// The rate the received power supports at `range_km`, bit/s (no ceiling).
+    pub fn supported_rate_bps(&self, range_km: f64) -> f64 {
+        self.received_power_w(range_km) / (self.photon_energy_j() * self.photons_per_bit)
+    }
+
+    /// The range at which the supported rate falls to `rate_bps`, km; `None` when even an
+    /// aperture collecting the whole beam would not support it.
+    pub fn range_for_rate_km(&self, rate_bps: f64) -> Option<f64> {
+        let fraction = rate_bps * self.photon_energy_j() * self.photons_per_bit
+            / (self.power_w * 10f64.powf(-self.loss_db / 10.0));
+        if !(fraction > 0.0 && fraction < 1.0) {
+            return None;
+        }
+        // 1 − exp(−D²/(2w²)) = f  ⇒  w = D / √(−2 ln(1 − f)), and R = 2w/θ.
+        let beam_radius_m = self.aperture_m / (-2.0 * (-fraction).ln_1p()).sqrt();
+        Some(2.0 * beam_radius_m / self.divergence_rad / 1e3)
+    }
 }
 
 impl LinkConfig {
@@ -330,7 +411,13 @@ impl LinkConfig {
             availability_percent,
             min_elevation_deg,
             setup_time_s,
-            max_range_km
+            max_range_km,
+            optical_power_w,
+            beam_divergence_urad,
+            rx_aperture_m,
+            photons_per_bit,
+            wavelength_nm,
+            optics_loss_db
         );
     }
 
@@ -420,17 +507,28 @@ impl LinkConfig {
                 return err("rate_bps", "must be at most 1e15 bit/s");
             }
             let max_range_km = required("max_range_km", positive("max_range_km", self.max_range_km)?)?;
+            let budget = self.optical_budget(&at)?;
             return Ok(LinkParams {
                 name,
                 direction,
                 min_elevation_deg,
                 setup_time_s,
-                technology: Technology::Optical(OpticalParams { rate_bps: rate.round() as u64, max_range_km }),
+                technology: Technology::Optical(OpticalParams { rate_bps: rate.round() as u64, max_range_km, budget }),
             });
         }
 
-        if self.max_range_km.is_some() {
-            return err("max_range_km", "only used by optical links");
+        for (field, set) in [
+            ("max_range_km", self.max_range_km.is_some()),
+            ("optical_power_w", self.optical_power_w.is_some()),
+            ("beam_divergence_urad", self.beam_divergence_urad.is_some()),
+            ("rx_aperture_m", self.rx_aperture_m.is_some()),
+            ("photons_per_bit", self.photons_per_bit.is_some()),
+            ("wavelength_nm", self.wavelength_nm.is_some()),
+            ("optics_loss_db", self.optics_loss_db.is_some()),
+        ] {
+            if set {
+                return err(field, "only used by optical links");
+            }
         }
         let frequency_ghz = required("frequency_ghz", positive("frequency_ghz", self.frequency_ghz)?)?;
         if ground && !(1.0..=55.0).contains(&frequency_ghz) {
@@ -596,6 +694,53 @@ impl LinkConfig {
                 coding,
             }),
         })
+    }
+}
+
+impl LinkConfig {
+    /// The optical link budget, when its four required terms are given (all or none).
+    fn optical_budget(&self, at: &dyn Fn(&str) -> String) -> Result<Option<OpticalBudget>, LinkError> {
+        let terms = [
+            ("optical_power_w", self.optical_power_w, 1e-6..=1e3),
+            ("beam_divergence_urad", self.beam_divergence_urad, 0.1..=1e5),
+            ("rx_aperture_m", self.rx_aperture_m, 1e-3..=10.0),
+            ("photons_per_bit", self.photons_per_bit, 1.0..=1e9),
+        ];
+        let given = terms.iter().filter(|t| t.1.is_some()).count();
+        if given == 0 {
+            for (field, set) in [("wavelength_nm", self.wavelength_nm), ("optics_loss_db", self.optics_loss_db)] {
+                if set.is_some() {
+                    return Err(LinkError::invalid(
+                        at(field),
+                        "only used with an optical link budget (optical_power_w, beam_divergence_urad, rx_aperture_m, photons_per_bit)",
+                    ));
+                }
+            }
+            return Ok(None);
+        }
+        let mut values = [0.0; 4];
+        for (k, (field, value, range)) in terms.iter().enumerate() {
+            let Some(v) = value else {
+                return Err(LinkError::invalid(
+                    at(field),
+                    "missing: an optical link budget needs optical_power_w, beam_divergence_urad, rx_aperture_m and photons_per_bit",
+                ));
+            };
+            values[k] =
+                crate::units::check_range(*v, range.clone(), "").map_err(|m| LinkError::invalid(at(field), m))?;
+        }
+        let wavelength_nm = crate::units::check_range(self.wavelength_nm.unwrap_or(1550.0), 200.0..=20_000.0, " nm")
+            .map_err(|m| LinkError::invalid(at("wavelength_nm"), m))?;
+        let loss_db = crate::units::check_range(self.optics_loss_db.unwrap_or(0.0), 0.0..=100.0, " dB")
+            .map_err(|m| LinkError::invalid(at("optics_loss_db"), m))?;
+        Ok(Some(OpticalBudget {
+            power_w: values[0],
+            divergence_rad: values[1] * 1e-6,
+            aperture_m: values[2],
+            photons_per_bit: values[3],
+            wavelength_m: wavelength_nm * 1e-9,
+            loss_db,
+        }))
     }
 }
 

@@ -5,6 +5,7 @@
 //! python-sgp4 and Skyfield use (not `sgp4::Constants::from_elements`, which picks WGS84).
 //! The crate does not report decay, so [`Satellite::propagate`] checks the radius itself.
 
+pub mod cluster;
 pub mod omm;
 pub mod tle;
 pub mod walker;

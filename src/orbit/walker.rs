@@ -91,7 +91,7 @@ pub fn sun_synchronous_inclination_deg(altitude_km: f64) -> Option<f64> {
 
 /// Kozai mean motion (rev/day) whose SGP4 Brouwer semi-major axis is `a_km`, so the shell
 /// sits at the altitude asked for rather than a few km off.
-fn kozai_mean_motion_for(a_km: f64, inclination_deg: f64) -> f64 {
+pub(crate) fn kozai_mean_motion_for(a_km: f64, inclination_deg: f64) -> f64 {
     let ke = sgp4::WGS72.ke; // sqrt(mu) in Earth radii^1.5 per minute
     let target = a_km / WGS72_RADIUS_KM;
     let cos_i = inclination_deg.to_radians().cos();

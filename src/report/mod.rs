@@ -173,7 +173,7 @@ pub fn check_run_folder(dir: &Path) -> Result<(), String> {
 }
 
 /// Extensions of the files a run folder holds.
-const RUN_FILE_EXTENSIONS: [&str; 6] = [".csv", ".json", ".png", ".svg", ".html", ".toml"];
+const RUN_FILE_EXTENSIONS: [&str; 7] = [".csv", ".json", ".png", ".svg", ".html", ".toml", ".tle"];
 
 /// Suffix of a folder being filled, and of the folder it replaces while it is renamed away.
 const PARTIAL_SUFFIX: &str = ".partial";

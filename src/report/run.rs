@@ -93,6 +93,9 @@ fn write_run_files(
             row.time(t).int(holding).int(deployed);
         })
     })?;
+    if !result.views.clusters.is_empty() {
+        write_cluster_files(&mut file, scenario, result)?;
+    }
     let summary_json = summary.to_json();
     file("summary.json", &|w| {
         serde_json::to_writer_pretty(&mut *w, &summary_json).map_err(std::io::Error::other)?;
@@ -115,6 +118,51 @@ fn write_run_files(
     super::html::write_report(dir, scenario, result, summary, &figures, &written)?;
     written.push(dir.join("report.html"));
     Ok(written)
+}
+
+pub const CLUSTER_HOLD_HEADER: &str = "cluster,time_utc,min_separation_m,max_separation_m,radius_m";
+pub const CLUSTER_RESETS_HEADER: &str = "cluster,time_utc,satellite,delta_v_m_s";
+
+/// Writes one file of the run's folder by name, with its content's writer.
+type FileWriter<'a> =
+    dyn FnMut(&str, &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), WriteError> + 'a;
+
+/// The formation clusters' files: how each held (`cluster_hold.csv`), the station-keeping
+/// resets (`cluster_resets.csv`, when any), and every cluster satellite's element set as
+/// OMM (`cluster_elements.json`, full precision) and TLE (`cluster_elements.tle`).
+fn write_cluster_files(file: &mut FileWriter, scenario: &Scenario, result: &RunResult) -> Result<(), WriteError> {
+    let clusters = &result.views.clusters;
+    file("cluster_hold.csv", &|w| {
+        writeln!(w, "{CLUSTER_HOLD_HEADER}")?;
+        for c in clusters {
+            write_rows_parallel(w, &c.hold.samples, |row, s| {
+                row.text(&c.name)
+                    .time(s.time)
+                    .fixed(s.min_separation_m, 3)
+                    .fixed(s.max_separation_m, 3)
+                    .fixed(s.radius_m, 3);
+            })?;
+        }
+        Ok(())
+    })?;
+    if clusters.iter().any(|c| !c.hold.resets.is_empty()) {
+        file("cluster_resets.csv", &|w| {
+            writeln!(w, "{CLUSTER_RESETS_HEADER}")?;
+            for c in clusters {
+                let rows: Vec<(UtcTime, usize, f64)> = (c.hold.resets.iter())
+                    .flat_map(|r| r.delta_v_m_s.iter().enumerate().map(move |(k, &dv)| (r.time, c.first + k, dv)))
+                    .collect();
+                write_rows_parallel(w, &rows, |row, &(t, satellite, dv)| {
+                    row.text(&c.name).time(t).text(&scenario.satellites[satellite].name).fixed(dv, 6);
+                })?;
+            }
+            Ok(())
+        })?;
+    }
+    let members: Vec<crate::orbit::Satellite> =
+        clusters.iter().flat_map(|c| scenario.satellites[c.first..c.first + c.count].iter().cloned()).collect();
+    file("cluster_elements.json", &|w| super::export::elements::write_omm_json(w, &members))?;
+    file("cluster_elements.tle", &|w| super::export::elements::write_tle(w, &members))
 }
 
 /// Writes one of a mission model's tables. Its file name must be a plain `.csv` name: a

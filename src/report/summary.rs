@@ -42,6 +42,82 @@ pub struct RunSummary {
     /// Each registered mission model's section, by its name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub missions: BTreeMap<&'static str, serde_json::Value>,
+    /// How each formation cluster held, when the fleet has any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<ClusterSummary>,
+}
+
+/// How a formation cluster held over the run (from [`crate::pipeline::ClusterView`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterSummary {
+    pub name: String,
+    pub satellites: usize,
+    /// Closest pair, farthest pair and radius about the centroid at the start, m.
+    pub start_min_separation_m: f64,
+    pub start_max_separation_m: f64,
+    pub start_radius_m: f64,
+    /// The same at the end of the run.
+    pub end_min_separation_m: f64,
+    pub end_max_separation_m: f64,
+    pub end_radius_m: f64,
+    /// Extremes over every sample of the run.
+    pub min_separation_m: f64,
+    pub max_separation_m: f64,
+    pub max_radius_m: f64,
+    pub station_keeping_resets: usize,
+    /// Estimated formation-keeping Δv, mean over the satellites, per day of the run, m/s.
+    pub delta_v_m_s_per_satellite_day: f64,
+}
+
+impl ClusterSummary {
+    fn new(view: &crate::pipeline::ClusterView, days: f64) -> Option<ClusterSummary> {
+        let samples = &view.hold.samples;
+        let (first, last) = (samples.first()?, samples.last()?);
+        let extreme = |f: fn(&crate::orbit::cluster::HoldSample) -> f64, max: bool| {
+            samples.iter().map(f).fold(if max { 0.0 } else { f64::INFINITY }, if max { f64::max } else { f64::min })
+        };
+        let total_delta_v: f64 = view.hold.resets.iter().flat_map(|r| &r.delta_v_m_s).sum();
+        Some(ClusterSummary {
+            name: view.name.clone(),
+            satellites: view.count,
+            start_min_separation_m: first.min_separation_m,
+            start_max_separation_m: first.max_separation_m,
+            start_radius_m: first.radius_m,
+            end_min_separation_m: last.min_separation_m,
+            end_max_separation_m: last.max_separation_m,
+            end_radius_m: last.radius_m,
+            min_separation_m: extreme(|s| s.min_separation_m, false),
+            max_separation_m: extreme(|s| s.max_separation_m, true),
+            max_radius_m: extreme(|s| s.radius_m, true),
+            station_keeping_resets: view.hold.resets.len(),
+            delta_v_m_s_per_satellite_day: total_delta_v / view.count.max(1) as f64 / days,
+        })
+    }
+
+    /// One console line.
+    fn console_line(&self) -> String {
+        let keeping = match self.station_keeping_resets {
+            0 => "no station-keeping".to_string(),
+            n => format!(
+                "{n} station-keeping resets, Δv ≈ {:.3} m/s per satellite-day",
+                self.delta_v_m_s_per_satellite_day
+            ),
+        };
+        format!(
+            "  cluster {} ({} satellites): separation {:.0}–{:.0} m at the start, {:.0}–{:.0} m at the end ({:.0}–{:.0} m over the run); radius {:.0} m → {:.0} m (at most {:.0} m); {keeping}",
+            self.name,
+            self.satellites,
+            self.start_min_separation_m,
+            self.start_max_separation_m,
+            self.end_min_separation_m,
+            self.end_max_separation_m,
+            self.min_separation_m,
+            self.max_separation_m,
+            self.start_radius_m,
+            self.end_radius_m,
+            self.max_radius_m,
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -193,6 +269,10 @@ impl RunSummary {
             upload: UploadSummary::new(scenario, result),
             inference: result.inference.as_ref().and_then(|i| InferenceSummary::new(scenario, i)),
             missions: result.missions.iter().map(|m| (m.name, m.summary.clone())).collect(),
+            clusters: {
+                let days = scenario.end.seconds_since(scenario.start) / 86_400.0;
+                result.views.clusters.iter().filter_map(|v| ClusterSummary::new(v, days)).collect()
+            },
         }
     }
 
@@ -321,6 +401,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, summary: &RunSum
         )];
         lines.extend(inference_lines());
         lines.extend(mission_lines(result));
+        lines.extend(summary.clusters.iter().map(ClusterSummary::console_line));
         lines.push(format!("  outputs in {}", out_dir.display()));
         return lines.join("\n");
     }
@@ -405,6 +486,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, summary: &RunSum
     }
     lines.extend(inference_lines());
     lines.extend(mission_lines(result));
+    lines.extend(summary.clusters.iter().map(ClusterSummary::console_line));
     lines.push(format!(
         "  {} passes, {} contacts, {} events; plan {:.2} s, simulation {:.2} s; outputs in {}",
         summary.contact_plan.passes,

@@ -51,6 +51,7 @@
 #![warn(missing_docs)]
 
 pub mod czml;
+pub mod elements;
 pub mod oem;
 
 use nalgebra::Vector3;
