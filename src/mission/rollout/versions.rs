@@ -185,15 +185,21 @@ pub fn versions_report(
     let headline = summaries
         .iter()
         .map(|s| {
-            let hours = |h: Option<f64>| h.map_or_else(|| "not reached".to_string(), |h| format!("{h:.1} h"));
+            // Minutes under an hour: a swarm spreads an adapter in minutes.
+            let after = |h: Option<f64>| match h {
+                None => "not reached".to_string(),
+                Some(h) if h < 1.0 => format!("{:.1} min", h * 60.0),
+                Some(h) => format!("{h:.1} h"),
+            };
+            let passes = s.max_passes_per_satellite;
             format!(
-                "{} ({}): {}/{} targets run it; all after {}; at most {} ground passes per satellite",
+                "{} ({}): {}/{} targets run it; all {} after its release; at most {passes} ground pass{} per satellite",
                 s.name,
                 s.kind,
                 s.deployed,
                 s.targets,
-                hours(s.hours_to_all),
-                s.max_passes_per_satellite
+                after(s.hours_to_all),
+                if passes == 1 { "" } else { "es" },
             )
         })
         .collect();
