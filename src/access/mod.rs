@@ -1,6 +1,7 @@
 //! Access: when satellites can talk to ground stations (pass windows) and, later, to each
 //! other and to the Sun (inter-satellite visibility, eclipse).
 
+pub mod coverage;
 pub mod eclipse;
 pub mod isl;
 pub mod passes;
