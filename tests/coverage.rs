@@ -23,7 +23,14 @@ use serde_json::Value;
 const TOLERANCE_S: f64 = 1.0;
 
 fn point(lat_deg: f64, lon_deg: f64) -> GridPoint {
-    GridPoint { lat_deg, lon_deg, lat_lo: lat_deg - 1.0, lat_hi: lat_deg + 1.0, lon_lo: lon_deg - 1.0, lon_hi: lon_deg + 1.0 }
+    GridPoint {
+        lat_deg,
+        lon_deg,
+        lat_lo: lat_deg - 1.0,
+        lat_hi: lat_deg + 1.0,
+        lon_lo: lon_deg - 1.0,
+        lon_hi: lon_deg + 1.0,
+    }
 }
 
 fn fixture() -> Value {
@@ -67,7 +74,11 @@ fn coverage_matches_skyfield() {
             intervals_checked += expected.len();
             let n = expected.len().max(1) as f64;
             let total: f64 = expected.iter().map(|(r, s)| s - r).sum();
-            assert!((got.covered_s - total).abs() <= 2.0 * TOLERANCE_S * n, "{at}: {} s in view, Skyfield {total}", got.covered_s);
+            assert!(
+                (got.covered_s - total).abs() <= 2.0 * TOLERANCE_S * n,
+                "{at}: {} s in view, Skyfield {total}",
+                got.covered_s
+            );
             match (got.first_access_s, expected.first()) {
                 (Some(t), Some((r, _))) => assert!((t - r).abs() <= TOLERANCE_S, "{at}: first rise {t}, Skyfield {r}"),
                 (None, None) => {}
@@ -85,11 +96,18 @@ fn coverage_matches_skyfield() {
                 worst.0 = worst.0.max((t - r).abs());
             }
             worst.1 = worst.1.max((got.max_gap_s - longest).abs());
-            assert!((got.max_gap_s - longest).abs() <= 2.0 * TOLERANCE_S, "{at}: longest gap {}, Skyfield {longest}", got.max_gap_s);
+            assert!(
+                (got.max_gap_s - longest).abs() <= 2.0 * TOLERANCE_S,
+                "{at}: longest gap {}, Skyfield {longest}",
+                got.max_gap_s
+            );
         }
     }
     assert!(intervals_checked > 100, "{intervals_checked}");
-    eprintln!("{intervals_checked} intervals; largest difference: first rise {:.4} s, longest gap {:.4} s", worst.0, worst.1);
+    eprintln!(
+        "{intervals_checked} intervals; largest difference: first rise {:.4} s, longest gap {:.4} s",
+        worst.0, worst.1
+    );
     for (k, key) in [(1, "k1"), (2, "k2")] {
         let fleet = analyse(&satellites, &points, mask, k, window, &|_| {});
         for (case, got) in cases.iter().zip(&fleet.stats) {
@@ -98,9 +116,15 @@ fn coverage_matches_skyfield() {
             let slack = 2.0 * TOLERANCE_S * n as f64 / day;
             let at = format!("{} k = {k}", case["name"]);
             assert!((got.share(day) - expected["share"].as_f64().unwrap()).abs() <= slack, "{at}: share {got:?}");
-            assert!((got.mean_in_view(day) - expected["mean_in_view"].as_f64().unwrap()).abs() <= slack, "{at}: {got:?}");
+            assert!(
+                (got.mean_in_view(day) - expected["mean_in_view"].as_f64().unwrap()).abs() <= slack,
+                "{at}: {got:?}"
+            );
             assert_eq!(got.gaps as u64, expected["gaps"].as_u64().unwrap(), "{at}: gaps");
-            assert!((got.max_gap_s - expected["max_gap_s"].as_f64().unwrap()).abs() <= 2.0 * TOLERANCE_S, "{at}: {got:?}");
+            assert!(
+                (got.max_gap_s - expected["max_gap_s"].as_f64().unwrap()).abs() <= 2.0 * TOLERANCE_S,
+                "{at}: {got:?}"
+            );
             match (got.first_access_s, expected["first_access_s"].as_f64()) {
                 (Some(t), Some(e)) => assert!((t - e).abs() <= TOLERANCE_S, "{at}: first access {t}, Skyfield {e}"),
                 (None, None) => {}
@@ -155,7 +179,9 @@ fn one_circular_orbit_matches_the_spherical_cap_formula() {
     // The formula's sphere: the orbit's mean radius over the run, and each point's own
     // distance from the Earth's centre (on the WGS84 ellipsoid).
     let radius: f64 = (0..2000)
-        .map(|i| satellites[0].propagate(start.plus_seconds(i as f64 * days * 86_400.0 / 2000.0)).unwrap().position.norm())
+        .map(|i| {
+            satellites[0].propagate(start.plus_seconds(i as f64 * days * 86_400.0 / 2000.0)).unwrap().position.norm()
+        })
         .sum::<f64>()
         / 2000.0;
     let inclination = 63.0_f64.to_radians();

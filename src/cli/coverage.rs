@@ -69,14 +69,10 @@ pub fn run(args: CoverageArgs) -> Result<(), CliError> {
     }
     let bars = super::progress::Bars::new(args.quiet);
     bars.begin("coverage", window.duration_s().ceil() as u64, "s of the window");
-    let coverage = analyse(
-        &scenario.satellites,
-        &config.points,
-        config.min_elevation_deg,
-        config.k,
-        window,
-        &|done_s| bars.set_position(done_s as u64),
-    );
+    let coverage =
+        analyse(&scenario.satellites, &config.points, config.min_elevation_deg, config.k, window, &|done_s| {
+            bars.set_position(done_s as u64)
+        });
     bars.end();
     let analysed_s = started.elapsed().as_secs_f64();
     let files = write_coverage(&out_dir, &scenario.name, config, window, &coverage)

@@ -145,26 +145,35 @@ fn coverage_map(
     }
 }
 
+/// One row of the grid: its points' area-weighted sum and weight, least and greatest value.
+struct LatitudeRow {
+    lat_deg: f64,
+    weighted_sum: f64,
+    weight: f64,
+    least: f64,
+    greatest: f64,
+}
+
 /// The figure of merit along each row of the grid: its area-weighted mean over longitude,
 /// and its least and greatest value.
 fn latitude_chart(config: &CoverageConfig, coverage: &Coverage, window_s: f64, subtitle: &str) -> LineChart {
-    let mut rows: Vec<(f64, f64, f64, f64, f64)> = Vec::new();
+    let mut rows: Vec<LatitudeRow> = Vec::new();
     for (p, s) in config.points.iter().zip(&coverage.stats) {
         let v = shown(config.figure, s, window_s);
         let w = p.area_share();
         match rows.last_mut() {
-            Some(row) if row.0 == p.lat_deg => {
-                row.1 += w * v;
-                row.2 += w;
-                row.3 = row.3.min(v);
-                row.4 = row.4.max(v);
+            Some(row) if row.lat_deg == p.lat_deg => {
+                row.weighted_sum += w * v;
+                row.weight += w;
+                row.least = row.least.min(v);
+                row.greatest = row.greatest.max(v);
             }
-            _ => rows.push((p.lat_deg, w * v, w, v, v)),
+            _ => rows.push(LatitudeRow { lat_deg: p.lat_deg, weighted_sum: w * v, weight: w, least: v, greatest: v }),
         }
     }
-    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let series = |name: &str, f: &dyn Fn(&(f64, f64, f64, f64, f64)) -> f64| {
-        Series::new(name, SeriesKind::Line, rows.iter().map(|r| (r.0, f(r))).collect())
+    rows.sort_by(|a, b| a.lat_deg.total_cmp(&b.lat_deg));
+    let series = |name: &str, f: &dyn Fn(&LatitudeRow) -> f64| {
+        Series::new(name, SeriesKind::Line, rows.iter().map(|r| (r.lat_deg, f(r))).collect())
     };
     LineChart {
         title: format!("Coverage against latitude: {}", axis_title(config.figure, config.k)),
@@ -172,9 +181,9 @@ fn latitude_chart(config: &CoverageConfig, coverage: &Coverage, window_s: f64, s
         x_label: "Latitude (deg)".into(),
         y_label: axis_title(config.figure, config.k),
         series: vec![
-            series("mean over longitude", &|r| r.1 / r.2),
-            series("least", &|r| r.3),
-            series("greatest", &|r| r.4),
+            series("mean over longitude", &|r| r.weighted_sum / r.weight),
+            series("least", &|r| r.least),
+            series("greatest", &|r| r.greatest),
         ],
         x_range: Some((-90.0, 90.0)),
         ..Default::default()

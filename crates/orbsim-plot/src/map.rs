@@ -9,8 +9,8 @@ use plotters::prelude::DrawingBackend;
 use super::axis::{Axis, Tick, linear_ticks};
 use super::canvas::{Canvas, HAlign, Marker, VAlign, cap_height, descent, text_width};
 use super::layout::{
-    AXIS_TITLE_EM, AxisKind, INK, LabelPlacer, TICK_EM, LegendItem, NOTE_EM, Rect, Swatch, WHITE, clip_polyline, colour_or, header_and_legend,
-    layout_plot, no_data,
+    AXIS_TITLE_EM, AxisKind, INK, LabelPlacer, LegendItem, NOTE_EM, Rect, Swatch, TICK_EM, WHITE, clip_polyline,
+    colour_or, header_and_legend, layout_plot, no_data,
 };
 use super::sealed::Draw;
 use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb};
@@ -341,7 +341,11 @@ impl Draw for WorldMap {
         let size = self.size();
         let has_tracks = self.tracks.iter().any(|t| t.points.len() > 1);
         let has_field = self.field.as_ref().is_some_and(|f| !f.cells.is_empty());
-        if self.coastline.is_empty() && !has_tracks && self.stations.is_empty() && self.coverage.is_empty() && !has_field
+        if self.coastline.is_empty()
+            && !has_tracks
+            && self.stations.is_empty()
+            && self.coverage.is_empty()
+            && !has_field
         {
             return no_data(c, size, &self.title, &self.subtitle, "no coastline, tracks, stations or coverage to draw");
         }
@@ -443,7 +447,12 @@ impl Draw for WorldMap {
 }
 
 /// A vertical colour bar right of the map, with ticks and its title written upwards.
-fn colour_bar<DB: DrawingBackend>(c: &Canvas<DB>, area: &Rect, label: &str, (lo, hi): (f64, f64)) -> Result<(), PlotError> {
+fn colour_bar<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    area: &Rect,
+    label: &str,
+    (lo, hi): (f64, f64),
+) -> Result<(), PlotError> {
     let x0 = area.x1 + 16.0;
     let x1 = x0 + COLOUR_BAR_WIDTH;
     let steps = 128;

@@ -193,11 +193,8 @@ pub fn validate(spec: &CoverageSpec, scenario: &Path, default_mask_deg: f64) -> 
             )
         }
         (None, Some(file)) => {
-            let path = if file.is_absolute() {
-                file.clone()
-            } else {
-                scenario.parent().unwrap_or(Path::new(".")).join(file)
-            };
+            let path =
+                if file.is_absolute() { file.clone() } else { scenario.parent().unwrap_or(Path::new(".")).join(file) };
             let rings = load_polygon(&path).map_err(|m| format!("coverage.polygon: {}: {m}", path.display()))?;
             let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             (format!("polygon {name}"), Box::new(move |lat, lon| inside_rings(&rings, lat, lon)))
@@ -207,7 +204,9 @@ pub fn validate(spec: &CoverageSpec, scenario: &Path, default_mask_deg: f64) -> 
     let points: Vec<GridPoint> =
         global_grid(spec.grid, s).into_iter().filter(|p| inside(p.lat_deg, p.lon_deg)).collect();
     if points.is_empty() {
-        return Err(format!("coverage: the region ({region}) holds no point of the {s}° grid: make spacing_deg smaller"));
+        return Err(format!(
+            "coverage: the region ({region}) holds no point of the {s}° grid: make spacing_deg smaller"
+        ));
     }
     let kind = match spec.grid {
         GridKind::EqualArea => "equal-area",

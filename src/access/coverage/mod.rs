@@ -230,7 +230,8 @@ impl Cone {
         let outer = ((polar_radius * low.cos() / (r_max + RADIUS_SLACK_KM)).clamp(-1.0, 1.0).acos() - low
             + CONE_MARGIN_RAD)
             .clamp(0.0, std::f64::consts::PI);
-        let inner = (WGS84_A_KM * high.cos() / (r_min - RADIUS_SLACK_KM)).clamp(-1.0, 1.0).acos() - high - CONE_MARGIN_RAD;
+        let inner =
+            (WGS84_A_KM * high.cos() / (r_min - RADIUS_SLACK_KM)).clamp(-1.0, 1.0).acos() - high - CONE_MARGIN_RAD;
         // Single precision: widened by far more than its rounding.
         Cone {
             inner,
@@ -238,7 +239,11 @@ impl Cone {
             motion,
             cos_inner: if inner > 0.0 { inner.cos() as f32 + 1e-6 } else { 2.0 },
             cos_outer: if outer < std::f64::consts::PI { outer.cos() as f32 - 1e-6 } else { -2.0 },
-            sin_outer_sq: if outer < std::f64::consts::FRAC_PI_2 { outer.sin().powi(2) as f32 * 1.000_01 + 1e-6 } else { 2.0 },
+            sin_outer_sq: if outer < std::f64::consts::FRAC_PI_2 {
+                outer.sin().powi(2) as f32 * 1.000_01 + 1e-6
+            } else {
+                2.0
+            },
         }
     }
 
@@ -289,12 +294,7 @@ impl PreparedPoint {
     fn new(p: &GridPoint, sin_mask: f64) -> Self {
         let topo = Topocentric::new(&Geodetic { lat_deg: p.lat_deg, lon_deg: p.lon_deg, alt_km: 0.0 });
         let q = topo.position.normalize();
-        PreparedPoint {
-            topo,
-            q,
-            q32: [q.x as f32, q.y as f32, q.z as f32],
-            sin_mask,
-        }
+        PreparedPoint { topo, q, q32: [q.x as f32, q.y as f32, q.z as f32], sin_mask }
     }
 
     /// sin(elevation) − sin(mask), and the time derivative of sin(elevation).
@@ -851,7 +851,8 @@ pub fn band_summaries(points: &[GridPoint], stats: &[PointStats], band_deg: f64,
         .filter_map(|b| {
             let members: Vec<usize> = (0..points.len()).filter(|&i| band_of(points[i].lat_deg) == b).collect();
             let lat_lo = -90.0 + b as f64 * band_deg;
-            (!members.is_empty()).then(|| summarise(points, stats, &members, lat_lo, (lat_lo + band_deg).min(90.0), window_s))
+            (!members.is_empty())
+                .then(|| summarise(points, stats, &members, lat_lo, (lat_lo + band_deg).min(90.0), window_s))
         })
         .collect();
     let all: Vec<usize> = (0..points.len()).collect();
