@@ -139,9 +139,10 @@ const NO_VALUE: Rgb = Rgb(0xC8, 0xC8, 0xC8);
 const COLOUR_BAR_ROOM: f64 = 120.0;
 const COLOUR_BAR_WIDTH: f64 = 18.0;
 
-/// The viridis colour of `f` ∈ [0, 1].
+/// The viridis colour of `f` ∈ [0, 1] (clamped; NaN is the scale's low end).
 fn viridis(f: f64) -> Rgb {
-    let x = f.clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
+    let f = if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) };
+    let x = f * (VIRIDIS.len() - 1) as f64;
     let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
     let w = x - i as f64;
     let mix = |a: u8, b: u8| (a as f64 + w * (b as f64 - a as f64)).round() as u8;
