@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::access::coverage::grid::{self as coverage_grid, CoverageConfig, CoverageSpec};
 use crate::access::isl::{GridTopology, IslTopology, MAX_TERMINALS, RangeTopology, ShellLayout};
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
 use crate::link::{LinkConfig, LinkDirection, LinkParams, Technology};
@@ -102,6 +103,9 @@ pub struct ScenarioFile {
     /// [`crate::mission::inference`].
     #[serde(default)]
     pub inference: Option<InferenceSpec>,
+    /// The grid `orbsim coverage` analyses; see [`crate::access::coverage`].
+    #[serde(default)]
+    pub coverage: CoverageSpec,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -247,6 +251,8 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// The validated `[inference]` section, if the scenario has one.
     pub inference: Option<InferenceConfig>,
+    /// The `[coverage]` section (or its defaults), validated.
+    pub coverage: CoverageConfig,
 }
 
 impl Scenario {
@@ -392,6 +398,8 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         ),
         None => None,
     };
+    let coverage = coverage_grid::validate(&file.coverage, path, file.stations.min_elevation_deg)
+        .map_err(|m| ScenarioError::at(path, "", m))?;
 
     Ok(Scenario {
         file: path.to_path_buf(),
@@ -418,6 +426,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         rollout: rollout.rollout,
         warnings: fleet.warnings,
         inference,
+        coverage,
     })
 }
 

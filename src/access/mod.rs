@@ -2,6 +2,7 @@
 //! other and to the Sun (inter-satellite visibility, eclipse), and the radiation they fly
 //! through (single-event upsets in memory).
 
+pub mod coverage;
 pub mod eclipse;
 pub mod isl;
 pub mod passes;

@@ -4,6 +4,7 @@
 
 mod console;
 mod contacts;
+mod coverage;
 mod export;
 mod geometry;
 mod link_rates;
@@ -35,6 +36,8 @@ enum Command {
     Passes(passes::PassesArgs),
     /// The contact plan: passes with link-budget rate profiles, as CSV.
     Contacts(contacts::ContactsArgs),
+    /// Coverage and revisit of a grid of points by a scenario's fleet: CSV tables and figures.
+    Coverage(coverage::CoverageArgs),
     /// Plot data rate against elevation for every ground-link preset (PNG and SVG).
     LinkRates(link_rates::LinkRatesArgs),
     /// Exports for other tools: CZML for CesiumJS, CCSDS OEM ephemerides.
@@ -100,6 +103,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => run::validate(args),
         Command::Passes(args) => passes::run(args),
         Command::Contacts(args) => contacts::run(args),
+        Command::Coverage(args) => coverage::run(args),
         Command::LinkRates(args) => link_rates::run(args),
         Command::Export(args) => export::run(args),
         Command::Sweep(args) => sweep::sweep(args),

@@ -11,8 +11,8 @@
 //!   with optional shaded x-intervals and labelled horizontal reference lines.
 //! * [`timeline`]: a Gantt chart of categorised intervals, one row per label, on a UTC axis.
 //! * [`cdf`]: empirical distribution functions with percentile markers.
-//! * [`world_map`]: an equirectangular map with coastline, ground tracks, stations and
-//!   coverage circles; [`load_coastline`] reads the bundled Natural Earth GeoJSON.
+//! * [`world_map`]: an equirectangular map with coastline, ground tracks, stations,
+//!   coverage circles and a colour-coded field of cells with a colour bar; [`load_coastline`] reads the bundled Natural Earth GeoJSON.
 //! * [`bar_chart`] (grouped bars) and [`scatter`] (labelled points) for comparing sweep runs.
 //!
 //! Text is set in DejaVu Sans, compiled into the binary and rasterised by `ab_glyph`, so no
@@ -63,7 +63,7 @@ use orbsim_time::UtcTime;
 pub use bar::{BarChart, BarSeries, bar_chart};
 pub use cdf::{CdfChart, SampleSet, cdf};
 pub use line::{LineChart, RefLine, Series, SeriesKind, Shading, line_chart};
-pub use map::{Coverage, GroundTrack, MapStation, Polyline, WorldMap, load_coastline, world_map};
+pub use map::{Coverage, FieldCell, GroundTrack, MapField, MapStation, Polyline, WorldMap, load_coastline, world_map};
 pub use scatter::{ScatterChart, ScatterPoint, ScatterSeries, scatter};
 pub use timeline::{Bar, Category, Timeline, TimelineRow, timeline};
 

@@ -1,16 +1,16 @@
-//! World maps: ground tracks, stations and coverage circles over a coastline, in the
-//! equirectangular projection (longitude and latitude as plain x and y, −180..180 by
+//! World maps: ground tracks, stations, coverage circles and a colour-coded field of cells
+//! over a coastline, in the equirectangular projection (longitude and latitude as plain x and y, −180..180 by
 //! −90..90), which keeps tracks and circles easy to read off against the degree grid.
 
 use std::path::Path;
 
 use plotters::prelude::DrawingBackend;
 
-use super::axis::{Axis, Tick};
+use super::axis::{Axis, Tick, linear_ticks};
 use super::canvas::{Canvas, HAlign, Marker, VAlign, cap_height, descent, text_width};
 use super::layout::{
-    AxisKind, INK, LabelPlacer, LegendItem, NOTE_EM, Rect, Swatch, WHITE, clip_polyline, colour_or, header_and_legend,
-    layout_plot, no_data,
+    AXIS_TITLE_EM, AxisKind, INK, LabelPlacer, LegendItem, NOTE_EM, Rect, Swatch, TICK_EM, WHITE, clip_polyline,
+    colour_or, header_and_legend, layout_plot, no_data,
 };
 use super::sealed::Draw;
 use super::{DEFAULT_SIZE, Figure, PlotError, PlotFiles, Rgb};
@@ -90,6 +90,84 @@ pub struct WorldMap {
     pub coverage: Vec<Coverage>,
     /// Legend label for the coverage circles, e.g. "visible above 10°"; "coverage" when empty.
     pub coverage_label: String,
+    /// Values over cells, drawn under everything else with a colour bar on the right.
+    pub field: Option<MapField>,
+}
+
+/// One cell of a [`MapField`]: a longitude-latitude rectangle, degrees, and its value.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FieldCell {
+    /// West edge, degrees (−180..180).
+    pub lon_lo: f64,
+    /// East edge, degrees.
+    pub lon_hi: f64,
+    /// South edge, degrees.
+    pub lat_lo: f64,
+    /// North edge, degrees.
+    pub lat_hi: f64,
+    /// The value; NaN cells are drawn grey (no value).
+    pub value: f64,
+}
+
+/// A quantity over the map (a figure of merit per grid cell), in a sequential colour scale
+/// (viridis: dark for low, yellow for high, readable in grey and with colour-vision
+/// deficiencies) explained by a colour bar.
+#[derive(Debug, Clone, Default)]
+pub struct MapField {
+    /// The cells.
+    pub cells: Vec<FieldCell>,
+    /// Colour bar title with its unit, e.g. "Share of time covered (%)".
+    pub label: String,
+    /// Values mapped to the ends of the scale; by default the cells' extent.
+    pub range: Option<(f64, f64)>,
+}
+
+/// Viridis at nine evenly spaced stops.
+const VIRIDIS: [Rgb; 9] = [
+    Rgb(0x44, 0x01, 0x54),
+    Rgb(0x47, 0x2D, 0x7B),
+    Rgb(0x3B, 0x52, 0x8B),
+    Rgb(0x2C, 0x72, 0x8E),
+    Rgb(0x21, 0x91, 0x8C),
+    Rgb(0x28, 0xAE, 0x80),
+    Rgb(0x5E, 0xC9, 0x62),
+    Rgb(0xAD, 0xDC, 0x30),
+    Rgb(0xFD, 0xE7, 0x25),
+];
+const NO_VALUE: Rgb = Rgb(0xC8, 0xC8, 0xC8);
+/// Room on the right for the colour bar, its ticks and its title.
+const COLOUR_BAR_ROOM: f64 = 120.0;
+const COLOUR_BAR_WIDTH: f64 = 18.0;
+
+/// The viridis colour of `f` ∈ [0, 1] (clamped; NaN is the scale's low end).
+fn viridis(f: f64) -> Rgb {
+    let f = if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) };
+    let x = f * (VIRIDIS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
+    let w = x - i as f64;
+    let mix = |a: u8, b: u8| (a as f64 + w * (b as f64 - a as f64)).round() as u8;
+    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    Rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+impl MapField {
+    /// The scale's range: as given, else the finite values' extent (widened when flat).
+    fn scale(&self) -> (f64, f64) {
+        let (lo, hi) = self.range.unwrap_or_else(|| {
+            self.cells
+                .iter()
+                .map(|c| c.value)
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
+        });
+        if !(lo.is_finite() && hi.is_finite()) {
+            (0.0, 1.0)
+        } else if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 0.5, hi + 0.5)
+        }
+    }
 }
 
 /// Renders `map` to `<stem>.png` and `<stem>.svg`.
@@ -263,7 +341,13 @@ impl Draw for WorldMap {
     fn draw<DB: DrawingBackend>(&self, c: &Canvas<DB>) -> Result<(), PlotError> {
         let size = self.size();
         let has_tracks = self.tracks.iter().any(|t| t.points.len() > 1);
-        if self.coastline.is_empty() && !has_tracks && self.stations.is_empty() && self.coverage.is_empty() {
+        let has_field = self.field.as_ref().is_some_and(|f| !f.cells.is_empty());
+        if self.coastline.is_empty()
+            && !has_tracks
+            && self.stations.is_empty()
+            && self.coverage.is_empty()
+            && !has_field
+        {
             return no_data(c, size, &self.title, &self.subtitle, "no coastline, tracks, stations or coverage to draw");
         }
         let mut legend = Vec::new();
@@ -288,7 +372,7 @@ impl Draw for WorldMap {
         let mut plot = layout_plot(
             size,
             top,
-            0.0,
+            if has_field { COLOUR_BAR_ROOM } else { 0.0 },
             AxisKind::Fixed(degree_ticks(30, 180, 'E', 'W')),
             AxisKind::Fixed(degree_ticks(30, 90, 'N', 'S')),
             "",
@@ -297,6 +381,17 @@ impl Draw for WorldMap {
         plot.fit_aspect(2.0);
         let area = plot.rect();
         c.fill_rect((area.x0, area.y0), (area.x1, area.y1), OCEAN, 1.0)?;
+        if let Some(field) = self.field.as_ref().filter(|_| has_field) {
+            let (lo, hi) = field.scale();
+            for cell in &field.cells {
+                let colour = if cell.value.is_finite() { viridis((cell.value - lo) / (hi - lo)) } else { NO_VALUE };
+                let (x0, y0) = plot.map((cell.lon_lo, cell.lat_hi));
+                let (x1, y1) = plot.map((cell.lon_hi, cell.lat_lo));
+                // Half a pixel of overlap hides the seams anti-aliasing would leave.
+                c.fill_rect((x0 - 0.25, y0 - 0.25), (x1 + 0.25, y1 + 0.25), colour, 1.0)?;
+            }
+            colour_bar(c, &area, &field.label, (lo, hi))?;
+        }
         plot.grid(c, true, true)?;
 
         let draw_lonlat = |line: &[(f64, f64)], col: Rgb, alpha: f64, width: f64| -> Result<(), PlotError> {
@@ -352,6 +447,36 @@ impl Draw for WorldMap {
     }
 }
 
+/// A vertical colour bar right of the map, with ticks and its title written upwards.
+fn colour_bar<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    area: &Rect,
+    label: &str,
+    (lo, hi): (f64, f64),
+) -> Result<(), PlotError> {
+    let x0 = area.x1 + 16.0;
+    let x1 = x0 + COLOUR_BAR_WIDTH;
+    let steps = 128;
+    let height = area.y1 - area.y0;
+    for i in 0..steps {
+        let (f0, f1) = (i as f64 / steps as f64, (i + 1) as f64 / steps as f64);
+        let colour = viridis((f0 + f1) / 2.0);
+        c.fill_rect((x0, area.y1 - f1 * height - 0.25), (x1, area.y1 - f0 * height + 0.25), colour, 1.0)?;
+    }
+    c.stroke_rect((x0, area.y0), (x1, area.y1), COAST, 1.0)?;
+    let max_ticks = ((height / 60.0).floor() as usize).clamp(2, 10);
+    for tick in linear_ticks(lo, hi, max_ticks) {
+        let y = area.y1 - (tick.value - lo) / (hi - lo) * height;
+        if y < area.y0 - 0.5 || y > area.y1 + 0.5 {
+            continue;
+        }
+        c.path(&[(x1, y), (x1 + 5.0, y)], INK, 1.0, 1.0)?;
+        c.text(&tick.label, x1 + 8.0, y, TICK_EM, INK, HAlign::Left, VAlign::Middle)?;
+    }
+    let title_x = x1 + COLOUR_BAR_ROOM - COLOUR_BAR_WIDTH - 16.0 - cap_height(AXIS_TITLE_EM) / 2.0;
+    c.text_up(label, title_x, (area.y0 + area.y1) / 2.0, AXIS_TITLE_EM, INK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +490,14 @@ mod tests {
         // Westward, and 0..360 longitudes.
         let pieces = split_antimeridian(&[(190.0, 0.0), (170.0, 10.0)]);
         assert_eq!(pieces, vec![vec![(-170.0, 0.0), (-180.0, 5.0)], vec![(180.0, 5.0), (170.0, 10.0)]]);
+    }
+
+    #[test]
+    fn viridis_runs_from_purple_to_yellow() {
+        assert_eq!(viridis(0.0), VIRIDIS[0]);
+        assert_eq!(viridis(1.0), VIRIDIS[8]);
+        assert_eq!(viridis(0.5), VIRIDIS[4]);
+        assert_eq!(viridis(f64::NAN), VIRIDIS[0]);
     }
 
     #[test]

@@ -22,9 +22,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use orbsim_plot::{
-    Bar, BarChart, BarSeries, Category, CdfChart, Coverage, Figure, GroundTrack, LineChart, MapStation, PlotError,
-    PlotFiles, RefLine, SampleSet, Scale, ScatterChart, ScatterPoint, ScatterSeries, Series, SeriesKind, Shading,
-    Timeline, TimelineRow, WorldMap, bar_chart, cdf, line_chart, load_coastline, scatter, timeline, world_map,
+    Bar, BarChart, BarSeries, Category, CdfChart, Coverage, FieldCell, Figure, GroundTrack, LineChart, MapField,
+    MapStation, PlotError, PlotFiles, RefLine, SampleSet, Scale, ScatterChart, ScatterPoint, ScatterSeries, Series,
+    SeriesKind, Shading, Timeline, TimelineRow, WorldMap, bar_chart, cdf, line_chart, load_coastline, scatter,
+    timeline, world_map,
 };
 use orbsim_time::UtcTime;
 
@@ -454,4 +455,29 @@ fn coastline_loads_and_bad_files_are_reported() {
         assert!(err.to_string().contains(name), "{err}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn field_maps_have_a_colour_bar_and_are_deterministic() {
+    let cells: Vec<FieldCell> = (0..36)
+        .flat_map(|i| {
+            (0..18).map(move |j| FieldCell {
+                lon_lo: -180.0 + 10.0 * i as f64,
+                lon_hi: -170.0 + 10.0 * i as f64,
+                lat_lo: -90.0 + 10.0 * j as f64,
+                lat_hi: -80.0 + 10.0 * j as f64,
+                value: if i == 0 { f64::NAN } else { (j as f64 - 9.0).abs() * 10.0 },
+            })
+        })
+        .collect();
+    let map = WorldMap {
+        title: "Share of time covered".into(),
+        field: Some(MapField { cells, label: "Share of time covered (%)".into(), range: Some((0.0, 100.0)) }),
+        ..Default::default()
+    };
+    let svg = map.render_svg().unwrap();
+    assert!(svg.contains("Share of time covered (%)"), "colour bar title");
+    let text: Vec<&str> = svg.lines().map(str::trim).collect();
+    assert!(text.contains(&"100") && text.contains(&"0"), "colour bar ticks");
+    assert_eq!(map.render_png().unwrap(), map.render_png().unwrap());
 }
