@@ -737,13 +737,16 @@ pub trait PassItems: Sync {
 }
 
 /// Searches the satellites for which `include` holds over `stations` and hands `emit` the
-/// items of every pass, in key order, a time block at a time, so that memory holds one
-/// block rather than the whole result. Blocks advance every satellite's search to the
+/// items of every pass, in key order, a time block at a time, so that memory holds a few
+/// blocks rather than the whole result. Blocks advance every satellite's search to the
 /// block's end in parallel ([`SatelliteSearch`] resumes exactly, so the items do not depend
 /// on the blocks); items starting before the earliest AOS any search can still report are
 /// final and emitted, the rest wait for the next block. A pass that lasts the whole window
 /// (a geostationary satellite, say) holds back everything after its AOS until it ends.
-/// `on_progress` gets the seconds of the window searched so far. Returns the retirements.
+/// While one block's items are merged and emitted on the calling thread, the next block is
+/// searched on the thread pool, so the serial merge and write cost no wall time of their
+/// own. `on_progress` gets the seconds of the window searched so far. Returns the
+/// retirements.
 pub fn stream_search<P: PassItems, E>(
     satellites: &[Satellite],
     include: &(dyn Fn(usize) -> bool + Sync),
@@ -754,46 +757,112 @@ pub fn stream_search<P: PassItems, E>(
     mut emit: impl FnMut(Vec<P::Item>) -> Result<(), E>,
 ) -> Result<Vec<Retirement>, E> {
     let set = StationSet::new(stations);
-    // Satellites of one shell share their bounds: compute each distinct set once.
-    let mut bounds_of_key = std::collections::HashMap::new();
-    let mut distinct = Vec::new();
-    let bounds_index: Vec<usize> = satellites
-        .iter()
-        .map(|sat| {
-            *bounds_of_key.entry(SearchBounds::key(sat)).or_insert_with(|| {
-                distinct.push(sat);
-                distinct.len() - 1
-            })
-        })
-        .collect();
-    drop(bounds_of_key);
-    let bounds: Vec<SearchBounds> = distinct.par_iter().map(|sat| SearchBounds::new(sat, &set)).collect();
+    let fleet = FleetSearch::new(satellites, &set, window, items);
     let mut searches: Vec<Option<(SatelliteSearch, P::State)>> = satellites
         .par_iter()
         .enumerate()
         .map(|(i, sat)| {
-            include(i).then(|| (SatelliteSearch::start(i, sat, &set, &bounds[bounds_index[i]], window), items.state(i)))
+            include(i).then(|| {
+                (SatelliteSearch::start(i, sat, &set, &fleet.bounds[fleet.bounds_index[i]], window), items.state(i))
+            })
         })
         .collect();
 
     let end_s = window.duration_s();
+    let block_end = |searched_s: f64, block_s: f64| {
+        if searched_s + block_s >= end_s { f64::INFINITY } else { searched_s + block_s }
+    };
     let mut searched_s = 0.0;
     let mut block_s = FIRST_BLOCK_S;
+    let mut until_s = block_end(searched_s, block_s);
+    let mut runs = fleet.advance(&mut searches, until_s);
     let mut pending: Vec<P::Item> = Vec::new();
-    loop {
-        let until_s = if searched_s + block_s >= end_s { f64::INFINITY } else { searched_s + block_s };
-        let mut runs: Vec<Vec<P::Item>> = searches
+    let fleet = &fleet;
+    std::thread::scope(|scope| {
+        loop {
+            let earliest_s = searches
+                .iter()
+                .map(|slot| slot.as_ref().map_or(f64::INFINITY, |(search, _)| search.earliest_unreported_aos_s()))
+                .fold(f64::INFINITY, f64::min);
+            let found: usize = runs.iter().map(Vec::len).sum();
+            let rate = found as f64 / (until_s.min(end_s) - searched_s);
+            searched_s = until_s.min(end_s);
+            block_s = if rate > 0.0 {
+                (items.items_per_block() / rate).clamp(MIN_BLOCK_S, MAX_BLOCK_S)
+            } else {
+                block_s * 4.0
+            }
+            .min(MAX_BLOCK_S);
+            until_s = block_end(searched_s, block_s);
+            // The searches move to the pool's thread for the next block and come back with it.
+            let next_block = earliest_s.is_finite().then(|| {
+                let mut moving = std::mem::take(&mut searches);
+                scope.spawn(move || {
+                    let runs = fleet.advance(&mut moving, until_s);
+                    (moving, runs)
+                })
+            });
+            runs.push(std::mem::take(&mut pending));
+            let mut merged = crate::merge::merge_sorted_runs(std::mem::take(&mut runs), |item| items.key(item));
+            let Some(next_block) = next_block else {
+                emit(merged)?;
+                return Ok(());
+            };
+            let earliest = window.start.plus_seconds(earliest_s);
+            pending = merged.split_off(merged.partition_point(|item| items.start(item) < earliest));
+            if !merged.is_empty() {
+                emit(merged)?;
+            }
+            on_progress(searched_s);
+            (searches, runs) = next_block.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+    })?;
+    Ok(searches.into_iter().flatten().filter_map(|(search, _)| search.retirement).collect())
+}
+
+/// What advancing every satellite's search needs, shared by the blocks of [`stream_search`].
+struct FleetSearch<'a, P: PassItems> {
+    satellites: &'a [Satellite],
+    set: &'a StationSet<'a>,
+    window: Window,
+    items: &'a P,
+    /// The distinct skip bounds, and which of them each satellite uses.
+    bounds: Vec<SearchBounds>,
+    bounds_index: Vec<usize>,
+}
+
+impl<'a, P: PassItems> FleetSearch<'a, P> {
+    fn new(satellites: &'a [Satellite], set: &'a StationSet<'a>, window: Window, items: &'a P) -> Self {
+        // Satellites of one shell share their bounds: compute each distinct set once.
+        let mut bounds_of_key = std::collections::HashMap::new();
+        let mut distinct = Vec::new();
+        let bounds_index: Vec<usize> = satellites
+            .iter()
+            .map(|sat| {
+                *bounds_of_key.entry(SearchBounds::key(sat)).or_insert_with(|| {
+                    distinct.push(sat);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let bounds = distinct.par_iter().map(|sat| SearchBounds::new(sat, set)).collect();
+        FleetSearch { satellites, set, window, items, bounds, bounds_index }
+    }
+
+    /// Advances every search to `until_s` in parallel; returns each satellite's new items.
+    fn advance(&self, searches: &mut [Option<(SatelliteSearch, P::State)>], until_s: f64) -> Vec<Vec<P::Item>> {
+        searches
             .par_iter_mut()
             .enumerate()
             .map_init(SearchScratch::default, |scratch, (i, slot)| {
                 let mut out = Vec::new();
                 if let Some((search, state)) = slot {
-                    let mut on_pass = |pass: &Pass, track: &Track| items.items(state, pass, track, &mut out);
+                    let mut on_pass = |pass: &Pass, track: &Track| self.items.items(state, pass, track, &mut out);
                     search.advance(
-                        &satellites[i],
-                        &set,
-                        &bounds[bounds_index[i]],
-                        window,
+                        &self.satellites[i],
+                        self.set,
+                        &self.bounds[self.bounds_index[i]],
+                        self.window,
                         until_s,
                         scratch,
                         &mut on_pass,
@@ -801,31 +870,8 @@ pub fn stream_search<P: PassItems, E>(
                 }
                 out
             })
-            .collect();
-        let found: usize = runs.iter().map(Vec::len).sum();
-        runs.push(std::mem::take(&mut pending));
-        let mut merged = crate::merge::merge_sorted_runs(runs, |item| items.key(item));
-        let earliest_s = searches
-            .iter()
-            .map(|slot| slot.as_ref().map_or(f64::INFINITY, |(search, _)| search.earliest_unreported_aos_s()))
-            .fold(f64::INFINITY, f64::min);
-        if earliest_s.is_infinite() {
-            emit(merged)?;
-            break;
-        }
-        let earliest = window.start.plus_seconds(earliest_s);
-        pending = merged.split_off(merged.partition_point(|item| items.start(item) < earliest));
-        if !merged.is_empty() {
-            emit(merged)?;
-        }
-        on_progress(until_s.min(end_s));
-        let rate = found as f64 / (until_s - searched_s);
-        searched_s = until_s;
-        block_s =
-            if rate > 0.0 { (items.items_per_block() / rate).clamp(MIN_BLOCK_S, MAX_BLOCK_S) } else { block_s * 4.0 }
-                .min(MAX_BLOCK_S);
+            .collect()
     }
-    Ok(searches.into_iter().flatten().filter_map(|(search, _)| search.retirement).collect())
 }
 
 /// Passes as [`stream_search`] items, in the order of [`merge_passes`].
