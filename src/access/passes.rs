@@ -716,6 +716,9 @@ fn finish_pass(
 const FIRST_BLOCK_S: f64 = 600.0;
 const MIN_BLOCK_S: f64 = 60.0;
 const MAX_BLOCK_S: f64 = 86_400.0;
+/// Sorted runs a block's search hands back: enough chunks of satellites to balance the
+/// pool's threads, few enough that merging them is cheap.
+const RUNS_PER_BLOCK: usize = 256;
 
 /// What [`stream_search`] makes of each pass, and how its items are ordered.
 pub trait PassItems: Sync {
@@ -849,14 +852,22 @@ impl<'a, P: PassItems> FleetSearch<'a, P> {
         FleetSearch { satellites, set, window, items, bounds, bounds_index }
     }
 
-    /// Advances every search to `until_s` in parallel; returns each satellite's new items.
+    /// Advances every search to `until_s` in parallel; returns the new items as sorted runs,
+    /// one per chunk of satellites: the calling thread then merges a few hundred runs, not
+    /// one per satellite (most of a block's merge work moves onto the pool). The runs are
+    /// sorted stably from satellite order, so ties come out as a merge of per-satellite
+    /// runs would give them.
     fn advance(&self, searches: &mut [Option<(SatelliteSearch, P::State)>], until_s: f64) -> Vec<Vec<P::Item>> {
+        let chunk_len = searches.len().div_ceil(RUNS_PER_BLOCK).max(1);
         searches
-            .par_iter_mut()
+            .par_chunks_mut(chunk_len)
             .enumerate()
-            .map_init(SearchScratch::default, |scratch, (i, slot)| {
+            .map(|(chunk, slots)| {
+                let mut scratch = SearchScratch::default();
                 let mut out = Vec::new();
-                if let Some((search, state)) = slot {
+                for (offset, slot) in slots.iter_mut().enumerate() {
+                    let Some((search, state)) = slot else { continue };
+                    let i = chunk * chunk_len + offset;
                     let mut on_pass = |pass: &Pass, track: &Track| self.items.items(state, pass, track, &mut out);
                     search.advance(
                         &self.satellites[i],
@@ -864,10 +875,11 @@ impl<'a, P: PassItems> FleetSearch<'a, P> {
                         &self.bounds[self.bounds_index[i]],
                         self.window,
                         until_s,
-                        scratch,
+                        &mut scratch,
                         &mut on_pass,
                     );
                 }
+                out.sort_by_key(|item| self.items.key(item));
                 out
             })
             .collect()
