@@ -747,9 +747,8 @@ pub trait PassItems: Sync {
 /// final and emitted, the rest wait for the next block. A pass that lasts the whole window
 /// (a geostationary satellite, say) holds back everything after its AOS until it ends.
 /// While one block's items are merged and emitted on the calling thread, the next block is
-/// searched on the thread pool, so the serial merge and write cost no wall time of their
-/// own. `on_progress` gets the seconds of the window searched so far. Returns the
-/// retirements.
+/// searched, so the serial merge and write cost no wall time of their own. `on_progress`
+/// gets the seconds of the window searched so far. Returns the retirements.
 pub fn stream_search<P: PassItems, E>(
     satellites: &[Satellite],
     include: &(dyn Fn(usize) -> bool + Sync),
@@ -772,55 +771,72 @@ pub fn stream_search<P: PassItems, E>(
         .collect();
 
     let end_s = window.duration_s();
-    let block_end = |searched_s: f64, block_s: f64| {
-        if searched_s + block_s >= end_s { f64::INFINITY } else { searched_s + block_s }
-    };
-    let mut searched_s = 0.0;
-    let mut block_s = FIRST_BLOCK_S;
-    let mut until_s = block_end(searched_s, block_s);
-    let mut runs = fleet.advance(&mut searches, until_s);
-    let mut pending: Vec<P::Item> = Vec::new();
+    // The searches run on a pool of their own, driven block after block by a thread of
+    // their own: the caller's `emit`, which may format in parallel on the global pool, then
+    // neither waits for a block's search to end nor holds the next one up while it writes.
+    let search_pool = rayon::ThreadPoolBuilder::new().num_threads(rayon::current_num_threads()).build().ok();
     let fleet = &fleet;
+    let advance = move |searches: &mut Vec<_>, until_s: f64| match &search_pool {
+        Some(pool) => pool.install(|| fleet.advance(searches, until_s)),
+        None => fleet.advance(searches, until_s),
+    };
     std::thread::scope(|scope| {
-        loop {
-            let earliest_s = searches
-                .iter()
-                .map(|slot| slot.as_ref().map_or(f64::INFINITY, |(search, _)| search.earliest_unreported_aos_s()))
-                .fold(f64::INFINITY, f64::min);
-            let found: usize = runs.iter().map(Vec::len).sum();
-            let rate = found as f64 / (until_s.min(end_s) - searched_s);
-            searched_s = until_s.min(end_s);
-            block_s = if rate > 0.0 {
-                (items.items_per_block() / rate).clamp(MIN_BLOCK_S, MAX_BLOCK_S)
-            } else {
-                block_s * 4.0
+        // Hand-over without a queue: the driver searches at most one block ahead of `emit`.
+        let (blocks, searched) = std::sync::mpsc::sync_channel::<SearchedBlock<P::Item>>(0);
+        let driver = scope.spawn(move || {
+            let mut searched_s = 0.0;
+            let mut block_s = FIRST_BLOCK_S;
+            loop {
+                let until_s = if searched_s + block_s >= end_s { f64::INFINITY } else { searched_s + block_s };
+                let runs = advance(&mut searches, until_s);
+                let found: usize = runs.iter().map(Vec::len).sum();
+                let rate = found as f64 / (until_s.min(end_s) - searched_s);
+                searched_s = until_s.min(end_s);
+                block_s = if rate > 0.0 {
+                    (items.items_per_block() / rate).clamp(MIN_BLOCK_S, MAX_BLOCK_S)
+                } else {
+                    block_s * 4.0
+                }
+                .min(MAX_BLOCK_S);
+                let earliest_unreported_s = searches
+                    .iter()
+                    .map(|slot| slot.as_ref().map_or(f64::INFINITY, |(search, _)| search.earliest_unreported_aos_s()))
+                    .fold(f64::INFINITY, f64::min);
+                let last = earliest_unreported_s.is_infinite();
+                // A closed channel means `emit` failed: nothing more is wanted.
+                if blocks.send(SearchedBlock { runs, earliest_unreported_s, searched_s }).is_err() || last {
+                    return searches;
+                }
             }
-            .min(MAX_BLOCK_S);
-            until_s = block_end(searched_s, block_s);
-            // The searches move to the pool's thread for the next block and come back with it.
-            let next_block = earliest_s.is_finite().then(|| {
-                let mut moving = std::mem::take(&mut searches);
-                scope.spawn(move || {
-                    let runs = fleet.advance(&mut moving, until_s);
-                    (moving, runs)
-                })
-            });
+        });
+        let mut pending: Vec<P::Item> = Vec::new();
+        for block in searched.iter() {
+            let mut runs = block.runs;
             runs.push(std::mem::take(&mut pending));
-            let mut merged = crate::merge::merge_sorted_runs(std::mem::take(&mut runs), |item| items.key(item));
-            let Some(next_block) = next_block else {
-                emit(merged)?;
-                return Ok(());
-            };
-            let earliest = window.start.plus_seconds(earliest_s);
-            pending = merged.split_off(merged.partition_point(|item| items.start(item) < earliest));
+            let mut merged = crate::merge::merge_sorted_runs(runs, |item| items.key(item));
+            if block.earliest_unreported_s.is_finite() {
+                let earliest = window.start.plus_seconds(block.earliest_unreported_s);
+                pending = merged.split_off(merged.partition_point(|item| items.start(item) < earliest));
+            }
             if !merged.is_empty() {
                 emit(merged)?;
             }
-            on_progress(searched_s);
-            (searches, runs) = next_block.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            on_progress(block.searched_s);
         }
-    })?;
-    Ok(searches.into_iter().flatten().filter_map(|(search, _)| search.retirement).collect())
+        let searches = driver.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(searches.into_iter().flatten().filter_map(|(search, _)| search.retirement).collect())
+    })
+}
+
+/// One block of [`stream_search`], searched.
+struct SearchedBlock<T> {
+    /// Sorted runs of the items found.
+    runs: Vec<Vec<T>>,
+    /// Seconds from the window's start before which no later block can report an item
+    /// (infinite after the last block).
+    earliest_unreported_s: f64,
+    /// Seconds of the window searched so far.
+    searched_s: f64,
 }
 
 /// What advancing every satellite's search needs, shared by the blocks of [`stream_search`].
