@@ -77,7 +77,7 @@ fn link_rates_figure_is_written() {
 #[test]
 fn merged_contact_shards_equal_the_unsharded_plan() {
     let dir = scratch("contact-shards");
-    let run = |out: &str, extra: &[&str]| {
+    let run = |out: &str, threads: &str, extra: &[&str]| {
         let mut args = vec![
             "contacts",
             "--link",
@@ -102,15 +102,17 @@ fn merged_contact_shards_equal_the_unsharded_plan() {
             .args(&args)
             .env_remove("SLURM_ARRAY_TASK_ID")
             .env_remove("JOB_COMPLETION_INDEX")
+            .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();
         assert!(output.status.success(), "{}", stderr(&output));
     };
+    // The whole plan on one thread, the shards on three: the plan depends on neither.
     let whole = dir.join("whole.csv");
-    run(whole.to_str().unwrap(), &[]);
+    run(whole.to_str().unwrap(), "1", &[]);
     let shards = dir.join("shards");
     for shard in ["0/2", "1/2"] {
-        run(shards.to_str().unwrap(), &["--shard", shard]);
+        run(shards.to_str().unwrap(), "3", &["--shard", shard]);
     }
     let out = orbsim(&["merge", shards.to_str().unwrap(), "--quiet"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -210,4 +210,29 @@ fn merged_shards_equal_the_unsharded_table_byte_for_byte() {
     merge.extend(mixed);
     assert_input_error(&orbsim(&merge), "different runs");
     assert!(!out_file.exists());
+
+    // A shard given twice is refused too.
+    let twice = shards.join("shard-1-of-3");
+    let merge = ["merge", "--out", out_file.to_str().unwrap(), shards_arg, twice.to_str().unwrap()];
+    assert_input_error(&orbsim(&merge), "a shard is given twice");
+    assert!(!out_file.exists());
+}
+
+#[test]
+fn the_table_and_its_shards_do_not_depend_on_the_thread_count() {
+    let dir = scratch("threads");
+    let table = |threads: &str, extra: &[&str]| {
+        let out = dir.join(if extra.is_empty() { format!("{threads}.csv") } else { format!("{threads}-shards") });
+        let result = orbsim_in_repo(&oneweb_args(out.to_str().unwrap(), extra), &[("RAYON_NUM_THREADS", threads)]);
+        assert!(result.status.success(), "{}", stderr(&result));
+        out
+    };
+    let one = std::fs::read(table("1", &[])).unwrap();
+    let three = std::fs::read(table("3", &[])).unwrap();
+    assert!(one.len() > 100_000);
+    assert!(one == three, "passes.csv differs between 1 and 3 threads");
+    let rows = |dir: std::path::PathBuf| std::fs::read(dir.join("shard-1-of-2").join("rows.bin")).unwrap();
+    let one = rows(table("1", &["--shard", "1/2"]));
+    let three = rows(table("3", &["--shard", "1/2"]));
+    assert!(one == three, "a shard's rows differ between 1 and 3 threads");
 }

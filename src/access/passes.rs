@@ -716,6 +716,9 @@ fn finish_pass(
 const FIRST_BLOCK_S: f64 = 600.0;
 const MIN_BLOCK_S: f64 = 60.0;
 const MAX_BLOCK_S: f64 = 86_400.0;
+/// Sorted runs a block's search hands back: enough chunks of satellites to balance the
+/// pool's threads, few enough that merging them is cheap.
+const RUNS_PER_BLOCK: usize = 256;
 
 /// What [`stream_search`] makes of each pass, and how its items are ordered.
 pub trait PassItems: Sync {
@@ -737,13 +740,15 @@ pub trait PassItems: Sync {
 }
 
 /// Searches the satellites for which `include` holds over `stations` and hands `emit` the
-/// items of every pass, in key order, a time block at a time, so that memory holds one
-/// block rather than the whole result. Blocks advance every satellite's search to the
+/// items of every pass, in key order, a time block at a time, so that memory holds a few
+/// blocks rather than the whole result. Blocks advance every satellite's search to the
 /// block's end in parallel ([`SatelliteSearch`] resumes exactly, so the items do not depend
 /// on the blocks); items starting before the earliest AOS any search can still report are
 /// final and emitted, the rest wait for the next block. A pass that lasts the whole window
 /// (a geostationary satellite, say) holds back everything after its AOS until it ends.
-/// `on_progress` gets the seconds of the window searched so far. Returns the retirements.
+/// While one block's items are merged and emitted on the calling thread, the next block is
+/// searched, so the serial merge and write cost no wall time of their own. `on_progress`
+/// gets the seconds of the window searched so far. Returns the retirements.
 pub fn stream_search<P: PassItems, E>(
     satellites: &[Satellite],
     include: &(dyn Fn(usize) -> bool + Sync),
@@ -754,78 +759,147 @@ pub fn stream_search<P: PassItems, E>(
     mut emit: impl FnMut(Vec<P::Item>) -> Result<(), E>,
 ) -> Result<Vec<Retirement>, E> {
     let set = StationSet::new(stations);
-    // Satellites of one shell share their bounds: compute each distinct set once.
-    let mut bounds_of_key = std::collections::HashMap::new();
-    let mut distinct = Vec::new();
-    let bounds_index: Vec<usize> = satellites
-        .iter()
-        .map(|sat| {
-            *bounds_of_key.entry(SearchBounds::key(sat)).or_insert_with(|| {
-                distinct.push(sat);
-                distinct.len() - 1
-            })
-        })
-        .collect();
-    drop(bounds_of_key);
-    let bounds: Vec<SearchBounds> = distinct.par_iter().map(|sat| SearchBounds::new(sat, &set)).collect();
+    let fleet = FleetSearch::new(satellites, &set, window, items);
     let mut searches: Vec<Option<(SatelliteSearch, P::State)>> = satellites
         .par_iter()
         .enumerate()
         .map(|(i, sat)| {
-            include(i).then(|| (SatelliteSearch::start(i, sat, &set, &bounds[bounds_index[i]], window), items.state(i)))
+            include(i).then(|| {
+                (SatelliteSearch::start(i, sat, &set, &fleet.bounds[fleet.bounds_index[i]], window), items.state(i))
+            })
         })
         .collect();
 
     let end_s = window.duration_s();
-    let mut searched_s = 0.0;
-    let mut block_s = FIRST_BLOCK_S;
-    let mut pending: Vec<P::Item> = Vec::new();
-    loop {
-        let until_s = if searched_s + block_s >= end_s { f64::INFINITY } else { searched_s + block_s };
-        let mut runs: Vec<Vec<P::Item>> = searches
-            .par_iter_mut()
+    // The searches run on a pool of their own, driven block after block by a thread of
+    // their own: the caller's `emit`, which may format in parallel on the global pool, then
+    // neither waits for a block's search to end nor holds the next one up while it writes.
+    let search_pool = rayon::ThreadPoolBuilder::new().num_threads(rayon::current_num_threads()).build().ok();
+    let fleet = &fleet;
+    let advance = move |searches: &mut Vec<_>, until_s: f64| match &search_pool {
+        Some(pool) => pool.install(|| fleet.advance(searches, until_s)),
+        None => fleet.advance(searches, until_s),
+    };
+    std::thread::scope(|scope| {
+        // Hand-over without a queue: the driver searches at most one block ahead of `emit`.
+        let (blocks, searched) = std::sync::mpsc::sync_channel::<SearchedBlock<P::Item>>(0);
+        let driver = scope.spawn(move || {
+            let mut searched_s = 0.0;
+            let mut block_s = FIRST_BLOCK_S;
+            loop {
+                let until_s = if searched_s + block_s >= end_s { f64::INFINITY } else { searched_s + block_s };
+                let runs = advance(&mut searches, until_s);
+                let found: usize = runs.iter().map(Vec::len).sum();
+                let rate = found as f64 / (until_s.min(end_s) - searched_s);
+                searched_s = until_s.min(end_s);
+                block_s = if rate > 0.0 {
+                    (items.items_per_block() / rate).clamp(MIN_BLOCK_S, MAX_BLOCK_S)
+                } else {
+                    block_s * 4.0
+                }
+                .min(MAX_BLOCK_S);
+                let earliest_unreported_s = searches
+                    .iter()
+                    .map(|slot| slot.as_ref().map_or(f64::INFINITY, |(search, _)| search.earliest_unreported_aos_s()))
+                    .fold(f64::INFINITY, f64::min);
+                let last = earliest_unreported_s.is_infinite();
+                // A closed channel means `emit` failed: nothing more is wanted.
+                if blocks.send(SearchedBlock { runs, earliest_unreported_s, searched_s }).is_err() || last {
+                    return searches;
+                }
+            }
+        });
+        let mut pending: Vec<P::Item> = Vec::new();
+        for block in searched.iter() {
+            let mut runs = block.runs;
+            runs.push(std::mem::take(&mut pending));
+            let mut merged = crate::merge::merge_sorted_runs(runs, |item| items.key(item));
+            if block.earliest_unreported_s.is_finite() {
+                let earliest = window.start.plus_seconds(block.earliest_unreported_s);
+                pending = merged.split_off(merged.partition_point(|item| items.start(item) < earliest));
+            }
+            if !merged.is_empty() {
+                emit(merged)?;
+            }
+            on_progress(block.searched_s);
+        }
+        let searches = driver.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(searches.into_iter().flatten().filter_map(|(search, _)| search.retirement).collect())
+    })
+}
+
+/// One block of [`stream_search`], searched.
+struct SearchedBlock<T> {
+    /// Sorted runs of the items found.
+    runs: Vec<Vec<T>>,
+    /// Seconds from the window's start before which no later block can report an item
+    /// (infinite after the last block).
+    earliest_unreported_s: f64,
+    /// Seconds of the window searched so far.
+    searched_s: f64,
+}
+
+/// What advancing every satellite's search needs, shared by the blocks of [`stream_search`].
+struct FleetSearch<'a, P: PassItems> {
+    satellites: &'a [Satellite],
+    set: &'a StationSet<'a>,
+    window: Window,
+    items: &'a P,
+    /// The distinct skip bounds, and which of them each satellite uses.
+    bounds: Vec<SearchBounds>,
+    bounds_index: Vec<usize>,
+}
+
+impl<'a, P: PassItems> FleetSearch<'a, P> {
+    fn new(satellites: &'a [Satellite], set: &'a StationSet<'a>, window: Window, items: &'a P) -> Self {
+        // Satellites of one shell share their bounds: compute each distinct set once.
+        let mut bounds_of_key = std::collections::HashMap::new();
+        let mut distinct = Vec::new();
+        let bounds_index: Vec<usize> = satellites
+            .iter()
+            .map(|sat| {
+                *bounds_of_key.entry(SearchBounds::key(sat)).or_insert_with(|| {
+                    distinct.push(sat);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let bounds = distinct.par_iter().map(|sat| SearchBounds::new(sat, set)).collect();
+        FleetSearch { satellites, set, window, items, bounds, bounds_index }
+    }
+
+    /// Advances every search to `until_s` in parallel; returns the new items as sorted runs,
+    /// one per chunk of satellites: the calling thread then merges a few hundred runs, not
+    /// one per satellite (most of a block's merge work moves onto the pool). The runs are
+    /// sorted stably from satellite order, so ties come out as a merge of per-satellite
+    /// runs would give them.
+    fn advance(&self, searches: &mut [Option<(SatelliteSearch, P::State)>], until_s: f64) -> Vec<Vec<P::Item>> {
+        let chunk_len = searches.len().div_ceil(RUNS_PER_BLOCK).max(1);
+        searches
+            .par_chunks_mut(chunk_len)
             .enumerate()
-            .map_init(SearchScratch::default, |scratch, (i, slot)| {
+            .map(|(chunk, slots)| {
+                let mut scratch = SearchScratch::default();
                 let mut out = Vec::new();
-                if let Some((search, state)) = slot {
-                    let mut on_pass = |pass: &Pass, track: &Track| items.items(state, pass, track, &mut out);
+                for (offset, slot) in slots.iter_mut().enumerate() {
+                    let Some((search, state)) = slot else { continue };
+                    let i = chunk * chunk_len + offset;
+                    let mut on_pass = |pass: &Pass, track: &Track| self.items.items(state, pass, track, &mut out);
                     search.advance(
-                        &satellites[i],
-                        &set,
-                        &bounds[bounds_index[i]],
-                        window,
+                        &self.satellites[i],
+                        self.set,
+                        &self.bounds[self.bounds_index[i]],
+                        self.window,
                         until_s,
-                        scratch,
+                        &mut scratch,
                         &mut on_pass,
                     );
                 }
+                out.sort_by_key(|item| self.items.key(item));
                 out
             })
-            .collect();
-        let found: usize = runs.iter().map(Vec::len).sum();
-        runs.push(std::mem::take(&mut pending));
-        let mut merged = crate::merge::merge_sorted_runs(runs, |item| items.key(item));
-        let earliest_s = searches
-            .iter()
-            .map(|slot| slot.as_ref().map_or(f64::INFINITY, |(search, _)| search.earliest_unreported_aos_s()))
-            .fold(f64::INFINITY, f64::min);
-        if earliest_s.is_infinite() {
-            emit(merged)?;
-            break;
-        }
-        let earliest = window.start.plus_seconds(earliest_s);
-        pending = merged.split_off(merged.partition_point(|item| items.start(item) < earliest));
-        if !merged.is_empty() {
-            emit(merged)?;
-        }
-        on_progress(until_s.min(end_s));
-        let rate = found as f64 / (until_s - searched_s);
-        searched_s = until_s;
-        block_s =
-            if rate > 0.0 { (items.items_per_block() / rate).clamp(MIN_BLOCK_S, MAX_BLOCK_S) } else { block_s * 4.0 }
-                .min(MAX_BLOCK_S);
+            .collect()
     }
-    Ok(searches.into_iter().flatten().filter_map(|(search, _)| search.retirement).collect())
 }
 
 /// Passes as [`stream_search`] items, in the order of [`merge_passes`].
