@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::access::isl::{GridTopology, IslTopology, MAX_TERMINALS, RangeTopology, ShellLayout};
+use crate::access::radiation::UpsetSpec;
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
 use crate::link::{LinkConfig, LinkDirection, LinkParams, Technology};
 use crate::mission::FieldError;
@@ -24,6 +25,7 @@ use crate::mission::rollout::spec::{
     self as rollout_spec, MAX_ANTENNAS, Model, ModelSpec, Onboard, OnboardSpec, Release, ReleaseSpec, RolloutSpec,
     UploadConfig, UploadSpec,
 };
+use crate::mission::upsets::spec::{self as upsets_spec, ScrubSpec, UpsetConfig};
 use crate::orbit::cluster::ClusterSpec;
 use crate::orbit::walker::WalkerShell;
 use crate::orbit::{MAX_SATELLITES, Satellite, load_orbit_file};
@@ -102,6 +104,12 @@ pub struct ScenarioFile {
     /// [`crate::mission::inference`].
     #[serde(default)]
     pub inference: Option<InferenceSpec>,
+    /// Radiation upsets in the memory holding the model; see [`crate::access::radiation`].
+    #[serde(default)]
+    pub upsets: Option<UpsetSpec>,
+    /// The scrubber that finds corrupted chunks (required with `[upsets]`).
+    #[serde(default)]
+    pub scrub: Option<ScrubSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -247,6 +255,8 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// The validated `[inference]` section, if the scenario has one.
     pub inference: Option<InferenceConfig>,
+    /// The validated `[upsets]` and `[scrub]` sections, if the scenario has them.
+    pub upsets: Option<UpsetConfig>,
 }
 
 impl Scenario {
@@ -392,6 +402,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         ),
         None => None,
     };
+    let upsets = upsets_spec::validate(file.upsets.as_ref(), file.scrub.as_ref()).map_err(section_error)?;
 
     Ok(Scenario {
         file: path.to_path_buf(),
@@ -418,6 +429,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         rollout: rollout.rollout,
         warnings: fleet.warnings,
         inference,
+        upsets,
     })
 }
 

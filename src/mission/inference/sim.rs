@@ -502,6 +502,7 @@ impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
             MissionEvent::VersionRetired { satellite, version } => {
                 self.model.version_retired(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
             }
+            MissionEvent::ChunkCorrupted { .. } | MissionEvent::ChunkRepaired { .. } => {}
         }
         Ok(())
     }
