@@ -274,6 +274,7 @@ impl Scenario {
             upload: &self.upload,
             onboard: &self.onboard,
             rollout: &self.rollout,
+            repairs: self.upsets.is_some(),
         }
     }
 }

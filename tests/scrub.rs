@@ -1,6 +1,7 @@
 //! Radiation upsets in the stored weights, checked from the `faults.csv` a run writes:
-//! every corrupted chunk is found no later than the first scrub after its upset, the
-//! scrubber's findings are consistent, and a run is determined by its seed.
+//! every corrupted chunk is found no later than the first scrub after its upset and is
+//! repaired from the ground (bytes logged) or still waiting at the end, and a run is
+//! determined by its seed.
 
 use std::path::{Path, PathBuf};
 
@@ -101,6 +102,16 @@ fn every_corrupted_chunk_is_found_by_the_first_scrub_after_its_upset() {
     for r in rows.iter().filter(|r| r[2] == "upset-corrected") {
         assert!(r[7].is_empty() && r[8].is_empty() && r[10] == "0", "EDAC corrected {r:?}: nothing more happens");
     }
+    // Each corruption found is repaired (the bytes that repaired it logged once per chunk)
+    // or still waiting at the end of the window.
+    let mut repaired = 0;
+    for r in corrupted.iter().filter(|r| !r[8].is_empty()) {
+        repaired += 1;
+        assert!(time(&r[8]) >= time(&r[7]), "{r:?} repaired before it was found");
+        assert!(s.stations.iter().any(|st| st.name == r[9]), "{r:?}: repaired from the ground");
+    }
+    let resent: u64 = corrupted.iter().map(|r| r[10].parse::<u64>().unwrap()).sum();
+    assert!(repaired > 0 && resent >= s.model.chunk_payload, "{repaired} repaired with {resent} bytes");
     // All faults of a satellite are found on its own scrub grid: one phase per satellite.
     let mut phases = std::collections::HashMap::new();
     for r in corrupted.iter().filter(|r| !r[7].is_empty()) {
@@ -147,5 +158,31 @@ fn bad_scrub_sections_name_their_line_and_field() {
     assert!(missing.contains("scrub: is required with [upsets]"), "{missing}");
     for message in [zero, policy, missing] {
         assert!(!message.contains('\n'), "{message}");
+    }
+}
+
+#[test]
+fn a_swarm_repairs_from_neighbours_holding_the_chunk() {
+    let swarm = r#"
+[links.isl]
+preset = "optical-isl"
+
+[isl]
+topology = "grid"
+
+[rollout]
+strategy = "swarm"
+"#;
+    let s = scenario(3, swarm);
+    let dir = tempfile::tempdir().unwrap();
+    let rows = faults(&s, dir.path());
+    let from_neighbours: Vec<&Vec<String>> =
+        rows.iter().filter(|r| s.satellites.iter().any(|x| x.name == r[9])).collect();
+    assert!(!from_neighbours.is_empty(), "some chunks come back over laser links");
+    let one_chunk = s.model.chunk_payload + s.model.chunk_header;
+    for r in from_neighbours {
+        assert_ne!(r[9], r[1], "{r:?}: not from itself");
+        let bytes: u64 = r[10].parse().unwrap();
+        assert!(bytes == 0 || bytes == one_chunk, "{r:?}: one chunk and its header");
     }
 }
