@@ -399,6 +399,7 @@ fn inference_inputs<'a>(
         config,
         plan,
         progress,
+        upset_policy: scenario.upsets.as_ref().map(|u| u.policy),
     }
 }
 

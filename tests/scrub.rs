@@ -186,3 +186,88 @@ strategy = "swarm"
         assert!(bytes == 0 || bytes == one_chunk, "{r:?}: one chunk and its header");
     }
 }
+
+const INFERENCE: &str = r#"
+[inference]
+parameters = 8.19e9
+timeout = "15min"
+
+[inference.accelerator]
+name = "test"
+tops = 744
+memory_bandwidth = "204.8 GB/s"
+memory = "64 GB"
+power = "60 W"
+max_batch = 8
+queue_limit = 64
+
+[[inference.sources]]
+name = "ships"
+kind = "ocean"
+count = 2000
+rate = "50/d"
+prompt_tokens = { dist = "fixed", value = 200 }
+output_tokens = { dist = "fixed", value = 300 }
+"#;
+
+/// The requests of a run (with inference) as rows, and its faults.
+fn requests_and_faults(s: &Scenario, dir: &Path) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let faults = faults(s, dir);
+    let text = std::fs::read_to_string(dir.join("inference_requests.csv")).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().ends_with(",degraded"));
+    (lines.map(|l| l.split(',').map(String::from).collect()).collect(), faults)
+}
+
+/// When the answer to request row `r` finished computing, if it was answered.
+fn computed(r: &[String]) -> Option<i64> {
+    let seconds = |i: usize| (r[i].parse::<f64>().unwrap() * 1e9).round() as i64;
+    (r[10] == "answered").then(|| time(&r[3]).unix_nanos() + seconds(20) + seconds(21) + seconds(6) + seconds(7))
+}
+
+/// Periods (satellite, from, until) during which a satellite held a found, unrepaired chunk.
+fn damaged_periods(faults: &[Vec<String>], end: UtcTime) -> Vec<(String, i64, i64)> {
+    faults
+        .iter()
+        .filter(|f| f[2] == "chunk-corrupted" && !f[7].is_empty())
+        .map(|f| {
+            let until = if f[8].is_empty() { end } else { time(&f[8]) };
+            (f[1].clone(), time(&f[7]).unix_nanos(), until.unix_nanos())
+        })
+        .collect()
+}
+
+#[test]
+fn with_stop_serving_no_answer_comes_from_a_satellite_holding_a_corrupted_chunk() {
+    let s = scenario(3, INFERENCE);
+    let dir = tempfile::tempdir().unwrap();
+    let (requests, faults) = requests_and_faults(&s, dir.path());
+    let damaged = damaged_periods(&faults, s.end);
+    assert!(!damaged.is_empty());
+    let answered: Vec<(&Vec<String>, i64)> = requests.iter().filter_map(|r| Some((r, computed(r)?))).collect();
+    assert!(answered.len() > 100, "{} answered", answered.len());
+    for (r, at) in answered {
+        assert_eq!(r[25], "false", "{r:?}");
+        for (sat, from, until) in &damaged {
+            assert!(!(r[4] == *sat && *from <= at && at < *until), "{r:?} computed on {sat} while damaged");
+        }
+    }
+}
+
+#[test]
+fn with_the_degraded_policy_answers_from_damaged_satellites_are_marked() {
+    let s = scenario(3, &format!("policy = \"degraded\"\n{INFERENCE}"));
+    let dir = tempfile::tempdir().unwrap();
+    let (requests, faults) = requests_and_faults(&s, dir.path());
+    let damaged = damaged_periods(&faults, s.end);
+    let mut marked = 0;
+    for r in requests.iter().filter(|r| computed(r).is_some()) {
+        let at = computed(r).unwrap();
+        let inside = damaged.iter().any(|(sat, from, until)| r[4] == *sat && *from <= at && at < *until);
+        if inside {
+            assert_eq!(r[25], "true", "{r:?}");
+        }
+        marked += usize::from(r[25] == "true");
+    }
+    assert!(marked > 0, "some answers came from damaged satellites");
+}
