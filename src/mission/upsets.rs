@@ -31,9 +31,12 @@ use crate::access::radiation::{Upset, generate_upsets_of};
 use crate::contact::Node;
 use crate::engine::{Bus, Process, Simulation};
 use crate::mission::rollout::spec::Model;
-use crate::mission::{MissionContext, MissionError, MissionEvent, MissionModel, MissionReport, MissionTable};
-use crate::time::{NANOS_PER_SECOND, UtcTime};
-use spec::UpsetConfig;
+use crate::mission::{
+    MissionChart, MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
+};
+use crate::time::{NANOS_PER_SECOND, UtcTime, format_duration};
+use orbsim_plot::{LineChart, Series, SeriesKind};
+use spec::{ServicePolicy, UpsetConfig};
 
 /// The header of `faults.csv`.
 pub const FAULTS_HEADER: [&str; 11] = [
@@ -121,6 +124,53 @@ pub struct Upsets<'a> {
     outside_weights: u64,
     /// Announcements waiting for the bus.
     outbox: Vec<MissionEvent>,
+    service: Service,
+}
+
+/// How many satellites run a version and how many of them serve (under the stop-serving
+/// policy, those holding no corrupted chunk found and not yet repaired), against time.
+#[derive(Default)]
+struct Service {
+    running: u32,
+    serving: u32,
+    since: Option<UtcTime>,
+    /// Satellite-seconds running and serving up to `since`.
+    running_s: f64,
+    serving_s: f64,
+    /// Satellites serving from each change on.
+    steps: Vec<(UtcTime, u32)>,
+}
+
+impl Service {
+    /// A satellite went from `before` to `after` (running, serving) at `at`.
+    fn change(&mut self, at: UtcTime, before: (bool, bool), after: (bool, bool)) {
+        if before == after {
+            return;
+        }
+        self.advance(at);
+        self.running = self.running + u32::from(after.0) - u32::from(before.0);
+        self.serving = self.serving + u32::from(after.1) - u32::from(before.1);
+        match self.steps.last_mut() {
+            Some(last) if last.0 == at => last.1 = self.serving,
+            _ => self.steps.push((at, self.serving)),
+        }
+    }
+
+    fn advance(&mut self, to: UtcTime) {
+        if let Some(since) = self.since {
+            let seconds = (to.unix_nanos() - since.unix_nanos()) as f64 / NANOS_PER_SECOND as f64;
+            self.running_s += self.running as f64 * seconds;
+            self.serving_s += self.serving as f64 * seconds;
+        }
+        self.since = Some(to);
+    }
+
+    /// Share of the satellite-time running a version that was spent serving, up to `end`.
+    fn availability(&self, end: UtcTime) -> Option<f64> {
+        let mut until_end = Service { steps: Vec::new(), ..*self };
+        until_end.advance(end);
+        (until_end.running_s > 0.0).then(|| until_end.serving_s / until_end.running_s)
+    }
 }
 
 /// The factory of [`crate::mission::REGISTRY`]: a model when the scenario has `[upsets]`.
@@ -149,10 +199,28 @@ pub fn upsets_model<'a>(context: &MissionContext<'a>) -> Option<Box<dyn MissionM
         faults: Vec::new(),
         outside_weights: 0,
         outbox: Vec::new(),
+        service: Service::default(),
     }))
 }
 
 impl Upsets<'_> {
+    /// Whether `satellite` runs a version, and whether it serves.
+    fn status(&self, satellite: u32) -> (bool, bool) {
+        let state = &self.sats[satellite as usize];
+        let running = state.running != 0;
+        let stopped =
+            self.config.policy == ServicePolicy::StopServing && state.corrupted.values().any(|&(_, found)| found);
+        (running, running && !stopped)
+    }
+
+    /// Applies `mutate` to the model's state of `satellite` at `at`, following its service.
+    fn update(&mut self, satellite: u32, at: UtcTime, mutate: impl FnOnce(&mut Self)) {
+        let before = self.status(satellite);
+        mutate(self);
+        let after = self.status(satellite);
+        self.service.change(at, before, after);
+    }
+
     fn handle(&mut self, sim: &mut Simulation<Event>, now: UtcTime, event: Event) -> Result<(), MissionError> {
         match event {
             Event::Upset { satellite, index } => {
@@ -163,18 +231,21 @@ impl Upsets<'_> {
                 let f = &self.faults[fault as usize];
                 let (satellite, key) = (f.satellite, (f.version, f.chunk));
                 // Repaired, or gone with its version, before the scrubber came.
-                let Some((faults, found)) = self.sats[satellite as usize].corrupted.get_mut(&key) else {
+                let Some(&(_, found)) = self.sats[satellite as usize].corrupted.get(&key) else {
                     return Ok(());
                 };
-                if *found {
+                if found {
                     // A later upset of a chunk already found: the scrubber finds it again.
                     self.faults[fault as usize].detected = Some(now);
                     return Ok(());
                 }
-                *found = true;
-                for &k in faults.iter() {
-                    self.faults[k as usize].detected = Some(now);
-                }
+                self.update(satellite, now, |m| {
+                    let (faults, found) = m.sats[satellite as usize].corrupted.get_mut(&key).expect("looked up above");
+                    *found = true;
+                    for &k in faults.iter() {
+                        m.faults[k as usize].detected = Some(now);
+                    }
+                });
                 self.outbox.push(MissionEvent::ChunkCorrupted { satellite, version: key.0, chunk: key.1 });
                 sim.stop();
             }
@@ -276,24 +347,26 @@ impl Process<MissionEvent, MissionError> for Upsets<'_> {
 
     fn receive(&mut self, at: UtcTime, event: &MissionEvent, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
         match *event {
-            MissionEvent::VersionDeployed { satellite, version } => {
-                let state = &mut self.sats[satellite as usize];
+            MissionEvent::VersionDeployed { satellite, version } => self.update(satellite, at, |m| {
+                let state = &mut m.sats[satellite as usize];
                 state.running |= 1 << version;
                 state.first_deployed.get_or_insert(at);
+            }),
+            MissionEvent::VersionRetired { satellite, version } => {
+                self.update(satellite, at, |m| m.retire(at, satellite, version))
             }
-            MissionEvent::VersionRetired { satellite, version } => self.retire(at, satellite, version),
-            MissionEvent::ChunkRepaired { satellite, version, chunk, from, bytes } => {
-                let state = &mut self.sats[satellite as usize];
+            MissionEvent::ChunkRepaired { satellite, version, chunk, from, bytes } => self.update(satellite, at, |m| {
+                let state = &mut m.sats[satellite as usize];
                 if let Some((faults, _)) = state.corrupted.remove(&(version, chunk)) {
                     // The bytes were sent once for the chunk: booked to its first fault.
                     for (n, k) in faults.into_iter().enumerate() {
-                        let fault = &mut self.faults[k as usize];
+                        let fault = &mut m.faults[k as usize];
                         fault.repaired = Some(at);
                         fault.repair_source = Some(from);
                         fault.bytes_resent = if n == 0 { bytes } else { 0 };
                     }
                 }
-            }
+            }),
             MissionEvent::ChunkCorrupted { .. } => {}
         }
         Ok(())
@@ -318,6 +391,9 @@ pub struct UpsetsSummary {
     pub mean_detection_delay_s: Option<f64>,
     pub mean_time_to_repair_s: Option<f64>,
     pub bytes_resent: u64,
+    /// Share of the satellite-time spent running a version during which the satellites
+    /// served (under stop-serving, not while holding a found, unrepaired corrupted chunk).
+    pub availability_share: Option<f64>,
 }
 
 impl Upsets<'_> {
@@ -339,6 +415,30 @@ impl Upsets<'_> {
             mean_detection_delay_s: mean(corrupted.iter().filter_map(|f| Some(seconds(f.time, f.detected?))).collect()),
             mean_time_to_repair_s: mean(corrupted.iter().filter_map(|f| Some(seconds(f.time, f.repaired?))).collect()),
             bytes_resent: corrupted.iter().map(|f| f.bytes_resent).sum(),
+            availability_share: self.service.availability(self.context.end),
+        }
+    }
+
+    /// Satellites serving against time.
+    fn service_figure(&self) -> MissionFigure {
+        let mut points = self.service.steps.iter().map(|&(t, n)| (t, n as f64)).collect::<Vec<_>>();
+        if let Some(&(_, last)) = points.last() {
+            points.push((self.context.end, last));
+        }
+        MissionFigure {
+            name: "service_availability".into(),
+            chart: MissionChart::Time(LineChart {
+                title: "Satellites serving".into(),
+                subtitle: format!(
+                    "policy {}, scrub every {}",
+                    self.config.policy.name(),
+                    format_duration(self.config.scrub_period_ns)
+                ),
+                x_label: "Time".into(),
+                y_label: "Satellites serving".into(),
+                series: vec![Series::new("serving", SeriesKind::Step, points)],
+                ..LineChart::default()
+            }),
         }
     }
 
@@ -394,7 +494,7 @@ impl<'a> MissionModel<'a> for Upsets<'a> {
             summary: serde_json::to_value(&summary).expect("plain data"),
             headline,
             tables: vec![self.faults_table()],
-            figures: Vec::new(),
+            figures: vec![self.service_figure()],
         }
     }
 }
