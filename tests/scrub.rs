@@ -249,6 +249,8 @@ fn with_stop_serving_no_answer_comes_from_a_satellite_holding_a_corrupted_chunk(
     let share = summary["missions"]["upsets"]["availability_share"].as_f64().unwrap();
     assert!(share > 0.5 && share < 1.0, "damaged satellites stop serving for a while: {share}");
     assert!(std::fs::read(dir.path().join("service_availability.png")).unwrap().starts_with(b"\x89PNG"));
+    let map = std::fs::read_to_string(dir.path().join("upset_locations.svg")).unwrap();
+    assert!(map.contains("SAA region") && map.contains("corrupted a chunk"), "the map shows the upsets and the SAA");
     let answered: Vec<(&Vec<String>, i64)> = requests.iter().filter_map(|r| Some((r, computed(r)?))).collect();
     assert!(answered.len() > 100, "{} answered", answered.len());
     for (r, at) in answered {

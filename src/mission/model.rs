@@ -135,6 +135,8 @@ pub enum MissionChart {
     Line(orbsim_plot::LineChart<f64>),
     /// Cumulative distributions of samples.
     Cdf(orbsim_plot::CdfChart),
+    /// A world map; the report draws the coastline under it when it has none.
+    Map(orbsim_plot::WorldMap),
 }
 
 /// One CSV table of a [`MissionReport`].

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::access::Window;
-use crate::access::radiation::{Upset, generate_upsets_of};
+use crate::access::radiation::{SAA, Upset, generate_upsets_of};
 use crate::contact::Node;
 use crate::engine::{Bus, Process, Simulation};
 use crate::mission::rollout::spec::Model;
@@ -35,7 +35,7 @@ use crate::mission::{
     MissionChart, MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
 };
 use crate::time::{NANOS_PER_SECOND, UtcTime, format_duration};
-use orbsim_plot::{LineChart, Series, SeriesKind};
+use orbsim_plot::{GroundTrack, LineChart, MapPoints, PALETTE, Rgb, Series, SeriesKind, WorldMap};
 use spec::{ServicePolicy, UpsetConfig};
 
 /// The header of `faults.csv`.
@@ -419,6 +419,49 @@ impl Upsets<'_> {
         }
     }
 
+    /// Where the upsets in the weights struck, with the SAA region's outline.
+    fn locations_figure(&self) -> MissionFigure {
+        let at = |kind: FaultKind| -> Vec<(f64, f64)> {
+            self.faults.iter().filter(|f| f.kind == kind).map(|f| (f.lon_deg, f.lat_deg)).collect()
+        };
+        let saa = (0..=120)
+            .map(|k| {
+                let angle = k as f64 * std::f64::consts::TAU / 120.0;
+                (
+                    SAA.center_lon_deg + SAA.lon_radius_deg * angle.cos(),
+                    SAA.center_lat_deg + SAA.lat_radius_deg * angle.sin(),
+                )
+            })
+            .collect();
+        MissionFigure {
+            name: "upset_locations".into(),
+            chart: MissionChart::Map(WorldMap {
+                title: "Upsets in the stored weights".into(),
+                subtitle: format!(
+                    "{} satellites, where each upset struck",
+                    self.context.planned.iter().filter(|&&p| p).count()
+                ),
+                tracks: vec![GroundTrack {
+                    colour: Some(Rgb(0x55, 0x55, 0x55)),
+                    ..GroundTrack::new("SAA region", saa)
+                }],
+                points: vec![
+                    MapPoints {
+                        name: "corrected by EDAC".into(),
+                        points: at(FaultKind::Corrected),
+                        colour: PALETTE[0],
+                    },
+                    MapPoints {
+                        name: "corrupted a chunk".into(),
+                        points: at(FaultKind::Corrupted),
+                        colour: PALETTE[1],
+                    },
+                ],
+                ..WorldMap::default()
+            }),
+        }
+    }
+
     /// Satellites serving against time.
     fn service_figure(&self) -> MissionFigure {
         let mut points = self.service.steps.iter().map(|&(t, n)| (t, n as f64)).collect::<Vec<_>>();
@@ -494,7 +537,7 @@ impl<'a> MissionModel<'a> for Upsets<'a> {
             summary: serde_json::to_value(&summary).expect("plain data"),
             headline,
             tables: vec![self.faults_table()],
-            figures: vec![self.service_figure()],
+            figures: vec![self.locations_figure(), self.service_figure()],
         }
     }
 }
