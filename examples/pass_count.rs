@@ -83,9 +83,8 @@ impl Process<MissionEvent, MissionError> for PassCount<'_> {
         event: &MissionEvent,
         _bus: &mut Bus<MissionEvent>,
     ) -> Result<(), MissionError> {
-        match *event {
-            MissionEvent::VersionDeployed { satellite, .. } => self.holding[satellite as usize] = true,
-            MissionEvent::VersionRetired { .. } => {}
+        if let MissionEvent::VersionDeployed { satellite, .. } = *event {
+            self.holding[satellite as usize] = true;
         }
         Ok(())
     }

@@ -200,6 +200,9 @@ pub fn run_with(
         start: scenario.start,
         end: scenario.end,
         seed: scenario.seed,
+        model: &scenario.model,
+        releases: &scenario.releases,
+        upsets: scenario.upsets.as_ref(),
     };
     let mut extras: Vec<Box<dyn MissionModel + '_>> = models.iter().filter_map(|make| make(&context)).collect();
     // Inference is set up before the upload starts so that it serves from each deployment.
@@ -396,6 +399,7 @@ fn inference_inputs<'a>(
         config,
         plan,
         progress,
+        upset_policy: scenario.upsets.as_ref().map(|u| u.policy),
     }
 }
 

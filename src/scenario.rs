@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::access::coverage::grid::{self as coverage_grid, CoverageConfig, CoverageSpec};
 use crate::access::isl::{GridTopology, IslTopology, MAX_TERMINALS, RangeTopology, ShellLayout};
+use crate::access::radiation::UpsetSpec;
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
 use crate::link::{LinkConfig, LinkDirection, LinkParams, Technology};
 use crate::mission::FieldError;
@@ -25,6 +26,7 @@ use crate::mission::rollout::spec::{
     self as rollout_spec, MAX_ANTENNAS, Model, ModelSpec, Onboard, OnboardSpec, Release, ReleaseSpec, RolloutSpec,
     UploadConfig, UploadSpec,
 };
+use crate::mission::upsets::spec::{self as upsets_spec, ScrubSpec, UpsetConfig};
 use crate::orbit::cluster::ClusterSpec;
 use crate::orbit::walker::WalkerShell;
 use crate::orbit::{MAX_SATELLITES, Satellite, load_orbit_file};
@@ -106,6 +108,12 @@ pub struct ScenarioFile {
     /// The grid `orbsim coverage` analyses; see [`crate::access::coverage`].
     #[serde(default)]
     pub coverage: CoverageSpec,
+    /// Radiation upsets in the memory holding the model; see [`crate::access::radiation`].
+    #[serde(default)]
+    pub upsets: Option<UpsetSpec>,
+    /// The scrubber that finds corrupted chunks (required with `[upsets]`).
+    #[serde(default)]
+    pub scrub: Option<ScrubSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -253,6 +261,8 @@ pub struct Scenario {
     pub inference: Option<InferenceConfig>,
     /// The `[coverage]` section (or its defaults), validated.
     pub coverage: CoverageConfig,
+    /// The validated `[upsets]` and `[scrub]` sections, if the scenario has them.
+    pub upsets: Option<UpsetConfig>,
 }
 
 impl Scenario {
@@ -270,6 +280,7 @@ impl Scenario {
             upload: &self.upload,
             onboard: &self.onboard,
             rollout: &self.rollout,
+            repairs: self.upsets.is_some(),
         }
     }
 }
@@ -400,6 +411,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     };
     let coverage = coverage_grid::validate(&file.coverage, path, file.stations.min_elevation_deg)
         .map_err(|m| ScenarioError::at(path, "", m))?;
+    let upsets = upsets_spec::validate(file.upsets.as_ref(), file.scrub.as_ref()).map_err(section_error)?;
 
     Ok(Scenario {
         file: path.to_path_buf(),
@@ -427,6 +439,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         warnings: fleet.warnings,
         inference,
         coverage,
+        upsets,
     })
 }
 

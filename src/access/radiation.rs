@@ -317,10 +317,27 @@ pub fn generate_upsets(
     bits: u64,
     seed: u64,
 ) -> UpsetSearch {
+    generate_upsets_of(env, satellites, &vec![true; satellites.len()], window, bits, seed)
+}
+
+/// [`generate_upsets`] for the satellites `selected` marks (the others get none): each
+/// selected satellite draws exactly what it draws in [`generate_upsets`].
+pub fn generate_upsets_of(
+    env: &UpsetEnvironment,
+    satellites: &[Satellite],
+    selected: &[bool],
+    window: Window,
+    bits: u64,
+    seed: u64,
+) -> UpsetSearch {
     let per_sat: Vec<_> = satellites
         .par_iter()
+        .zip(selected)
         .enumerate()
-        .map(|(i, sat)| env.upsets(sat, window, bits, &mut rng_stream(seed, i as u64, "radiation.upsets")))
+        .map(|(i, (sat, &selected))| {
+            let memory = if selected { bits } else { 0 };
+            env.upsets(sat, window, memory, &mut rng_stream(seed, i as u64, "radiation.upsets"))
+        })
         .collect();
     let mut out = UpsetSearch::default();
     for (i, (upsets, stop)) in per_sat.into_iter().enumerate() {

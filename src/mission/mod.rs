@@ -11,6 +11,7 @@
 //! - [`inference`]: requests from users and portals, routing over inter-satellite links,
 //!   on-board compute with queues and batching.
 //! - [`power`]: solar array, battery and eclipse, which can pause or throttle inference.
+//! - [`upsets`]: radiation upsets in the stored weights and the scrubber that finds them.
 
 pub mod availability;
 pub mod inference;
@@ -18,6 +19,7 @@ pub mod loss;
 pub mod model;
 pub mod power;
 pub mod rollout;
+pub mod upsets;
 
 pub use availability::Availability;
 pub use model::{

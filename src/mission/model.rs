@@ -9,7 +9,9 @@
 //! [`crate::pipeline::run_with`]), and reports through a [`MissionReport`]: its section of
 //! summary.json, its console lines, its CSV tables, its figures and its part of report.html.
 
-use crate::contact::Contact;
+use super::rollout::spec::{Model, Release};
+use super::upsets::spec::UpsetConfig;
+use crate::contact::{Contact, Node};
 use crate::engine::{Process, ScheduleError};
 use crate::ground::GroundStation;
 use crate::orbit::Satellite;
@@ -27,6 +29,11 @@ pub enum MissionEvent {
     },
     /// `satellite` no longer holds `version` (a delta patched it in place).
     VersionRetired { satellite: u32, version: u16 },
+    /// The scrubber of `satellite` found `chunk` (from 0, within the version's artifact) of
+    /// `version` corrupted.
+    ChunkCorrupted { satellite: u32, version: u16, chunk: u32 },
+    /// A corrupted chunk arrived again from `from`; `bytes` went over that link for it.
+    ChunkRepaired { satellite: u32, version: u16, chunk: u32, from: Node, bytes: u64 },
 }
 
 /// Why a mission model stopped the run.
@@ -58,6 +65,11 @@ pub struct MissionContext<'a> {
     pub end: UtcTime,
     /// The scenario's seed (derive streams with [`crate::engine::rng_stream`]).
     pub seed: u64,
+    /// The model (version 0) and its later releases (version k: `releases[k - 1]`).
+    pub model: &'a Model,
+    pub releases: &'a [Release],
+    /// The validated `[upsets]` and `[scrub]` sections, if the scenario has them.
+    pub upsets: Option<&'a UpsetConfig>,
 }
 
 /// A mission model beyond the built-in upload and inference.
@@ -87,7 +99,7 @@ pub type MissionFactory = for<'a> fn(&MissionContext<'a>) -> Option<Box<dyn Miss
 
 /// The models every run includes beyond upload and inference: a new model is one module
 /// and one line here.
-pub const REGISTRY: &[MissionFactory] = &[];
+pub const REGISTRY: &[MissionFactory] = &[super::upsets::upsets_model];
 
 /// What a model hands the report.
 #[derive(Debug, Clone)]
@@ -123,6 +135,8 @@ pub enum MissionChart {
     Line(orbsim_plot::LineChart<f64>),
     /// Cumulative distributions of samples.
     Cdf(orbsim_plot::CdfChart),
+    /// A world map; the report draws the coastline under it when it has none.
+    Map(orbsim_plot::WorldMap),
 }
 
 /// One CSV table of a [`MissionReport`].

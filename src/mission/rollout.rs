@@ -177,6 +177,19 @@ impl VersionChange {
     }
 }
 
+/// A corrupted chunk received again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repair {
+    pub at: UtcTime,
+    pub satellite: u32,
+    pub release: u16,
+    /// From 0 within the release.
+    pub chunk: u32,
+    pub from: Node,
+    /// Bytes sent for it on the link that brought it (payload and header).
+    pub bytes: u64,
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Event {
     /// The next ground (uplink) contact of the start-sorted list begins.
@@ -214,6 +227,8 @@ struct SatState {
     held: Vec<u64>,
     /// Chunks on their way over a link, so that no two links bring the same chunk.
     incoming: Vec<u64>,
+    /// Chunks of completed releases found corrupted and not yet received again.
+    damaged: Vec<u64>,
     /// Chunks of the releases it may receive (released, their base running on board):
     /// what links may offer it.
     wanted: Vec<u64>,
@@ -236,6 +251,8 @@ struct SatState {
 struct Holding {
     /// Chunks held, or for a coded transfer, symbols received before it decodes.
     received: u32,
+    /// Chunks of the completed release found corrupted and not yet received again.
+    damaged: u32,
     /// It may receive the release (released, its base running on board).
     eligible: bool,
     verified: bool,
@@ -252,6 +269,11 @@ struct Holding {
 impl Holding {
     fn complete(&self) -> bool {
         self.result.last_chunk.is_some()
+    }
+
+    /// Complete and undamaged: nothing more to receive.
+    fn whole(&self) -> bool {
+        self.complete() && self.damaged == 0
     }
 
     fn credit(&mut self, source: Node, bytes: u64) {
@@ -272,9 +294,9 @@ impl SatState {
         bit(&self.held, chunk)
     }
 
-    /// The first release it may receive and has not completed.
+    /// The first release it may receive and has not completed, or whose copy is damaged.
     fn pending(&self) -> Option<usize> {
-        self.releases.iter().position(|h| h.eligible && !h.complete())
+        self.releases.iter().position(|h| h.eligible && !h.whole())
     }
 }
 
@@ -351,6 +373,9 @@ pub struct RolloutInputs<'a> {
     pub upload: &'a UploadConfig,
     pub onboard: &'a Onboard,
     pub rollout: &'a RolloutSpec,
+    /// Chunks can be corrupted on board ([`Rollout::corrupt`]): the rollout then stays on
+    /// to repair them until the window ends.
+    pub repairs: bool,
 }
 
 /// The rollout as a simulation that can be fed its contact plan piece by piece: add the
@@ -393,9 +418,10 @@ impl<'a> Rollout<'a> {
         self.model.resume_chains(&mut self.sim)
     }
 
-    /// Whether every target runs the model (nothing later can change the outcome).
+    /// Whether every target runs the model and nothing later can change the outcome (with
+    /// repairs, something always can).
     pub fn done(&self) -> bool {
-        self.model.remaining_targets() == 0
+        self.model.remaining_targets() == 0 && !self.model.repairs_on()
     }
 
     /// The outcome, and every contact that was added (in the order of the plan).
@@ -444,6 +470,20 @@ trait Driven {
     fn deployments(&mut self) -> &mut Vec<(UtcTime, u32, u16)>;
     /// Whether every target is verified: the rollout stopped there.
     fn ended(&self) -> bool;
+    /// Whether it repairs corrupted chunks (and so never ends).
+    fn repairs_on(&self) -> bool;
+    /// `sat`'s copy of chunk `chunk` (from 0 within the release) of `release` is corrupted:
+    /// it is wanted again from the ground and from neighbours holding it.
+    fn corrupt(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        sat: u32,
+        release: usize,
+        chunk: u32,
+    ) -> Result<(), ScheduleError>;
+    /// Repairs not yet announced to the other models.
+    fn repairs(&mut self) -> &mut Vec<Repair>;
     fn finish(self: Box<Self>, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>);
 }
 
@@ -485,6 +525,8 @@ struct Model<'a, P: TransferProtocol, S: Strategy> {
     words: usize,
     /// Deployments (when, satellite, release) not yet announced to the other models.
     deployments: Vec<(UtcTime, u32, u16)>,
+    /// Repairs not yet announced to the other models.
+    repairs: Vec<Repair>,
     /// Every target is verified: the rollout stopped there, and its outcome is read as of
     /// that instant.
     ended: bool,
@@ -527,6 +569,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
                 let releases = (0..segments.len())
                     .map(|k| Holding {
                         received: 0,
+                        damaged: 0,
                         eligible: target && k == 0,
                         verified: false,
                         running: false,
@@ -541,6 +584,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
                 SatState {
                     held: vec![0; words],
                     incoming: vec![0; words],
+                    damaged: vec![0; words],
                     wanted,
                     verified_words: Vec::new(),
                     outstanding: if target { segments.len() as u32 } else { 0 },
@@ -583,6 +627,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             setup_ns: seconds_to_ns(scenario.uplink.setup_time_s),
             words,
             deployments: Vec::new(),
+            repairs: Vec::new(),
             ended: false,
         }
     }
@@ -604,6 +649,23 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
     fn payload_of(&self, chunk: u32) -> u64 {
         let segment = &self.segments[self.release_of(chunk)];
         segment.artifact.payload_of(chunk - segment.first_chunk)
+    }
+
+    /// `sat` holds again its damaged chunk `chunk` (of any release), brought from `from`
+    /// with `bytes` on that link.
+    fn repaired(&mut self, sat: u32, chunk: u32, at: UtcTime, from: Node, bytes: u64) {
+        let release = self.release_of(chunk);
+        let first_chunk = self.segments[release].first_chunk;
+        let s = &mut self.sats[sat as usize];
+        clear_bit(&mut s.damaged, chunk);
+        s.releases[release].damaged -= 1;
+        if !bit(&s.held, chunk) {
+            set_bit(&mut s.held, chunk);
+            self.holders[chunk as usize] += 1;
+            self.fresh.push(chunk);
+        }
+        let (satellite, release, chunk) = (sat, release as u16, chunk - first_chunk);
+        self.repairs.push(Repair { at, satellite, release, chunk, from, bytes });
     }
 
     /// `sat` may now receive release `k` (released, and its base runs on board): its
@@ -664,7 +726,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let c = self.ground[running.contact as usize].clone();
         let sat = sat_of(&c);
         let release = self.sessions[running.session].release as usize;
-        let release_done = self.sats[sat as usize].releases[release].complete();
+        let release_done = self.sats[sat as usize].releases[release].whole();
         let contact_over = running.next_t >= c.end.min(self.scenario.end);
         let over = release_done || self.ground_has_nothing_for(sat, release) || contact_over;
         if !over && (!running.decide || self.pick(now, station, Some(running.contact)) == Some(running.contact)) {
@@ -813,6 +875,8 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let needed = protocol.needed();
         let first_chunk = self.strategy.ground_start(sat_index, model.chunks);
         let source = Node::Station(station);
+        // Damaged chunks received again: (chunk, when, bytes sent for it).
+        let mut repaired = Vec::new();
         let mut t = from;
         let reason = loop {
             if t >= contact_end {
@@ -878,7 +942,17 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
                 holding.result.ground_bytes_received += payload;
                 holding.credit(source, payload);
             }
-            if holding.received >= needed {
+            let decoded = holding.received >= needed;
+            if new && holding.damaged > 0 {
+                let damaged = &sat.damaged;
+                match unit {
+                    Unit::Chunk(local) if bit(damaged, offset + local) => repaired.push((offset + local, done, size)),
+                    Unit::Symbol(_) if decoded => repaired
+                        .extend((offset..offset + model.chunks).filter(|&c| bit(damaged, c)).map(|c| (c, done, size))),
+                    _ => {}
+                }
+            }
+            if decoded {
                 // The sender may learn of it only later, transmitting meanwhile.
                 let stop = done.plus_nanos(protocol.overrun_ns()).min(contact_end);
                 record.bytes_sent += c.profile.bytes_between(done, stop);
@@ -889,6 +963,9 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let record = &mut self.sessions[session];
         record.end = t;
         record.chunks_complete_after = self.sats[sat_index as usize].releases[release].received;
+        for (chunk, at, bytes) in repaired {
+            self.repaired(sat_index, chunk, at, source, bytes);
+        }
         (t, reason)
     }
 
@@ -1117,6 +1194,10 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
                 self.holders[chunk as usize] += 1;
                 payload[release] += size;
                 self.fresh.push(chunk);
+                if bit(&receiver.damaged, chunk) {
+                    let header = self.segments[release].artifact.chunk_header;
+                    self.repaired(to, chunk, now, Node::Satellite(from), size + header);
+                }
             }
         }
         self.sats[to as usize].incoming_links -= 1;
@@ -1263,7 +1344,8 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 let (sat, station) = (sat_of(&c), station_of(&c));
                 // A satellite waiting for a release to come out (or for its base) keeps
                 // the contact in view: the release may be wanted before the contact ends.
-                if self.sats[sat as usize].outstanding == 0 {
+                // With repairs any satellite may come to want chunks again during a contact.
+                if self.sats[sat as usize].outstanding == 0 && !self.scenario.repairs {
                     return Ok(());
                 }
                 sim.schedule_at(c.end.max(now), Event::GroundEnd(index))?;
@@ -1328,7 +1410,7 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 s.releases[release as usize].verified = true;
                 s.verified_words.push(self.segments[release as usize].words.clone());
                 s.verified_words.sort_by_key(|w| w.start);
-                if self.remaining_targets == 0 {
+                if self.remaining_targets == 0 && !self.scenario.repairs {
                     self.ended = true;
                     sim.stop();
                     return Ok(());
@@ -1369,6 +1451,65 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
 
     fn ended(&self) -> bool {
         self.ended
+    }
+
+    fn repairs_on(&self) -> bool {
+        self.scenario.repairs
+    }
+
+    fn corrupt(
+        &mut self,
+        sim: &mut Simulation<Event>,
+        now: UtcTime,
+        sat: u32,
+        release: usize,
+        local: u32,
+    ) -> Result<(), ScheduleError> {
+        let chunk = self.segments[release].first_chunk + local;
+        let s = &mut self.sats[sat as usize];
+        if !bit(&s.held, chunk) {
+            return Ok(());
+        }
+        clear_bit(&mut s.held, chunk);
+        set_bit(&mut s.damaged, chunk);
+        self.holders[chunk as usize] -= 1;
+        let holding = &mut s.releases[release];
+        holding.damaged += 1;
+        // A coded transfer needs one more symbol per damaged chunk, then decodes them all.
+        holding.received = self.protocols[release].needed() - holding.damaged;
+        self.protocols[release].resend(&mut self.senders[sat as usize][release], local, now.unix_nanos());
+        let links = self.sats[sat as usize].isl_active.clone();
+        for &index in &links {
+            let (a, b) = ends(&self.isl[index as usize]);
+            let (toward, other) = if b == sat { (0, a) } else { (1, b) };
+            if S::READS_OFFERS
+                && let Some(flow) = self.flows.get_mut(&index)
+            {
+                flow[1 - toward].offers.remove(chunk);
+                if bit(&self.sats[other as usize].held, chunk) {
+                    flow[toward].offers.insert(chunk);
+                }
+            }
+            self.start_flow(sim, now, index, toward == 1)?;
+        }
+        let contacts = self.sats[sat as usize].ground_active.clone();
+        let mut stations = Vec::new();
+        for k in contacts {
+            let station = station_of(&self.ground[k as usize]);
+            let serving = self.antennas[station as usize].iter().flatten().any(|r| r.contact == k);
+            if !serving && !self.candidates[station as usize].contains(&k) {
+                self.candidates[station as usize].push(k);
+            }
+            stations.push(station);
+        }
+        for station in stations {
+            self.assign(sim, now, station)?;
+        }
+        Ok(())
+    }
+
+    fn repairs(&mut self) -> &mut Vec<Repair> {
+        &mut self.repairs
     }
 
     fn finish(mut self: Box<Self>, now: UtcTime) -> (UploadOutcome, Vec<Contact>, Vec<Contact>) {

@@ -96,7 +96,7 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
         save("fleet_rollout", &fleet_rollout(scenario, result))?;
     }
     let coastline = load_coastline(&coastline_path())?;
-    save("ground_tracks", &ground_tracks(scenario, result, coastline))?;
+    save("ground_tracks", &ground_tracks(scenario, result, coastline.clone()))?;
     if let Some(curve) = &result.views.uplink_rates {
         save("uplink_rate", &uplink_rate(scenario, curve))?;
     }
@@ -117,6 +117,10 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
                 MissionChart::Time(chart) => save(stem, chart)?,
                 MissionChart::Line(chart) => save(stem, chart)?,
                 MissionChart::Cdf(chart) => save(stem, chart)?,
+                MissionChart::Map(map) if map.coastline.is_empty() => {
+                    save(stem, &WorldMap { coastline: coastline.clone(), ..map.clone() })?
+                }
+                MissionChart::Map(map) => save(stem, map)?,
             }
         }
     }

@@ -72,7 +72,10 @@ pub fn write_inference(
     let path = dir.join("inference_requests.csv");
     write_atomically(&path, |w| {
         let version_column = if versions.is_some() { ",version" } else { "" };
-        writeln!(w, "{REQUESTS_HEADER}{version_column}")?;
+        // With upsets, whether a satellite holding a corrupted chunk answered it.
+        let upsets = scenario.upsets.is_some();
+        let degraded_column = if upsets { ",degraded" } else { "" };
+        writeln!(w, "{REQUESTS_HEADER}{version_column}{degraded_column}")?;
         let rows: Vec<(usize, &RequestRecord)> = outcome.requests.iter().enumerate().collect();
         write_rows_parallel(w, &rows, |row, &(id, r)| {
             let source = &outcome.sources[r.source as usize];
@@ -107,6 +110,9 @@ pub fn write_inference(
                 .fixed(seconds(p.down_ns), 9);
             if let Some(names) = &versions {
                 row.text(r.version.map_or("", |v| names[v as usize]));
+            }
+            if upsets {
+                row.text(if r.degraded { "true" } else { "false" });
             }
         })
     })?;

@@ -269,7 +269,7 @@ fn main() {
             .map(|&(_, lon, lat)| Coverage { lon_deg: lon, lat_deg: lat, radius_km: 1800.0 })
             .collect(),
         coverage_label: "visible above 10° at 550 km".into(),
-        ..Default::default()
+        ..WorldMap::default()
     };
     timed(dir, "ground_tracks", &map);
 

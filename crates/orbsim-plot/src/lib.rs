@@ -63,7 +63,9 @@ use orbsim_time::UtcTime;
 pub use bar::{BarChart, BarSeries, bar_chart};
 pub use cdf::{CdfChart, SampleSet, cdf};
 pub use line::{LineChart, RefLine, Series, SeriesKind, Shading, line_chart};
-pub use map::{Coverage, FieldCell, GroundTrack, MapField, MapStation, Polyline, WorldMap, load_coastline, world_map};
+pub use map::{
+    Coverage, FieldCell, GroundTrack, MapField, MapPoints, MapStation, Polyline, WorldMap, load_coastline, world_map,
+};
 pub use scatter::{ScatterChart, ScatterPoint, ScatterSeries, scatter};
 pub use timeline::{Bar, Category, Timeline, TimelineRow, timeline};
 

@@ -60,6 +60,18 @@ impl MapStation {
     }
 }
 
+/// Unlabelled points sharing a legend entry and a colour (say, where events happened),
+/// drawn as small dots over the tracks.
+#[derive(Debug, Clone)]
+pub struct MapPoints {
+    /// Legend label.
+    pub name: String,
+    /// (longitude, latitude) in degrees.
+    pub points: Vec<(f64, f64)>,
+    /// Colour of the dots.
+    pub colour: Rgb,
+}
+
 /// A circle on the Earth's surface: all points within `radius_km` great-circle distance of
 /// the centre (e.g. where a station sees a satellite above its elevation mask).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -86,6 +98,8 @@ pub struct WorldMap {
     pub tracks: Vec<GroundTrack>,
     /// Labelled markers, drawn on top of everything else.
     pub stations: Vec<MapStation>,
+    /// Sets of unlabelled dots, each with a legend entry.
+    pub points: Vec<MapPoints>,
     /// Circles drawn dashed, with one legend entry.
     pub coverage: Vec<Coverage>,
     /// Legend label for the coverage circles, e.g. "visible above 10°"; "coverage" when empty.
@@ -342,8 +356,10 @@ impl Draw for WorldMap {
         let size = self.size();
         let has_tracks = self.tracks.iter().any(|t| t.points.len() > 1);
         let has_field = self.field.as_ref().is_some_and(|f| !f.cells.is_empty());
+        let has_points = self.points.iter().any(|p| !p.points.is_empty());
         if self.coastline.is_empty()
             && !has_tracks
+            && !has_points
             && self.stations.is_empty()
             && self.coverage.is_empty()
             && !has_field
@@ -353,7 +369,7 @@ impl Draw for WorldMap {
         let mut legend = Vec::new();
         let tracks: Vec<&GroundTrack> = self.tracks.iter().filter(|t| t.points.len() > 1).collect();
         if tracks.len() <= MAX_NAMED_TRACKS {
-            if tracks.len() > 1 || !self.stations.is_empty() || !self.coverage.is_empty() {
+            if tracks.len() > 1 || !self.stations.is_empty() || !self.coverage.is_empty() || has_points {
                 for (i, t) in tracks.iter().enumerate() {
                     legend.push(LegendItem::new(Swatch::Line(colour_or(t.colour, i)), &t.name));
                 }
@@ -367,6 +383,12 @@ impl Draw for WorldMap {
         if !self.coverage.is_empty() {
             let label = if self.coverage_label.is_empty() { "coverage" } else { &self.coverage_label };
             legend.push(LegendItem::new(Swatch::Dashed(COVERAGE), label));
+        }
+        for set in &self.points {
+            legend.push(LegendItem::new(
+                Swatch::Marker(Marker::Circle, set.colour),
+                format!("{} ({})", set.name, set.points.len()),
+            ));
         }
         let top = header_and_legend(c, size, &self.title, &self.subtitle, &legend)?;
         let mut plot = layout_plot(
@@ -418,6 +440,12 @@ impl Draw for WorldMap {
         }
         for (i, t) in tracks.iter().enumerate() {
             draw_lonlat(&t.points, colour_or(t.colour, i), 0.9, 1.6)?;
+        }
+        for set in &self.points {
+            for &(lon, lat) in set.points.iter().filter(|(lon, lat)| lon.is_finite() && lat.is_finite()) {
+                let (x, y) = plot.map((wrap_lon(lon), lat.clamp(-90.0, 90.0)));
+                c.marker(Marker::Circle, x, y, 2.0, set.colour, None)?;
+            }
         }
 
         // Stations last, with labels on a light halo placed clear of each other.

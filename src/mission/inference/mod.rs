@@ -187,6 +187,8 @@ pub struct RequestRecord {
     /// When the outcome was decided: the answer's arrival, the deadline for a timeout, the
     /// rejection, or the window's end.
     pub closed: UtcTime,
+    /// Answered by a satellite holding a corrupted chunk (the degraded policy).
+    pub degraded: bool,
 }
 
 impl RequestRecord {
@@ -315,6 +317,8 @@ pub struct InferenceInputs<'a> {
     pub plan: &'a ContactPlan,
     /// Where the eclipse search and the simulation report their progress.
     pub progress: &'a dyn crate::progress::Progress,
+    /// What a satellite holding a corrupted chunk does, when the scenario has `[upsets]`.
+    pub upset_policy: Option<crate::mission::upsets::spec::ServicePolicy>,
 }
 
 /// Why the inference run failed.

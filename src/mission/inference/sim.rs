@@ -23,6 +23,7 @@ use crate::link::{LinkBudget, Site};
 use crate::mission::availability::Availability;
 use crate::mission::model::{MissionError, MissionEvent};
 use crate::mission::power::{Battery, Limit, sunlight_steps};
+use crate::mission::upsets::spec::ServicePolicy;
 use crate::time::{NANOS_PER_SECOND, UtcTime};
 
 const NONE: u32 = u32::MAX;
@@ -238,6 +239,8 @@ struct Model<'a> {
     versions: Vec<Availability>,
     /// Serving satellites that never ran each version yet.
     awaiting_versions: Vec<usize>,
+    /// Per satellite, its chunks (version, chunk) found corrupted and not yet repaired.
+    damaged: Vec<Vec<(u16, u32)>>,
     /// Serving satellites that do not hold the model yet (none when it is preinstalled).
     awaiting: usize,
     /// Questions waiting for a way up while some server may still receive the model, with
@@ -432,6 +435,7 @@ impl<'a> InferenceRun<'a> {
         }
 
         let mut model = Model {
+            damaged: vec![Vec::new(); n],
             inputs,
             cfg,
             sky,
@@ -502,6 +506,14 @@ impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
             MissionEvent::VersionRetired { satellite, version } => {
                 self.model.version_retired(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
             }
+            MissionEvent::ChunkCorrupted { satellite, version, chunk } => self
+                .model
+                .chunk_corrupted(&mut self.sim, at, satellite, version, chunk)
+                .map_err(InferenceError::from)?,
+            MissionEvent::ChunkRepaired { satellite, version, chunk, .. } => self
+                .model
+                .chunk_repaired(&mut self.sim, at, satellite, version, Some(chunk))
+                .map_err(InferenceError::from)?,
         }
         Ok(())
     }
@@ -591,6 +603,12 @@ impl<'a> Model<'a> {
             }
             self.holding.start(sat, now);
         }
+        self.wake_parked(sim, now)
+    }
+
+    /// A satellite can take questions it could not before: the parked ones try again now
+    /// (or give up, if their time ran out meanwhile).
+    fn wake_parked(&mut self, sim: &mut Simulation<Ev>, now: UtcTime) -> Result<(), ScheduleError> {
         for (r, retry) in std::mem::take(&mut self.parked) {
             // A retry that already fired re-parked its question if it had to.
             if retry.is_some_and(|id| !sim.cancel(id)) {
@@ -621,7 +639,46 @@ impl<'a> Model<'a> {
         if !self.versions.iter().any(|a| a.holds_now(sat)) {
             self.holding.stop(sat, now);
         }
-        self.drop_stranded(sim, now, sat)
+        self.drop_stranded(sim, now, sat)?;
+        // Its corrupted chunks went with it.
+        self.chunk_repaired(sim, now, sat, version, None)
+    }
+
+    /// The scrubber of `sat` found a chunk of `version` corrupted: under the stop-serving
+    /// policy its questions on board are lost.
+    fn chunk_corrupted(
+        &mut self,
+        sim: &mut Simulation<Ev>,
+        now: UtcTime,
+        sat: u32,
+        version: u16,
+        chunk: u32,
+    ) -> Result<(), ScheduleError> {
+        let damaged = &mut self.damaged[sat as usize];
+        damaged.push((version, chunk));
+        if damaged.len() == 1 && self.inputs.upset_policy == Some(ServicePolicy::StopServing) {
+            self.drop_stranded(sim, now, sat)?;
+        }
+        Ok(())
+    }
+
+    /// `sat` holds chunk `chunk` of `version` intact again (or no longer runs `version`,
+    /// `chunk` `None`): once nothing is damaged it serves again, so parked questions retry.
+    fn chunk_repaired(
+        &mut self,
+        sim: &mut Simulation<Ev>,
+        now: UtcTime,
+        sat: u32,
+        version: u16,
+        chunk: Option<u32>,
+    ) -> Result<(), ScheduleError> {
+        let damaged = &mut self.damaged[sat as usize];
+        let before = damaged.len();
+        damaged.retain(|&(v, c)| v != version || chunk.is_some_and(|k| k != c));
+        if before > 0 && damaged.is_empty() && self.inputs.upset_policy == Some(ServicePolicy::StopServing) {
+            self.wake_parked(sim, now)?;
+        }
+        Ok(())
     }
 
     /// Drops the questions queued or computing on `sat` that need a version it no longer
@@ -655,8 +712,12 @@ impl<'a> Model<'a> {
         self.refresh_load(sim, now, si)
     }
 
-    /// Whether `sat` runs the `version` a question needs (`None`: any) now.
+    /// Whether `sat` runs the `version` a question needs (`None`: any) now, and serves:
+    /// under the stop-serving policy a satellite holding a corrupted chunk answers nothing.
     fn runs(&self, sat: u32, version: Option<u16>) -> bool {
+        if self.inputs.upset_policy == Some(ServicePolicy::StopServing) && !self.damaged[sat as usize].is_empty() {
+            return false;
+        }
         match version {
             None => self.holding.holds_now(sat),
             Some(v) => self.versions[v as usize].holds_now(sat),
@@ -711,6 +772,7 @@ impl<'a> Model<'a> {
             phases: Phases::default(),
             outcome: Outcome::Unfinished,
             closed: self.inputs.end,
+            degraded: false,
         });
         self.dispatch(sim, now, r)
     }
@@ -1007,6 +1069,8 @@ impl<'a> Model<'a> {
         };
         let job = s.running.swap_remove(k);
         s.completed += 1;
+        // Under the degraded policy a satellite with a corrupted chunk still answers.
+        self.requests[r as usize].degraded |= !self.damaged[sat as usize].is_empty();
         self.requests[r as usize].phases.compute_ns = t - job.started;
         self.try_start(sim, now, si)?;
         self.refresh_load(sim, now, si)?;

@@ -7,8 +7,10 @@
 //!   satellite runs when its restart begins, and deploys those it keeps again, with the new
 //!   one, when the restart ends.
 //!
-//! It leaves the engine (no next event) once every target is verified. It reacts to
-//! nothing yet: no other model changes what an upload does.
+//! It leaves the engine (no next event) once every target is verified, unless chunks can
+//! be corrupted on board: then it stays to the window's end, and on a
+//! [`MissionEvent::ChunkCorrupted`] wants the chunk again from the ground and from
+//! neighbours holding it, announcing [`MissionEvent::ChunkRepaired`] when it arrives.
 
 use super::spec::{ReleaseKind, Swap};
 use super::{Rollout, VersionChange};
@@ -28,7 +30,7 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         let model = &mut self.model;
         self.sim.run_until(limit, |sim, now, ev| {
             model.handle(sim, now, ev)?;
-            if !model.deployments().is_empty() {
+            if !model.deployments().is_empty() || !model.repairs().is_empty() {
                 sim.stop();
             }
             Ok::<(), crate::engine::ScheduleError>(())
@@ -40,6 +42,24 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         let deployments = std::mem::take(self.model.deployments());
         for (at, satellite, version) in deployments {
             self.announce(bus, at.max(now), now, satellite, version)?;
+        }
+        for r in std::mem::take(self.model.repairs()) {
+            let repaired = MissionEvent::ChunkRepaired {
+                satellite: r.satellite,
+                version: r.release,
+                chunk: r.chunk,
+                from: r.from,
+                bytes: r.bytes,
+            };
+            bus.publish_at(r.at.max(now), repaired)?;
+        }
+        Ok(())
+    }
+
+    /// A scrubber's finding: the chunk is wanted again.
+    fn receive(&mut self, at: UtcTime, event: &MissionEvent, _bus: &mut Bus<MissionEvent>) -> Result<(), MissionError> {
+        if let MissionEvent::ChunkCorrupted { satellite, version, chunk } = *event {
+            self.model.corrupt(&mut self.sim, at, satellite, version as usize, chunk)?;
         }
         Ok(())
     }

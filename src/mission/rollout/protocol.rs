@@ -85,6 +85,10 @@ pub(super) trait TransferProtocol {
     /// ended at `last_session_end_ns`.
     fn session_starts(&self, _sender: &mut Self::Sender, _start_ns: i64, _last_session_end_ns: i64) {}
 
+    /// The satellite asks at `now_ns` for chunk `chunk` again (its copy was found
+    /// corrupted after the file was whole).
+    fn resend(&self, sender: &mut Self::Sender, chunk: u32, now_ns: i64);
+
     /// How long the sender keeps transmitting after the unit that makes the file whole,
     /// before it learns so.
     fn overrun_ns(&self) -> i64 {
@@ -169,6 +173,12 @@ impl TransferProtocol for Cfdp {
         s.next_new >= self.chunks && s.pending.is_empty()
     }
 
+    /// The request reaches the ground like a NAK, one round trip after it is made (or
+    /// after the next session starts, if none is up).
+    fn resend(&self, s: &mut CfdpSender, chunk: u32, now_ns: i64) {
+        s.pending.push_back((chunk, now_ns + self.nak_round_trip_ns));
+    }
+
     /// NAKs that could not reach the ground since the last session go out now.
     fn session_starts(&self, s: &mut CfdpSender, start_ns: i64, last_session_end_ns: i64) {
         for entry in s.pending.iter_mut() {
@@ -220,6 +230,9 @@ impl TransferProtocol for Fountain {
         // Every symbol is new: none is sent twice.
         !lost(0)
     }
+
+    /// Fresh symbols repair it: the model counts one more needed per damaged chunk.
+    fn resend(&self, _next_symbol: &mut u32, _chunk: u32, _now_ns: i64) {}
 
     /// The sender learns of success one round trip later and stops then.
     fn overrun_ns(&self) -> i64 {
@@ -277,6 +290,25 @@ mod tests {
         // The session ended at 40: the first NAK (due at 15) went out in it, the second not.
         cfdp.session_starts(&mut s, 100, 40);
         assert_eq!(s.pending, [(0, 15), (1, 110)]);
+    }
+
+    #[test]
+    fn cfdp_resends_a_chunk_asked_for_again_one_round_trip_later() {
+        let cfdp = Cfdp::new(2, 10);
+        let mut s = cfdp.sender();
+        for chunk in 0..2 {
+            assert_eq!(
+                cfdp.next(&mut s, &[0], &[0], 0, 0),
+                Next::Send { unit: Unit::Chunk(chunk), retransmission: false }
+            );
+            cfdp.sent(&mut s, Unit::Chunk(chunk), false, 5, never_lost);
+        }
+        assert_eq!(cfdp.next(&mut s, &[0b11], &[0], 6, 0), Next::Nothing);
+        assert!(cfdp.exhausted(&s));
+        cfdp.resend(&mut s, 1, 100);
+        assert!(!cfdp.exhausted(&s));
+        assert_eq!(cfdp.next(&mut s, &[0b01], &[0], 100, 0), Next::WaitUntil(110));
+        assert_eq!(cfdp.next(&mut s, &[0b01], &[0], 110, 0), Next::Send { unit: Unit::Chunk(1), retransmission: true });
     }
 
     #[test]
