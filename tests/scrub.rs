@@ -3,62 +3,24 @@
 //! repaired from the ground (bytes logged) or still waiting at the end, and a run is
 //! determined by its seed.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{repo, small_walker_scenario};
 use orbsim::pipeline::run;
 use orbsim::report::summary::RunSummary;
 use orbsim::scenario::{Scenario, load_scenario_text};
 use orbsim::time::UtcTime;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 const SCRUB_PERIOD_NS: i64 = 3_600_000_000_000;
 
 /// Eight satellites, a 64 MB model, a day; upsets a million times the rate of modern
 /// memory so that about a hundred strike the weights, a third of them past EDAC.
 fn scenario(seed: u64, extra: &str) -> Scenario {
-    let text = format!(
-        r#"
-name = "scrub-test"
-start = "2026-01-01T00:00:00Z"
-duration = "1d"
-seed = {seed}
-
-[[fleet.shells]]
-name = "shell"
-pattern = "delta"
-total = 8
-planes = 2
-phasing = 1
-altitude_km = 550
-inclination = 53.0
-
-[stations]
-file = "{stations}"
-names = ["Kashi (Kashgar)", "Sanya"]
-min_elevation_deg = 10.0
-
-[links.uplink]
-preset = "ka-band-uplink"
-
-[model]
-name = "base"
-size = "64 MB"
-chunk_size = "1 MB"
-
-[upsets]
-rate_per_bit_day = 1e-7
-multi_bit_share = 0.35
-
-[scrub]
-period = "1h"
-{extra}
-"#,
-        stations = repo("data/stations/china/china_ground_stations.csv").display()
-    );
-    load_scenario_text(&repo("scenarios/scrub-test.toml"), &text, None).unwrap()
+    let sections =
+        format!("[upsets]\nrate_per_bit_day = 1e-7\nmulti_bit_share = 0.35\n\n[scrub]\nperiod = \"1h\"\n{extra}");
+    small_walker_scenario("scrub-test", seed, "1d", (8, 2), &sections)
 }
 
 /// `faults.csv` of a run of `s`, as rows of fields.

@@ -3,17 +3,16 @@
 //! leaves the model's own upload as it was, and no question is answered by a satellite
 //! that did not run the version it asked for (checked from the CSV files a run writes).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::{repo, small_walker_scenario};
 use orbsim::mission::rollout::UploadOutcome;
 use orbsim::pipeline::{RunResult, run};
-use orbsim::scenario::{Scenario, load_scenario, load_scenario_text};
+use orbsim::scenario::{Scenario, load_scenario};
 use orbsim::time::UtcTime;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 fn simulate(s: &Scenario) -> RunResult {
     run(s, &orbsim::progress::Silent).unwrap()
@@ -81,43 +80,15 @@ fn adding_releases_leaves_the_models_own_upload_as_it_was() {
 /// A 24-satellite Walker shell with laser links, a 64 MB model sent by swarm from two
 /// stations, an adapter after 6 h and a delta of it after 12 h.
 fn swarm_scenario(seed: u64) -> Scenario {
-    let text = format!(
-        r#"
-name = "versions-swarm"
-start = "2026-01-01T00:00:00Z"
-duration = "2d"
-seed = {seed}
-
-[[fleet.shells]]
-name = "w24"
-pattern = "delta"
-total = 24
-planes = 4
-phasing = 1
-altitude_km = 550
-inclination = 53.0
-
-[stations]
-file = "{stations}"
-names = ["Kashi (Kashgar)", "Sanya"]
-min_elevation_deg = 10.0
-
-[links.uplink]
-preset = "ka-band-uplink"
-
+    let sections = r#"
 [links.isl]
 preset = "optical-isl"
 
 [isl]
 topology = "grid"
 
-[model]
-name = "base"
-size = "64 MB"
-chunk_size = "1 MB"
-
 [upload]
-loss = {{ model = "fixed", packet_error_rate = 1e-5 }}
+loss = { model = "fixed", packet_error_rate = 1e-5 }
 
 [rollout]
 strategy = "swarm"
@@ -136,10 +107,8 @@ base = "base"
 after = "12h"
 changed_fraction = 0.25
 swap = "gap"
-"#,
-        stations = repo("data/stations/china/china_ground_stations.csv").display()
-    );
-    load_scenario_text(&repo("scenarios/versions-swarm.toml"), &text, None).unwrap()
+"#;
+    small_walker_scenario("versions-swarm", seed, "2d", (24, 4), sections)
 }
 
 #[test]

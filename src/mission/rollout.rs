@@ -255,7 +255,6 @@ struct Holding {
     damaged: u32,
     /// It may receive the release (released, its base running on board).
     eligible: bool,
-    verified: bool,
     /// It runs the release (deployed).
     running: bool,
     contacts_used: Vec<u32>,
@@ -571,7 +570,6 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
                         received: 0,
                         damaged: 0,
                         eligible: target && k == 0,
-                        verified: false,
                         running: false,
                         contacts_used: Vec::new(),
                         stations_used: Vec::new(),
@@ -1407,7 +1405,6 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
             Event::Batch { contact, reverse } => self.on_batch(sim, now, contact, reverse)?,
             Event::Verified { sat, release } => {
                 let s = &mut self.sats[sat as usize];
-                s.releases[release as usize].verified = true;
                 s.verified_words.push(self.segments[release as usize].words.clone());
                 s.verified_words.sort_by_key(|w| w.start);
                 if self.remaining_targets == 0 && !self.scenario.repairs {

@@ -35,3 +35,49 @@ pub fn assert_input_error(out: &Output, needle: &str) {
     assert!(lines[0].starts_with("error:") || lines[0].starts_with("error["), "{err}");
     assert!(err.contains(needle), "expected {needle:?} in: {err}");
 }
+
+/// A small test scenario: `total` satellites of a 550 km 53° Walker delta shell in `planes`
+/// planes, Kashi and Sanya on the Ka-band uplink, a 64 MB model named `base` in 1 MB
+/// chunks, then `sections` (TOML tables the test adds: links, rollout, releases, upsets…).
+pub fn small_walker_scenario(
+    name: &str,
+    seed: u64,
+    duration: &str,
+    (total, planes): (u32, u32),
+    sections: &str,
+) -> orbsim::scenario::Scenario {
+    let text = format!(
+        r#"
+name = "{name}"
+start = "2026-01-01T00:00:00Z"
+duration = "{duration}"
+seed = {seed}
+
+[[fleet.shells]]
+name = "shell"
+pattern = "delta"
+total = {total}
+planes = {planes}
+phasing = 1
+altitude_km = 550
+inclination = 53.0
+
+[stations]
+file = "{stations}"
+names = ["Kashi (Kashgar)", "Sanya"]
+min_elevation_deg = 10.0
+
+[links.uplink]
+preset = "ka-band-uplink"
+
+[model]
+name = "base"
+size = "64 MB"
+chunk_size = "1 MB"
+
+{sections}
+"#,
+        stations = repo("data/stations/china/china_ground_stations.csv").display()
+    );
+    orbsim::scenario::load_scenario_text(&repo(&format!("scenarios/{name}.toml")), &text, None).unwrap()
+}
