@@ -104,6 +104,17 @@ pub struct Topocentric {
 }
 
 impl Topocentric {
+    /// How a target at ECEF `r` (km) moving at `v` (km/s) is seen from here: the sine of
+    /// its elevation, its rate of change times the range (km/s), and 1 / range (1/km).
+    /// The pass and coverage searches find rises and sets from these.
+    pub fn sin_elevation_and_rate(&self, r: &Vector3<f64>, v: &Vector3<f64>) -> (f64, f64, f64) {
+        let rho = r - self.position;
+        let inv_range = 1.0 / rho.norm();
+        let sin_elevation = rho.dot(&self.up) * inv_range;
+        let range_rate = rho.dot(v) * inv_range;
+        (sin_elevation, v.dot(&self.up) - sin_elevation * range_rate, inv_range)
+    }
+
     pub fn new(site: &Geodetic) -> Self {
         let (sin_lat, cos_lat) = site.lat_deg.to_radians().sin_cos();
         let (sin_lon, cos_lon) = site.lon_deg.to_radians().sin_cos();
@@ -152,16 +163,6 @@ impl Topocentric {
     pub fn azimuth_deg(&self, r_ecef: &Vector3<f64>) -> f64 {
         let rho = r_ecef - self.position;
         rho.dot(&self.east).atan2(rho.dot(&self.north)).to_degrees().rem_euclid(360.0)
-    }
-
-    /// Time derivative of sin(elevation) for a target moving at `v_ecef`: its sign is the
-    /// sign of the elevation rate, which is what pass finding brackets maxima with.
-    pub fn sin_elevation_rate(&self, r_ecef: &Vector3<f64>, v_ecef: &Vector3<f64>) -> f64 {
-        let rho = r_ecef - self.position;
-        let range = rho.norm();
-        let u = rho.dot(&self.up);
-        let range_rate = rho.dot(v_ecef) / range;
-        (v_ecef.dot(&self.up) - u / range * range_rate) / range
     }
 }
 

@@ -313,15 +313,11 @@ struct OpenPass {
 impl StationSet<'_> {
     fn view(&self, station: usize, r: &Vector3<f64>, v: &Vector3<f64>) -> View {
         let topo = &self.topo[station];
-        let rho = r - topo.position;
-        let inv_range = 1.0 / rho.norm();
-        let sin_elevation = rho.dot(&topo.up) * inv_range;
+        let (sin_elevation, rate, inv_range) = topo.sin_elevation_and_rate(r, v);
         let sin_mask = match &self.stations[station].azimuth_mask {
             Some(m) => m.min_elevation_at(topo.azimuth_deg(r)).to_radians().sin(),
             None => self.sin_mask[station],
         };
-        let range_rate = rho.dot(v) * inv_range;
-        let rate = v.dot(&topo.up) - sin_elevation * range_rate;
         View { sin_elevation, margin: sin_elevation - sin_mask, rate, slope: rate * inv_range }
     }
 }

@@ -299,10 +299,7 @@ impl PreparedPoint {
 
     /// sin(elevation) − sin(mask), and the time derivative of sin(elevation).
     fn view(&self, r: &Vector3<f64>, v: &Vector3<f64>) -> (f64, f64) {
-        let rho = r - self.topo.position;
-        let inv_range = 1.0 / rho.norm();
-        let sin_elevation = rho.dot(&self.topo.up) * inv_range;
-        let rate = v.dot(&self.topo.up) - sin_elevation * rho.dot(v) * inv_range;
+        let (sin_elevation, rate, inv_range) = self.topo.sin_elevation_and_rate(r, v);
         (sin_elevation - self.sin_mask, rate * inv_range)
     }
 }
