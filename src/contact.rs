@@ -10,6 +10,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 use crate::access::isl::{IslError, IslSearch, IslTopology, IslWindow, find_isl_windows};
+use crate::access::outages::{Outages, merged, overlaps};
 use crate::access::passes::{Pass, PassItems, Retirement, StationSet, Window, merge_passes, search_satellite};
 use crate::access::trajectory::Track;
 use crate::engine::rng_stream;
@@ -311,6 +312,65 @@ pub fn merge_contacts(runs: Vec<Vec<Contact>>) -> Vec<Contact> {
     crate::merge::merge_sorted_runs(runs, |c| (c.start, c.kind, c.link, c.from, c.to))
 }
 
+/// The contacts with every stretch cut out during which one of their ends is down
+/// ([`Outages`]: a satellite or its station for a ground contact; either satellite or its
+/// laser terminals for an inter-satellite one). What is left of a contact becomes contacts
+/// of their own, on the millisecond grid of its rate profile, each ending strictly before
+/// the outage that cuts it and starting no earlier than the end of the one before: no byte
+/// can cross a link while an end is down. The result is in plan order.
+pub fn cut_outages(contacts: Vec<Contact>, outages: &Outages) -> Vec<Contact> {
+    if outages.is_empty() {
+        return contacts;
+    }
+    let mut out = Vec::with_capacity(contacts.len());
+    let mut cut = false;
+    for c in contacts {
+        let down = match (c.from, c.to) {
+            (Node::Satellite(a), Node::Satellite(b)) => merged(outages.isl_periods(a), outages.isl_periods(b)),
+            _ => {
+                let sat = c.satellite().map_or(&[][..], |s| outages.satellite_periods(s));
+                let station = c.station().map_or(&[][..], |s| outages.station_periods(s));
+                merged(sat, station)
+            }
+        };
+        if !overlaps(&down, c.start, c.end) {
+            out.push(c);
+            continue;
+        }
+        cut = true;
+        let ms = |t: UtcTime| ((t.unix_nanos() - c.start.unix_nanos()).max(0) as u64).div_ceil(1_000_000) as u32;
+        // [from, until): `until` is where an outage begins (the piece ends a millisecond
+        // before it at most), or None for the contact's end.
+        let mut piece = |from: UtcTime, until: Option<UtcTime>| {
+            let to_ms = until.map_or(c.profile.duration_ms(), |u| ms(u).saturating_sub(1));
+            let from_ms = ms(from);
+            if to_ms > from_ms {
+                let profile = c.profile.part(from_ms, to_ms);
+                let (start, end) = (profile.start(), profile.end());
+                out.push(Contact { start, end, tca: c.tca.clamp(start, end), profile, ..c.clone() });
+            }
+        };
+        let mut from = c.start;
+        for &(down_start, down_end) in &down {
+            if down_end <= from {
+                continue;
+            }
+            if down_start >= c.end {
+                break;
+            }
+            piece(from, Some(down_start));
+            from = down_end;
+        }
+        if from < c.end {
+            piece(from, None);
+        }
+    }
+    if cut {
+        out.sort_by_key(|c| (c.start, c.kind, c.link, c.from, c.to));
+    }
+    out
+}
+
 /// A contact as the contact-plan table shows it: its ends, times and rate summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactRecord {
@@ -530,4 +590,88 @@ pub fn add_isl_contacts(
     let ground = std::mem::take(&mut plan.contacts);
     plan.contacts = merge_contacts(vec![ground, isl]);
     Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::outages::{Component, Outage};
+    use crate::link::RateStep;
+
+    fn at_ms(ms: i64) -> UtcTime {
+        UtcTime::from_unix_nanos(1_700_000_000_000_000_000 + ms * 1_000_000)
+    }
+
+    fn contact(from: Node, to: Node, kind: ContactKind) -> Contact {
+        // 100 s: 1 Mbit/s for 40 s, then 2 Mbit/s.
+        let steps = [RateStep { offset_ms: 0, level: 1 }, RateStep { offset_ms: 40_000, level: 2 }];
+        let profile = RateProfile::new(at_ms(0), 100_000, steps, Arc::from(vec![0, 1_000_000, 2_000_000]));
+        Contact {
+            kind,
+            link: 0,
+            from,
+            to,
+            start: at_ms(0),
+            tca: at_ms(50_000),
+            end: at_ms(100_000),
+            max_elevation_deg: 40.0,
+            profile,
+        }
+    }
+
+    fn outage(component: Component, from_ns: i64, to_ns: i64) -> Outage {
+        let t = |ns: i64| UtcTime::from_unix_nanos(at_ms(0).unix_nanos() + ns);
+        Outage { component, start: t(from_ns), end: t(to_ns), scheduled: true, wipe: false }
+    }
+
+    #[test]
+    fn outages_cut_contacts_into_pieces_that_stop_before_them() {
+        let ground = contact(Node::Station(0), Node::Satellite(1), ContactKind::Uplink);
+        let isl = contact(Node::Satellite(1), Node::Satellite(2), ContactKind::InterSatellite);
+        let whole = ground.profile.deliverable_bytes();
+        // Satellite 1 down over [30.0005 s, 50 s); station 0 over [90 s, 120 s); satellite 2's
+        // laser terminals over [10 s, 20 s).
+        let outages = Outages::from_list(
+            vec![
+                outage(Component::Satellite(1), 30_000_500_000, 50_000_000_000),
+                outage(Component::Station(0), 90_000_000_000, 120_000_000_000),
+                outage(Component::IslTerminal(2), 10_000_000_000, 20_000_000_000),
+            ],
+            3,
+            &[1],
+        );
+        let cut = cut_outages(vec![ground, isl], &outages);
+        let spans: Vec<(ContactKind, i64, i64)> = cut
+            .iter()
+            .map(|c| {
+                (
+                    c.kind,
+                    (c.start.unix_nanos() - at_ms(0).unix_nanos()) / 1_000_000,
+                    (c.end.unix_nanos() - at_ms(0).unix_nanos()) / 1_000_000,
+                )
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (ContactKind::Uplink, 0, 30_000),
+                (ContactKind::InterSatellite, 0, 9_999),
+                (ContactKind::InterSatellite, 20_000, 30_000),
+                (ContactKind::Uplink, 50_000, 89_999),
+                (ContactKind::InterSatellite, 50_000, 100_000),
+            ]
+        );
+        // Bytes: each piece carries its own stretch of the profile exactly.
+        let ground_bytes: u64 =
+            cut.iter().filter(|c| c.kind == ContactKind::Uplink).map(|c| c.profile.deliverable_bytes()).sum();
+        assert_eq!(ground_bytes, (30_000_000 + 39_999 * 2_000) / 8);
+        assert!(ground_bytes < whole);
+        assert_eq!(cut[3].profile.rate_at(at_ms(50_000)), 2_000_000);
+        assert_eq!(cut[0].tca, cut[0].end, "the time of closest approach is kept within the piece");
+        // Without outages the plan is untouched.
+        let plain = vec![contact(Node::Station(0), Node::Satellite(1), ContactKind::Uplink)];
+        assert_eq!(cut_outages(plain.clone(), &Outages::none(3, &[1])), plain);
+    }
 }

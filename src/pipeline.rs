@@ -15,7 +15,7 @@ use crate::access::Window;
 use crate::access::isl::{IslError, IslSearch, find_isl_windows};
 use crate::constants::WGS84_A_KM;
 use crate::contact::{
-    ContactError, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts,
+    Contact, ContactError, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts, cut_outages,
     isl_contacts_from_windows, merge_contacts,
 };
 use crate::engine::{Bus, ScheduleError, SharedEngine};
@@ -219,6 +219,7 @@ pub fn run_with(
     let mut times = StageTimes::default();
     let mut step_start = scenario.start;
     let mut later_contacts = Vec::new();
+    let mut deferred: Vec<Contact> = Vec::new();
     progress.begin(
         "contact plan and upload",
         scenario.satellites.len() as u64 * plan_steps(scenario),
@@ -262,6 +263,12 @@ pub fn run_with(
             let isl = isl_contacts_from_windows(&found.windows, link, isl_index)?;
             contacts = merge_contacts(vec![contacts, isl]);
         }
+        // Failures cut contacts into pieces; a piece starting after this step joins the
+        // next one, so that every step's contacts start after the last step's.
+        let mut contacts =
+            cut_outages(merge_contacts(vec![contacts, std::mem::take(&mut deferred)]), &scenario.outages);
+        let later = contacts.partition_point(|c| c.start < step_end);
+        deferred = contacts.split_off(later);
         plan.passes.extend(part.passes);
         plan.retirements.extend(part.retirements.into_iter().filter(|r| r.time < step_end));
         times.contact_plan_s += started.elapsed().as_secs_f64();
@@ -379,7 +386,7 @@ pub fn inference_plan(
         runs.push(build_isl_contacts(&scenario.satellites, topology, window, link, isl_index)?);
         progress.end();
     }
-    plan.contacts = merge_contacts(runs);
+    plan.contacts = cut_outages(merge_contacts(runs), &scenario.outages);
     Ok(plan)
 }
 
@@ -400,6 +407,7 @@ fn inference_inputs<'a>(
         plan,
         progress,
         upset_policy: scenario.upsets.as_ref().map(|u| u.policy),
+        outages: &scenario.outages,
     }
 }
 

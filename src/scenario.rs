@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::access::coverage::grid::{self as coverage_grid, CoverageConfig, CoverageSpec};
 use crate::access::isl::{GridTopology, IslTopology, MAX_TERMINALS, RangeTopology, ShellLayout};
+use crate::access::outages::{self, FailureContext, FailureSpec, Outages};
 use crate::access::radiation::UpsetSpec;
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
 use crate::link::{LinkConfig, LinkDirection, LinkParams, Technology};
@@ -114,6 +115,10 @@ pub struct ScenarioFile {
     /// The scrubber that finds corrupted chunks (required with `[upsets]`).
     #[serde(default)]
     pub scrub: Option<ScrubSpec>,
+    /// Satellites, stations, antennas and laser terminals that fail; see
+    /// [`crate::access::outages`].
+    #[serde(default)]
+    pub failures: Option<FailureSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -263,6 +268,9 @@ pub struct Scenario {
     pub coverage: CoverageConfig,
     /// The validated `[upsets]` and `[scrub]` sections, if the scenario has them.
     pub upsets: Option<UpsetConfig>,
+    /// When each part of the system is down (`[failures]`; none without it), drawn from
+    /// the run's seed.
+    pub outages: Outages,
 }
 
 impl Scenario {
@@ -412,6 +420,22 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     let coverage = coverage_grid::validate(&file.coverage, path, file.stations.min_elevation_deg)
         .map_err(|m| ScenarioError::at(path, "", m))?;
     let upsets = upsets_spec::validate(file.upsets.as_ref(), file.scrub.as_ref()).map_err(section_error)?;
+    let seed = seed.unwrap_or(file.seed);
+    let outages = match &file.failures {
+        Some(spec) => {
+            let satellite_names: Vec<String> = fleet.satellites.iter().map(|s| s.name.clone()).collect();
+            let station_names: Vec<String> = stations.iter().map(|s| s.name.clone()).collect();
+            let context = FailureContext {
+                satellites: &satellite_names,
+                stations: &station_names,
+                antennas: &antennas,
+                window_ns: end.unix_nanos() - start.unix_nanos(),
+            };
+            let config = outages::validate(spec, &context).map_err(|e| ScenarioError::at(path, e.path, e.message))?;
+            Outages::generate(&config, fleet.satellites.len(), &antennas, crate::access::Window { start, end }, seed)
+        }
+        None => Outages::none(fleet.satellites.len(), &antennas),
+    };
 
     Ok(Scenario {
         file: path.to_path_buf(),
@@ -419,7 +443,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         description: file.description,
         start,
         end,
-        seed: seed.unwrap_or(file.seed),
+        seed,
         satellites: fleet.satellites,
         roles: fleet.roles,
         shells: fleet.shells,
@@ -440,6 +464,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         inference,
         coverage,
         upsets,
+        outages,
     })
 }
 

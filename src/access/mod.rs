@@ -5,6 +5,7 @@
 pub mod coverage;
 pub mod eclipse;
 pub mod isl;
+pub mod outages;
 pub mod passes;
 pub mod radiation;
 pub mod trajectory;

@@ -198,6 +198,24 @@ impl RateProfile {
         None
     }
 
+    /// The part of the profile over [from_ms, to_ms) after its start (clamped to it), as a
+    /// profile of its own starting at `from_ms`: what is left of a contact when a failure
+    /// cuts it.
+    pub fn part(&self, from_ms: u32, to_ms: u32) -> RateProfile {
+        let to_ms = to_ms.min(self.duration_ms);
+        let from_ms = from_ms.min(to_ms);
+        let steps = self.steps();
+        let first = steps.partition_point(|s| s.offset_ms <= from_ms) - 1;
+        let mut out = vec![RateStep { offset_ms: 0, level: steps[first].level }];
+        for s in &steps[first + 1..] {
+            if s.offset_ms >= to_ms {
+                break;
+            }
+            out.push(RateStep { offset_ms: s.offset_ms - from_ms, level: s.level });
+        }
+        RateProfile::from_steps(self.at_ms(from_ms), to_ms - from_ms, &out, self.rates.clone())
+    }
+
     fn at_ms(&self, offset_ms: u32) -> UtcTime {
         self.start.plus_nanos(offset_ms as i64 * NANOS_PER_MS)
     }

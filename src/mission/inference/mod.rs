@@ -319,6 +319,9 @@ pub struct InferenceInputs<'a> {
     pub progress: &'a dyn crate::progress::Progress,
     /// What a satellite holding a corrupted chunk does, when the scenario has `[upsets]`.
     pub upset_policy: Option<crate::mission::upsets::spec::ServicePolicy>,
+    /// When satellites are down: a failed satellite neither takes, relays, serves nor
+    /// sends down a question.
+    pub outages: &'a crate::access::outages::Outages,
 }
 
 /// Why the inference run failed.
