@@ -289,6 +289,8 @@ impl Scenario {
             onboard: &self.onboard,
             rollout: &self.rollout,
             repairs: self.upsets.is_some(),
+            preinstalled: self.inference.as_ref().is_some_and(|i| i.preinstalled),
+            outages: &self.outages,
         }
     }
 }

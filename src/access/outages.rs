@@ -181,10 +181,27 @@ pub fn validate(spec: &FailureSpec, ctx: &FailureContext) -> Result<FailureConfi
     let mut scheduled = Vec::with_capacity(spec.outages.len());
     for (i, o) in spec.outages.iter().enumerate() {
         let path = |field: &str| format!("failures.outages[{i}].{field}");
+        // A name as written, or a part of exactly one name (as `[stations] names` selects).
         let find = |field: &str, names: &[String], wanted: &str| {
-            names.iter().position(|n| n == wanted).map(|k| k as u32).ok_or_else(|| {
-                error(path(field), format!("{} names no {}", crate::time::quoted(wanted), field.replace('_', " ")))
-            })
+            if let Some(k) = names.iter().position(|n| n == wanted) {
+                return Ok(k as u32);
+            }
+            let lower = wanted.to_lowercase();
+            let matching: Vec<usize> =
+                (0..names.len()).filter(|&k| !lower.is_empty() && names[k].to_lowercase().contains(&lower)).collect();
+            let what = if field == "isl_terminal" { "satellite" } else { field };
+            match matching[..] {
+                [k] => Ok(k as u32),
+                [] => Err(error(path(field), format!("{} names no {what}", crate::time::quoted(wanted)))),
+                _ => Err(error(
+                    path(field),
+                    format!(
+                        "{} is part of {} {what} names: give more of one",
+                        crate::time::quoted(wanted),
+                        matching.len()
+                    ),
+                )),
+            }
         };
         let named = [o.satellite.is_some(), o.station.is_some(), o.isl_terminal.is_some()];
         if named.iter().filter(|&&n| n).count() != 1 {
@@ -239,7 +256,8 @@ pub struct Outages {
     /// Every outage, by start (then component).
     list: Vec<Outage>,
     satellite: Vec<Periods>,
-    /// Satellite wipes: instants at which a satellite loses what it holds, sorted.
+    /// Satellite wipes: instants at which a satellite loses what it holds (the start of a
+    /// down period holding a failure that wipes), sorted.
     wipes: Vec<Vec<UtcTime>>,
     /// Down periods of each satellite's inter-satellite links (its own failures and its
     /// laser terminals').
@@ -344,9 +362,14 @@ impl Outages {
         for periods in every {
             *periods = union(std::mem::take(periods));
         }
-        for w in &mut out.wipes {
-            w.sort();
-            w.dedup();
+        // A wipe takes effect when the satellite goes down: at the start of the (merged)
+        // down period holding the failure that wipes.
+        for (wipes, periods) in out.wipes.iter_mut().zip(&out.satellite) {
+            for w in wipes.iter_mut() {
+                *w = periods[periods.partition_point(|p| p.1 <= *w)].0;
+            }
+            wipes.sort();
+            wipes.dedup();
         }
         out.list = list;
         out
@@ -408,6 +431,11 @@ impl Outages {
     /// [`Outages::station_periods`]).
     pub fn antenna_periods(&self, station: u32, antenna: u32) -> &[(UtcTime, UtcTime)] {
         &self.antenna[station as usize][antenna as usize]
+    }
+
+    /// How many antennas station `station` has.
+    pub fn antennas_at(&self, station: u32) -> u32 {
+        self.antenna[station as usize].len() as u32
     }
 
     /// Down periods of satellite `sat`'s inter-satellite links.
@@ -474,8 +502,9 @@ mod tests {
         assert_eq!(o.first_up_stretch(0, t(8), 5_000_000_000), t(30));
         assert_eq!(o.first_up_stretch(0, t(3), 5_000_000_000), t(3));
         assert_eq!(o.first_up_stretch(0, t(12), 0), t(30));
-        assert_eq!(o.wipe_within(0, t(0), t(16)), Some(t(15)));
-        assert_eq!(o.wipe_within(0, t(0), t(15)), None);
+        // The wipe at 15 s lands inside the period that began at 10 s: it takes effect then.
+        assert_eq!(o.wipe_within(0, t(0), t(11)), Some(t(10)));
+        assert_eq!(o.wipe_within(0, t(0), t(10)), None);
         assert_eq!(o.list().len(), 3, "an empty period is no outage");
     }
 

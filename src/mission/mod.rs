@@ -12,8 +12,11 @@
 //!   on-board compute with queues and batching.
 //! - [`power`]: solar array, battery and eclipse, which can pause or throttle inference.
 //! - [`upsets`]: radiation upsets in the stored weights and the scrubber that finds them.
+//! - [`failures`]: the outages of satellites, stations, antennas and laser terminals, told
+//!   (they act through the plan and the other models).
 
 pub mod availability;
+pub mod failures;
 pub mod inference;
 pub mod loss;
 pub mod model;

@@ -27,8 +27,10 @@ pub enum MissionEvent {
         /// 0: the scenario's `[model]`; k: its k-th `[[releases]]`.
         version: u16,
     },
-    /// `satellite` no longer holds `version` (a delta patched it in place).
-    VersionRetired { satellite: u32, version: u16 },
+    /// `satellite` no longer runs `version`: a delta patched it in place or a failure wiped
+    /// it (`still_held` false), or it restarts or failed keeping its storage (`still_held`
+    /// true: its chunks, and any corruption in them, are still on board).
+    VersionRetired { satellite: u32, version: u16, still_held: bool },
     /// The scrubber of `satellite` found `chunk` (from 0, within the version's artifact) of
     /// `version` corrupted.
     ChunkCorrupted { satellite: u32, version: u16, chunk: u32 },
@@ -70,6 +72,8 @@ pub struct MissionContext<'a> {
     pub releases: &'a [Release],
     /// The validated `[upsets]` and `[scrub]` sections, if the scenario has them.
     pub upsets: Option<&'a UpsetConfig>,
+    /// When satellites, stations, antennas and laser terminals are down.
+    pub outages: &'a crate::access::outages::Outages,
 }
 
 /// A mission model beyond the built-in upload and inference.
@@ -99,7 +103,7 @@ pub type MissionFactory = for<'a> fn(&MissionContext<'a>) -> Option<Box<dyn Miss
 
 /// The models every run includes beyond upload and inference: a new model is one module
 /// and one line here.
-pub const REGISTRY: &[MissionFactory] = &[super::upsets::upsets_model];
+pub const REGISTRY: &[MissionFactory] = &[super::upsets::upsets_model, super::failures::failures_model];
 
 /// What a model hands the report.
 #[derive(Debug, Clone)]

@@ -61,6 +61,7 @@ pub use strategy::SWARM_WINDOW_BATCHES;
 use strategy::{Direction, GroundOnly, News, Relay, Strategy, Swarm};
 
 use super::loss::ChunkLoss;
+use crate::access::outages::Outages;
 use crate::contact::{Contact, ContactKind, Node};
 use crate::engine::{ScheduleError, Simulation};
 use crate::link::LinkParams;
@@ -166,6 +167,9 @@ pub struct VersionChange {
     /// 0: the model; k: the k-th of `[[releases]]`.
     pub version: u16,
     pub running: bool,
+    /// After the change the satellite still holds the version's chunks (a restart or a
+    /// failure that keeps its storage), not only when it runs it.
+    pub held: bool,
 }
 
 impl VersionChange {
@@ -173,8 +177,22 @@ impl VersionChange {
     pub fn event(&self) -> crate::mission::MissionEvent {
         use crate::mission::MissionEvent::{VersionDeployed, VersionRetired};
         let (satellite, version) = (self.satellite, self.version);
-        if self.running { VersionDeployed { satellite, version } } else { VersionRetired { satellite, version } }
+        if self.running {
+            VersionDeployed { satellite, version }
+        } else {
+            VersionRetired { satellite, version, still_held: self.held }
+        }
     }
+}
+
+/// A satellite went down at `at` (and is back at `back`): what it ran stops, and runs
+/// again after a reboot unless the failure wiped it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Failure {
+    at: UtcTime,
+    satellite: u32,
+    back: UtcTime,
+    wiped: bool,
 }
 
 /// A corrupted chunk received again.
@@ -219,6 +237,10 @@ enum Event {
         sat: u32,
         release: u16,
     },
+    /// An antenna of this station is back in service after an outage.
+    AntennaUp(u32),
+    /// A satellite goes down (the start of one of its down periods).
+    SatelliteFails(u32),
 }
 
 struct SatState {
@@ -375,6 +397,11 @@ pub struct RolloutInputs<'a> {
     /// Chunks can be corrupted on board ([`Rollout::corrupt`]): the rollout then stays on
     /// to repair them until the window ends.
     pub repairs: bool,
+    /// The model is on board of every target from the start (`[inference] preinstalled`):
+    /// only the releases are sent.
+    pub preinstalled: bool,
+    /// When satellites and antennas are down (the plan's contacts are already cut by them).
+    pub outages: &'a Outages,
 }
 
 /// The rollout as a simulation that can be fed its contact plan piece by piece: add the
@@ -391,6 +418,10 @@ pub struct Rollout<'a> {
     version_log: Vec<VersionChange>,
     /// Contacts of other kinds (e.g. downlinks), kept only to hand back with the rest.
     others: Vec<Contact>,
+    outages: &'a Outages,
+    /// How long a satellite takes to run its versions again after a failure (the model's
+    /// restart time).
+    reboot_ns: i64,
 }
 
 impl<'a> Rollout<'a> {
@@ -400,6 +431,21 @@ impl<'a> Rollout<'a> {
             sim.schedule_at(inputs.start.plus_nanos(release.after_ns), Event::Released(k as u16 + 1))
                 .expect("releases come within the window, after its start");
         }
+        // Outages come within the window, after its start.
+        for sat in (0..inputs.targets.len() as u32).filter(|&s| inputs.targets[s as usize]) {
+            for &(down, _) in inputs.outages.satellite_periods(sat) {
+                sim.schedule_at(down, Event::SatelliteFails(sat)).expect("outages lie in the window");
+            }
+        }
+        for (station, &antennas) in inputs.antennas.iter().enumerate() {
+            for antenna in 0..antennas {
+                for &(_, up) in inputs.outages.antenna_periods(station as u32, antenna) {
+                    if up < inputs.end {
+                        sim.schedule_at(up, Event::AntennaUp(station as u32)).expect("outages lie in the window");
+                    }
+                }
+            }
+        }
         Rollout {
             model: model_for(inputs),
             sim,
@@ -407,6 +453,8 @@ impl<'a> Rollout<'a> {
             running: vec![0; inputs.targets.len()],
             version_log: Vec::new(),
             others: Vec::new(),
+            outages: inputs.outages,
+            reboot_ns: inputs.onboard.deploy_time_ns,
         }
     }
 
@@ -418,9 +466,9 @@ impl<'a> Rollout<'a> {
     }
 
     /// Whether every target runs the model and nothing later can change the outcome (with
-    /// repairs, something always can).
+    /// repairs or failures, something always can).
     pub fn done(&self) -> bool {
-        self.model.remaining_targets() == 0 && !self.model.repairs_on()
+        self.model.remaining_targets() == 0 && !self.model.stays_on()
     }
 
     /// The outcome, and every contact that was added (in the order of the plan).
@@ -469,8 +517,11 @@ trait Driven {
     fn deployments(&mut self) -> &mut Vec<(UtcTime, u32, u16)>;
     /// Whether every target is verified: the rollout stopped there.
     fn ended(&self) -> bool;
-    /// Whether it repairs corrupted chunks (and so never ends).
-    fn repairs_on(&self) -> bool;
+    /// Whether it stays on the engine to the window's end: it repairs corrupted chunks, or
+    /// targets fail (and must stop, reboot, or receive again what a failure wiped).
+    fn stays_on(&self) -> bool;
+    /// Failures not yet announced to the other models.
+    fn failures(&mut self) -> &mut Vec<Failure>;
     /// `sat`'s copy of chunk `chunk` (from 0 within the release) of `release` is corrupted:
     /// it is wanted again from the ground and from neighbours holding it.
     fn corrupt(
@@ -529,6 +580,10 @@ struct Model<'a, P: TransferProtocol, S: Strategy> {
     /// Every target is verified: the rollout stopped there, and its outcome is read as of
     /// that instant.
     ended: bool,
+    /// See [`Driven::stays_on`].
+    stays_on: bool,
+    /// Failures not yet announced to the other models.
+    failures: Vec<Failure>,
 }
 
 impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
@@ -598,7 +653,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             .collect();
         let seconds_to_ns = |s: f64| (s * NANOS_PER_SECOND as f64).round() as i64;
         let targets = scenario.targets.iter().filter(|&&t| t).count();
-        Model {
+        let mut model = Model {
             scenario,
             senders: (0..scenario.targets.len()).map(|_| protocols.iter().map(|p| p.sender()).collect()).collect(),
             protocols,
@@ -627,6 +682,41 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             deployments: Vec::new(),
             repairs: Vec::new(),
             ended: false,
+            stays_on: scenario.repairs
+                || (0..scenario.targets.len() as u32)
+                    .any(|s| scenario.targets[s as usize] && !scenario.outages.satellite_periods(s).is_empty()),
+            failures: Vec::new(),
+        };
+        if scenario.preinstalled {
+            model.preinstall();
+        }
+        model
+    }
+
+    /// Every target holds and runs the model from the start: only the releases are sent.
+    fn preinstall(&mut self) {
+        let start = self.scenario.start;
+        let (model, words) = (self.segments[0].artifact, self.segments[0].words.clone());
+        for sat in 0..self.sats.len() {
+            let s = &mut self.sats[sat];
+            if !s.releases[0].result.target {
+                continue;
+            }
+            for chunk in self.segments[0].first_chunk..self.segments[0].first_chunk + model.chunks {
+                set_bit(&mut s.held, chunk);
+                self.holders[chunk as usize] += 1;
+            }
+            s.verified_words.push(words.clone());
+            s.outstanding -= 1;
+            self.remaining_targets -= 1;
+            let holding = &mut s.releases[0];
+            holding.received = model.chunks;
+            holding.running = true;
+            let r = &mut holding.result;
+            r.chunks_received = model.chunks;
+            (r.last_chunk, r.stored, r.verified, r.decompressed, r.deployed) =
+                (Some(start), Some(start), Some(start), Some(start), Some(start));
+            self.deployments.push((start, sat as u32, 0));
         }
     }
 
@@ -709,6 +799,47 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         Ok(())
     }
 
+    /// `sat` loses everything on board: what it completed, verified, runs or had half
+    /// received. It wants the model again, and the released releases that need no base.
+    fn wipe(&mut self, now: UtcTime, sat: u32) {
+        let Model { sats, holders, segments, senders, protocols, remaining_targets, .. } = self;
+        let s = &mut sats[sat as usize];
+        // It is down and its contacts are cut: no link is bringing it anything.
+        debug_assert!(s.incoming.iter().all(|&w| w == 0));
+        for (w, word) in s.held.iter_mut().enumerate() {
+            let mut bits = *word;
+            while bits != 0 {
+                holders[w * 64 + bits.trailing_zeros() as usize] -= 1;
+                bits &= bits - 1;
+            }
+            *word = 0;
+        }
+        s.damaged.fill(0);
+        s.wanted.fill(0);
+        s.verified_words.clear();
+        for (k, holding) in s.releases.iter_mut().enumerate() {
+            if !holding.result.target {
+                continue;
+            }
+            if holding.complete() {
+                s.outstanding += 1;
+                *remaining_targets += 1;
+            }
+            let segment = &segments[k];
+            holding.received = 0;
+            holding.damaged = 0;
+            holding.running = false;
+            holding.eligible = segment.base.is_none() && segment.released <= now;
+            if holding.eligible {
+                s.wanted[segment.words.clone()].fill(u64::MAX);
+            }
+            let r = &mut holding.result;
+            (r.last_chunk, r.stored, r.verified, r.decompressed, r.deployed) = (None, None, None, None, None);
+            r.chunks_received = 0;
+            senders[sat as usize][k] = protocols[k].sender();
+        }
+    }
+
     // ----- ground -----------------------------------------------------------------------
 
     fn on_slice(
@@ -726,13 +857,15 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let release = self.sessions[running.session].release as usize;
         let release_done = self.sats[sat as usize].releases[release].whole();
         let contact_over = running.next_t >= c.end.min(self.scenario.end);
-        let over = release_done || self.ground_has_nothing_for(sat, release) || contact_over;
+        let antenna_fails = self.in_service_until(station, antenna, now).is_none_or(|u| running.next_t >= u);
+        let over = release_done || self.ground_has_nothing_for(sat, release) || contact_over || antenna_fails;
         if !over && (!running.decide || self.pick(now, station, Some(running.contact)) == Some(running.contact)) {
             return self.advance(sim, now, station, antenna);
         }
         self.free_antenna(now, station, antenna);
-        // A satellite done with one release may go on with the next in the same contact.
-        if !over || (release_done && !contact_over && self.wants(sat)) {
+        // A satellite done with one release may go on with the next in the same contact,
+        // and one whose antenna fails with another antenna.
+        if !over || (!contact_over && (release_done || antenna_fails) && self.wants(sat)) {
             self.candidates[station as usize].push(running.contact);
         }
         let others: Vec<u32> =
@@ -746,12 +879,29 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         Ok(())
     }
 
-    /// Gives every free antenna of `station` to the best waiting satellite.
+    /// Until when antenna `antenna` of `station` stays in service from `now`: a
+    /// nanosecond before its next outage (so nothing it sends lands in it), or the window's
+    /// end; `None` if it is out of service.
+    fn in_service_until(&self, station: u32, antenna: u32, now: UtcTime) -> Option<UtcTime> {
+        let periods = self.scenario.outages.antenna_periods(station, antenna);
+        match periods.get(periods.partition_point(|p| p.1 <= now)) {
+            None => Some(self.scenario.end),
+            Some(&(down, _)) if down <= now.plus_nanos(1) => None,
+            Some(&(down, _)) => Some(down.plus_nanos(-1)),
+        }
+    }
+
+    /// Gives every free antenna of `station` in service to the best waiting satellite.
     fn assign(&mut self, sim: &mut Simulation<Event>, now: UtcTime, station: u32) -> Result<(), ScheduleError> {
         loop {
-            let Some(antenna) = self.antennas[station as usize].iter().position(Option::is_none) else {
+            let free = |a: &u32| {
+                self.antennas[station as usize][*a as usize].is_none()
+                    && self.in_service_until(station, *a, now).is_some()
+            };
+            let Some(antenna) = (0..self.antennas[station as usize].len() as u32).find(free) else {
                 return Ok(());
             };
+            let antenna = antenna as usize;
             let Some(index) = self.pick(now, station, None) else {
                 return Ok(());
             };
@@ -827,7 +977,8 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let starts = &self.starts_at_station[station as usize];
         let decision = starts.get(starts.partition_point(|&t| t <= now)).copied().unwrap_or(self.scenario.end);
         let horizon = running.next_t.max(now).plus_seconds(MAX_SLICE_S);
-        let (end, reason) = self.transmit(running.session, running.next_t, decision.min(horizon));
+        let in_service = self.in_service_until(station, antenna, now).unwrap_or(now);
+        let (end, reason) = self.transmit(running.session, running.next_t, decision.min(horizon), in_service);
         if let Some(r) = self.antennas[station as usize][antenna as usize].as_mut() {
             r.next_t = end;
             r.decide = reason == SliceEnd::Decision;
@@ -857,8 +1008,9 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         self.protocols[release].exhausted(&self.senders[sat as usize][release])
     }
 
-    /// Sends chunks for `session` from `from`, starting none at or after `until`.
-    fn transmit(&mut self, session: usize, from: UtcTime, until: UtcTime) -> (UtcTime, SliceEnd) {
+    /// Sends chunks for `session` from `from`, starting none at or after `until`, and
+    /// delivering none after `in_service` (when the antenna goes out of service).
+    fn transmit(&mut self, session: usize, from: UtcTime, until: UtcTime, in_service: UtcTime) -> (UtcTime, SliceEnd) {
         let (contact, sat_index, station, release) = {
             let r = &self.sessions[session];
             (r.contact, r.satellite, r.station, r.release as usize)
@@ -868,7 +1020,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let (model, words, offset) = (segment.artifact, segment.words.clone(), segment.first_chunk);
         let protocol = &self.protocols[release];
         let upload = &self.scenario.upload;
-        let contact_end = c.end.min(self.scenario.end);
+        let contact_end = c.end.min(self.scenario.end).min(in_service);
         let packets = |bytes: u64| bytes.div_ceil(upload.packet_size);
         let needed = protocol.needed();
         let first_chunk = self.strategy.ground_start(sat_index, model.chunks);
@@ -1033,19 +1185,29 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         let r = &mut holding.result;
         r.last_chunk = Some(last);
         r.chunks_received = holding.received;
-        let stored = last.plus_nanos(seconds(model.transfer_bytes, onboard.write_rate));
-        let verified = stored.plus_nanos(seconds(model.transfer_bytes, onboard.hash_rate));
+        // Each step needs the satellite up throughout: one a failure interrupts starts over
+        // when it is back.
+        let outages = self.scenario.outages;
+        let step = |from: UtcTime, ns: i64| outages.first_up_stretch(sat, from, ns).plus_nanos(ns);
+        let stored = step(last, seconds(model.transfer_bytes, onboard.write_rate));
+        let verified = step(stored, seconds(model.transfer_bytes, onboard.hash_rate));
         let decompressed = if model.size_bytes > model.transfer_bytes {
-            verified.plus_nanos(seconds(model.size_bytes, onboard.decompress_rate))
+            step(verified, seconds(model.size_bytes, onboard.decompress_rate))
         } else {
             verified
         };
-        r.stored = Some(stored);
-        r.verified = Some(verified);
-        r.decompressed = Some(decompressed);
-        let deployed = decompressed.plus_nanos(segment.apply_ns + segment.restart_ns);
-        r.deployed = Some(deployed);
-        self.deployments.push((deployed, sat, release as u16));
+        let deployed = step(decompressed, segment.apply_ns + segment.restart_ns);
+        // A failure that wipes the satellite first ends the pipeline where it got to: it
+        // receives the release again.
+        let wipe = outages.wipe_within(sat, last, deployed);
+        let before_wipe = |t: UtcTime| wipe.is_none_or(|w| t < w);
+        r.stored = Some(stored).filter(|&t| before_wipe(t));
+        r.verified = Some(verified).filter(|&t| before_wipe(t));
+        r.decompressed = Some(decompressed).filter(|&t| before_wipe(t));
+        r.deployed = Some(deployed).filter(|&t| before_wipe(t));
+        if before_wipe(deployed) {
+            self.deployments.push((deployed, sat, release as u16));
+        }
         let main_source = holding.main_source();
         let r = &mut holding.result;
         r.received_from = main_source;
@@ -1054,9 +1216,11 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
             s.outstanding -= 1;
         }
         let now = sim.now();
-        sim.schedule_at(verified.max(now), Event::Verified { sat, release: release as u16 })?;
+        if before_wipe(verified) {
+            sim.schedule_at(verified.max(now), Event::Verified { sat, release: release as u16 })?;
+        }
         // Only a release others build on needs its deployment on this clock.
-        if !segment.dependents.is_empty() {
+        if !segment.dependents.is_empty() && before_wipe(deployed) {
             sim.schedule_at(deployed.max(now), Event::Deployed { sat, release: release as u16 })?;
         }
         Ok(())
@@ -1342,8 +1506,9 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 let (sat, station) = (sat_of(&c), station_of(&c));
                 // A satellite waiting for a release to come out (or for its base) keeps
                 // the contact in view: the release may be wanted before the contact ends.
-                // With repairs any satellite may come to want chunks again during a contact.
-                if self.sats[sat as usize].outstanding == 0 && !self.scenario.repairs {
+                // With repairs or wipes any satellite may come to want chunks again during
+                // a contact.
+                if self.sats[sat as usize].outstanding == 0 && !self.stays_on {
                     return Ok(());
                 }
                 sim.schedule_at(c.end.max(now), Event::GroundEnd(index))?;
@@ -1407,7 +1572,7 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 let s = &mut self.sats[sat as usize];
                 s.verified_words.push(self.segments[release as usize].words.clone());
                 s.verified_words.sort_by_key(|w| w.start);
-                if self.remaining_targets == 0 && !self.scenario.repairs {
+                if self.remaining_targets == 0 && !self.stays_on {
                     self.ended = true;
                     sim.stop();
                     return Ok(());
@@ -1425,6 +1590,17 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                         self.make_eligible(sim, now, sat, release)?;
                     }
                 }
+            }
+            Event::AntennaUp(station) => self.assign(sim, now, station)?,
+            Event::SatelliteFails(sat) => {
+                let outages = self.scenario.outages;
+                let periods = outages.satellite_periods(sat);
+                let back = periods[periods.partition_point(|p| p.1 <= now)].1;
+                let wiped = outages.wipe_within(sat, now, now.plus_nanos(1)).is_some();
+                if wiped {
+                    self.wipe(now, sat);
+                }
+                self.failures.push(Failure { at: now, satellite: sat, back, wiped });
             }
             Event::Deployed { sat, release } => {
                 self.sats[sat as usize].releases[release as usize].running = true;
@@ -1450,8 +1626,12 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
         self.ended
     }
 
-    fn repairs_on(&self) -> bool {
-        self.scenario.repairs
+    fn stays_on(&self) -> bool {
+        self.stays_on
+    }
+
+    fn failures(&mut self) -> &mut Vec<Failure> {
+        &mut self.failures
     }
 
     fn corrupt(

@@ -292,7 +292,7 @@ impl Upsets<'_> {
         Ok(())
     }
 
-    /// `satellite` stopped running `version`: its corruptions are gone with it.
+    /// `satellite` no longer holds `version`: its corruptions are gone with it.
     fn retire(&mut self, at: UtcTime, satellite: u32, version: u16) {
         let state = &mut self.sats[satellite as usize];
         state.running &= !(1 << version);
@@ -352,7 +352,10 @@ impl Process<MissionEvent, MissionError> for Upsets<'_> {
                 state.running |= 1 << version;
                 state.first_deployed.get_or_insert(at);
             }),
-            MissionEvent::VersionRetired { satellite, version } => {
+            // A restart or a failure that keeps the storage keeps the chunks, and their
+            // corruptions, in memory.
+            MissionEvent::VersionRetired { still_held: true, .. } => {}
+            MissionEvent::VersionRetired { satellite, version, still_held: false } => {
                 self.update(satellite, at, |m| m.retire(at, satellite, version))
             }
             MissionEvent::ChunkRepaired { satellite, version, chunk, from, bytes } => self.update(satellite, at, |m| {

@@ -503,7 +503,7 @@ impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
             MissionEvent::VersionDeployed { satellite, version } => {
                 self.model.version_deployed(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
             }
-            MissionEvent::VersionRetired { satellite, version } => {
+            MissionEvent::VersionRetired { satellite, version, .. } => {
                 self.model.version_retired(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
             }
             MissionEvent::ChunkCorrupted { satellite, version, chunk } => self

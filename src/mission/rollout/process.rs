@@ -13,7 +13,7 @@
 //! neighbours holding it, announcing [`MissionEvent::ChunkRepaired`] when it arrives.
 
 use super::spec::{ReleaseKind, Swap};
-use super::{Rollout, VersionChange};
+use super::{Failure, Rollout, VersionChange};
 use crate::engine::{Bus, Process, ScheduleError};
 use crate::mission::model::{MissionError, MissionEvent};
 use crate::time::UtcTime;
@@ -30,7 +30,7 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         let model = &mut self.model;
         self.sim.run_until(limit, |sim, now, ev| {
             model.handle(sim, now, ev)?;
-            if !model.deployments().is_empty() || !model.repairs().is_empty() {
+            if !model.deployments().is_empty() || !model.repairs().is_empty() || !model.failures().is_empty() {
                 sim.stop();
             }
             Ok::<(), crate::engine::ScheduleError>(())
@@ -42,6 +42,9 @@ impl Process<MissionEvent, MissionError> for Rollout<'_> {
         let deployments = std::mem::take(self.model.deployments());
         for (at, satellite, version) in deployments {
             self.announce(bus, at.max(now), now, satellite, version)?;
+        }
+        for failure in std::mem::take(self.model.failures()) {
+            self.announce_failure(bus, failure)?;
         }
         for r in std::mem::take(self.model.repairs()) {
             let repaired = MissionEvent::ChunkRepaired {
@@ -90,21 +93,53 @@ impl Rollout<'_> {
             None => 0,
         };
         let kept = running & !retired;
-        let change = |at, version, running| VersionChange { at, satellite, version, running };
+        let change = |at, version, running, held| VersionChange { at, satellite, version, running, held };
         let mut changes = Vec::new();
         if let Some(r) = release.filter(|r| r.swap == Swap::Gap) {
             let restart = at.plus_nanos(-r.restart_ns).max(now);
-            changes.extend(versions(running).map(|v| change(restart, v, false)));
-            changes.extend(versions(kept).map(|v| change(at, v, true)));
+            changes.extend(versions(running).map(|v| change(restart, v, false, kept & 1 << v != 0)));
+            changes.extend(versions(kept).map(|v| change(at, v, true, true)));
         } else {
-            changes.extend(versions(retired).map(|v| change(at, v, false)));
+            changes.extend(versions(retired).map(|v| change(at, v, false, false)));
         }
-        changes.push(change(at, version, true));
+        changes.push(change(at, version, true, true));
+        self.publish(bus, changes)?;
+        self.running[satellite as usize] = kept | 1 << version;
+        Ok(())
+    }
+
+    /// Publishes (and logs) what a failure changes: the satellite runs nothing while it is
+    /// down; after it is back and has rebooted, it runs again what it ran, unless a failure
+    /// wiped it meanwhile.
+    fn announce_failure(&mut self, bus: &mut Bus<MissionEvent>, failure: Failure) -> Result<(), ScheduleError> {
+        let Failure { at, satellite, back, wiped } = failure;
+        let ran = self.running_at(satellite, at);
+        let versions = (0..64u16).filter(|v| ran & (1 << v) != 0);
+        let change = |at, version, running, held| VersionChange { at, satellite, version, running, held };
+        let mut changes: Vec<VersionChange> = versions.clone().map(|v| change(at, v, false, !wiped)).collect();
+        let rebooted = self.outages.first_up_stretch(satellite, back, self.reboot_ns).plus_nanos(self.reboot_ns);
+        if wiped || self.outages.wipe_within(satellite, back, rebooted).is_some() {
+            self.running[satellite as usize] = 0;
+        } else {
+            changes.extend(versions.map(|v| change(rebooted, v, true, true)));
+        }
+        self.publish(bus, changes)
+    }
+
+    /// The versions `satellite` ran at `t`: what it runs after every logged change, with
+    /// the changes logged for later instants undone.
+    fn running_at(&self, satellite: u32, t: UtcTime) -> u64 {
+        let later = self.version_log.iter().rev().filter(|c| c.satellite == satellite && c.at > t);
+        later.fold(self.running[satellite as usize], |set, c| {
+            if c.running { set & !(1 << c.version) } else { set | 1 << c.version }
+        })
+    }
+
+    fn publish(&mut self, bus: &mut Bus<MissionEvent>, changes: Vec<VersionChange>) -> Result<(), ScheduleError> {
         for c in changes {
             bus.publish_at(c.at, c.event())?;
             self.version_log.push(c);
         }
-        self.running[satellite as usize] = kept | 1 << version;
         Ok(())
     }
 }
