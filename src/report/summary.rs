@@ -421,7 +421,24 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, summary: &RunSum
     )];
     let targets: Vec<(usize, &SatelliteUpload)> =
         result.upload.satellites.iter().enumerate().filter(|(_, s)| s.target).collect();
-    if targets.len() <= 3 {
+    let preinstalled = scenario.inference.as_ref().is_some_and(|i| i.preinstalled);
+    if preinstalled {
+        // The model was on board from the start: the upload carried the releases (and
+        // whatever was lost on board); `missions.versions` tells how they spread.
+        lines[0] = format!(
+            "{}: {} preinstalled on {} satellites; releases sent from {} station{}, {} → {}",
+            scenario.name,
+            m.name,
+            h.targets,
+            scenario.stations.len(),
+            if scenario.stations.len() == 1 { "" } else { "s" },
+            scenario.start.iso_millis(),
+            scenario.end.iso_millis()
+        );
+        if h.deployed < h.targets {
+            lines.push(format!("  the model runs on {} of {} satellites at the end", h.deployed, h.targets));
+        }
+    } else if targets.len() <= 3 {
         for (i, s) in &targets {
             let name = &scenario.satellites[*i].name;
             match s.deployed {
