@@ -38,6 +38,10 @@ use crate::time::{NANOS_PER_SECOND, UtcTime, format_duration};
 use orbsim_plot::{GroundTrack, LineChart, MapPoints, PALETTE, Rgb, Series, SeriesKind, WorldMap};
 use spec::{ServicePolicy, UpsetConfig};
 
+/// Most upsets of one kind drawn on the map of upset locations (beyond it, a regular
+/// sample).
+const MAP_POINTS_PER_KIND: usize = 20_000;
+
 /// The header of `faults.csv`.
 pub const FAULTS_HEADER: [&str; 11] = [
     "time_utc",
@@ -424,9 +428,22 @@ impl Upsets<'_> {
 
     /// Where the upsets in the weights struck, with the SAA region's outline.
     fn locations_figure(&self) -> MissionFigure {
-        let at = |kind: FaultKind| -> Vec<(f64, f64)> {
-            self.faults.iter().filter(|f| f.kind == kind).map(|f| (f.lon_deg, f.lat_deg)).collect()
+        const CORRECTED: &str = "corrected by EDAC";
+        const CORRUPTED: &str = "corrupted a chunk";
+        // Every k-th upset of a kind beyond MAP_POINTS_PER_KIND: the map shows where they
+        // strike, which a sample tells as well, and a 30-day fleet run has hundreds of
+        // thousands (each a vector mark in the SVG and the report).
+        let mut thinned = Vec::new();
+        let mut at = |kind: FaultKind, label: &str| -> Vec<(f64, f64)> {
+            let total = self.faults.iter().filter(|f| f.kind == kind).count();
+            let stride = total.div_ceil(MAP_POINTS_PER_KIND).max(1);
+            if stride > 1 {
+                thinned.push(format!("{label}: 1 in {stride} of {total} shown"));
+            }
+            self.faults.iter().filter(|f| f.kind == kind).step_by(stride).map(|f| (f.lon_deg, f.lat_deg)).collect()
         };
+        let (corrected, corrupted) = (at(FaultKind::Corrected, CORRECTED), at(FaultKind::Corrupted, CORRUPTED));
+        let sampled = if thinned.is_empty() { String::new() } else { format!(" ({})", thinned.join("; ")) };
         let saa = (0..=120)
             .map(|k| {
                 let angle = k as f64 * std::f64::consts::TAU / 120.0;
@@ -441,7 +458,7 @@ impl Upsets<'_> {
             chart: MissionChart::Map(WorldMap {
                 title: "Upsets in the stored weights".into(),
                 subtitle: format!(
-                    "{} satellites, where each upset struck",
+                    "{} satellites, where each upset struck{sampled}",
                     self.context.planned.iter().filter(|&&p| p).count()
                 ),
                 tracks: vec![GroundTrack {
@@ -449,16 +466,8 @@ impl Upsets<'_> {
                     ..GroundTrack::new("SAA region", saa)
                 }],
                 points: vec![
-                    MapPoints {
-                        name: "corrected by EDAC".into(),
-                        points: at(FaultKind::Corrected),
-                        colour: PALETTE[0],
-                    },
-                    MapPoints {
-                        name: "corrupted a chunk".into(),
-                        points: at(FaultKind::Corrupted),
-                        colour: PALETTE[1],
-                    },
+                    MapPoints { name: CORRECTED.into(), points: corrected, colour: PALETTE[0] },
+                    MapPoints { name: CORRUPTED.into(), points: corrupted, colour: PALETTE[1] },
                 ],
                 ..WorldMap::default()
             }),

@@ -44,6 +44,19 @@ pub struct VersionSummary {
     pub ground_bytes_sent: u64,
     /// Payload bytes of it the targets received over inter-satellite links.
     pub isl_payload_bytes: u64,
+    /// Availability: the share of the time from its release to the window's end that a
+    /// target ran it, averaged over the targets, and the lowest.
+    pub mean_running_share: f64,
+    pub min_running_share: f64,
+}
+
+/// One satellite's availability per version, for summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SatelliteAvailability {
+    pub satellite: String,
+    /// Per version in release order: the share of the time from its release to the window's
+    /// end that the satellite ran it.
+    pub running_share: Vec<f64>,
 }
 
 /// The versions as rolled out: each period a satellite ran a version of the model.
@@ -100,10 +113,32 @@ impl<'a> VersionHistory<'a> {
             .collect()
     }
 
+    /// Per target satellite (fleet index) and version, the share of the time from the
+    /// version's release to `end` that it ran it.
+    pub fn running_shares(&self, end: UtcTime) -> Vec<(u32, Vec<f64>)> {
+        let mut shares: Vec<(u32, Vec<f64>)> = (0..self.uploads[0].len() as u32)
+            .filter(|&s| self.uploads[0][s as usize].target)
+            .map(|s| (s, vec![0.0; self.versions.len()]))
+            .collect();
+        for &(sat, v, from, until) in &self.periods {
+            let released = self.released(v as usize);
+            let span = end.seconds_since(released);
+            if let Ok(k) = shares.binary_search_by_key(&sat, |e| e.0)
+                && span > 0.0
+            {
+                shares[k].1[v as usize] +=
+                    until.unwrap_or(end).min(end).seconds_since(from.max(released)).max(0.0) / span;
+            }
+        }
+        shares
+    }
+
     /// Each version's spread, in release order.
-    pub fn summaries(&self, sessions: &[super::Session]) -> Vec<VersionSummary> {
+    pub fn summaries(&self, sessions: &[super::Session], end: UtcTime) -> Vec<VersionSummary> {
+        let shares = self.running_shares(end);
         (0..self.versions.len())
             .map(|v| {
+                let running: Vec<f64> = shares.iter().map(|(_, s)| s[v]).collect();
                 let (model, release) = self.versions[v];
                 let released = self.released(v);
                 let targets: Vec<&SatelliteUpload> = self.uploads[v].iter().filter(|s| s.target).collect();
@@ -130,6 +165,8 @@ impl<'a> VersionHistory<'a> {
                     max_passes_per_satellite: targets.iter().map(|s| s.passes_used).max().unwrap_or(0),
                     ground_bytes_sent: sessions.iter().filter(|s| s.release as usize == v).map(|s| s.bytes_sent).sum(),
                     isl_payload_bytes: targets.iter().map(|s| s.isl_bytes_received).sum(),
+                    mean_running_share: running.iter().sum::<f64>() / running.len().max(1) as f64,
+                    min_running_share: running.iter().copied().reduce(f64::min).unwrap_or(0.0),
                 }
             })
             .collect()
@@ -181,7 +218,12 @@ pub fn versions_report(
     scenario: &str,
     end: UtcTime,
 ) -> MissionReport {
-    let summaries = history.summaries(sessions);
+    let summaries = history.summaries(sessions, end);
+    let per_satellite: Vec<SatelliteAvailability> = history
+        .running_shares(end)
+        .into_iter()
+        .map(|(sat, running_share)| SatelliteAvailability { satellite: names[sat as usize].clone(), running_share })
+        .collect();
     let headline = summaries
         .iter()
         .map(|s| {
@@ -205,7 +247,7 @@ pub fn versions_report(
         .collect();
     MissionReport {
         name: "versions",
-        summary: serde_json::json!({ "by_version": summaries }),
+        summary: serde_json::json!({ "by_version": summaries, "per_satellite": per_satellite }),
         headline,
         tables: vec![MissionTable {
             file: "model_versions.csv".into(),
