@@ -1663,7 +1663,9 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 && let Some(flow) = self.flows.get_mut(&index)
             {
                 flow[1 - toward].offers.remove(chunk);
-                if bit(&self.sats[other as usize].held, chunk) {
+                // A link served before this one in the loop may have it on its way already.
+                let (from, to) = (&self.sats[other as usize], &self.sats[sat as usize]);
+                if bit(&from.held, chunk) && !bit(&to.incoming, chunk) && bit(&to.wanted, chunk) {
                     flow[toward].offers.insert(chunk);
                 }
             }

@@ -43,10 +43,16 @@ pub fn small_walker_scenario(
     name: &str,
     seed: u64,
     duration: &str,
-    (total, planes): (u32, u32),
+    shell: (u32, u32),
     sections: &str,
 ) -> orbsim::scenario::Scenario {
-    let text = format!(
+    let text = small_walker_text(name, seed, duration, shell, sections);
+    orbsim::scenario::load_scenario_text(&repo(&format!("scenarios/{name}.toml")), &text, None).unwrap()
+}
+
+/// The text of [`small_walker_scenario`]'s scenario (its paths absolute).
+pub fn small_walker_text(name: &str, seed: u64, duration: &str, (total, planes): (u32, u32), sections: &str) -> String {
+    format!(
         r#"
 name = "{name}"
 start = "2026-01-01T00:00:00Z"
@@ -78,6 +84,5 @@ chunk_size = "1 MB"
 {sections}
 "#,
         stations = repo("data/stations/china/china_ground_stations.csv").display()
-    );
-    orbsim::scenario::load_scenario_text(&repo(&format!("scenarios/{name}.toml")), &text, None).unwrap()
+    )
 }
