@@ -9,11 +9,11 @@
 
 use serde::Serialize;
 
-use super::model::{
-    MissionChart, MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
-};
 use crate::access::outages::{Component, Outage};
 use crate::engine::{Bus, Process};
+use crate::mission::{
+    MissionChart, MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
+};
 use crate::time::UtcTime;
 use orbsim_plot::{LineChart, Series, SeriesKind};
 
