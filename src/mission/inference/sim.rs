@@ -510,9 +510,10 @@ impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
             MissionEvent::VersionDeployed { satellite, version } => {
                 self.model.version_deployed(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
             }
-            MissionEvent::VersionRetired { satellite, version, .. } => {
-                self.model.version_retired(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
-            }
+            MissionEvent::VersionRetired { satellite, version, still_held } => self
+                .model
+                .version_retired(&mut self.sim, at, satellite, version, still_held)
+                .map_err(InferenceError::from)?,
             MissionEvent::ChunkCorrupted { satellite, version, chunk } => self
                 .model
                 .chunk_corrupted(&mut self.sim, at, satellite, version, chunk)
@@ -644,15 +645,16 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
-    /// `sat` no longer runs `version` (patched over by a delta, or restarting): the
-    /// questions on board that need it are lost (a failing satellite retires its versions
-    /// too: the failure is then the reason, whichever of the two is heard first).
+    /// `sat` no longer runs `version` (patched over by a delta, wiped, restarting or
+    /// failed): the questions on board that need it are lost (a failing satellite retires
+    /// its versions: the failure is then the reason, whichever of the two is heard first).
     fn version_retired(
         &mut self,
         sim: &mut Simulation<Ev>,
         now: UtcTime,
         sat: u32,
         version: u16,
+        still_held: bool,
     ) -> Result<(), ScheduleError> {
         if !self.versions[version as usize].holds_now(sat) {
             return Ok(());
@@ -662,7 +664,10 @@ impl<'a> Model<'a> {
             self.holding.stop(sat, now);
         }
         self.reroute_stranded(sim, now, sat)?;
-        // Its corrupted chunks went with it.
+        if still_held {
+            // Its chunks, corrupted ones included, are still on board.
+            return Ok(());
+        }
         self.chunk_repaired(sim, now, sat, version, None)
     }
 
