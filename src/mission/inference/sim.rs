@@ -753,9 +753,9 @@ impl<'a> Model<'a> {
     fn lost(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, r: u32, why: LossReason) -> Result<(), ScheduleError> {
         let t = now.unix_nanos();
         let deadline = self.deadline(r);
-        let rec = &mut self.requests[r as usize];
-        rec.lost_to = Some(why);
-        if rec.reroutes >= self.cfg.max_reroutes {
+        let old = self.requests[r as usize];
+        self.requests[r as usize].lost_to = Some(why);
+        if old.reroutes >= self.cfg.max_reroutes {
             self.close(r, Outcome::Dropped, t);
             return Ok(());
         }
@@ -763,7 +763,32 @@ impl<'a> Model<'a> {
             self.close(r, Outcome::Timeout, deadline);
             return Ok(());
         }
-        *rec = RequestRecord {
+        self.requests[r as usize] = RequestRecord {
+            phases: Phases { rerouted_ns: t - old.submit.unix_nanos(), ..Phases::default() },
+            asked_in_view: old.asked_in_view,
+            reroutes: old.reroutes + 1,
+            lost_to: Some(why),
+            ..self.unrouted(old.source, old.terminal, old.submit, (old.prompt_tokens, old.output_tokens), old.version)
+        };
+        self.dispatch(sim, now, r)
+    }
+
+    /// The record of a question not routed yet.
+    fn unrouted(
+        &self,
+        source: u32,
+        terminal: u32,
+        submit: UtcTime,
+        (prompt_tokens, output_tokens): (u32, u32),
+        version: Option<u16>,
+    ) -> RequestRecord {
+        RequestRecord {
+            source,
+            terminal,
+            submit,
+            prompt_tokens,
+            output_tokens,
+            version,
             entry: None,
             served_by: None,
             exit: None,
@@ -771,12 +796,14 @@ impl<'a> Model<'a> {
             downlink_station: None,
             isl_hops_out: 0,
             isl_hops_back: 0,
-            phases: Phases { rerouted_ns: t - rec.submit.unix_nanos(), ..Phases::default() },
+            phases: Phases::default(),
+            outcome: Outcome::Unfinished,
+            closed: self.inputs.end,
             degraded: false,
-            reroutes: rec.reroutes + 1,
-            ..*rec
-        };
-        self.dispatch(sim, now, r)
+            asked_in_view: false,
+            reroutes: 0,
+            lost_to: None,
+        }
     }
 
     /// Why `sat` cannot serve a question needing `version` (`None`: any) at `now`, if it
@@ -833,28 +860,8 @@ impl<'a> Model<'a> {
             sim.schedule_at(next, Ev::Arrival(k))?;
         }
         let r = self.requests.len() as u32;
-        self.requests.push(RequestRecord {
-            source: k,
-            terminal: draw.terminal,
-            submit: now,
-            prompt_tokens: draw.prompt,
-            output_tokens: draw.output,
-            version: self.version_wanted(k, now),
-            entry: None,
-            served_by: None,
-            exit: None,
-            uplink_station: None,
-            downlink_station: None,
-            isl_hops_out: 0,
-            isl_hops_back: 0,
-            phases: Phases::default(),
-            outcome: Outcome::Unfinished,
-            closed: self.inputs.end,
-            degraded: false,
-            asked_in_view: false,
-            reroutes: 0,
-            lost_to: None,
-        });
+        let question = self.unrouted(k, draw.terminal, now, (draw.prompt, draw.output), self.version_wanted(k, now));
+        self.requests.push(question);
         self.dispatch(sim, now, r)
     }
 
