@@ -1,8 +1,10 @@
 //! The inference model against its invariants: the latency decomposition adds up to the
 //! nanosecond for every request, no request is computed by a satellite without the
 //! deployed model, questions asked out of reach wait (store and forward) or time out,
-//! routing uses inter-satellite links when the plan has them, runs are reproducible, and
-//! summary.json's `inference` object keeps its documented keys through JSON text.
+//! routing uses inter-satellite links when the plan has them, runs are reproducible,
+//! summary.json's `inference` object keeps its documented keys through JSON text, and
+//! questions lost on board (a gap restart, a failed satellite) are rerouted, the time of
+//! their failed attempts adding up with the last attempt's phases to the nanosecond.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,8 +13,9 @@ use std::sync::Arc;
 use orbsim::contact::{Contact, ContactKind, ContactPlan, Node};
 use orbsim::link::{RateProfile, RateStep};
 use orbsim::mission::inference::ocean::LandMask;
-use orbsim::mission::inference::{InferenceOutcome, Outcome, RequestRecord};
+use orbsim::mission::inference::{InferenceOutcome, LossReason, Outcome, RequestRecord};
 use orbsim::pipeline::{RunResult, run, run_inference_on};
+use orbsim::report::inference::{InferenceSummary, write_inference};
 use orbsim::report::summary::RunSummary;
 use orbsim::scenario::{Scenario, load_scenario};
 use orbsim::time::UtcTime;
@@ -108,11 +111,13 @@ fn check_decomposition(outcome: &InferenceOutcome) {
         for (name, v) in p.named() {
             assert!(v >= 0, "request {i}: {name} is negative ({v} ns)");
         }
+        assert_eq!(r.reroutes == 0, p.rerouted_ns == 0, "request {i}: {r:?}");
         if r.outcome == Outcome::Answered {
             let answer = r.answer_time().unwrap();
             assert_eq!(answer, r.closed, "request {i}");
             assert_eq!(
-                p.uplink_wait_ns
+                p.rerouted_ns
+                    + p.uplink_wait_ns
                     + p.up_ns
                     + p.isl_out_ns
                     + p.queue_ns
@@ -141,13 +146,13 @@ fn the_demonstration_answers_in_pass_questions_within_two_minutes_and_others_wai
     let r = simulate(&s);
     let inf = r.inference.as_ref().unwrap();
     check_decomposition(inf);
-    let in_view: Vec<&RequestRecord> = inf.requests.iter().filter(|r| r.asked_in_view()).collect();
+    let in_view: Vec<&RequestRecord> = inf.requests.iter().filter(|r| r.asked_in_view).collect();
     assert!(in_view.len() >= 3, "{}", in_view.len());
     for q in &in_view {
         assert_eq!(q.outcome, Outcome::Answered);
         assert!(q.latency_ns().unwrap() < 120_000_000_000, "{q:?}");
     }
-    let waited: Vec<&RequestRecord> = inf.requests.iter().filter(|r| !r.asked_in_view()).collect();
+    let waited: Vec<&RequestRecord> = inf.requests.iter().filter(|r| !r.asked_in_view).collect();
     let answered_late = waited.iter().filter(|r| r.outcome == Outcome::Answered).count();
     let timed_out = waited.iter().filter(|r| r.outcome == Outcome::Timeout).count();
     assert!(answered_late > 10 && timed_out > 10, "{answered_late} answered after waiting, {timed_out} timed out");
@@ -218,7 +223,7 @@ fn ships_at_sea_are_served_by_satellites_in_view() {
         assert!(q.phases.up_ns < 10_000_000 && q.phases.down_ns < 10_000_000, "{q:?}");
     }
     // Phases of asked-in-view answers: compute dominates.
-    let in_view: Vec<&&RequestRecord> = answered.iter().filter(|q| q.asked_in_view()).collect();
+    let in_view: Vec<&&RequestRecord> = answered.iter().filter(|q| q.asked_in_view).collect();
     assert!(!in_view.is_empty());
     // Same scenario, same seed: the same requests.
     let again = simulate(&s);
@@ -506,4 +511,127 @@ fn the_inference_summary_round_trips_through_json_with_its_documented_keys() {
     // The typed numbers are the ones written.
     assert_eq!(inf["requests"], inference.all.requests);
     assert_eq!(inf["drops"], inference.all.timeout + inference.all.rejected);
+}
+
+/// The update scenario with busy portals asking for any version from the day before the
+/// delta, a slot per request, and the delta's restart shortened to 10 s so that it ends
+/// within the pass over Kashi it starts in (1 December, 17:17:41–17:17:51).
+fn update(max_reroutes: u32) -> Scenario {
+    let mut text = std::fs::read_to_string(repo("scenarios/qwen3-scs01-update.toml")).unwrap();
+    for (from, to) in [
+        ("apply_time = \"30s\"\nrestart_time = \"90s\"", "apply_time = \"0s\"\nrestart_time = \"10s\""),
+        ("version = \"latest\"", "version = \"any\""),
+        ("version = \"Qwen3-8B Q4_K_M\"\n", "version = \"any\"\n"),
+        ("rate = \"2/h\"", "rate = \"120/h\""),
+        ("start = \"2025-11-22T00:00:00Z\"", "start = \"2025-11-30T12:00:00Z\""),
+        ("max_batch = 4", "max_batch = 1"),
+        ("timeout = \"3h\"", &format!("timeout = \"3h\"\nmax_reroutes = {max_reroutes}")),
+    ] {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    scenario_from(&format!("update-{max_reroutes}"), &text)
+}
+
+fn rerouted(outcome: &InferenceOutcome) -> Vec<(usize, &RequestRecord)> {
+    outcome.requests.iter().enumerate().filter(|(_, r)| r.reroutes > 0).collect()
+}
+
+#[test]
+fn questions_on_board_at_a_gap_restart_are_rerouted_and_answered() {
+    let outcome = simulate(&update(3)).inference.unwrap();
+    check_decomposition(&outcome);
+    let lost = rerouted(&outcome);
+    assert!(!lost.is_empty(), "some questions are on board at the restart");
+    assert!(outcome.requests.iter().all(|r| r.outcome != Outcome::Dropped));
+    let answered: Vec<_> = lost.iter().filter(|(_, r)| r.outcome == Outcome::Answered).collect();
+    assert!(!answered.is_empty(), "{lost:?}");
+    for (i, r) in &answered {
+        assert_eq!(r.lost_to, Some(LossReason::VersionRetired), "request {i}");
+        assert!(r.phases.rerouted_ns > 0, "request {i}");
+        // The last attempt went up after the loss: its uplink is where `rerouted` ends.
+        let uplink = r.uplink_time().unwrap();
+        assert_eq!(uplink, r.submit.plus_nanos(r.phases.rerouted_ns + r.phases.uplink_wait_ns));
+        assert!(r.phases.compute_ns > 0 && r.served_by.is_some(), "request {i}");
+    }
+
+    // Without reroutes the same questions are dropped where they were lost, as before.
+    let strict = simulate(&update(0)).inference.unwrap();
+    check_decomposition(&strict);
+    assert!(rerouted(&strict).is_empty());
+    let dropped: Vec<usize> =
+        strict.requests.iter().enumerate().filter(|(_, r)| r.outcome == Outcome::Dropped).map(|(i, _)| i).collect();
+    let first_lost: Vec<usize> = lost.iter().map(|&(i, _)| i).collect();
+    assert_eq!(dropped, first_lost);
+    for &i in &dropped {
+        let (r, again) = (&strict.requests[i], &outcome.requests[i]);
+        assert_eq!(r.lost_to, Some(LossReason::VersionRetired));
+        if again.reroutes == 1 {
+            assert_eq!(r.closed, again.submit.plus_nanos(again.phases.rerouted_ns), "request {i}");
+        }
+    }
+}
+
+#[test]
+fn max_reroutes_is_checked_with_its_field_named() {
+    let path = repo("scenarios/qwen3-scs01-update.toml");
+    let text =
+        std::fs::read_to_string(&path).unwrap().replace("timeout = \"3h\"", "timeout = \"3h\"\nmax_reroutes = 101");
+    let e = orbsim::scenario::load_scenario_text(&path, &text, None).unwrap_err().to_string();
+    assert!(e.contains("inference.max_reroutes") && e.contains("101") && !e.contains('\n'), "{e}");
+}
+
+#[test]
+fn a_failed_satellite_takes_up_serves_and_sends_down_nothing_and_its_questions_are_rerouted() {
+    // Every satellite fails about twice in the window; minute-long answers, one at a time.
+    let text = SHIPS
+        .replace("[inference]\n", "[failures]\nsatellites = { mtbf = \"3h\", mttr = \"20min\" }\n\n[inference]\n")
+        .replace("max_batch = 4", "max_batch = 1")
+        .replace(
+            "output_tokens = { dist = \"fixed\", value = 250 }",
+            "output_tokens = { dist = \"fixed\", value = 1500 }",
+        );
+    let s = scenario_from("failing-ships", &text);
+    let outcome = simulate(&s).inference.unwrap();
+    check_decomposition(&outcome);
+    let down = |sat: Option<u32>, from: i64, to: i64| {
+        let sat = sat.expect("answered questions name their satellites");
+        let at = UtcTime::from_unix_nanos;
+        s.outages.satellite_down(sat, at(from)) || s.outages.satellite_down_within(sat, at(from), at(to))
+    };
+    let mut checked = 0;
+    for (i, r) in outcome.requests.iter().enumerate().filter(|(_, r)| r.outcome == Outcome::Answered) {
+        let p = &r.phases;
+        let up = r.uplink_time().unwrap().unix_nanos();
+        let arrived = up + p.up_ns + p.isl_out_ns;
+        let sent = arrived + p.queue_ns + p.compute_ns + p.answer_wait_ns;
+        assert!(!down(r.entry, up, up), "request {i} went up to a failed satellite");
+        assert!(!down(r.served_by, arrived, sent), "request {i} held by a failed satellite");
+        assert!(!down(r.exit, sent, sent), "request {i} sent down by a failed satellite");
+        checked += 1;
+    }
+    assert!(checked > 500, "{checked}");
+    let lost = rerouted(&outcome);
+    assert!(lost.iter().any(|(_, r)| r.outcome == Outcome::Answered), "{lost:?}");
+    assert!(lost.iter().all(|(_, r)| r.lost_to == Some(LossReason::SatelliteFailed)));
+    // Same seed, same failures, same run.
+    assert_eq!(simulate(&s).inference.unwrap().requests, outcome.requests);
+}
+
+fn request_header(s: &Scenario, name: &str) -> String {
+    let outcome = simulate(s).inference.unwrap();
+    let dir = std::env::temp_dir().join(format!("orbsim-inference-{}-{name}-out", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_inference(&dir, s, &outcome, &InferenceSummary::new(s, &outcome).unwrap()).unwrap();
+    let text = std::fs::read_to_string(dir.join("inference_requests.csv")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    text.lines().next().unwrap().to_string()
+}
+
+#[test]
+fn the_request_table_has_reroute_columns_only_where_a_loss_is_possible() {
+    let header = request_header(&update(3), "reroute-columns");
+    assert!(header.ends_with(",version,rerouted_s,reroutes,lost_to"), "{header}");
+    let header = request_header(&demonstration(&[]), "plain-columns");
+    assert!(!header.contains("rerouted") && !header.contains("lost_to"), "{header}");
 }

@@ -4,8 +4,9 @@
 //! figures (latency CDF, eclipse timeline) are drawn with the run's in [`super::figures`].
 //!
 //! Phase durations are written in seconds with nine decimals, i.e. exact nanoseconds, so
-//! the decomposition `uplink_wait_s + up_s + isl_out_s + queue_s + compute_s +
-//! answer_wait_s + isl_back_s + down_s = latency_s` can be checked from the file itself.
+//! the decomposition `[rerouted_s +] uplink_wait_s + up_s + isl_out_s + queue_s + compute_s
+//! + answer_wait_s + isl_back_s + down_s = latency_s` can be checked from the file itself
+//! (`rerouted_s` is there when a question can be lost on board in the scenario).
 
 #![warn(missing_docs)]
 
@@ -39,6 +40,10 @@ pub const TWO_MINUTES_S: f64 = 120.0;
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_none_or_zero(v: &Option<f64>) -> bool {
+    v.is_none_or(|v| v == 0.0)
 }
 
 fn seconds(ns: i64) -> f64 {
@@ -75,7 +80,10 @@ pub fn write_inference(
         // With upsets, whether a satellite holding a corrupted chunk answered it.
         let upsets = scenario.upsets.is_some();
         let degraded_column = if upsets { ",degraded" } else { "" };
-        writeln!(w, "{REQUESTS_HEADER}{version_column}{degraded_column}")?;
+        // Where a question can be lost on board, how often it was and why, last.
+        let losses = outcome.losses_possible;
+        let loss_columns = if losses { ",rerouted_s,reroutes,lost_to" } else { "" };
+        writeln!(w, "{REQUESTS_HEADER}{version_column}{degraded_column}{loss_columns}")?;
         let rows: Vec<(usize, &RequestRecord)> = outcome.requests.iter().enumerate().collect();
         write_rows_parallel(w, &rows, |row, &(id, r)| {
             let source = &outcome.sources[r.source as usize];
@@ -113,6 +121,9 @@ pub fn write_inference(
             }
             if upsets {
                 row.text(if r.degraded { "true" } else { "false" });
+            }
+            if losses {
+                row.fixed(seconds(p.rerouted_ns), 9).int(r.reroutes).text(r.lost_to.map_or("", |why| why.label()));
             }
         })
     })?;
@@ -179,7 +190,7 @@ pub fn latency_chart(scenario: &Scenario, outcome: &InferenceOutcome) -> CdfChar
             continue;
         }
         let v = r.latency_ns().map_or(f64::INFINITY, seconds);
-        if r.asked_in_view() { in_view.push(v) } else { out_of_view.push(v) }
+        if r.asked_in_view { in_view.push(v) } else { out_of_view.push(v) }
     }
     let mut sets = Vec::new();
     if !in_view.is_empty() {
@@ -219,9 +230,15 @@ pub struct RequestGroup {
     pub rejected: usize,
     /// Requests still in flight when the window ended.
     pub unfinished: usize,
-    /// Requests lost on board when their server stopped running their version.
+    /// Requests lost on board more often than `max_reroutes` allows.
     #[serde(skip_serializing_if = "is_zero")]
     pub dropped: usize,
+    /// Requests lost on board at least once and routed again.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rerouted: usize,
+    /// Those of them answered.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rerouted_answered: usize,
     /// Answered over decided (all but the unfinished); `None` when none was decided.
     pub answered_share: Option<f64>,
     /// Answered within [`TWO_MINUTES_S`].
@@ -263,6 +280,8 @@ impl RequestGroup {
             rejected: count(Outcome::Rejected),
             unfinished,
             dropped: count(Outcome::Dropped),
+            rerouted: requests.iter().filter(|r| r.reroutes > 0).count(),
+            rerouted_answered: requests.iter().filter(|r| r.reroutes > 0 && r.outcome == Outcome::Answered).count(),
             answered_share: (decided > 0).then(|| answered as f64 / decided as f64),
             answered_within_120_s: latencies.iter().filter(|&&l| l <= TWO_MINUTES_S).count(),
             latency_s: LatencySummary {
@@ -281,6 +300,9 @@ impl RequestGroup {
 /// `None` when nothing was answered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PhaseMeans {
+    /// Lost to failed attempts (written only when some answered request was rerouted).
+    #[serde(skip_serializing_if = "is_none_or_zero")]
+    pub rerouted_s: Option<f64>,
     /// Waiting on the ground for a usable satellite.
     pub uplink_wait_s: Option<f64>,
     /// Up to the first satellite.
@@ -468,8 +490,8 @@ impl InferenceSummary {
         let cfg = scenario.inference.as_ref()?;
         let window_s = scenario.end.seconds_since(scenario.start);
         let all: Vec<&RequestRecord> = outcome.requests.iter().collect();
-        let in_view: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.asked_in_view()).collect();
-        let waited: Vec<&RequestRecord> = all.iter().copied().filter(|r| !r.asked_in_view()).collect();
+        let in_view: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.asked_in_view).collect();
+        let waited: Vec<&RequestRecord> = all.iter().copied().filter(|r| !r.asked_in_view).collect();
         let answered: Vec<&RequestRecord> = all.iter().copied().filter(|r| r.outcome == Outcome::Answered).collect();
         let mean = |f: &dyn Fn(&RequestRecord) -> f64| {
             (!answered.is_empty()).then(|| answered.iter().map(|r| f(r)).sum::<f64>() / answered.len() as f64)
@@ -501,6 +523,7 @@ impl InferenceSummary {
             asked_in_view: RequestGroup::new(&in_view),
             asked_out_of_view: RequestGroup::new(&waited),
             phases_mean_s: PhaseMeans {
+                rerouted_s: phase(|p| p.rerouted_ns),
                 uplink_wait_s: phase(|p| p.uplink_wait_ns),
                 up_s: phase(|p| p.up_ns),
                 isl_out_s: phase(|p| p.isl_out_ns),
@@ -594,9 +617,14 @@ fn seconds_text(s: Option<f64>) -> String {
 pub fn inference_console(summary: &InferenceSummary, times: &InferenceTimes) -> Vec<String> {
     let all = &summary.all;
     let sources = summary.per_source.len();
+    let losses = if all.rerouted + all.dropped > 0 {
+        format!("; {} rerouted ({} answered), {} dropped", all.rerouted, all.rerouted_answered, all.dropped)
+    } else {
+        String::new()
+    };
     vec![
         format!(
-            "  inference: {} requests from {} source{}: {} answered (p50 {}, p95 {}, p99 {}), {} timed out, {} rejected, {} unfinished",
+            "  inference: {} requests from {} source{}: {} answered (p50 {}, p95 {}, p99 {}), {} timed out, {} rejected, {} unfinished{losses}",
             all.requests,
             sources,
             if sources == 1 { "" } else { "s" },
@@ -623,12 +651,16 @@ pub fn inference_console(summary: &InferenceSummary, times: &InferenceTimes) -> 
 /// The inference headline for report.html: label and value pairs.
 pub fn inference_kpis(summary: &InferenceSummary) -> Vec<(&'static str, String)> {
     let all = &summary.all;
-    vec![
+    let mut kpis = vec![
         ("requests", all.requests.to_string()),
         ("answered", all.answered.to_string()),
         ("answer latency p50", seconds_text(all.latency_s.p50)),
         ("p95", seconds_text(all.latency_s.p95)),
         ("p99", seconds_text(all.latency_s.p99)),
         ("timed out", all.timeout.to_string()),
-    ]
+    ];
+    if all.rerouted > 0 {
+        kpis.push(("rerouted (answered)", format!("{} ({})", all.rerouted, all.rerouted_answered)));
+    }
+    kpis
 }

@@ -28,14 +28,26 @@
 //!    at that instant (possibly another one after a handover) and sent down; with none in
 //!    reach it waits on board until one comes into view or the timeout expires.
 //!
+//! # Lost on board, rerouted
+//! A question is lost on board when its server stops running the version it needs (patched
+//! over by a delta, or restarting), stops serving (a corrupted chunk under the stop-serving
+//! policy), fails while the question waits in its queue or computes, or fails while the
+//! answer waits on board for a way down; a question reaching a server that no longer serves
+//! it is lost too. The model assumes the ground notices a loss at once: the question goes
+//! back to routing from its source at that instant, as a new attempt, at most
+//! `max_reroutes` times (then it is `dropped`) and never past its timeout. A failed
+//! satellite takes no question up, serves none and sends no answer down.
+//!
 //! # The latency decomposition
 //! Every phase is an integer number of nanoseconds, and the instants are built by adding
 //! them, so for every answered request
 //!
-//! `uplink_wait + up + isl_out + queue + compute + answer_wait + isl_back + down = answer − submit`
+//! `rerouted + uplink_wait + up + isl_out + queue + compute + answer_wait + isl_back + down = answer − submit`
 //!
 //! holds exactly. `answer_wait` is the store-and-forward wait of a computed answer for a
-//! path down (zero whenever a path exists when the answer is ready).
+//! path down (zero whenever a path exists when the answer is ready). A rerouted question
+//! adds `rerouted`, the time lost to its failed attempts (from the question to the last
+//! loss); the other phases then describe its last attempt.
 //!
 //! # Simplifications (stated, not hidden)
 //! - User links are per terminal (no contention between users); messages are a few kB, so
@@ -83,8 +95,7 @@ pub enum Outcome {
     Rejected,
     /// Still in flight when the simulated window ended.
     Unfinished,
-    /// Lost on board: the satellite it was sent to stopped running the version it needs
-    /// (patched over, or restarting) before answering.
+    /// Lost on board once more than `max_reroutes` allow (see the module docs).
     Dropped,
 }
 
@@ -101,9 +112,33 @@ impl Outcome {
     }
 }
 
+/// Why a question was lost on board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LossReason {
+    /// Its server stopped running the version it needs (patched over, or restarting).
+    VersionRetired,
+    /// Its server found a corrupted chunk and stopped serving (the stop-serving policy).
+    Corrupted,
+    /// Its server failed.
+    SatelliteFailed,
+}
+
+impl LossReason {
+    /// Label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            LossReason::VersionRetired => "version-retired",
+            LossReason::Corrupted => "corrupted",
+            LossReason::SatelliteFailed => "satellite-failed",
+        }
+    }
+}
+
 /// Where a request's time went, in nanoseconds (see the module docs for the identity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Phases {
+    /// Lost to failed attempts: from the question to the start of its last attempt.
+    pub rerouted_ns: i64,
     /// Waiting on the ground for a usable satellite.
     pub uplink_wait_ns: i64,
     /// Transmission and light time up to the first satellite.
@@ -125,7 +160,8 @@ pub struct Phases {
 impl Phases {
     /// Sum of all phases, ns.
     pub fn total_ns(&self) -> i64 {
-        self.uplink_wait_ns
+        self.rerouted_ns
+            + self.uplink_wait_ns
             + self.up_ns
             + self.isl_out_ns
             + self.queue_ns
@@ -136,8 +172,9 @@ impl Phases {
     }
 
     /// The phases as (name, ns), in order.
-    pub fn named(&self) -> [(&'static str, i64); 8] {
+    pub fn named(&self) -> [(&'static str, i64); 9] {
         [
+            ("rerouted", self.rerouted_ns),
             ("uplink_wait", self.uplink_wait_ns),
             ("up", self.up_ns),
             ("isl_out", self.isl_out_ns),
@@ -189,12 +226,18 @@ pub struct RequestRecord {
     pub closed: UtcTime,
     /// Answered by a satellite holding a corrupted chunk (the degraded policy).
     pub degraded: bool,
+    /// Its first attempt went up the moment it was asked.
+    pub asked_in_view: bool,
+    /// Times it was lost on board and routed again.
+    pub reroutes: u16,
+    /// Why it was last lost on board.
+    pub lost_to: Option<LossReason>,
 }
 
 impl RequestRecord {
-    /// When the question left the ground.
+    /// When the question left the ground (on its last attempt).
     pub fn uplink_time(&self) -> Option<UtcTime> {
-        self.entry.map(|_| self.submit.plus_nanos(self.phases.uplink_wait_ns))
+        self.entry.map(|_| self.submit.plus_nanos(self.phases.rerouted_ns + self.phases.uplink_wait_ns))
     }
 
     /// When the answer reached the user (answered requests).
@@ -205,11 +248,6 @@ impl RequestRecord {
     /// Question to answer, ns (answered requests).
     pub fn latency_ns(&self) -> Option<i64> {
         (self.outcome == Outcome::Answered).then(|| self.phases.total_ns())
-    }
-
-    /// Whether the question could go up the moment it was asked.
-    pub fn asked_in_view(&self) -> bool {
-        self.entry.is_some() && self.phases.uplink_wait_ns == 0
     }
 }
 
@@ -295,6 +333,9 @@ pub struct InferenceOutcome {
     pub route_nodes: u64,
     /// Bytes of the trajectory cache.
     pub trajectory_bytes: usize,
+    /// Whether a question could be lost on board in this scenario (see
+    /// [`losses_possible`]): the request table then says how often each was rerouted.
+    pub losses_possible: bool,
     /// Wall-clock stage times.
     pub times: InferenceTimes,
 }
@@ -322,6 +363,12 @@ pub struct InferenceInputs<'a> {
     /// When satellites are down: a failed satellite neither takes, relays, serves nor
     /// sends down a question.
     pub outages: &'a crate::access::outages::Outages,
+}
+
+/// Whether a question can be lost on board in the scenario: releases retire versions,
+/// upsets stop servers, failures take satellites down. The one place that decides it.
+pub fn losses_possible(inputs: &InferenceInputs) -> bool {
+    inputs.config.version_released.len() > 1 || inputs.upset_policy.is_some() || !inputs.outages.is_empty()
 }
 
 /// Why the inference run failed.

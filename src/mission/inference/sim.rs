@@ -11,8 +11,8 @@ use super::sky::{Seen, Sky, SkySite};
 use super::sources::{Arrivals, place_terminals};
 use super::spec::{InferenceConfig, Terminals, VersionWanted};
 use super::{
-    InferenceError, InferenceInputs, InferenceOutcome, InferenceTimes, Outcome, Phases, RequestRecord, ServerRecord,
-    SourceRun,
+    InferenceError, InferenceInputs, InferenceOutcome, InferenceTimes, LossReason, Outcome, Phases, RequestRecord,
+    ServerRecord, SourceRun, losses_possible,
 };
 use crate::access::Window;
 use crate::access::eclipse::{eclipse_fractions, find_eclipses};
@@ -58,6 +58,10 @@ enum Ev {
     Sun(u32),
     /// A server's battery reaches a threshold.
     Power(u32),
+    /// A server fails (an outage of its satellite starts).
+    Failed(u32),
+    /// A server is back from an outage.
+    Recovered,
 }
 
 /// A user terminal as queried.
@@ -243,8 +247,9 @@ struct Model<'a> {
     damaged: Vec<Vec<(u16, u32)>>,
     /// Serving satellites that do not hold the model yet (none when it is preinstalled).
     awaiting: usize,
-    /// Questions waiting for a way up while some server may still receive the model, with
-    /// their pending retry if they have one: a deployment wakes them.
+    /// Questions waiting for a way up while some server may still receive the model (or,
+    /// for questions lost on board, come back), with their pending retry if they have one:
+    /// a deployment, a repair or a recovery wakes them.
     parked: Vec<(u32, Option<EventId>)>,
     /// Entries of `parked` still live when it was last pruned.
     parked_live: usize,
@@ -258,6 +263,7 @@ struct Model<'a> {
     target_stamp: Vec<u32>,
     target_generation: u32,
     end_ns: i64,
+    losses_possible: bool,
 }
 
 /// The inference model on a run's shared engine: built with [`InferenceRun::new`] (orbits,
@@ -461,6 +467,7 @@ impl<'a> InferenceRun<'a> {
             target_stamp: vec![0; n],
             target_generation: 0,
             end_ns: inputs.end.unix_nanos(),
+            losses_possible: losses_possible(inputs),
         };
 
         let mut sim: Simulation<Ev> = Simulation::with_capacity(inputs.start, model.servers.len() * 4 + 1024);
@@ -503,9 +510,10 @@ impl Process<MissionEvent, MissionError> for InferenceRun<'_> {
             MissionEvent::VersionDeployed { satellite, version } => {
                 self.model.version_deployed(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
             }
-            MissionEvent::VersionRetired { satellite, version, .. } => {
-                self.model.version_retired(&mut self.sim, at, satellite, version).map_err(InferenceError::from)?
-            }
+            MissionEvent::VersionRetired { satellite, version, still_held } => self
+                .model
+                .version_retired(&mut self.sim, at, satellite, version, still_held)
+                .map_err(InferenceError::from)?,
             MissionEvent::ChunkCorrupted { satellite, version, chunk } => self
                 .model
                 .chunk_corrupted(&mut self.sim, at, satellite, version, chunk)
@@ -531,6 +539,18 @@ impl<'a> Model<'a> {
             let first = self.cfg.sources[k].start.plus_nanos(s.arrivals.next_gap_ns());
             if first < s.end {
                 sim.schedule_at(first, Ev::Arrival(k as u32))?;
+            }
+        }
+        // Only the failures of servers matter here: relays lose their links in the plan.
+        let end = self.inputs.end;
+        for si in 0..self.servers.len() {
+            for &(down, up) in self.inputs.outages.satellite_periods(self.servers[si].sat) {
+                if down >= start && down < end {
+                    sim.schedule_at(down, Ev::Failed(si as u32))?;
+                }
+                if up > start && up < end {
+                    sim.schedule_at(up, Ev::Recovered)?;
+                }
             }
         }
         if let Some(power) = self.cfg.power {
@@ -577,6 +597,8 @@ impl<'a> Model<'a> {
                 self.servers[si as usize].power_event = None;
                 self.evaluate_power(sim, now, si as usize)
             }
+            Ev::Failed(si) => self.reroute_stranded(sim, now, self.servers[si as usize].sat),
+            Ev::Recovered => self.wake_parked(sim, now),
         }
     }
 
@@ -623,14 +645,16 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
-    /// `sat` no longer runs `version` (patched over by a delta, or restarting): the
-    /// questions on board that need it are lost.
+    /// `sat` no longer runs `version` (patched over by a delta, wiped, restarting or
+    /// failed): the questions on board that need it are lost (a failing satellite retires
+    /// its versions: the failure is then the reason, whichever of the two is heard first).
     fn version_retired(
         &mut self,
         sim: &mut Simulation<Ev>,
         now: UtcTime,
         sat: u32,
         version: u16,
+        still_held: bool,
     ) -> Result<(), ScheduleError> {
         if !self.versions[version as usize].holds_now(sat) {
             return Ok(());
@@ -639,8 +663,11 @@ impl<'a> Model<'a> {
         if !self.versions.iter().any(|a| a.holds_now(sat)) {
             self.holding.stop(sat, now);
         }
-        self.drop_stranded(sim, now, sat)?;
-        // Its corrupted chunks went with it.
+        self.reroute_stranded(sim, now, sat)?;
+        if still_held {
+            // Its chunks, corrupted ones included, are still on board.
+            return Ok(());
+        }
         self.chunk_repaired(sim, now, sat, version, None)
     }
 
@@ -657,7 +684,7 @@ impl<'a> Model<'a> {
         let damaged = &mut self.damaged[sat as usize];
         damaged.push((version, chunk));
         if damaged.len() == 1 && self.inputs.upset_policy == Some(ServicePolicy::StopServing) {
-            self.drop_stranded(sim, now, sat)?;
+            self.reroute_stranded(sim, now, sat)?;
         }
         Ok(())
     }
@@ -681,9 +708,9 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
-    /// Drops the questions queued or computing on `sat` that need a version it no longer
-    /// runs.
-    fn drop_stranded(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
+    /// Takes the questions queued or computing on `sat` that it can no longer serve off it,
+    /// and reroutes them.
+    fn reroute_stranded(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, sat: u32) -> Result<(), ScheduleError> {
         let si = self.server_of[sat as usize];
         if si == NONE {
             return Ok(());
@@ -691,37 +718,115 @@ impl<'a> Model<'a> {
         let si = si as usize;
         let t = now.unix_nanos();
         let (acc, limit) = (&self.cfg.accelerator, self.limit());
-        let stranded = |r: u32| !self.runs(sat, self.requests[r as usize].version);
-        let queued: Vec<u32> = self.servers[si].queue.iter().map(|&(r, _)| r).filter(|&r| stranded(r)).collect();
-        let running: Vec<u32> = self.servers[si].running.iter().map(|j| j.req).filter(|&r| stranded(r)).collect();
+        let stranded = |r: u32| self.unable(sat, self.requests[r as usize].version, now).map(|why| (r, why));
+        let queued: Vec<(u32, LossReason)> = self.servers[si].queue.iter().filter_map(|&(r, _)| stranded(r)).collect();
+        let running: Vec<(u32, LossReason)> = self.servers[si].running.iter().filter_map(|j| stranded(j.req)).collect();
         if queued.is_empty() && running.is_empty() {
             return Ok(());
         }
+        let lost = |r: u32, list: &[(u32, LossReason)]| list.iter().any(|&(q, _)| q == r);
         let s = &mut self.servers[si];
         s.touch(t, acc, limit);
-        s.queue.retain(|(r, _)| !queued.contains(r));
-        s.running.retain(|j| !running.contains(&j.req));
-        for &r in &queued {
+        s.queue.retain(|&(r, _)| !lost(r, &queued));
+        for job in s.running.iter_mut().filter(|j| lost(j.req, &running)) {
+            // The question may compute elsewhere: its end here must not fire.
+            if let Some(id) = job.event.take() {
+                sim.cancel(id);
+            }
+        }
+        s.running.retain(|j| !lost(j.req, &running));
+        for &(r, _) in &queued {
             let req = self.requests[r as usize];
             self.servers[si].backlog_ns -= acc.service_ns(&self.cfg.model, req.prompt_tokens, req.output_tokens, 1);
         }
-        for r in queued.into_iter().chain(running) {
-            self.close(r, Outcome::Dropped, t);
-        }
         self.try_start(sim, now, si)?;
-        self.refresh_load(sim, now, si)
+        self.refresh_load(sim, now, si)?;
+        for (r, why) in queued.into_iter().chain(running) {
+            self.lost(sim, now, r, why)?;
+        }
+        Ok(())
     }
 
-    /// Whether `sat` runs the `version` a question needs (`None`: any) now, and serves:
-    /// under the stop-serving policy a satellite holding a corrupted chunk answers nothing.
-    fn runs(&self, sat: u32, version: Option<u16>) -> bool {
-        if self.inputs.upset_policy == Some(ServicePolicy::StopServing) && !self.damaged[sat as usize].is_empty() {
-            return false;
+    /// Question `r` was lost on board at `now`: it goes back to routing from its source as
+    /// a new attempt, unless it was rerouted `max_reroutes` times already (dropped) or its
+    /// time ran out (timeout). Its phases restart, the failed attempts' time in `rerouted`.
+    fn lost(&mut self, sim: &mut Simulation<Ev>, now: UtcTime, r: u32, why: LossReason) -> Result<(), ScheduleError> {
+        let t = now.unix_nanos();
+        let deadline = self.deadline(r);
+        let old = self.requests[r as usize];
+        self.requests[r as usize].lost_to = Some(why);
+        if old.reroutes >= self.cfg.max_reroutes {
+            self.close(r, Outcome::Dropped, t);
+            return Ok(());
         }
-        match version {
+        if t >= deadline {
+            self.close(r, Outcome::Timeout, deadline);
+            return Ok(());
+        }
+        self.requests[r as usize] = RequestRecord {
+            phases: Phases { rerouted_ns: t - old.submit.unix_nanos(), ..Phases::default() },
+            asked_in_view: old.asked_in_view,
+            reroutes: old.reroutes + 1,
+            lost_to: Some(why),
+            ..self.unrouted(old.source, old.terminal, old.submit, (old.prompt_tokens, old.output_tokens), old.version)
+        };
+        self.dispatch(sim, now, r)
+    }
+
+    /// The record of a question not routed yet.
+    fn unrouted(
+        &self,
+        source: u32,
+        terminal: u32,
+        submit: UtcTime,
+        (prompt_tokens, output_tokens): (u32, u32),
+        version: Option<u16>,
+    ) -> RequestRecord {
+        RequestRecord {
+            source,
+            terminal,
+            submit,
+            prompt_tokens,
+            output_tokens,
+            version,
+            entry: None,
+            served_by: None,
+            exit: None,
+            uplink_station: None,
+            downlink_station: None,
+            isl_hops_out: 0,
+            isl_hops_back: 0,
+            phases: Phases::default(),
+            outcome: Outcome::Unfinished,
+            closed: self.inputs.end,
+            degraded: false,
+            asked_in_view: false,
+            reroutes: 0,
+            lost_to: None,
+        }
+    }
+
+    /// Why `sat` cannot serve a question needing `version` (`None`: any) at `now`, if it
+    /// cannot: it is down, it does not run the version, or (the stop-serving policy) it
+    /// holds a corrupted chunk.
+    fn unable(&self, sat: u32, version: Option<u16>, now: UtcTime) -> Option<LossReason> {
+        if self.inputs.outages.satellite_down(sat, now) {
+            return Some(LossReason::SatelliteFailed);
+        }
+        let runs = match version {
             None => self.holding.holds_now(sat),
             Some(v) => self.versions[v as usize].holds_now(sat),
+        };
+        if !runs {
+            return Some(LossReason::VersionRetired);
         }
+        (self.inputs.upset_policy == Some(ServicePolicy::StopServing) && !self.damaged[sat as usize].is_empty())
+            .then_some(LossReason::Corrupted)
+    }
+
+    /// Whether `sat` serves questions needing `version` at `now`.
+    fn runs(&self, sat: u32, version: Option<u16>, now: UtcTime) -> bool {
+        self.unable(sat, version, now).is_none()
     }
 
     /// The version a question asked now from `source` needs.
@@ -755,25 +860,8 @@ impl<'a> Model<'a> {
             sim.schedule_at(next, Ev::Arrival(k))?;
         }
         let r = self.requests.len() as u32;
-        self.requests.push(RequestRecord {
-            source: k,
-            terminal: draw.terminal,
-            submit: now,
-            prompt_tokens: draw.prompt,
-            output_tokens: draw.output,
-            version: self.version_wanted(k, now),
-            entry: None,
-            served_by: None,
-            exit: None,
-            uplink_station: None,
-            downlink_station: None,
-            isl_hops_out: 0,
-            isl_hops_back: 0,
-            phases: Phases::default(),
-            outcome: Outcome::Unfinished,
-            closed: self.inputs.end,
-            degraded: false,
-        });
+        let question = self.unrouted(k, draw.terminal, now, (draw.prompt, draw.output), self.version_wanted(k, now));
+        self.requests.push(question);
         self.dispatch(sim, now, r)
     }
 
@@ -793,9 +881,10 @@ impl<'a> Model<'a> {
                     let i = s.satellite as usize;
                     // Without links only a satellite holding the model can take the question.
                     if !(if isl {
-                        self.graph.has_isl(s.satellite) || self.server_of[i] != NONE
+                        (self.graph.has_isl(s.satellite) || self.server_of[i] != NONE)
+                            && !self.inputs.outages.satellite_down(s.satellite, now)
                     } else {
-                        self.runs(s.satellite, req.version)
+                        self.runs(s.satellite, req.version, now)
                     }) {
                         continue;
                     }
@@ -811,6 +900,9 @@ impl<'a> Model<'a> {
                 for &st in list {
                     let Some(sc) = &self.stations[st as usize] else { continue };
                     for (sat, up) in station_paths(contacts, &sc.up, sc, &self.sky, now, bytes) {
+                        if self.inputs.outages.satellite_down(sat, now) {
+                            continue;
+                        }
                         match self.entries.iter().position(|e| e.0 == sat) {
                             Some(i) if self.entries[i].1 <= up => {}
                             Some(i) => {
@@ -889,7 +981,7 @@ impl<'a> Model<'a> {
                 }
                 // Only a satellite that holds the model now: nobody can know when another
                 // will receive it.
-                if !self.runs(v, req.version) {
+                if !self.runs(v, req.version, now) {
                     return None;
                 }
                 let at = t + d;
@@ -924,7 +1016,8 @@ impl<'a> Model<'a> {
                 rec.served_by = Some(route.target);
                 rec.isl_hops_out = route.hops;
                 rec.uplink_station = station.filter(|&s| s != NONE);
-                rec.phases.uplink_wait_ns = t - rec.submit.unix_nanos();
+                rec.phases.uplink_wait_ns = t - rec.submit.unix_nanos() - rec.phases.rerouted_ns;
+                rec.asked_in_view |= rec.reroutes == 0 && rec.phases.uplink_wait_ns == 0;
                 rec.phases.up_ns = up;
                 rec.phases.isl_out_ns = route.path_ns - up;
                 sim.schedule_at(now.plus_nanos(route.path_ns), Ev::AtServer(r))?;
@@ -940,7 +1033,9 @@ impl<'a> Model<'a> {
                     None => self.awaiting,
                     Some(v) => self.awaiting_versions[v as usize],
                 };
-                if awaiting > 0 {
+                // A server may still come: one that never ran the version yet, or for a
+                // question lost on board, its server back from a restart, repair or failure.
+                if awaiting > 0 || req.reroutes > 0 {
                     // Retries that fired leave stale entries: drop them when they pile up.
                     if self.parked.len() >= 2 * self.parked_live.max(1024) {
                         self.parked.retain(|&(_, id)| id.is_none_or(|id| sim.is_pending(id)));
@@ -977,7 +1072,7 @@ impl<'a> Model<'a> {
                     if isl {
                         self.graph.has_isl(i) || self.server_of[i as usize] != NONE
                     } else {
-                        self.runs(i, req.version)
+                        self.runs(i, req.version, now)
                     }
                 };
                 consider(self.sky.next_rise(&term.site, now, until, usable).map(|(t, _)| t));
@@ -1004,9 +1099,8 @@ impl<'a> Model<'a> {
         }
         let req = self.requests[r as usize];
         let sat = req.served_by.expect("routed requests have a server");
-        if !self.runs(sat, req.version) {
-            self.close(r, Outcome::Dropped, now.unix_nanos());
-            return Ok(());
+        if let Some(why) = self.unable(sat, req.version, now) {
+            return self.lost(sim, now, r, why);
         }
         let si = self.server_of[sat as usize] as usize;
         let acc = &self.cfg.accelerator;
@@ -1106,7 +1200,7 @@ impl<'a> Model<'a> {
                 let budget = &self.budgets[term.cell as usize].1;
                 for s in &self.seen {
                     let rate = budget.rate_bps(s.elevation_deg, s.range_km);
-                    if rate > 0 {
+                    if rate > 0 && !self.inputs.outages.satellite_down(s.satellite, now) {
                         let i = s.satellite as usize;
                         self.target_stamp[i] = g;
                         self.target_cost[i] = transmit_ns(bytes, rate) + light_time_ns(s.range_km);
@@ -1120,6 +1214,9 @@ impl<'a> Model<'a> {
                     let Some(sc) = &self.stations[st as usize] else { continue };
                     for (sat, cost) in station_paths(contacts, &sc.down, sc, &self.sky, now, bytes) {
                         let i = sat as usize;
+                        if self.inputs.outages.satellite_down(sat, now) {
+                            continue;
+                        }
                         if self.target_stamp[i] != g || cost < self.target_cost[i] {
                             self.target_stamp[i] = g;
                             self.target_cost[i] = cost;
@@ -1138,10 +1235,24 @@ impl<'a> Model<'a> {
             self.close(r, Outcome::Timeout, deadline);
             return Ok(());
         }
-        self.graph.advance(now);
-        self.collect_targets(r, now);
         let req = self.requests[r as usize];
         let server = req.served_by.expect("answers have a server");
+        let p = &req.phases;
+        let ready = req.submit.unix_nanos()
+            + p.rerouted_ns
+            + p.uplink_wait_ns
+            + p.up_ns
+            + p.isl_out_ns
+            + p.queue_ns
+            + p.compute_ns;
+        // An answer waiting on board is lost with its server.
+        if self.inputs.outages.satellite_down(server, now)
+            || self.inputs.outages.satellite_down_within(server, UtcTime::from_unix_nanos(ready), now)
+        {
+            return self.lost(sim, now, r, LossReason::SatelliteFailed);
+        }
+        self.graph.advance(now);
+        self.collect_targets(r, now);
         let bytes = self.cfg.message_bytes(req.output_tokens);
         let g = self.target_generation;
         let mut router = std::mem::take(&mut self.router);
@@ -1160,8 +1271,6 @@ impl<'a> Model<'a> {
                 let end = self.end_ns;
                 let rec = &mut self.requests[r as usize];
                 let p = &mut rec.phases;
-                let ready =
-                    rec.submit.unix_nanos() + p.uplink_wait_ns + p.up_ns + p.isl_out_ns + p.queue_ns + p.compute_ns;
                 p.answer_wait_ns = t - ready;
                 p.isl_back_ns = route.path_ns;
                 p.down_ns = route.extra_ns;
@@ -1350,6 +1459,7 @@ impl<'a> Model<'a> {
             snapshots: self.sky.snapshots_built(),
             route_nodes: self.router.settled,
             trajectory_bytes: self.sky.trajectory_bytes(),
+            losses_possible: self.losses_possible,
             times,
         }
     }

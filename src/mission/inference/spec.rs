@@ -25,6 +25,8 @@ const MAX_MESSAGE_OVERHEAD: u64 = 1_000_000;
 const MAX_HOP_DELAY_NS: i64 = 60_000_000_000;
 /// Longest inter-satellite path.
 const MAX_ISL_HOPS: u32 = 1_000;
+/// Most times a question lost on board is routed again.
+const MAX_REROUTES: u32 = 100;
 /// Most requests a satellite batches or queues.
 const MAX_QUEUE: u32 = 1_000_000;
 /// Longest the slowest possible request may take to compute, seconds (a year).
@@ -364,6 +366,9 @@ fn default_hop() -> Duration {
 fn default_max_hops() -> u16 {
     8
 }
+fn default_max_reroutes() -> u32 {
+    3
+}
 
 /// `[inference]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -396,6 +401,9 @@ pub struct InferenceSpec {
     /// Longest inter-satellite path a question or answer takes, hops; default 8.
     #[serde(default = "default_max_hops")]
     pub max_isl_hops: u16,
+    /// Times a question lost on board is routed again before it is dropped; default 3.
+    #[serde(default = "default_max_reroutes")]
+    pub max_reroutes: u32,
     /// The accelerator of every serving satellite.
     pub accelerator: AcceleratorSpec,
     /// The satellites' power system; without it power never limits inference.
@@ -496,6 +504,8 @@ pub struct InferenceConfig {
     pub isl_hop_ns: i64,
     /// Longest inter-satellite path, hops.
     pub max_isl_hops: u16,
+    /// Times a question lost on board is routed again before it is dropped.
+    pub max_reroutes: u16,
     /// User terminal → satellite.
     pub terminal_uplink: LinkParams,
     /// Satellite → user terminal.
@@ -720,6 +730,8 @@ pub fn validate(spec: &InferenceSpec, ctx: &ValidationContext) -> Result<Inferen
         .map_err(|m| FieldError::new("inference.isl_hop_delay", m))?;
     check_range(spec.max_isl_hops as u32, 0..=MAX_ISL_HOPS, " hops")
         .map_err(|m| FieldError::new("inference.max_isl_hops", m))?;
+    let max_reroutes = check_range(spec.max_reroutes, 0..=MAX_REROUTES, " reroutes")
+        .map_err(|m| FieldError::new("inference.max_reroutes", m))? as u16;
 
     // Terminals.
     let terminal_uplink =
@@ -921,6 +933,7 @@ pub fn validate(spec: &InferenceSpec, ctx: &ValidationContext) -> Result<Inferen
         message_overhead: spec.message_overhead.0,
         isl_hop_ns: spec.isl_hop_delay.0,
         max_isl_hops: spec.max_isl_hops,
+        max_reroutes,
         terminal_uplink,
         terminal_downlink,
         terminal_min_elevation_deg,
