@@ -5,22 +5,21 @@
 //!
 //! The plan is built a day at a time, just ahead of the simulation, and no further once
 //! every target runs the model: a relay that completes in half an hour does not pay for
-//! thirty days of passes. Each day's passes are searched with hours of look-ahead so a
+//! thirty days of passes. Each day's passes are searched with an hour of look-ahead so a
 //! pass that straddles midnight is found whole, in the day it rises; links already up when
-//! a day begins carry on without a new acquisition. Once a mission outlasts its first day,
-//! each next day is built on another thread while the current one is simulated.
+//! a day begins carry on without a new acquisition.
 
 use std::time::Instant;
 
+use crate::access::Window;
 use crate::access::isl::{IslError, IslSearch, find_isl_windows};
-use crate::access::{Pass, Retirement, Window};
 use crate::constants::WGS84_A_KM;
 use crate::contact::{
-    Contact, ContactError, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts,
+    ContactError, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts,
     isl_contacts_from_windows, merge_contacts,
 };
 use crate::engine::{Bus, ScheduleError, SharedEngine};
-use crate::link::{LinkBudget, LinkParams, Site};
+use crate::link::{LinkBudget, Site};
 use crate::mission::inference::{InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun};
 use crate::mission::rollout::versions::{VersionHistory, versions_report};
 use crate::mission::rollout::{Rollout, UploadOutcome};
@@ -67,8 +66,7 @@ impl From<IslError> for RunError {
     }
 }
 
-/// Wall-clock time per stage, seconds. From the second plan step on, each step's plan is
-/// built while the step before is simulated, so the two may add up to more than the run.
+/// Wall-clock time per stage, seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct StageTimes {
     pub contact_plan_s: f64,
@@ -227,51 +225,70 @@ pub fn run_with(
         "satellite-days",
     );
     let on_satellite_done = || progress.advance(1);
-    let build = |step_start| plan_step(scenario, &links, isl_index, step_start, &on_satellite_done);
-    std::thread::scope(|scope| -> Result<(), RunError> {
-        // The next step's plan, when it is being built while this one is simulated.
-        let mut ahead: Option<std::thread::ScopedJoinHandle<'_, Result<PlanStep, RunError>>> = None;
-        while step_start < scenario.end && (!rollout.done() || extras.iter().any(|m| m.needs_plan())) {
-            let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
-            let step = match ahead.take() {
-                Some(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
-                None => build(step_start)?,
+    while step_start < scenario.end && (!rollout.done() || extras.iter().any(|m| m.needs_plan())) {
+        let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
+        let started = Instant::now();
+        // Passes rising in [step_start, step_end), found whole thanks to the look-ahead.
+        let search = Window { start: step_start, end: step_end.plus_seconds(PASS_LOOKAHEAD_S).min(scenario.end) };
+        let mut part = build_ground_contacts_for(
+            &scenario.satellites,
+            &scenario.targets,
+            &scenario.stations,
+            search,
+            Some(step_end),
+            &links,
+            scenario.seed,
+            &on_satellite_done,
+        )?;
+        let first_step = step_start == scenario.start;
+        let belongs = |start: crate::time::UtcTime, cut_start: bool| {
+            start < step_end && (first_step || !(cut_start && start == step_start))
+        };
+        part.passes.retain(|p| belongs(p.aos, p.cut_start));
+        part.contacts.retain(|c| belongs(c.start, c.start == step_start && !first_step));
+        let mut contacts = part.contacts;
+        if let (Some(link), Some(topology)) = (&scenario.isl, &scenario.isl_topology) {
+            let isl_search =
+                IslSearch { window: Window { start: step_start, end: step_end }, max_range_km: 0.0, split_s: None };
+            let max_range_km = match &link.technology {
+                crate::link::Technology::Optical(o) => o.max_range_km,
+                crate::link::Technology::Rf(_) => 0.0,
             };
-            times.contact_plan_s += step.build_s;
-            plan.passes.extend(step.passes);
-            plan.retirements.extend(step.retirements);
-            let contacts = step.contacts;
-            let started = Instant::now();
-            for model in &mut extras {
-                model.plan_extended(&contacts)?;
+            let mut found =
+                find_isl_windows(&scenario.satellites, topology, &IslSearch { max_range_km, ..isl_search })?;
+            // A link up when the step begins is not acquired again.
+            for w in &mut found.windows {
+                w.continues |= w.cut_start;
             }
-            // Once every target runs the model the upload has nothing left to do: it leaves
-            // the engine, and its outcome is read as of the end of that step.
-            let uploading = !rollout.done();
-            if uploading {
-                rollout.add_contacts(contacts)?;
-            } else {
-                // Built for another model after the upload finished: still part of the plan.
-                later_contacts.extend(contacts);
-            }
-            // A mission that outlasted its first step will most likely want the next one
-            // too: it is built on the other core while this step is simulated (the plan
-            // does not depend on the simulation; if the mission ends here it goes unused).
-            if step_start > scenario.start && step_end < scenario.end {
-                ahead = Some(scope.spawn(move || build(step_end)));
-            }
-            let mut processes: Vec<&mut MissionProcess> = Vec::new();
-            if uploading {
-                processes.push(&mut rollout);
-            }
-            processes.extend(inference.as_mut().map(|i| i as &mut MissionProcess));
-            processes.extend(extras.iter_mut().map(|m| m.as_mut() as &mut MissionProcess));
-            SharedEngine::new(processes, &mut bus).run_until(step_end)?;
-            times.simulation_s += started.elapsed().as_secs_f64();
-            step_start = step_end;
+            let isl = isl_contacts_from_windows(&found.windows, link, isl_index)?;
+            contacts = merge_contacts(vec![contacts, isl]);
         }
-        Ok(())
-    })?;
+        plan.passes.extend(part.passes);
+        plan.retirements.extend(part.retirements.into_iter().filter(|r| r.time < step_end));
+        times.contact_plan_s += started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        for model in &mut extras {
+            model.plan_extended(&contacts)?;
+        }
+        // Once every target runs the model the upload has nothing left to do: it leaves
+        // the engine, and its outcome is read as of the end of that step.
+        let uploading = !rollout.done();
+        if uploading {
+            rollout.add_contacts(contacts)?;
+        } else {
+            // Built for another model after the upload finished: still part of the plan.
+            later_contacts.extend(contacts);
+        }
+        let mut processes: Vec<&mut MissionProcess> = Vec::new();
+        if uploading {
+            processes.push(&mut rollout);
+        }
+        processes.extend(inference.as_mut().map(|i| i as &mut MissionProcess));
+        processes.extend(extras.iter_mut().map(|m| m.as_mut() as &mut MissionProcess));
+        SharedEngine::new(processes, &mut bus).run_until(step_end)?;
+        times.simulation_s += started.elapsed().as_secs_f64();
+        step_start = step_end;
+    }
     // A satellite retired in one step is retired in all later ones: report it once.
     progress.end();
     plan.retirements.sort_by_key(|r| (r.satellite, r.time));
@@ -300,66 +317,6 @@ pub fn run_with(
     }
     let views = views(scenario)?;
     Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions, views })
-}
-
-/// One step of the contact plan.
-struct PlanStep {
-    /// The passes rising in the step (and, in the first, those in progress at its start).
-    passes: Vec<Pass>,
-    /// Satellites that stopped propagating during the step.
-    retirements: Vec<Retirement>,
-    /// Contacts starting in the step, in plan order.
-    contacts: Vec<Contact>,
-    /// Wall time spent building it, s.
-    build_s: f64,
-}
-
-/// The plan step from `step_start` (see the module docs): ground contacts of the targets
-/// for the passes rising in it, found whole thanks to the look-ahead, and the
-/// inter-satellite links up during it.
-fn plan_step(
-    scenario: &Scenario,
-    links: &[LinkParams],
-    isl_index: u16,
-    step_start: UtcTime,
-    on_satellite_done: &(dyn Fn() + Sync),
-) -> Result<PlanStep, RunError> {
-    let started = Instant::now();
-    let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
-    let search = Window { start: step_start, end: step_end.plus_seconds(PASS_LOOKAHEAD_S).min(scenario.end) };
-    let mut part = build_ground_contacts_for(
-        &scenario.satellites,
-        &scenario.targets,
-        &scenario.stations,
-        search,
-        Some(step_end),
-        links,
-        scenario.seed,
-        on_satellite_done,
-    )?;
-    // A pass in progress when a later step begins was found whole by the step before.
-    let first_step = step_start == scenario.start;
-    let belongs = |start: UtcTime, cut_start: bool| first_step || !(cut_start && start == step_start);
-    part.passes.retain(|p| belongs(p.aos, p.cut_start));
-    part.contacts.retain(|c| belongs(c.start, c.start == step_start && !first_step));
-    let mut contacts = part.contacts;
-    if let (Some(link), Some(topology)) = (&scenario.isl, &scenario.isl_topology) {
-        let isl_search =
-            IslSearch { window: Window { start: step_start, end: step_end }, max_range_km: 0.0, split_s: None };
-        let max_range_km = match &link.technology {
-            crate::link::Technology::Optical(o) => o.max_range_km,
-            crate::link::Technology::Rf(_) => 0.0,
-        };
-        let mut found = find_isl_windows(&scenario.satellites, topology, &IslSearch { max_range_km, ..isl_search })?;
-        // A link up when the step begins is not acquired again.
-        for w in &mut found.windows {
-            w.continues |= w.cut_start;
-        }
-        let isl = isl_contacts_from_windows(&found.windows, link, isl_index)?;
-        contacts = merge_contacts(vec![contacts, isl]);
-    }
-    let retirements = part.retirements.into_iter().filter(|r| r.time < step_end).collect();
-    Ok(PlanStep { passes: part.passes, retirements, contacts, build_s: started.elapsed().as_secs_f64() })
 }
 
 /// Runs `engine` from `from` to `end` a simulated minute at a time, showing progress in
