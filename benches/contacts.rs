@@ -3,13 +3,16 @@
 //! The target: the plan costs at most 1.5× the passes. `rate_profiles_only`
 //! isolates the plan's largest component: the rate profiles of every pass, built from
 //! geometry knots computed beforehand (in parallel over satellites, like the plan).
+//! `day_step_with_lookahead` is one day of a run's plan (`pipeline`): the search runs 3 h
+//! past the day for the passes that straddle its end, and should cost little more than
+//! `contact_plan_s_band` (it stops once those passes have set).
 
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use orbsim::access::passes::{StationSet, search_satellite};
 use orbsim::access::{Window, find_passes};
-use orbsim::contact::{build_ground_contacts, pass_knots};
+use orbsim::contact::{build_ground_contacts, build_ground_contacts_for, pass_knots};
 use orbsim::ground::load_stations;
 use orbsim::link::{GeometryKnot, LinkBudget, LinkConfig, ProfileBatch, Site};
 use orbsim::orbit::load_orbit_file;
@@ -31,6 +34,17 @@ fn plan_versus_passes(c: &mut Criterion) {
     group.bench_function("contact_plan_s_band", |b| {
         b.iter(|| {
             build_ground_contacts(sats, &stations, window, std::slice::from_ref(&link), 1, &|| {})
+                .unwrap()
+                .contacts
+                .len()
+        })
+    });
+    group.bench_function("day_step_with_lookahead", |b| {
+        let search = Window { start, end: window.end.plus_seconds(3.0 * 3600.0) };
+        let everyone = vec![true; sats.len()];
+        b.iter(|| {
+            let links = std::slice::from_ref(&link);
+            build_ground_contacts_for(sats, &everyone, &stations, search, Some(window.end), links, 1, &|| {})
                 .unwrap()
                 .contacts
                 .len()

@@ -11,7 +11,9 @@ use rayon::prelude::*;
 
 use crate::access::isl::{IslError, IslSearch, IslTopology, IslWindow, find_isl_windows};
 use crate::access::outages::{Outages, merged, overlaps};
-use crate::access::passes::{Pass, PassItems, Retirement, StationSet, Window, merge_passes, search_satellite};
+use crate::access::passes::{
+    Pass, PassItems, Retirement, StationSet, Window, merge_passes, search_satellite_rising_before,
+};
 use crate::access::trajectory::Track;
 use crate::engine::rng_stream;
 use crate::frames::Topocentric;
@@ -126,6 +128,7 @@ pub fn build_ground_contacts(
         &vec![true; satellites.len()],
         stations,
         window,
+        None,
         links,
         seed,
         on_satellite_done,
@@ -133,13 +136,17 @@ pub fn build_ground_contacts(
 }
 
 /// As [`build_ground_contacts`], for the satellites whose `include` entry is true only
-/// (the others keep their indices but get no passes): a run skips satellites no mission
-/// uses.
+/// (the others keep their indices but get no passes: a run skips satellites no mission
+/// uses), and for the passes rising before `rising_before` only, when given (see
+/// [`search_satellite_rising_before`]: a pass rising later costs neither its search nor
+/// its contacts, and takes no cloud draw from the passes before it).
+#[allow(clippy::too_many_arguments)]
 pub fn build_ground_contacts_for(
     satellites: &[Satellite],
     include: &[bool],
     stations: &[GroundStation],
     window: Window,
+    rising_before: Option<UtcTime>,
     links: &[LinkParams],
     seed: u64,
     on_satellite_done: &(dyn Fn() + Sync),
@@ -160,7 +167,7 @@ pub fn build_ground_contacts_for(
             let mut knots = Vec::with_capacity(32);
             let mut profiles = ProfileBatch::default();
             let mut heads = Vec::new();
-            let retirement = search_satellite(i, sat, &set, window, |pass, track| {
+            let retirement = search_satellite_rising_before(i, sat, &set, window, rising_before, |pass, track| {
                 pass_knots(pass, track, set.topocentric(pass.station), window.start, &mut knots);
                 maker.each_contact(pass, &mut clouds, |head, budget, lost_to_cloud| {
                     let profile = profiles.push_from_knots(budget, pass.aos, pass.los, &knots);

@@ -199,5 +199,7 @@ fn batched_profiles_equal_single_ones() {
         } else {
             assert_eq!(&batched, single);
         }
+        // Each profile keeps its own budget's table, not an equal one.
+        assert!(std::sync::Arc::ptr_eq(batched.rate_table(), single.rate_table()));
     }
 }

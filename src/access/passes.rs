@@ -333,12 +333,50 @@ pub fn search_satellite(
     sat: &Satellite,
     set: &StationSet,
     window: Window,
+    on_pass: impl FnMut(&Pass, &Track),
+) -> Option<Retirement> {
+    search_satellite_rising_before(index, sat, set, window, None, on_pass)
+}
+
+/// How far past `rising_before` (in seconds from the window's start) an open pass keeps
+/// the search going: covers the rounding of pass times to the nanosecond, so no pass that
+/// rises before it as a [`UtcTime`] is cut short.
+const RISING_BEFORE_MARGIN_S: f64 = 1e-6;
+
+/// As [`search_satellite`], reporting only the passes that rise before `rising_before`
+/// (all of them when `None`): exactly those [`search_satellite`] reports, whole, while
+/// the search stops as soon as it is past `rising_before` with none of them still open
+/// (a day's plan searched with hours of look-ahead for the passes that straddle its end
+/// pays only for the minutes those passes last). A retirement after the search stopped
+/// is not found.
+pub fn search_satellite_rising_before(
+    index: usize,
+    sat: &Satellite,
+    set: &StationSet,
+    window: Window,
+    rising_before: Option<UtcTime>,
     mut on_pass: impl FnMut(&Pass, &Track),
 ) -> Option<Retirement> {
     let bounds = SearchBounds::new(sat, set);
     let mut scratch = SearchScratch::default();
     let mut search = SatelliteSearch::start(index, sat, set, &bounds, window);
-    search.advance(sat, set, &bounds, window, f64::INFINITY, &mut scratch, &mut on_pass);
+    let Some(rising_before) = rising_before else {
+        search.advance(sat, set, &bounds, window, f64::INFINITY, &mut scratch, &mut on_pass);
+        return search.retirement;
+    };
+    let mut on_pass = |pass: &Pass, track: &Track| {
+        if pass.aos < rising_before {
+            on_pass(pass, track);
+        }
+    };
+    let until_s = rising_before.seconds_since(window.start);
+    search.advance(sat, set, &bounds, window, until_s, &mut scratch, &mut on_pass);
+    // Passes that rose before `rising_before` and are still open: one sample step at a time
+    // until they close (they last minutes; the window may run on for hours).
+    while !search.is_finished() && search.earliest_unreported_aos_s() < until_s + RISING_BEFORE_MARGIN_S {
+        let here = search.samples.last().map_or(f64::INFINITY, |s| s.t);
+        search.advance(sat, set, &bounds, window, here.next_up(), &mut scratch, &mut on_pass);
+    }
     search.retirement
 }
 

@@ -4,9 +4,10 @@
 //! instant, a duration in whole milliseconds, and steps `{offset_ms: u32, level: u8}`
 //! (5 bytes each) indexing a rate table shared by every profile of the same
 //! [`LinkBudget`] (`Arc<[u64]>`, level 0 = no data). A typical LEO pass with ACM has 10–30
-//! steps, so a profile costs about 100–200 bytes. The steps live in a store shared by the
-//! profiles built together ([`ProfileBatch`]: a satellite's ground contacts), so a plan of
-//! millions of contacts makes one allocation per satellite. Offsets are `u32` milliseconds,
+//! steps, so a profile costs about 100–200 bytes. The steps and rate tables live in a store
+//! shared by the profiles built together ([`ProfileBatch`]: a satellite's ground contacts),
+//! so a plan of millions of contacts makes one allocation per satellite, and a profile
+//! itself is 32 bytes (a contact plan holds it once per contact). Offsets are `u32` milliseconds,
 //! so one profile spans at most 49.7 days (longer windows are clipped; split them first).
 //!
 //! Byte accounting is integer and cumulative: B(τ) = ⌊Σ rate_bps · overlap_ms(step, [0, τ])
@@ -39,15 +40,24 @@ pub struct RateStep {
 #[derive(Debug, Clone)]
 pub struct RateProfile {
     start: UtcTime,
+    /// Steps and rate tables, shared by the profiles built together by a [`ProfileBatch`]
+    /// (a satellite's contacts then cost one allocation, and one free, instead of one each).
+    store: Arc<ProfileStore>,
     duration_ms: u32,
-    /// The steps are `store[first..first + len]`: non-empty; first offset 0; offsets
+    /// The steps are `store.steps[first..first + len]`: non-empty; first offset 0; offsets
     /// strictly increasing and below `duration_ms` (unless the duration is 0); adjacent
-    /// levels differ. Profiles built together by a [`ProfileBatch`] share one store, so a
-    /// satellite's contacts cost one allocation (and one free) instead of one each.
+    /// levels differ.
     first: u32,
     len: u32,
-    store: Arc<[RateStep]>,
-    rates: Arc<[u64]>,
+    /// Index of the profile's rate table in `store.rates`.
+    table: u32,
+}
+
+/// The steps and rate tables of one or more profiles.
+#[derive(Debug)]
+struct ProfileStore {
+    steps: Box<[RateStep]>,
+    rates: Box<[Arc<[u64]>]>,
 }
 
 impl PartialEq for RateProfile {
@@ -55,7 +65,7 @@ impl PartialEq for RateProfile {
         self.start == other.start
             && self.duration_ms == other.duration_ms
             && self.steps() == other.steps()
-            && self.rates == other.rates
+            && self.rate_table() == other.rate_table()
     }
 }
 
@@ -87,7 +97,8 @@ impl RateProfile {
 
     /// A profile owning its steps, which must keep the invariants.
     fn from_steps(start: UtcTime, duration_ms: u32, steps: &[RateStep], rates: Arc<[u64]>) -> RateProfile {
-        RateProfile { start, duration_ms, first: 0, len: steps.len() as u32, store: Arc::from(steps), rates }
+        let store = ProfileStore { steps: Box::from(steps), rates: Box::new([rates]) };
+        RateProfile { start, store: Arc::new(store), duration_ms, first: 0, len: steps.len() as u32, table: 0 }
     }
 
     /// A profile of `duration_ms` with no data at all.
@@ -112,19 +123,20 @@ impl RateProfile {
 
     /// The steps (level indices into [`RateProfile::rate_table`]).
     pub fn steps(&self) -> &[RateStep] {
-        &self.store[self.first as usize..(self.first + self.len) as usize]
+        &self.store.steps[self.first as usize..(self.first + self.len) as usize]
     }
 
     /// Rates by level, bit/s; shared with the [`LinkBudget`] that built the profile.
     pub fn rate_table(&self) -> &Arc<[u64]> {
-        &self.rates
+        &self.store.rates[self.table as usize]
     }
 
     /// The profile as `(from, to, rate_bps)` segments covering [start, end].
     pub fn segments(&self) -> impl Iterator<Item = (UtcTime, UtcTime, u64)> + '_ {
+        let rates = self.rate_table();
         self.steps().iter().enumerate().map(|(i, s)| {
             let to = self.step_end_ms(i);
-            (self.at_ms(s.offset_ms), self.at_ms(to), self.rates[s.level as usize])
+            (self.at_ms(s.offset_ms), self.at_ms(to), rates[s.level as usize])
         })
     }
 
@@ -135,17 +147,19 @@ impl RateProfile {
         }
         let off = self.offset_ms(t);
         let i = self.steps().partition_point(|s| s.offset_ms <= off) - 1;
-        self.rates[self.steps()[i].level as usize]
+        self.rate_table()[self.steps()[i].level as usize]
     }
 
     /// First instant with a non-zero rate, if any.
     pub fn data_start(&self) -> Option<UtcTime> {
-        self.steps().iter().find(|s| self.rates[s.level as usize] > 0).map(|s| self.at_ms(s.offset_ms))
+        let rates = self.rate_table();
+        self.steps().iter().find(|s| rates[s.level as usize] > 0).map(|s| self.at_ms(s.offset_ms))
     }
 
     /// Highest rate in the profile, bit/s.
     pub fn peak_rate_bps(&self) -> u64 {
-        self.steps().iter().map(|s| self.rates[s.level as usize]).max().unwrap_or(0)
+        let rates = self.rate_table();
+        self.steps().iter().map(|s| rates[s.level as usize]).max().unwrap_or(0)
     }
 
     /// Time-averaged rate over the whole contact (setup and low-elevation time included),
@@ -183,10 +197,11 @@ impl RateProfile {
         if bytes == 0 {
             return Some(self.at_ms(from_ms));
         }
+        let rates = self.rate_table();
         let mut acc: u128 = 0;
         for (i, s) in self.steps().iter().enumerate() {
             let end = self.step_end_ms(i);
-            let rate = self.rates[s.level as usize] as u128;
+            let rate = rates[s.level as usize] as u128;
             let span = (end - s.offset_ms) as u128;
             if acc + rate * span >= target_bit_ms && rate > 0 {
                 let need = target_bit_ms.saturating_sub(acc);
@@ -213,7 +228,7 @@ impl RateProfile {
             }
             out.push(RateStep { offset_ms: s.offset_ms - from_ms, level: s.level });
         }
-        RateProfile::from_steps(self.at_ms(from_ms), to_ms - from_ms, &out, self.rates.clone())
+        RateProfile::from_steps(self.at_ms(from_ms), to_ms - from_ms, &out, self.rate_table().clone())
     }
 
     fn at_ms(&self, offset_ms: u32) -> UtcTime {
@@ -231,13 +246,14 @@ impl RateProfile {
 
     /// Σ rate_bps · ms over [0, offset_ms): bits × 1000.
     fn bit_ms_until(&self, offset_ms: u32) -> u128 {
+        let rates = self.rate_table();
         let mut acc: u128 = 0;
         for (i, s) in self.steps().iter().enumerate() {
             if s.offset_ms >= offset_ms {
                 break;
             }
             let end = self.step_end_ms(i).min(offset_ms);
-            acc += self.rates[s.level as usize] as u128 * (end - s.offset_ms) as u128;
+            acc += rates[s.level as usize] as u128 * (end - s.offset_ms) as u128;
         }
         acc
     }
@@ -559,6 +575,9 @@ impl LinkBudget {
 /// one per contact, and frees them as fast.
 pub struct ProfileBatch {
     store: Vec<RateStep>,
+    /// The rate tables of the profiles so far, each once (a batch's profiles come from a
+    /// handful of link budgets).
+    rates: Vec<Arc<[u64]>>,
     entries: Vec<BatchEntry>,
     scratch: Vec<RateStep>,
 }
@@ -568,7 +587,7 @@ struct BatchEntry {
     duration_ms: u32,
     first: u32,
     len: u32,
-    rates: Arc<[u64]>,
+    table: u32,
 }
 
 /// Where every batch keeps the one step of a profile without data.
@@ -578,6 +597,7 @@ impl Default for ProfileBatch {
     fn default() -> Self {
         ProfileBatch {
             store: vec![RateStep { offset_ms: 0, level: 0 }],
+            rates: Vec::new(),
             entries: Vec::new(),
             scratch: Vec::with_capacity(64),
         }
@@ -597,12 +617,20 @@ impl ProfileBatch {
         let duration_ms = budget.steps_from_knots(start, end, knots, &mut self.scratch);
         let first = u32::try_from(self.store.len()).expect("a profile batch holds under 2³² steps");
         self.store.extend_from_slice(&self.scratch);
+        let rates = budget.rate_table();
+        let table = match self.rates.iter().position(|r| Arc::ptr_eq(r, rates)) {
+            Some(table) => table,
+            None => {
+                self.rates.push(rates.clone());
+                self.rates.len() - 1
+            }
+        };
         self.entries.push(BatchEntry {
             start,
             duration_ms,
             first,
             len: self.scratch.len() as u32,
-            rates: budget.rate_table().clone(),
+            table: table as u32,
         });
         self.entries.len() - 1
     }
@@ -616,14 +644,15 @@ impl ProfileBatch {
 
     /// The profiles, in the order they were added.
     pub fn finish(self) -> impl Iterator<Item = RateProfile> {
-        let store: Arc<[RateStep]> = Arc::from(self.store);
+        let store =
+            Arc::new(ProfileStore { steps: self.store.into_boxed_slice(), rates: self.rates.into_boxed_slice() });
         self.entries.into_iter().map(move |e| RateProfile {
             start: e.start,
+            store: store.clone(),
             duration_ms: e.duration_ms,
             first: e.first,
             len: e.len,
-            store: store.clone(),
-            rates: e.rates,
+            table: e.table,
         })
     }
 }
@@ -634,6 +663,12 @@ mod tests {
 
     fn table() -> Arc<[u64]> {
         Arc::from(vec![0u64, 1_000, 8_000, 1_000_003])
+    }
+
+    #[test]
+    fn a_profile_is_small() {
+        // A contact plan holds millions of them: steps and tables live in the shared store.
+        assert_eq!(std::mem::size_of::<RateProfile>(), 32);
     }
 
     #[test]
