@@ -52,7 +52,6 @@ mod strategy;
 pub mod versions;
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use chunks::{ChunkSet, bit, clear_bit, passable, set_bit};
 use protocol::{Cfdp, Fountain, Next, TransferProtocol, Unit};
@@ -478,8 +477,14 @@ impl<'a> Rollout<'a> {
         let (mut outcome, ground, isl) = self.model.finish(now);
         outcome.events = events;
         outcome.version_log = self.version_log;
-        let mut contacts: Vec<Contact> = ground.into_iter().chain(isl).chain(self.others).collect();
-        contacts.sort_by_key(|c| (c.start, c.kind, c.link, c.from, c.to));
+        // In place: a month's plan of a large fleet is millions of contacts, and a copy of it
+        // (or a merge sort's buffer) would be the run's peak. The keys are unique (a link
+        // between two nodes holds one contact at a time), so the order is the stable one.
+        let mut contacts = ground;
+        contacts.reserve_exact(isl.len() + self.others.len());
+        contacts.extend(isl);
+        contacts.extend(self.others);
+        contacts.sort_unstable_by_key(|c| (c.start, c.kind, c.link, c.from, c.to));
         (outcome, contacts)
     }
 }
@@ -544,8 +549,8 @@ struct Model<'a, P: TransferProtocol, S: Strategy> {
     protocols: Vec<P>,
     strategy: S,
     /// Uplink and inter-satellite contacts added so far, in start order.
-    ground: Vec<Rc<Contact>>,
-    isl: Vec<Rc<Contact>>,
+    ground: Vec<Contact>,
+    isl: Vec<Contact>,
     /// Index of the next contact whose start is not yet scheduled (the start events form a
     /// chain through each list), and whether the chain is waiting for more contacts.
     next_ground: usize,
@@ -1459,7 +1464,7 @@ impl<'a, P: TransferProtocol, S: Strategy> Model<'a, P, S> {
         if self.scenario.targets[sat_of(&c) as usize] {
             self.starts_at_station[station_of(&c) as usize].push(c.start);
         }
-        self.ground.push(Rc::new(c));
+        self.ground.push(c);
     }
 }
 
@@ -1468,7 +1473,7 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
         for c in contacts {
             match c.kind {
                 ContactKind::Uplink => self.push_ground(c),
-                ContactKind::InterSatellite if S::USES_LINKS => self.isl.push(Rc::new(c)),
+                ContactKind::InterSatellite if S::USES_LINKS => self.isl.push(c),
                 _ => others.push(c),
             }
         }
@@ -1703,11 +1708,6 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 holding.result.received_from = holding.main_source();
             }
         }
-        // Every other holder of these contacts (candidate lists, flows) is gone or dropped
-        // with the model's other fields first.
-        let unwrap = |list: Vec<Rc<Contact>>| -> Vec<Contact> {
-            list.into_iter().map(|c| Rc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone())).collect()
-        };
         let mut releases: Vec<Vec<SatelliteUpload>> = vec![Vec::with_capacity(self.sats.len()); self.segments.len()];
         for s in self.sats {
             for (k, holding) in s.releases.into_iter().enumerate() {
@@ -1724,7 +1724,7 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
             events: 0,
             version_log: Vec::new(),
         };
-        (outcome, unwrap(self.ground), unwrap(self.isl))
+        (outcome, self.ground, self.isl)
     }
 }
 
