@@ -379,10 +379,10 @@ impl Sky {
         let grids: Vec<(Vec<u32>, Vec<u32>)> = (first..first + steps)
             .into_par_iter()
             .map(|k| {
-                by_cell(
-                    (0..n)
-                        .map(|i| (k < valid[i] as usize).then(|| cell_index(&unpack(&states[(k - first) * n + i]).0))),
-                )
+                let cell_of: Vec<Option<usize>> = (0..n)
+                    .map(|i| (k < valid[i] as usize).then(|| cell_index(&unpack(&states[(k - first) * n + i]).0)))
+                    .collect();
+                by_cell(&cell_of)
             })
             .collect();
         let cells = BANDS * LON_CELLS;
@@ -473,7 +473,7 @@ impl Sky {
                 alive[i] = true;
             }
         }
-        let (cell_start, cell_sats) = by_cell(per_sat.iter().map(|s| s.map(|(_, c)| c as usize)));
+        let (cell_start, cell_sats) = by_cell(&per_sat.iter().map(|s| s.map(|(_, c)| c as usize)).collect::<Vec<_>>());
         Snapshot { index, t_s, states, alive, cell_start, cell_sats }
     }
 
@@ -659,10 +659,10 @@ fn cell_index(r: &Vector3<f64>) -> usize {
 
 /// Items by cell (CSR: offsets per cell, then item indices in increasing order) from each
 /// item's cell, `None` for items left out.
-fn by_cell(cell_of: impl Iterator<Item = Option<usize>> + Clone) -> (Vec<u32>, Vec<u32>) {
+fn by_cell(cell_of: &[Option<usize>]) -> (Vec<u32>, Vec<u32>) {
     let cells = BANDS * LON_CELLS;
     let mut start = vec![0u32; cells + 1];
-    for c in cell_of.clone().flatten() {
+    for &c in cell_of.iter().flatten() {
         start[c + 1] += 1;
     }
     for c in 0..cells {
@@ -670,7 +670,7 @@ fn by_cell(cell_of: impl Iterator<Item = Option<usize>> + Clone) -> (Vec<u32>, V
     }
     let mut fill = start[..cells].to_vec();
     let mut items = vec![0u32; start[cells] as usize];
-    for (i, c) in cell_of.enumerate() {
+    for (i, &c) in cell_of.iter().enumerate() {
         if let Some(c) = c {
             items[fill[c] as usize] = i as u32;
             fill[c] += 1;
