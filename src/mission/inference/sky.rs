@@ -4,14 +4,20 @@
 //! (2,800 satellites over a few hundred "virtual terminals" would already be millions of
 //! passes, most never used). Instead visibility is answered per request from two layers:
 //!
-//! 1. **A compact trajectory of every satellite** ([`Sky::build`], in parallel): SGP4
-//!    states every `step` (at most 0.25 rad of the fastest orbit's arc, about 220 s in low
-//!    orbit), stored in the Earth-fixed frame as position, velocity and acceleration
-//!    (`f32`, 36 bytes a sample, time-major so that one instant's fleet is contiguous).
-//!    Between samples a quintic Hermite interpolant reproduces SGP4 to about a metre (the
-//!    same interpolant as [`crate::access::trajectory`], written in the rotating frame:
-//!    the acceleration adds the Coriolis and centrifugal terms). 2,800 satellites over a
-//!    day take about 40 MB.
+//! 1. **A compact trajectory of every satellite** in a rolling window: SGP4 states every
+//!    `step` (at most 0.25 rad of the fastest orbit's arc, about 220 s in low orbit) on one
+//!    grid from the window's start, stored in the Earth-fixed frame as position, velocity
+//!    and acceleration (`f32`, 36 bytes a sample, time-major so that one instant's fleet is
+//!    contiguous). Between samples a quintic Hermite interpolant reproduces SGP4 to about a
+//!    metre (the same interpolant as [`crate::access::trajectory`], written in the rotating
+//!    frame: the acceleration adds the Coriolis and centrifugal terms). The samples are
+//!    built in blocks of [`BLOCK_INTERVALS`] steps (about four hours), in parallel, when a
+//!    query first reaches them; only the newest block and the one before it are kept,
+//!    since the event loop asks about instants near its clock (and at most a timeout
+//!    ahead). So memory does not grow with the window (two blocks of 2,800 satellites take
+//!    about 16 MB) and a run does not wait for a month of propagation before its first
+//!    event. A query behind the kept blocks rebuilds its block (the same samples:
+//!    propagation is deterministic) and is counted ([`Sky::blocks_rebuilt`]).
 //! 2. **Snapshots** every [`SNAPSHOT_S`] seconds, built when a query first needs them and
 //!    kept in a small direct-mapped cache (the event loop moves forward in time, so a
 //!    handful are live at once): every satellite's state at the snapshot instant, and a
@@ -31,6 +37,7 @@
 //! mask for less than 10 s can be missed.
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 use nalgebra::Vector3;
 use rayon::prelude::*;
@@ -53,6 +60,8 @@ const MAX_ARC_RAD: f64 = 0.25;
 /// Satellites are grouped by highest radius in bins this wide (km), each with its own
 /// visibility radius in rise searches.
 const RADIUS_BIN_KM: f64 = 25.0;
+/// Trajectory steps per block of the rolling window (about four hours in low orbit).
+pub const BLOCK_INTERVALS: usize = 64;
 /// Snapshots kept (direct-mapped by index).
 const SNAPSHOT_SLOTS: usize = 64;
 const BANDS: usize = 36;
@@ -159,22 +168,65 @@ struct Snapshot {
     cell_sats: Vec<u32>,
 }
 
+/// The trajectory over one block's steps: samples `first ..= first + BLOCK_INTERVALS + 1`
+/// (those of the window). The first sample past the block's last step closes that step's
+/// interpolation, and the one after it tells whether a satellite still propagates at the
+/// end of a snapshot interval that starts in the last step, without the next block.
+#[derive(Debug)]
+struct Block {
+    index: usize,
+    first: usize,
+    /// `states[(k - first) * satellites + i]`: satellite `i` at sample `k`.
+    states: Vec<Packed>,
+    /// Per step of the block, the satellites by sub-satellite cell at its start (CSR:
+    /// offsets at `(k - first) * (CELLS + 1)`, satellite indices at
+    /// `(k - first) * satellites`), so a rise search looks only near the site.
+    cell_start: Vec<u32>,
+    cell_sats: Vec<u32>,
+}
+
+impl Block {
+    fn state(&self, k: usize, sat: usize, satellites: usize) -> &Packed {
+        &self.states[(k - self.first) * satellites + sat]
+    }
+
+    fn bytes(&self) -> usize {
+        self.states.len() * std::mem::size_of::<Packed>() + (self.cell_start.len() + self.cell_sats.len()) * 4
+    }
+}
+
+/// The rolling window of trajectory blocks.
+#[derive(Debug, Default)]
+struct Blocks {
+    /// The newest block built in order and the one before it.
+    current: Vec<Arc<Block>>,
+    /// The last block rebuilt for a query behind `current`.
+    recalled: Option<Arc<Block>>,
+    /// Blocks built in order so far: a failure to propagate is known through their samples.
+    built: usize,
+    rebuilt: u64,
+    peak_bytes: usize,
+}
+
+impl Blocks {
+    fn note_bytes(&mut self) {
+        let held: usize = self.current.iter().chain(&self.recalled).map(|b| b.bytes()).sum();
+        self.peak_bytes = self.peak_bytes.max(held);
+    }
+}
+
 /// The fleet's trajectories and snapshot cache. See the module docs.
 #[derive(Debug)]
 pub struct Sky {
+    fleet: Vec<Satellite>,
     start: UtcTime,
     step_s: f64,
     samples: usize,
     satellites: usize,
-    /// `states[k * satellites + i]`: satellite `i` at sample `k`.
-    states: Vec<Packed>,
-    /// Samples each satellite has (later ones failed to propagate).
-    valid: Vec<u32>,
-    /// Per trajectory sample, the satellites by sub-satellite cell (CSR: offsets at
-    /// `k * (CELLS + 1)`, satellite indices at `k * satellites`), so a rise search looks
-    /// only near the site.
-    sample_cell_start: Vec<u32>,
-    sample_cell_sats: Vec<u32>,
+    /// Samples each satellite has (later ones failed to propagate), as far as the blocks
+    /// built in order tell; `samples` until a failure is found.
+    valid: RefCell<Vec<u32>>,
+    blocks: RefCell<Blocks>,
     r_max_km: f64,
     /// Highest radius a satellite reaches, rounded up to [`RADIUS_BIN_KM`]: the distinct
     /// values, and each satellite's.
@@ -189,7 +241,8 @@ pub struct Sky {
 }
 
 impl Sky {
-    /// Samples every satellite over [start, end] (plus two steps of margin), in parallel.
+    /// Prepares the sampling of every satellite over [start, end] (plus two steps of
+    /// margin); the samples are built block by block as queries reach them.
     pub fn build(satellites: &[Satellite], start: UtcTime, end: UtcTime) -> Sky {
         let mut omega_max: f64 = 1e-4;
         let mut r_max_km: f64 = 6500.0;
@@ -215,63 +268,14 @@ impl Sky {
         let step_s = (MAX_ARC_RAD / omega_max).min(MAX_STEP_S);
         let span = end.seconds_since(start).max(0.0);
         let samples = (span / step_s).ceil() as usize + 3;
-        let per_sat: Vec<Vec<Packed>> = satellites
-            .par_iter()
-            .map(|sat| {
-                let mut out = Vec::with_capacity(samples);
-                for k in 0..samples {
-                    let t = start.plus_seconds(k as f64 * step_s);
-                    let Ok(state) = sat.propagate(t) else { break };
-                    let (r, v) = teme_to_ecef(&state.position, &state.velocity, t.gmst());
-                    out.push(pack(&r, &v, &ecef_acceleration(&r, &v)));
-                }
-                out
-            })
-            .collect();
-        let n = satellites.len();
-        let mut states = vec![[0.0f32; 9]; samples * n];
-        let mut valid = Vec::with_capacity(n);
-        for (i, track) in per_sat.iter().enumerate() {
-            valid.push(track.len() as u32);
-            for (k, p) in track.iter().enumerate() {
-                states[k * n + i] = *p;
-            }
-        }
-        let cells = BANDS * LON_CELLS;
-        let mut sample_cell_start = vec![0u32; samples * (cells + 1)];
-        let mut sample_cell_sats = vec![0u32; samples * n];
-        for k in 0..samples {
-            let starts = &mut sample_cell_start[k * (cells + 1)..(k + 1) * (cells + 1)];
-            let mut cell_of = vec![u32::MAX; n];
-            for i in 0..n {
-                if (k as u32) < valid[i] {
-                    let (r, _, _) = unpack(&states[k * n + i]);
-                    let c = cell_index(&r);
-                    cell_of[i] = c as u32;
-                    starts[c + 1] += 1;
-                }
-            }
-            for c in 0..cells {
-                starts[c + 1] += starts[c];
-            }
-            let mut fill: Vec<u32> = starts[..cells].to_vec();
-            let sats = &mut sample_cell_sats[k * n..(k + 1) * n];
-            for (i, &c) in cell_of.iter().enumerate() {
-                if c != u32::MAX {
-                    sats[fill[c as usize] as usize] = i as u32;
-                    fill[c as usize] += 1;
-                }
-            }
-        }
         Sky {
+            fleet: satellites.to_vec(),
             start,
             step_s,
             samples,
-            satellites: n,
-            states,
-            valid,
-            sample_cell_start,
-            sample_cell_sats,
+            satellites: satellites.len(),
+            valid: RefCell::new(vec![samples as u32; satellites.len()]),
+            blocks: RefCell::new(Blocks::default()),
             r_max_km,
             radius_bins,
             bin_of,
@@ -291,15 +295,104 @@ impl Sky {
         self.step_s
     }
 
-    /// Bytes held by the trajectories and their cell index.
+    /// Most bytes the trajectory blocks and their cell index held at once.
     pub fn trajectory_bytes(&self) -> usize {
-        self.states.len() * std::mem::size_of::<Packed>()
-            + (self.sample_cell_start.len() + self.sample_cell_sats.len()) * 4
+        self.blocks.borrow().peak_bytes
     }
 
     /// Snapshots built so far (a cost counter for benchmarks).
     pub fn snapshots_built(&self) -> u64 {
         self.snapshots_built.get()
+    }
+
+    /// Blocks built again because a query went behind the rolling window (see the module
+    /// docs): a cost counter, zero when queries follow the clock.
+    pub fn blocks_rebuilt(&self) -> u64 {
+        self.blocks.borrow().rebuilt
+    }
+
+    /// Block `index` of the trajectory (the caller keeps `index` below the block count),
+    /// building it and any before it not built yet; blocks older than the one before the
+    /// newest are dropped.
+    fn block(&self, index: usize) -> Arc<Block> {
+        let mut blocks = self.blocks.borrow_mut();
+        if let Some(b) = blocks.current.iter().chain(&blocks.recalled).find(|b| b.index == index) {
+            return Arc::clone(b);
+        }
+        if index < blocks.built {
+            let b = Arc::new(self.build_block(index));
+            blocks.rebuilt += 1;
+            blocks.recalled = Some(Arc::clone(&b));
+            blocks.note_bytes();
+            return b;
+        }
+        // In order, so that each satellite's first failure to propagate is known before any
+        // later sample is used.
+        loop {
+            let b = Arc::new(self.build_block(blocks.built));
+            blocks.built += 1;
+            blocks.current.retain(|c| c.index + 1 == b.index);
+            blocks.current.push(Arc::clone(&b));
+            blocks.note_bytes();
+            if b.index == index {
+                return b;
+            }
+        }
+    }
+
+    /// Samples every satellite over block `index`, in parallel, on the window's grid; the
+    /// first failure to propagate of a satellite ends its samples for good.
+    fn build_block(&self, index: usize) -> Block {
+        let n = self.satellites;
+        let first = index * BLOCK_INTERVALS;
+        let end = (first + BLOCK_INTERVALS + 2).min(self.samples);
+        let steps = (first + BLOCK_INTERVALS).min(self.samples - 1) - first;
+        let (start, step_s) = (self.start, self.step_s);
+        let per_sat: Vec<Vec<Packed>> = {
+            let valid = self.valid.borrow();
+            self.fleet
+                .par_iter()
+                .zip(valid.par_iter())
+                .map(|(sat, &valid)| {
+                    let mut out = Vec::with_capacity(end - first);
+                    for k in first..end.min(valid as usize) {
+                        let t = start.plus_seconds(k as f64 * step_s);
+                        let Ok(state) = sat.propagate(t) else { break };
+                        let (r, v) = teme_to_ecef(&state.position, &state.velocity, t.gmst());
+                        out.push(pack(&r, &v, &ecef_acceleration(&r, &v)));
+                    }
+                    out
+                })
+                .collect()
+        };
+        let mut valid = self.valid.borrow_mut();
+        let mut states = vec![[0.0f32; 9]; (end - first) * n];
+        for (i, track) in per_sat.iter().enumerate() {
+            if first + track.len() < end.min(valid[i] as usize) {
+                valid[i] = (first + track.len()) as u32;
+            }
+            for (m, p) in track.iter().enumerate() {
+                states[m * n + i] = *p;
+            }
+        }
+        let valid: &[u32] = &valid;
+        let grids: Vec<(Vec<u32>, Vec<u32>)> = (first..first + steps)
+            .into_par_iter()
+            .map(|k| {
+                let cell_of: Vec<Option<usize>> = (0..n)
+                    .map(|i| (k < valid[i] as usize).then(|| cell_index(&unpack(&states[(k - first) * n + i]).0)))
+                    .collect();
+                by_cell(&cell_of)
+            })
+            .collect();
+        let cells = BANDS * LON_CELLS;
+        let mut cell_start = Vec::with_capacity(steps * (cells + 1));
+        let mut cell_sats = vec![0u32; steps * n];
+        for (m, (starts, sats)) in grids.into_iter().enumerate() {
+            cell_start.extend_from_slice(&starts);
+            cell_sats[m * n..m * n + sats.len()].copy_from_slice(&sats);
+        }
+        Block { index, first, states, cell_start, cell_sats }
     }
 
     /// Earth-fixed position and velocity of `sat` at `t` from the interpolant; `None`
@@ -310,12 +403,16 @@ impl Sky {
             return None;
         }
         let k = x.floor() as usize;
-        if k + 1 >= self.valid[sat as usize] as usize {
+        if k >= self.samples - 1 {
+            return None;
+        }
+        let block = self.block(k / BLOCK_INTERVALS);
+        let i = sat as usize;
+        if k + 1 >= self.valid.borrow()[i] as usize {
             return None;
         }
         let n = self.satellites;
-        let i = sat as usize;
-        Some(hermite(&self.states[k * n + i], &self.states[(k + 1) * n + i], self.step_s, x - k as f64))
+        Some(hermite(block.state(k, i, n), block.state(k + 1, i, n), self.step_s, x - k as f64))
     }
 
     /// Elevation (degrees) and range (km) of `sat` from `site` at `t`, from the interpolant.
@@ -347,41 +444,37 @@ impl Sky {
         // Alive through the whole snapshot interval (its samples bracket the interval's
         // end too), so a query never uses a state extrapolated past a failure.
         let k_end = ((t_s + SNAPSHOT_S) / self.step_s).floor() as usize;
-        // The cache's cells are not shared between threads; the samples are.
-        let (trajectory, valid, samples, step) = (&self.states, &self.valid, self.samples, self.step_s);
-        let per_sat: Vec<Option<([Vector3<f64>; 3], u32)>> = (0..n)
-            .into_par_iter()
-            .with_min_len(256)
-            .map(|i| {
-                if k_end + 1 >= valid[i] as usize || k + 1 >= samples {
-                    return None;
-                }
-                let (r, v) = hermite(&trajectory[k * n + i], &trajectory[(k + 1) * n + i], step, x - k as f64);
-                Some(([r, v, ecef_acceleration(&r, &v)], cell_index(&r) as u32))
-            })
-            .collect();
+        let per_sat: Vec<Option<([Vector3<f64>; 3], u32)>> = if k_end >= self.samples - 1 {
+            vec![None; n]
+        } else {
+            // The block of `k_end` knows failures through sample `k_end + 1`.
+            self.block(k_end / BLOCK_INTERVALS);
+            let block = self.block(k / BLOCK_INTERVALS);
+            // The cache's cells are not shared between threads; the samples are.
+            let (valid, step) = (self.valid.borrow(), self.step_s);
+            let (block, valid): (&Block, &[u32]) = (&block, &valid);
+            (0..n)
+                .into_par_iter()
+                .with_min_len(256)
+                .map(|i| {
+                    if k_end + 1 >= valid[i] as usize {
+                        return None;
+                    }
+                    let (r, v) = hermite(block.state(k, i, n), block.state(k + 1, i, n), step, x - k as f64);
+                    Some(([r, v, ecef_acceleration(&r, &v)], cell_index(&r) as u32))
+                })
+                .collect()
+        };
         let mut states = vec![[Vector3::zeros(); 3]; n];
         let mut alive = vec![false; n];
-        let mut counts = vec![0u32; BANDS * LON_CELLS + 1];
         for (i, s) in per_sat.iter().enumerate() {
-            if let Some((state, c)) = s {
+            if let Some((state, _)) = s {
                 states[i] = *state;
                 alive[i] = true;
-                counts[*c as usize + 1] += 1;
             }
         }
-        for c in 0..BANDS * LON_CELLS {
-            counts[c + 1] += counts[c];
-        }
-        let mut fill = counts.clone();
-        let mut cell_sats = vec![0u32; counts[BANDS * LON_CELLS] as usize];
-        for (i, s) in per_sat.iter().enumerate() {
-            if let Some((_, c)) = s {
-                cell_sats[fill[*c as usize] as usize] = i as u32;
-                fill[*c as usize] += 1;
-            }
-        }
-        Snapshot { index, t_s, states, alive, cell_start: counts, cell_sats }
+        let (cell_start, cell_sats) = by_cell(&per_sat.iter().map(|s| s.map(|(_, c)| c as usize)).collect::<Vec<_>>());
+        Snapshot { index, t_s, states, alive, cell_start, cell_sats }
     }
 
     fn snapshot_index(&self, t: UtcTime) -> i64 {
@@ -469,25 +562,27 @@ impl Sky {
             site.lambda_rad.iter().map(|l| (l + omega * h / 2.0).min(std::f64::consts::PI).cos()).collect();
         let angle = |r: &Vector3<f64>| (r.dot(&u) / r.norm()).clamp(-1.0, 1.0).acos();
         let mut k = (t0 / h).floor() as usize;
-        while k + 1 < self.samples && (k as f64) * h < t1 {
+        while k < self.samples - 1 && (k as f64) * h < t1 {
             let (a, b) = ((k as f64 * h).max(t0), ((k + 1) as f64 * h).min(t1));
             let mut best: Option<(f64, u32)> = None;
+            let block = self.block(k / BLOCK_INTERVALS);
             // Satellites within reach during the step are within λ + ω·h of the site at its
             // start.
             let cells = BANDS * LON_CELLS;
-            let starts = &self.sample_cell_start[k * (cells + 1)..(k + 1) * (cells + 1)];
-            let sats = &self.sample_cell_sats[k * n..(k + 1) * n];
+            let m = k - block.first;
+            let starts = &block.cell_start[m * (cells + 1)..(m + 1) * (cells + 1)];
+            let sats = &block.cell_sats[m * n..(m + 1) * n];
             let mut candidates: Vec<u32> = Vec::new();
             for_cells(site.lat, site.lon, lambda_max + omega * h + 0.005, |c| {
                 candidates.extend_from_slice(&sats[starts[c] as usize..starts[c + 1] as usize]);
             });
             for i in candidates.into_iter().map(|i| i as usize) {
-                if k + 1 >= self.valid[i] as usize || !usable(i as u32) {
+                if k + 1 >= self.valid.borrow()[i] as usize || !usable(i as u32) {
                     continue;
                 }
                 let bin = self.bin_of[i] as usize;
                 let lambda = site.lambda_rad[bin];
-                let (sa, sb) = (&self.states[k * n + i], &self.states[(k + 1) * n + i]);
+                let (sa, sb) = (block.state(k, i, n), block.state(k + 1, i, n));
                 let (ra, _, _) = unpack(sa);
                 let (rb, _, _) = unpack(sb);
                 let reach = cos_reach[bin];
@@ -562,6 +657,28 @@ fn cell_index(r: &Vector3<f64>) -> usize {
     band * LON_CELLS + cell
 }
 
+/// Items by cell (CSR: offsets per cell, then item indices in increasing order) from each
+/// item's cell, `None` for items left out.
+fn by_cell(cell_of: &[Option<usize>]) -> (Vec<u32>, Vec<u32>) {
+    let cells = BANDS * LON_CELLS;
+    let mut start = vec![0u32; cells + 1];
+    for &c in cell_of.iter().flatten() {
+        start[c + 1] += 1;
+    }
+    for c in 0..cells {
+        start[c + 1] += start[c];
+    }
+    let mut fill = start[..cells].to_vec();
+    let mut items = vec![0u32; start[cells] as usize];
+    for (i, &c) in cell_of.iter().enumerate() {
+        if let Some(c) = c {
+            items[fill[c] as usize] = i as u32;
+            fill[c] += 1;
+        }
+    }
+    (start, items)
+}
+
 /// Calls `f` with every cell that may hold a point within `radius` (rad) of (lat, lon).
 fn for_cells(lat: f64, lon: f64, radius: f64, mut f: impl FnMut(usize)) {
     use std::f64::consts::{FRAC_PI_2, PI, TAU};
@@ -593,17 +710,18 @@ mod tests {
     use super::*;
     use crate::orbit::tle::parse_lines;
 
-    fn satellite(l1: &str, l2: &str) -> Satellite {
-        let (id, _, elements) = parse_lines(l1, l2).unwrap();
+    fn sun_synchronous() -> Satellite {
+        let (id, _, elements) = parse_lines(
+            "1 63982U 25100A   26078.25874299  .00007059  00000+0  31840-3 0  9994",
+            "2 63982  97.3732 152.9903 0023419 300.8495  59.0437 15.21075366 46978",
+        )
+        .unwrap();
         Satellite::new("s".into(), Some(id), elements).unwrap()
     }
 
     #[test]
     fn interpolant_follows_sgp4_in_the_earth_fixed_frame() {
-        let sat = satellite(
-            "1 63982U 25100A   26078.25874299  .00007059  00000+0  31840-3 0  9994",
-            "2 63982  97.3732 152.9903 0023419 300.8495  59.0437 15.21075366 46978",
-        );
+        let sat = sun_synchronous();
         let start = UtcTime::parse("2026-03-20T00:00:00Z").unwrap();
         let sky = Sky::build(std::slice::from_ref(&sat), start, start.plus_seconds(86_400.0));
         let mut worst: f64 = 0.0;
@@ -669,11 +787,27 @@ mod tests {
     }
 
     #[test]
+    fn a_query_behind_the_rolling_window_rebuilds_its_block_with_the_same_samples() {
+        let sat = sun_synchronous();
+        let start = UtcTime::parse("2026-03-20T00:00:00Z").unwrap();
+        let sky = Sky::build(std::slice::from_ref(&sat), start, start.plus_seconds(3.0 * 86_400.0));
+        let block_s = BLOCK_INTERVALS as f64 * sky.step_s();
+        let early = start.plus_seconds(0.3 * block_s);
+        let first = sky.state_at(0, early).unwrap();
+        // Forward through block boundaries, as the event loop goes: nothing is rebuilt.
+        for k in 1..=40 {
+            sky.state_at(0, start.plus_seconds(k as f64 * 0.1 * block_s)).unwrap();
+        }
+        assert_eq!(sky.blocks_rebuilt(), 0);
+        assert_eq!(sky.state_at(0, early).unwrap(), first);
+        assert_eq!(sky.blocks_rebuilt(), 1);
+        // Two blocks of samples and a recalled one at most, however long the window.
+        assert!(sky.trajectory_bytes() <= 3 * (BLOCK_INTERVALS + 2) * (36 + 4 + 4 * (BANDS * LON_CELLS + 1)));
+    }
+
+    #[test]
     fn visible_matches_a_brute_force_scan_and_next_rise_finds_the_pass() {
-        let sat = satellite(
-            "1 63982U 25100A   26078.25874299  .00007059  00000+0  31840-3 0  9994",
-            "2 63982  97.3732 152.9903 0023419 300.8495  59.0437 15.21075366 46978",
-        );
+        let sat = sun_synchronous();
         let start = UtcTime::parse("2026-03-20T00:00:00Z").unwrap();
         let end = start.plus_seconds(86_400.0);
         let sky = Sky::build(std::slice::from_ref(&sat), start, end);
