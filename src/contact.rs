@@ -332,18 +332,19 @@ pub fn cut_outages(contacts: Vec<Contact>, outages: &Outages) -> Vec<Contact> {
     let mut out = Vec::with_capacity(contacts.len());
     let mut cut = false;
     for c in contacts {
-        let down = match (c.from, c.to) {
-            (Node::Satellite(a), Node::Satellite(b)) => merged(outages.isl_periods(a), outages.isl_periods(b)),
-            _ => {
-                let sat = c.satellite().map_or(&[][..], |s| outages.satellite_periods(s));
-                let station = c.station().map_or(&[][..], |s| outages.station_periods(s));
-                merged(sat, station)
-            }
+        let (one, other) = match (c.from, c.to) {
+            (Node::Satellite(a), Node::Satellite(b)) => (outages.isl_periods(a), outages.isl_periods(b)),
+            _ => (
+                c.satellite().map_or(&[][..], |s| outages.satellite_periods(s)),
+                c.station().map_or(&[][..], |s| outages.station_periods(s)),
+            ),
         };
-        if !overlaps(&down, c.start, c.end) {
+        // Most contacts meet no outage: only those that do pay for merging the periods.
+        if !overlaps(one, c.start, c.end) && !overlaps(other, c.start, c.end) {
             out.push(c);
             continue;
         }
+        let down = merged(one, other);
         cut = true;
         let ms = |t: UtcTime| ((t.unix_nanos() - c.start.unix_nanos()).max(0) as u64).div_ceil(1_000_000) as u32;
         // [from, until): `until` is where an outage begins (the piece ends a millisecond

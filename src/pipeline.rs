@@ -267,8 +267,10 @@ pub fn run_with(
         }
         // Failures cut contacts into pieces; a piece starting after this step joins the
         // next one, so that every step's contacts start after the last step's.
-        let mut contacts =
-            cut_outages(merge_contacts(vec![contacts, std::mem::take(&mut deferred)]), &scenario.outages);
+        let mut contacts = cut_outages(
+            if deferred.is_empty() { contacts } else { merge_contacts(vec![contacts, std::mem::take(&mut deferred)]) },
+            &scenario.outages,
+        );
         let later = contacts.partition_point(|c| c.start < step_end);
         deferred = contacts.split_off(later);
         plan.passes.extend(part.passes);
