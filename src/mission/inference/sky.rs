@@ -64,6 +64,8 @@ const RADIUS_BIN_KM: f64 = 25.0;
 pub const BLOCK_INTERVALS: usize = 64;
 /// Snapshots kept (direct-mapped by index).
 const SNAPSHOT_SLOTS: usize = 64;
+/// Snapshots filled together (see [`Sky::fill_snapshots`]); well below [`SNAPSHOT_SLOTS`].
+const SNAPSHOT_BATCH: i64 = 8;
 const BANDS: usize = 36;
 const LON_CELLS: usize = 72;
 
@@ -158,14 +160,33 @@ impl SkySite {
 /// Every satellite's state at one instant, with a sub-satellite-point grid.
 #[derive(Debug, Clone)]
 struct Snapshot {
+    /// −1 for a slot not filled yet.
     index: i64,
+    /// Whether a query used it (snapshots filled ahead and never used are not counted).
+    queried: bool,
     t_s: f64,
-    /// Earth-fixed (r, v, a) per satellite; `alive[i]` says whether it is meaningful.
+    /// Earth-fixed (r, v, a) per satellite, meaningful where `cell_of` is not `None`.
     states: Vec<[Vector3<f64>; 3]>,
-    alive: Vec<bool>,
+    /// Each satellite's sub-satellite cell; `None` for one that does not propagate
+    /// through the interval.
+    cell_of: Vec<Option<usize>>,
     /// Satellites by cell (CSR).
     cell_start: Vec<u32>,
     cell_sats: Vec<u32>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot {
+            index: -1,
+            queried: false,
+            t_s: 0.0,
+            states: Vec::new(),
+            cell_of: Vec::new(),
+            cell_start: Vec::new(),
+            cell_sats: Vec::new(),
+        }
+    }
 }
 
 /// The trajectory over one block's steps: samples `first ..= first + BLOCK_INTERVALS + 1`
@@ -236,7 +257,7 @@ pub struct Sky {
     omega_max: f64,
     /// Interior mutability so that queries take `&self`: the router prices hops and scores
     /// destinations with two closures that both read the sky.
-    snapshots: RefCell<Vec<Option<Snapshot>>>,
+    snapshots: RefCell<Vec<Snapshot>>,
     snapshots_built: Cell<u64>,
 }
 
@@ -280,7 +301,7 @@ impl Sky {
             radius_bins,
             bin_of,
             omega_max,
-            snapshots: RefCell::new(vec![None; SNAPSHOT_SLOTS]),
+            snapshots: RefCell::new(vec![Snapshot::default(); SNAPSHOT_SLOTS]),
             snapshots_built: Cell::new(0),
         }
     }
@@ -300,7 +321,7 @@ impl Sky {
         self.blocks.borrow().peak_bytes
     }
 
-    /// Snapshots built so far (a cost counter for benchmarks).
+    /// Snapshots queried so far (a cost counter for benchmarks).
     pub fn snapshots_built(&self) -> u64 {
         self.snapshots_built.get()
     }
@@ -429,52 +450,73 @@ impl Sky {
         }
         let slot = index as usize % SNAPSHOT_SLOTS;
         let mut cache = self.snapshots.borrow_mut();
-        if cache[slot].as_ref().is_none_or(|s| s.index != index) {
-            cache[slot] = Some(self.build_snapshot(index));
+        if cache[slot].index != index {
+            self.fill_snapshots(index, &mut cache);
+        }
+        let snap = &mut cache[slot];
+        if !snap.queried {
+            snap.queried = true;
             self.snapshots_built.set(self.snapshots_built.get() + 1);
         }
-        cache[slot].as_ref().map(f)
+        Some(f(snap))
     }
 
-    fn build_snapshot(&self, index: i64) -> Snapshot {
-        let t_s = index as f64 * SNAPSHOT_S;
-        let n = self.satellites;
-        let x = t_s / self.step_s;
-        let k = x.floor() as usize;
-        // Alive through the whole snapshot interval (its samples bracket the interval's
-        // end too), so a query never uses a state extrapolated past a failure.
-        let k_end = ((t_s + SNAPSHOT_S) / self.step_s).floor() as usize;
-        let per_sat: Vec<Option<([Vector3<f64>; 3], u32)>> = if k_end >= self.samples - 1 {
-            vec![None; n]
-        } else {
-            // The block of `k_end` knows failures through sample `k_end + 1`.
-            self.block(k_end / BLOCK_INTERVALS);
-            let block = self.block(k / BLOCK_INTERVALS);
-            // The cache's cells are not shared between threads; the samples are.
-            let (valid, step) = (self.valid.borrow(), self.step_s);
-            let (block, valid): (&Block, &[u32]) = (&block, &valid);
-            (0..n)
-                .into_par_iter()
-                .with_min_len(256)
-                .map(|i| {
-                    if k_end + 1 >= valid[i] as usize {
-                        return None;
-                    }
-                    let (r, v) = hermite(block.state(k, i, n), block.state(k + 1, i, n), step, x - k as f64);
-                    Some(([r, v, ecef_acceleration(&r, &v)], cell_index(&r) as u32))
-                })
-                .collect()
+    /// Fills snapshot `first` and the [`SNAPSHOT_BATCH`] − 1 after it that the cache lacks,
+    /// a snapshot per task: the event loop moves forward, so it will want them, and one
+    /// parallel call for several gives the pool's other threads time to wake and share
+    /// the work (a single snapshot is done before they would). The slots' buffers are
+    /// reused: a month of snapshots would otherwise allocate (and the kernel zero) a few
+    /// hundred kilobytes every 30 simulated seconds.
+    fn fill_snapshots(&self, first: i64, cache: &mut [Snapshot]) {
+        let wanted: Vec<i64> =
+            (first..first + SNAPSHOT_BATCH).filter(|&i| cache[i as usize % SNAPSHOT_SLOTS].index != i).collect();
+        let step = self.step_s;
+        let geometry = move |index: i64| {
+            let t_s = index as f64 * SNAPSHOT_S;
+            let k = (t_s / step).floor() as usize;
+            // Alive through the whole snapshot interval (its samples bracket the
+            // interval's end too), so a query never uses a state extrapolated past a failure.
+            let k_end = ((t_s + SNAPSHOT_S) / step).floor() as usize;
+            (t_s, k, k_end)
         };
-        let mut states = vec![[Vector3::zeros(); 3]; n];
-        let mut alive = vec![false; n];
-        for (i, s) in per_sat.iter().enumerate() {
-            if let Some((state, _)) = s {
-                states[i] = *state;
-                alive[i] = true;
+        // The blocks, built here in order (each in parallel): the block of `k_end` knows
+        // failures through sample `k_end + 1`.
+        let blocks: Vec<Option<Arc<Block>>> = wanted
+            .iter()
+            .map(|&index| {
+                let (_, k, k_end) = geometry(index);
+                (k_end < self.samples - 1).then(|| {
+                    self.block(k_end / BLOCK_INTERVALS);
+                    self.block(k / BLOCK_INTERVALS)
+                })
+            })
+            .collect();
+        let mut jobs: Vec<(&mut Snapshot, i64, Option<&Block>)> = Vec::with_capacity(wanted.len());
+        for (slot, snap) in cache.iter_mut().enumerate() {
+            if let Some(w) = wanted.iter().position(|&i| i as usize % SNAPSHOT_SLOTS == slot) {
+                jobs.push((snap, wanted[w], blocks[w].as_deref()));
             }
         }
-        let (cell_start, cell_sats) = by_cell(&per_sat.iter().map(|s| s.map(|(_, c)| c as usize)).collect::<Vec<_>>());
-        Snapshot { index, t_s, states, alive, cell_start, cell_sats }
+        // The cache's cells are not shared between threads; the samples are.
+        let (valid, n) = (self.valid.borrow(), self.satellites);
+        let valid: &[u32] = &valid;
+        jobs.into_par_iter().for_each(|(snap, index, block)| {
+            let (t_s, k, k_end) = geometry(index);
+            let x = t_s / step;
+            snap.index = index;
+            snap.t_s = t_s;
+            snap.queried = false;
+            snap.states.resize(n, [Vector3::zeros(); 3]);
+            snap.cell_of.resize(n, None);
+            for (i, (state, cell)) in snap.states.iter_mut().zip(snap.cell_of.iter_mut()).enumerate() {
+                *cell = block.filter(|_| k_end + 1 < valid[i] as usize).map(|block| {
+                    let (r, v) = hermite(block.state(k, i, n), block.state(k + 1, i, n), step, x - k as f64);
+                    *state = [r, v, ecef_acceleration(&r, &v)];
+                    cell_index(&r)
+                });
+            }
+            by_cell_into(&snap.cell_of, &mut snap.cell_start, &mut snap.cell_sats);
+        });
     }
 
     fn snapshot_index(&self, t: UtcTime) -> i64 {
@@ -514,9 +556,8 @@ impl Sky {
         let index = self.snapshot_index(t);
         let t_rel = t.seconds_since(self.start);
         self.with_snapshot(index, |snap| {
-            if !snap.alive[sat as usize] {
-                return None;
-            }
+            // Only a satellite that propagates through the interval has a cell.
+            snap.cell_of[sat as usize]?;
             let dt = t_rel - snap.t_s;
             let [r0, v0, a0] = &snap.states[sat as usize];
             Some(r0 + v0 * dt + a0 * (0.5 * dt * dt))
@@ -660,23 +701,34 @@ fn cell_index(r: &Vector3<f64>) -> usize {
 /// Items by cell (CSR: offsets per cell, then item indices in increasing order) from each
 /// item's cell, `None` for items left out.
 fn by_cell(cell_of: &[Option<usize>]) -> (Vec<u32>, Vec<u32>) {
+    let (mut start, mut items) = (Vec::new(), Vec::new());
+    by_cell_into(cell_of, &mut start, &mut items);
+    (start, items)
+}
+
+/// [`by_cell`] into buffers that are reused.
+fn by_cell_into(cell_of: &[Option<usize>], start: &mut Vec<u32>, items: &mut Vec<u32>) {
     let cells = BANDS * LON_CELLS;
-    let mut start = vec![0u32; cells + 1];
+    start.clear();
+    start.resize(cells + 1, 0);
     for &c in cell_of.iter().flatten() {
         start[c + 1] += 1;
     }
     for c in 0..cells {
         start[c + 1] += start[c];
     }
-    let mut fill = start[..cells].to_vec();
-    let mut items = vec![0u32; start[cells] as usize];
+    items.clear();
+    items.resize(start[cells] as usize, 0);
+    // `start[c]` serves as cell c's fill cursor and ends at cell c + 1's start: shifting
+    // by one restores the offsets without a second array.
     for (i, &c) in cell_of.iter().enumerate() {
         if let Some(c) = c {
-            items[fill[c] as usize] = i as u32;
-            fill[c] += 1;
+            items[start[c] as usize] = i as u32;
+            start[c] += 1;
         }
     }
-    (start, items)
+    start.copy_within(0..cells, 1);
+    start[0] = 0;
 }
 
 /// Calls `f` with every cell that may hold a point within `radius` (rad) of (lat, lon).
