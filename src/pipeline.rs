@@ -189,6 +189,18 @@ pub fn run_with(
     progress: &dyn Progress,
     models: &[MissionFactory],
 ) -> Result<RunResult, RunError> {
+    // On a worker of the pool, the event loop's parallel phases (sky snapshots every 30
+    // simulated seconds, trajectory blocks, plan steps) start with its thread taking part,
+    // instead of handing each over to the pool and sleeping until it ends: a month of
+    // inference makes about a hundred thousand of them.
+    rayon::scope(|_| run_on_worker(scenario, progress, models))
+}
+
+fn run_on_worker(
+    scenario: &Scenario,
+    progress: &dyn Progress,
+    models: &[MissionFactory],
+) -> Result<RunResult, RunError> {
     let links: Vec<_> = std::iter::once(scenario.uplink.clone()).chain(scenario.downlink.clone()).collect();
     let isl_index = links.len() as u16;
     let mut plan = ContactPlan { links: links.clone(), ..ContactPlan::default() };
@@ -227,56 +239,23 @@ pub fn run_with(
         "satellite-days",
     );
     let on_satellite_done = || progress.advance(1);
+    let build_step = |from: UtcTime| build_plan_step(scenario, &links, isl_index, from, &on_satellite_done);
+    let mut built: Option<Result<PlanStep, RunError>> = None;
     while step_start < scenario.end && (!rollout.done() || extras.iter().any(|m| m.needs_plan())) {
         let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
+        let step = built.take().unwrap_or_else(|| build_step(step_start))?;
+        times.contact_plan_s += step.seconds;
         let started = Instant::now();
-        // Passes rising in [step_start, step_end), found whole thanks to the look-ahead.
-        let search = Window { start: step_start, end: step_end.plus_seconds(PASS_LOOKAHEAD_S).min(scenario.end) };
-        let mut part = build_ground_contacts_for(
-            &scenario.satellites,
-            &scenario.targets,
-            &scenario.stations,
-            search,
-            Some(step_end),
-            &links,
-            scenario.seed,
-            &on_satellite_done,
-        )?;
-        let first_step = step_start == scenario.start;
-        let belongs = |start: crate::time::UtcTime, cut_start: bool| {
-            start < step_end && (first_step || !(cut_start && start == step_start))
-        };
-        part.passes.retain(|p| belongs(p.aos, p.cut_start));
-        part.contacts.retain(|c| belongs(c.start, c.start == step_start && !first_step));
-        let mut contacts = part.contacts;
-        if let (Some(link), Some(topology)) = (&scenario.isl, &scenario.isl_topology) {
-            let isl_search =
-                IslSearch { window: Window { start: step_start, end: step_end }, max_range_km: 0.0, split_s: None };
-            let max_range_km = match &link.technology {
-                crate::link::Technology::Optical(o) => o.max_range_km,
-                crate::link::Technology::Rf(_) => 0.0,
-            };
-            let mut found =
-                find_isl_windows(&scenario.satellites, topology, &IslSearch { max_range_km, ..isl_search })?;
-            // A link up when the step begins is not acquired again.
-            for w in &mut found.windows {
-                w.continues |= w.cut_start;
-            }
-            let isl = isl_contacts_from_windows(&found.windows, link, isl_index)?;
-            contacts = merge_contacts(vec![contacts, isl]);
-        }
         // Failures cut contacts into pieces; a piece starting after this step joins the
         // next one, so that every step's contacts start after the last step's.
-        let mut contacts = cut_outages(
-            if deferred.is_empty() { contacts } else { merge_contacts(vec![contacts, std::mem::take(&mut deferred)]) },
-            &scenario.outages,
-        );
-        let later = contacts.partition_point(|c| c.start < step_end);
-        deferred = contacts.split_off(later);
-        plan.passes.extend(part.passes);
-        plan.retirements.extend(part.retirements.into_iter().filter(|r| r.time < step_end));
-        times.contact_plan_s += started.elapsed().as_secs_f64();
-        let started = Instant::now();
+        let mut contacts = if deferred.is_empty() {
+            step.contacts
+        } else {
+            merge_contacts(vec![step.contacts, std::mem::take(&mut deferred)])
+        };
+        deferred = contacts.split_off(contacts.partition_point(|c| c.start < step_end));
+        plan.passes.extend(step.passes);
+        plan.retirements.extend(step.retirements);
         for model in &mut extras {
             model.plan_extended(&contacts)?;
         }
@@ -289,13 +268,24 @@ pub fn run_with(
             // Built for another model after the upload finished: still part of the plan.
             later_contacts.extend(contacts);
         }
+        // The next step's plan is built while the engine runs this one when it is sure to
+        // be wanted: the pool's other threads then search passes while the event loop,
+        // which is serial, runs (a guess would cost a day of passes nobody asked for).
+        let wanted_next = step_end < scenario.end
+            && ((uploading && rollout.runs_past(step_end)) || extras.iter().any(|m| m.needs_plan()));
         let mut processes: Vec<&mut MissionProcess> = Vec::new();
         if uploading {
             processes.push(&mut rollout);
         }
         processes.extend(inference.as_mut().map(|i| i as &mut MissionProcess));
         processes.extend(extras.iter_mut().map(|m| m.as_mut() as &mut MissionProcess));
-        SharedEngine::new(processes, &mut bus).run_until(step_end)?;
+        let simulated = rayon::in_place_scope(|scope| {
+            if wanted_next {
+                scope.spawn(|_| built = Some(build_step(step_end)));
+            }
+            SharedEngine::new(processes, &mut bus).run_until(step_end)
+        });
+        simulated?;
         times.simulation_s += started.elapsed().as_secs_f64();
         step_start = step_end;
     }
@@ -327,6 +317,67 @@ pub fn run_with(
     }
     let views = views(scenario)?;
     Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions, views })
+}
+
+/// One step of the contact plan: the passes rising in it and their contacts, the
+/// inter-satellite contacts starting in it, cut by the outages (pieces may start after
+/// the step: the caller carries them into the next one).
+struct PlanStep {
+    passes: Vec<crate::access::passes::Pass>,
+    retirements: Vec<crate::access::passes::Retirement>,
+    contacts: Vec<Contact>,
+    /// Wall time it took to build, s.
+    seconds: f64,
+}
+
+/// Builds the plan step of `PLAN_STEP_NS` from `step_start`.
+fn build_plan_step(
+    scenario: &Scenario,
+    links: &[crate::link::LinkParams],
+    isl_index: u16,
+    step_start: UtcTime,
+    on_satellite_done: &(dyn Fn() + Sync),
+) -> Result<PlanStep, RunError> {
+    let started = Instant::now();
+    let step_end = step_start.plus_nanos(PLAN_STEP_NS).min(scenario.end);
+    // Passes rising in [step_start, step_end), found whole thanks to the look-ahead.
+    let search = Window { start: step_start, end: step_end.plus_seconds(PASS_LOOKAHEAD_S).min(scenario.end) };
+    let mut part = build_ground_contacts_for(
+        &scenario.satellites,
+        &scenario.targets,
+        &scenario.stations,
+        search,
+        Some(step_end),
+        links,
+        scenario.seed,
+        on_satellite_done,
+    )?;
+    let first_step = step_start == scenario.start;
+    let belongs =
+        |start: UtcTime, cut_start: bool| start < step_end && (first_step || !(cut_start && start == step_start));
+    part.passes.retain(|p| belongs(p.aos, p.cut_start));
+    part.contacts.retain(|c| belongs(c.start, c.start == step_start && !first_step));
+    let mut contacts = part.contacts;
+    if let (Some(link), Some(topology)) = (&scenario.isl, &scenario.isl_topology) {
+        let max_range_km = match &link.technology {
+            crate::link::Technology::Optical(o) => o.max_range_km,
+            crate::link::Technology::Rf(_) => 0.0,
+        };
+        let isl_search = IslSearch { window: Window { start: step_start, end: step_end }, max_range_km, split_s: None };
+        let mut found = find_isl_windows(&scenario.satellites, topology, &isl_search)?;
+        // A link up when the step begins is not acquired again.
+        for w in &mut found.windows {
+            w.continues |= w.cut_start;
+        }
+        let isl = isl_contacts_from_windows(&found.windows, link, isl_index)?;
+        contacts = merge_contacts(vec![contacts, isl]);
+    }
+    Ok(PlanStep {
+        passes: part.passes,
+        retirements: part.retirements.into_iter().filter(|r| r.time < step_end).collect(),
+        contacts: cut_outages(contacts, &scenario.outages),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Runs `engine` from `from` to `end` a simulated minute at a time, showing progress in

@@ -421,6 +421,8 @@ pub struct Rollout<'a> {
     /// How long a satellite takes to run its versions again after a failure (the model's
     /// restart time).
     reboot_ns: i64,
+    /// When the last release comes out (the window's start without releases).
+    last_release: UtcTime,
 }
 
 impl<'a> Rollout<'a> {
@@ -454,7 +456,14 @@ impl<'a> Rollout<'a> {
             others: Vec::new(),
             outages: inputs.outages,
             reboot_ns: inputs.onboard.deploy_time_ns,
+            last_release: inputs.start.plus_nanos(inputs.releases.iter().map(|r| r.after_ns).max().unwrap_or(0)),
         }
+    }
+
+    /// Whether the rollout is sure to go on past `t`: it stays on to the window's end, or
+    /// a release comes out after `t`.
+    pub fn runs_past(&self, t: UtcTime) -> bool {
+        self.model.stays_on() || self.last_release > t
     }
 
     /// Adds contacts (already sorted by start, all starting no earlier than any added
@@ -1507,8 +1516,8 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                     }
                     None => self.ground_chain_idle = true,
                 }
-                let c = self.ground[index as usize].clone();
-                let (sat, station) = (sat_of(&c), station_of(&c));
+                let c = &self.ground[index as usize];
+                let (sat, station, end) = (sat_of(c), station_of(c), c.end);
                 // A satellite waiting for a release to come out (or for its base) keeps
                 // the contact in view: the release may be wanted before the contact ends.
                 // With repairs or wipes any satellite may come to want chunks again during
@@ -1516,14 +1525,19 @@ impl<P: TransferProtocol, S: Strategy> Driven for Model<'_, P, S> {
                 if self.sats[sat as usize].outstanding == 0 && !self.stays_on {
                     return Ok(());
                 }
-                sim.schedule_at(c.end.max(now), Event::GroundEnd(index))?;
+                sim.schedule_at(end.max(now), Event::GroundEnd(index))?;
                 self.candidates[station as usize].push(index);
                 self.sats[sat as usize].ground_active.push(index);
-                self.assign(sim, now, station)?;
+                // A satellite that wants nothing yet changes no choice at the station
+                // (when it comes to want something, its stations choose again): with many
+                // satellites overhead this saves a scan of the waiting contacts per contact.
+                if self.wants(sat) {
+                    self.assign(sim, now, station)?;
+                }
             }
             Event::GroundEnd(index) => {
-                let c = self.ground[index as usize].clone();
-                let (sat, station) = (sat_of(&c), station_of(&c));
+                let c = &self.ground[index as usize];
+                let (sat, station) = (sat_of(c), station_of(c));
                 self.candidates[station as usize].retain(|&k| k != index);
                 self.sats[sat as usize].ground_active.retain(|&k| k != index);
             }
