@@ -203,6 +203,7 @@ pub fn run_with(
         model: &scenario.model,
         releases: &scenario.releases,
         upsets: scenario.upsets.as_ref(),
+        training: scenario.training.as_ref(),
         outages: &scenario.outages,
     };
     let mut extras: Vec<Box<dyn MissionModel + '_>> = models.iter().filter_map(|make| make(&context)).collect();
