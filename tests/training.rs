@@ -61,6 +61,11 @@ fn hierarchical_all_reduce_is_the_closed_form() {
 
 /// A 3 × 3 Suncatcher-like cluster training for six hours, with `extra` appended.
 fn scenario(extra: &str) -> Scenario {
+    scenario_at(18.0, extra)
+}
+
+/// [`scenario`] with the ascending node at `ltan_h` local time (18: dawn-dusk, always lit).
+fn scenario_at(ltan_h: f64, extra: &str) -> Scenario {
     let text = format!(
         r#"
 name = "training-test"
@@ -73,7 +78,7 @@ name = "SC"
 role = "training"
 altitude_km = 650
 inclination = "sso"
-ltan_h = 18.0
+ltan_h = {ltan_h}
 lattice = {{ rows = 3, columns = 3, spacing_m = 150 }}
 
 [stations]
@@ -227,4 +232,26 @@ fn hostile_training_inputs_are_one_line_and_exit_2() {
         let err = common::stderr(&out);
         assert!(err.contains(&format!("case{k}.toml:")), "names the file: {err}");
     }
+}
+
+#[test]
+fn participants_out_of_power_stall_the_step() {
+    // A noon orbit has a 35-minute eclipse every orbit; the 140 Wh above a 30 % floor
+    // carry 350 W for 24 minutes of it, then the participants pause (drawing 150 W) until
+    // the Sun recharges them.
+    let power = r#"
+[training.power]
+solar_array = "800 W"
+battery = "200 Wh"
+bus_power = "50 W"
+"#;
+    let sunny = training_report(&scenario(""));
+    let s = scenario_at(12.0, power);
+    let report = training_report(&s);
+    rows_add_up(&report, &s);
+    let summary = &report.summary;
+    assert!(summary["wait_share"].as_f64().unwrap() > 0.05, "{summary}");
+    assert!(summary["steps"].as_u64().unwrap() < sunny.summary["steps"].as_u64().unwrap());
+    let soc = summary["battery"]["min_state_of_charge"].as_f64().unwrap();
+    assert!(soc < 0.3 && soc > 0.0, "{soc}");
 }
