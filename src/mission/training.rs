@@ -85,12 +85,12 @@ pub const STEPS_HEADER: [&str; 10] = [
 /// **Ring** (reduce-scatter then all-gather round one ring; Patarasuk & Yuan 2009, Thakur
 /// et al. 2005): `2(n−1)/n · 8·bytes / B + 2(n−1)·α`, B the slowest hop's rate.
 ///
-/// **Hierarchical** with groups of g (the 2D all-reduce of Mikami et al. 2018 and Horovod's
-/// hierarchical all-reduce): the ring order is cut into m = ⌈n/g⌉ consecutive groups; ring
-/// reduce-scatter inside each group leaves member k of a group with shard k of its group's
-/// sum; member k of every group (the shard's leader in its group) then ring all-reduces
-/// shard k across the m groups; a ring all-gather inside each group completes every
-/// member. For equal groups:
+/// **Hierarchical** with groups of g (the 2D all-reduce of Mikami et al. 2018, as HCCL's
+/// hierarchical all-reduce; docs/FACTS.md): the ring order is cut into m = ⌈n/g⌉
+/// consecutive groups; ring reduce-scatter inside each group leaves member k of a group with
+/// shard k of its group's sum; member k of every group (the shard's leader in its group)
+/// then ring all-reduces shard k across the m groups; a ring all-gather inside each group
+/// completes every member. For equal groups:
 /// `2(g−1)/g · 8·bytes / B_group + 2(g−1)·α + 2(m−1)/m · 8·bytes/g / B_across + 2(m−1)·α`,
 /// B_group the slowest hop inside any group and B_across the slowest hop of the rings
 /// across groups. Its bandwidth term equals the ring's, `2(n−1)/n · 8·bytes / B`, when the
