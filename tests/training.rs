@@ -229,8 +229,12 @@ fn hostile_training_inputs_are_one_line_and_exit_2() {
         std::fs::write(&path, text).unwrap();
         let out = orbsim(&["validate", path.to_str().unwrap()]);
         assert_input_error(&out, needle);
+        // file:line:col, then the field.
         let err = common::stderr(&out);
-        assert!(err.contains(&format!("case{k}.toml:")), "names the file: {err}");
+        let after = err.split(&format!("case{k}.toml:")).nth(1).unwrap_or_else(|| panic!("names the file: {err}"));
+        let mut parts = after.splitn(3, ':');
+        let numbers = [parts.next(), parts.next()].map(|p| p.is_some_and(|p| p.trim().parse::<u32>().is_ok()));
+        assert_eq!(numbers, [true, true], "line and column: {err}");
     }
 }
 

@@ -117,7 +117,7 @@ pub fn all_reduce_ns(
             return None;
         }
         let transfer_s = 2.0 * (k as f64 - 1.0) / k as f64 * bits / slowest;
-        Some((transfer_s * 1e9).ceil() as i64 + 2 * (k as i64 - 1) * hop_latency_ns)
+        Some(((transfer_s * 1e9).ceil() as i64).saturating_add(2 * (k as i64 - 1) * hop_latency_ns))
     };
     let members: Vec<usize> = (0..n).collect();
     match algorithm {
@@ -138,7 +138,7 @@ pub fn all_reduce_ns(
                 let leaders: Vec<usize> = groups.iter().map(|g| g[shard % g.len()]).collect();
                 across = across.max(ring(&leaders, bits / smallest as f64)?);
             }
-            Some(inside + across)
+            Some(inside.saturating_add(across))
         }
     }
 }
@@ -468,7 +468,8 @@ impl<'a> Training<'a> {
     }
 
     /// `computing` participants draw full power for `compute_ns` from `start`, then idle;
-    /// the batteries follow.
+    /// the batteries follow. (All draw for the step's compute time: when a throttled one
+    /// sets the pace, the others' idling while they wait for it is not told apart.)
     fn draw(&mut self, start: UtcTime, computing: &[usize], compute_ns: i64) {
         let a = &self.config.accelerator;
         self.tally.busy_s += computing.len() as f64 * compute_ns as f64 / 1e9;
@@ -514,7 +515,10 @@ impl<'a> Training<'a> {
             Some(c) if self.restore_pending => c.write_ns,
             _ => 0,
         };
-        let compute_ns = self.config.compute_ns(active.len(), speed);
+        // A step that cannot end within the run is cut at its end: nothing beyond counts.
+        let room = end.unix_nanos() - start.unix_nanos() + 1;
+        let compute_ns = self.config.compute_ns(active.len(), speed).min(room);
+        let communication_ns = communication_ns.min(room);
         let before_write = start.plus_nanos(restore_ns + compute_ns + communication_ns);
         let write_ns = match self.config.checkpoint {
             Some(c) if before_write.unix_nanos() - self.last_checkpoint.unix_nanos() >= c.every_ns => c.write_ns,
