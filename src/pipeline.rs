@@ -215,6 +215,7 @@ fn run_on_worker(
         model: &scenario.model,
         releases: &scenario.releases,
         upsets: scenario.upsets.as_ref(),
+        training: scenario.training.as_ref(),
         outages: &scenario.outages,
     };
     let mut extras: Vec<Box<dyn MissionModel + '_>> = models.iter().filter_map(|make| make(&context)).collect();

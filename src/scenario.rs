@@ -27,6 +27,7 @@ use crate::mission::rollout::spec::{
     self as rollout_spec, MAX_ANTENNAS, Model, ModelSpec, Onboard, OnboardSpec, Release, ReleaseSpec, RolloutSpec,
     UploadConfig, UploadSpec,
 };
+use crate::mission::training::spec::{self as training_spec, TrainingConfig, TrainingSpec};
 use crate::mission::upsets::spec::{self as upsets_spec, ScrubSpec, UpsetConfig};
 use crate::orbit::cluster::ClusterSpec;
 use crate::orbit::walker::WalkerShell;
@@ -119,6 +120,9 @@ pub struct ScenarioFile {
     /// [`crate::access::outages`].
     #[serde(default)]
     pub failures: Option<FailureSpec>,
+    /// Training across satellites; see [`crate::mission::training`].
+    #[serde(default)]
+    pub training: Option<TrainingSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -271,6 +275,8 @@ pub struct Scenario {
     /// When each part of the system is down (`[failures]`; none without it), drawn from
     /// the run's seed.
     pub outages: Outages,
+    /// The validated `[training]` section, if the scenario has one.
+    pub training: Option<TrainingConfig>,
 }
 
 impl Scenario {
@@ -422,6 +428,21 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     let coverage = coverage_grid::validate(&file.coverage, path, file.stations.min_elevation_deg)
         .map_err(|m| ScenarioError::at(path, "", m))?;
     let upsets = upsets_spec::validate(file.upsets.as_ref(), file.scrub.as_ref()).map_err(section_error)?;
+    let training = match &file.training {
+        Some(spec) => Some(
+            training_spec::validate(
+                spec,
+                &training_spec::ValidationContext {
+                    satellites: &fleet.satellites,
+                    roles: &fleet.roles,
+                    isl: links.isl.as_ref(),
+                    window_ns: end.unix_nanos() - start.unix_nanos(),
+                },
+            )
+            .map_err(section_error)?,
+        ),
+        None => None,
+    };
     let seed = seed.unwrap_or(file.seed);
     let outages = match &file.failures {
         Some(spec) => {
@@ -467,6 +488,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         coverage,
         upsets,
         outages,
+        training,
     })
 }
 

@@ -12,6 +12,8 @@
 //!   on-board compute with queues and batching.
 //! - [`power`]: solar array, battery and eclipse, which can pause or throttle inference.
 //! - [`upsets`]: radiation upsets in the stored weights and the scrubber that finds them.
+//! - [`training`]: synchronous data-parallel training across satellites (compute, gradient
+//!   all-reduce over the laser links, failures, power and checkpoints).
 //! - [`failures`]: the outages of satellites, stations, antennas and laser terminals, told
 //!   (they act through the plan and the other models).
 
@@ -22,6 +24,7 @@ pub mod loss;
 pub mod model;
 pub mod power;
 pub mod rollout;
+pub mod training;
 pub mod upsets;
 
 pub use availability::Availability;

@@ -10,6 +10,7 @@
 //! summary.json, its console lines, its CSV tables, its figures and its part of report.html.
 
 use super::rollout::spec::{Model, Release};
+use super::training::spec::TrainingConfig;
 use super::upsets::spec::UpsetConfig;
 use crate::contact::{Contact, Node};
 use crate::engine::{Process, ScheduleError};
@@ -72,6 +73,8 @@ pub struct MissionContext<'a> {
     pub releases: &'a [Release],
     /// The validated `[upsets]` and `[scrub]` sections, if the scenario has them.
     pub upsets: Option<&'a UpsetConfig>,
+    /// The validated `[training]` section, if the scenario has one.
+    pub training: Option<&'a TrainingConfig>,
     /// When satellites, stations, antennas and laser terminals are down.
     pub outages: &'a crate::access::outages::Outages,
 }
@@ -103,7 +106,8 @@ pub type MissionFactory = for<'a> fn(&MissionContext<'a>) -> Option<Box<dyn Miss
 
 /// The models every run includes beyond upload and inference: a new model is one module
 /// and one line here.
-pub const REGISTRY: &[MissionFactory] = &[super::upsets::upsets_model, super::failures::failures_model];
+pub const REGISTRY: &[MissionFactory] =
+    &[super::upsets::upsets_model, super::failures::failures_model, super::training::training_model];
 
 /// What a model hands the report.
 #[derive(Debug, Clone)]

@@ -354,6 +354,54 @@ pub struct AcceleratorSpec {
     pub queue_limit: u32,
 }
 
+impl AcceleratorSpec {
+    /// Checks the table written at `path` (e.g. `inference.accelerator`); its memory must
+    /// hold `weight_bytes`. Errors name the field under `path`.
+    pub fn validate(&self, path: &str, weight_bytes: f64) -> Result<Accelerator, FieldError> {
+        let a = self;
+        let positive = |field: &str, v: f64| {
+            if v.is_finite() && v > 0.0 { Ok(v) } else { fail(format!("{path}.{field}"), format!("{v} must be > 0")) }
+        };
+        let share = |field: &str, v: f64| {
+            if v.is_finite() && v > 0.0 && v <= 1.0 {
+                Ok(v)
+            } else {
+                fail(format!("{path}.{field}"), format!("{v} must be in (0, 1]"))
+            }
+        };
+        let tops = check_range(a.tops, 1e-6..=1e6, " TOPS").map_err(|m| FieldError::new(format!("{path}.tops"), m))?;
+        let compute_efficiency = share("compute_efficiency", a.compute_efficiency)?;
+        let bandwidth = positive("memory_bandwidth", a.memory_bandwidth.0)?;
+        let bandwidth_efficiency = share("bandwidth_efficiency", a.bandwidth_efficiency)?;
+        if (a.memory.0 as f64) < weight_bytes {
+            return fail(
+                format!("{path}.memory"),
+                format!("{} cannot hold the {} of weights", a.memory, Bytes(weight_bytes.ceil() as u64)),
+            );
+        }
+        let power = positive("power", a.power.0)?;
+        if !(a.idle_power.0.is_finite() && a.idle_power.0 >= 0.0 && a.idle_power.0 <= power) {
+            return fail(format!("{path}.idle_power"), format!("{} W must be between 0 and `power`", a.idle_power.0));
+        }
+        check_range(a.queue_limit, 0..=MAX_QUEUE, " requests")
+            .map_err(|m| FieldError::new(format!("{path}.queue_limit"), m))?;
+        check_range(a.max_batch, 1..=MAX_QUEUE, " requests")
+            .map_err(|m| FieldError::new(format!("{path}.max_batch"), m))?;
+        Ok(Accelerator {
+            name: a.name.clone(),
+            peak_ops_per_s: tops * 1e12,
+            compute_efficiency,
+            memory_bandwidth_bytes_per_s: bandwidth,
+            bandwidth_efficiency,
+            memory_bytes: a.memory.0,
+            power_w: power,
+            idle_power_w: a.idle_power.0,
+            max_batch: a.max_batch,
+            queue_limit: a.queue_limit,
+        })
+    }
+}
+
 fn default_bytes_per_token() -> u32 {
     4
 }
@@ -659,52 +707,7 @@ pub fn validate(spec: &InferenceSpec, ctx: &ValidationContext) -> Result<Inferen
         None => ctx.model_size_bytes as f64 / spec.parameters,
     };
     let model = ModelCompute { parameters: spec.parameters, weight_bytes: spec.parameters * bytes_per_weight };
-    let a = &spec.accelerator;
-    let positive = |field: &str, v: f64| {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            fail(format!("inference.accelerator.{field}"), format!("{v} must be > 0"))
-        }
-    };
-    let share = |field: &str, v: f64| {
-        if v.is_finite() && v > 0.0 && v <= 1.0 {
-            Ok(v)
-        } else {
-            fail(format!("inference.accelerator.{field}"), format!("{v} must be in (0, 1]"))
-        }
-    };
-    let tops =
-        check_range(a.tops, 1e-6..=1e6, " TOPS").map_err(|m| FieldError::new("inference.accelerator.tops", m))?;
-    let compute_efficiency = share("compute_efficiency", a.compute_efficiency)?;
-    let bandwidth = positive("memory_bandwidth", a.memory_bandwidth.0)?;
-    let bandwidth_efficiency = share("bandwidth_efficiency", a.bandwidth_efficiency)?;
-    if (a.memory.0 as f64) < model.weight_bytes {
-        return fail(
-            "inference.accelerator.memory",
-            format!("{} cannot hold the {} of weights", a.memory, Bytes(model.weight_bytes.ceil() as u64)),
-        );
-    }
-    let power = positive("power", a.power.0)?;
-    if !(a.idle_power.0.is_finite() && a.idle_power.0 >= 0.0 && a.idle_power.0 <= power) {
-        return fail("inference.accelerator.idle_power", format!("{} W must be between 0 and `power`", a.idle_power.0));
-    }
-    check_range(a.queue_limit, 0..=MAX_QUEUE, " requests")
-        .map_err(|m| FieldError::new("inference.accelerator.queue_limit", m))?;
-    check_range(a.max_batch, 1..=MAX_QUEUE, " requests")
-        .map_err(|m| FieldError::new("inference.accelerator.max_batch", m))?;
-    let accelerator = Accelerator {
-        name: a.name.clone(),
-        peak_ops_per_s: tops * 1e12,
-        compute_efficiency,
-        memory_bandwidth_bytes_per_s: bandwidth,
-        bandwidth_efficiency,
-        memory_bytes: a.memory.0,
-        power_w: power,
-        idle_power_w: a.idle_power.0,
-        max_batch: a.max_batch,
-        queue_limit: a.queue_limit,
-    };
+    let accelerator = spec.accelerator.validate("inference.accelerator", model.weight_bytes)?;
     let power = match &spec.power {
         Some(p) => Some(p.validate("inference.power").map_err(|(path, message)| FieldError { path, message })?),
         None => None,
