@@ -166,10 +166,42 @@ impl Shell {
 }
 
 /// Where a satellite ended up.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Assignment {
     Slot { shell: u32, plane: u32, slot: u32 },
-    Unassigned(String),
+    Unassigned(Unassigned),
+}
+
+/// Why a satellite is in no plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unassigned {
+    /// Too few satellites near its inclination and altitude to make a shell.
+    NoShell,
+    /// Its plane has fewer than `min_per_plane` satellites (this many).
+    SmallPlane { satellites: usize },
+    /// Its shell's nodes go round the circle with no gap that separates planes.
+    NoGap,
+}
+
+impl Unassigned {
+    /// The reason in words, with the tolerances that decided it.
+    pub fn reason(&self, spec: &GroupingSpec) -> String {
+        match *self {
+            Unassigned::NoShell => format!(
+                "no shell: fewer than {} satellites within ±{}° of its inclination and ±{} km of its altitude",
+                spec.min_per_plane, spec.inclination_tolerance_deg, spec.altitude_tolerance_km
+            ),
+            Unassigned::SmallPlane { satellites } => format!(
+                "plane of {satellites} satellite{}: fewer than min_per_plane ({})",
+                if satellites == 1 { "" } else { "s" },
+                spec.min_per_plane
+            ),
+            Unassigned::NoGap => format!(
+                "no plane: the shell's nodes go round the circle with no gap wider than raan_gap_deg ({}°)",
+                spec.raan_gap_deg
+            ),
+        }
+    }
 }
 
 /// One satellite of the grouping.
@@ -213,15 +245,10 @@ pub fn group_catalogue(
     spec: &GroupingSpec,
 ) -> CatalogueGrouping {
     let placements: Vec<Placement> = members.iter().map(|&i| Placement::of(&satellites[i], epoch)).collect();
-    let mut reasons: Vec<Option<String>> = vec![None; members.len()];
+    let mut reasons: Vec<Unassigned> = vec![Unassigned::NoShell; members.len()];
     let mut shells = Vec::new();
     for shell_members in find_shells(&placements, spec) {
         if shell_members.len() < spec.min_per_plane as usize {
-            let reason = format!(
-                "no shell: fewer than {} satellites within ±{}° of its inclination and ±{} km of its altitude",
-                spec.min_per_plane, spec.inclination_tolerance_deg, spec.altitude_tolerance_km
-            );
-            shell_members.iter().for_each(|&m| reasons[m] = Some(reason.clone()));
             continue;
         }
         let median = |value: &dyn Fn(&Placement) -> f64| {
@@ -267,7 +294,7 @@ pub fn group_catalogue(
         .map(|((&satellite, placement), (assignment, reason))| GroupedSatellite {
             satellite,
             placement,
-            assignment: assignment.unwrap_or_else(|| Assignment::Unassigned(reason.unwrap_or_default())),
+            assignment: assignment.unwrap_or(Assignment::Unassigned(reason)),
         })
         .collect();
     CatalogueGrouping { epoch, spec: spec.clone(), shells, satellites }
@@ -340,7 +367,7 @@ fn find_planes(
     placements: &[Placement],
     shell: &[usize],
     spec: &GroupingSpec,
-    reasons: &mut [Option<String>],
+    reasons: &mut [Unassigned],
 ) -> Vec<Vec<usize>> {
     let mut order = shell.to_vec();
     order.sort_by(|&a, &b| placements[a].raan_deg.total_cmp(&placements[b].raan_deg).then(a.cmp(&b)));
@@ -352,11 +379,7 @@ fn find_planes(
     let gaps: Vec<f64> = (0..n).map(gap_before).collect();
     let widest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if n > 1 && widest <= spec.raan_gap_deg {
-        let reason = format!(
-            "no plane: the shell's nodes go round the circle with no gap wider than raan_gap_deg ({}°)",
-            spec.raan_gap_deg
-        );
-        order.iter().for_each(|&m| reasons[m] = Some(reason.clone()));
+        order.iter().for_each(|&m| reasons[m] = Unassigned::NoGap);
         return Vec::new();
     }
     let first = gaps.iter().position(|&g| g == widest).unwrap_or(0);
@@ -370,13 +393,7 @@ fn find_planes(
     }
     planes.retain_mut(|plane| {
         if plane.len() < spec.min_per_plane as usize {
-            let reason = format!(
-                "plane of {} satellite{}: fewer than min_per_plane ({})",
-                plane.len(),
-                if plane.len() == 1 { "" } else { "s" },
-                spec.min_per_plane
-            );
-            plane.iter().for_each(|&m| reasons[m] = Some(reason.clone()));
+            plane.iter().for_each(|&m| reasons[m] = Unassigned::SmallPlane { satellites: plane.len() });
             return false;
         }
         plane.sort_by(|&a, &b| {
@@ -454,8 +471,7 @@ mod tests {
         assert!(g.shells[0].planes.iter().all(|p| p.slots.len() == 5));
         assert_eq!(g.shells[1].planes.len(), 1);
         assert_eq!(g.unassigned(), vec![33]);
-        let Assignment::Unassigned(reason) = &g.satellites[33].assignment else { panic!() };
-        assert!(reason.starts_with("no shell"), "{reason}");
+        assert_eq!(g.satellites[33].assignment, Assignment::Unassigned(Unassigned::NoShell));
         let Assignment::Slot { shell: 0, plane, slot: 2 } = g.satellites[7].assignment else { panic!() };
         let slots: Vec<usize> = g.shells[0].planes[plane as usize].slots.iter().map(|s| s.satellite).collect();
         assert_eq!(slots, vec![5, 6, 7, 8, 9]);
@@ -469,14 +485,14 @@ mod tests {
         let epoch = sats[0].elements.epoch;
         let g = group_catalogue(&sats, &[0, 1, 2, 3, 4, 5], epoch, &GroupingSpec::default());
         assert_eq!(g.unassigned(), vec![4, 5]);
-        let Assignment::Unassigned(reason) = &g.satellites[4].assignment else { panic!() };
-        assert!(reason.starts_with("plane of 2 satellites"), "{reason}");
+        let Assignment::Unassigned(why) = g.satellites[4].assignment else { panic!() };
+        assert_eq!(why.reason(&GroupingSpec::default()), "plane of 2 satellites: fewer than min_per_plane (3)");
         // Nodes every 0.5° round the whole circle: no plane can be told from the next.
         let ring: Vec<Satellite> =
             (0..720).map(|k| satellite(&format!("r{k}"), 53.0, 15.06, 0.5 * k as f64, 0.0)).collect();
         let g = group_catalogue(&ring, &(0..720).collect::<Vec<_>>(), epoch, &GroupingSpec::default());
         assert!(g.shells.is_empty());
-        assert_eq!(g.unassigned().len(), 720);
+        assert!(g.satellites.iter().all(|s| s.assignment == Assignment::Unassigned(Unassigned::NoGap)));
     }
 
     #[test]
