@@ -143,33 +143,8 @@ fn catalogue_with_strays(dir: &Path) -> PathBuf {
 }
 
 fn catalogue_scenario(tle: &Path, isl: &str) -> String {
-    format!(
-        r#"
-name = "catalogue-grid"
-start = "2026-01-01T00:00:00Z"
-duration = "1h"
-
-[[fleet.tle]]
-file = "{tle}"
-grid = true
-
-[stations]
-file = "{stations}"
-names = ["Kashi (Kashgar)", "Sanya"]
-
-[links.uplink]
-preset = "ka-band-uplink"
-
-[model]
-name = "base"
-size = "64 MB"
-chunk_size = "1 MB"
-
-{isl}
-"#,
-        tle = tle.display(),
-        stations = repo("data/stations/china/china_ground_stations.csv").display()
-    )
+    let fleet = format!("\n[[fleet.tle]]\nfile = \"{}\"\ngrid = true\n", tle.display());
+    small_scenario_text("catalogue-grid", 1, "1h", &fleet, isl)
 }
 
 #[test]
