@@ -235,9 +235,9 @@ impl CatalogueGrouping {
     }
 }
 
-/// Groups the satellites `members` (fleet indices into `satellites`, ascending) into
-/// shells, planes and slots at `epoch` (see the module documentation). `spec` must have
-/// passed [`GroupingSpec::validate`].
+/// Groups the satellites `members` (fleet indices into `satellites`) into shells, planes
+/// and slots at `epoch` (see the module documentation). `spec` must have passed
+/// [`GroupingSpec::validate`].
 pub fn group_catalogue(
     satellites: &[Satellite],
     members: &[usize],
@@ -245,66 +245,57 @@ pub fn group_catalogue(
     spec: &GroupingSpec,
 ) -> CatalogueGrouping {
     let placements: Vec<Placement> = members.iter().map(|&i| Placement::of(&satellites[i], epoch)).collect();
-    let mut reasons: Vec<Unassigned> = vec![Unassigned::NoShell; members.len()];
-    let mut shells = Vec::new();
-    for shell_members in find_shells(&placements, spec) {
-        if shell_members.len() < spec.min_per_plane as usize {
-            continue;
+    let mut assignments = vec![Assignment::Unassigned(Unassigned::NoShell); members.len()];
+    // Each shell's median inclination and altitude and its planes, as positions in `members`.
+    let mut shells: Vec<(f64, f64, Vec<Vec<usize>>)> = Vec::new();
+    for shell in find_shells(&placements, spec) {
+        if shell.len() < spec.min_per_plane as usize {
+            continue; // re-centring left it smaller than its seed's neighbourhood
         }
-        let median = |value: &dyn Fn(&Placement) -> f64| {
-            let mut v: Vec<f64> = shell_members.iter().map(|&m| value(&placements[m])).collect();
-            v.sort_by(f64::total_cmp);
-            v[(v.len() - 1) / 2]
-        };
-        let planes = find_planes(&placements, &shell_members, spec, &mut reasons);
-        if planes.is_empty() {
-            continue;
+        let planes = find_planes(&placements, &shell, spec, &mut assignments);
+        if !planes.is_empty() {
+            let inclination = median(shell.iter().map(|&m| placements[m].inclination_deg));
+            shells.push((inclination, median(shell.iter().map(|&m| placements[m].altitude_km)), planes));
         }
-        shells.push(Shell {
-            inclination_deg: median(&|p| p.inclination_deg),
-            altitude_km: median(&|p| p.altitude_km),
-            planes: planes
-                .into_iter()
-                .map(|plane| Plane {
-                    raan_deg: mean_angle(plane.iter().map(|&m| placements[m].raan_deg)),
-                    slots: plane
-                        .iter()
-                        .map(|&m| Slot { satellite: members[m], arg_latitude_deg: placements[m].arg_latitude_deg })
-                        .collect(),
+    }
+    shells.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2[0][0].cmp(&b.2[0][0])));
+    let shells = (shells.into_iter().enumerate())
+        .map(|(s, (inclination_deg, altitude_km, planes))| Shell {
+            inclination_deg,
+            altitude_km,
+            planes: (planes.into_iter().enumerate())
+                .map(|(p, plane)| {
+                    for (k, &m) in plane.iter().enumerate() {
+                        assignments[m] = Assignment::Slot { shell: s as u32, plane: p as u32, slot: k as u32 };
+                    }
+                    Plane {
+                        raan_deg: mean_angle(plane.iter().map(|&m| placements[m].raan_deg)),
+                        slots: (plane.iter())
+                            .map(|&m| Slot { satellite: members[m], arg_latitude_deg: placements[m].arg_latitude_deg })
+                            .collect(),
+                    }
                 })
                 .collect(),
-        });
-    }
-    shells.sort_by(|a, b| {
-        (a.inclination_deg.total_cmp(&b.inclination_deg))
-            .then(a.altitude_km.total_cmp(&b.altitude_km))
-            .then(a.planes[0].slots[0].satellite.cmp(&b.planes[0].slots[0].satellite))
-    });
-    let position = |fleet_index: usize| members.binary_search(&fleet_index).unwrap_or(0);
-    let mut assignments: Vec<Option<Assignment>> = vec![None; members.len()];
-    for (s, shell) in shells.iter().enumerate() {
-        for (p, plane) in shell.planes.iter().enumerate() {
-            for (k, slot) in plane.slots.iter().enumerate() {
-                assignments[position(slot.satellite)] =
-                    Some(Assignment::Slot { shell: s as u32, plane: p as u32, slot: k as u32 });
-            }
-        }
-    }
-    let satellites = (members.iter().zip(placements).zip(assignments.into_iter().zip(reasons)))
-        .map(|((&satellite, placement), (assignment, reason))| GroupedSatellite {
-            satellite,
-            placement,
-            assignment: assignment.unwrap_or(Assignment::Unassigned(reason)),
         })
         .collect();
+    let satellites = (members.iter().zip(placements).zip(assignments))
+        .map(|((&satellite, placement), assignment)| GroupedSatellite { satellite, placement, assignment })
+        .collect();
     CatalogueGrouping { epoch, spec: spec.clone(), shells, satellites }
+}
+
+/// The median of `values` (the lower of the middle two for an even count).
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v[(v.len() - 1) / 2]
 }
 
 /// Rounds of re-centring a shell on its members' medians (it settles in two or three).
 const MAX_RECENTRING: usize = 8;
 
-/// The shells' members (positions in `placements`), densest first, then the satellites
-/// left over in groups of one (each too sparse to seed a shell).
+/// The shells' members (positions in `placements`), densest first; the satellites left
+/// over are too sparse to seed one.
 fn find_shells(placements: &[Placement], spec: &GroupingSpec) -> Vec<Vec<usize>> {
     let (tol_i, tol_h) = (spec.inclination_tolerance_deg, spec.altitude_tolerance_km);
     // Positions sorted by altitude: a box query is a window of this list, filtered by
@@ -337,12 +328,8 @@ fn find_shells(placements: &[Placement], spec: &GroupingSpec) -> Vec<Vec<usize>>
                 break;
             }
             members = next;
-            let median = |value: fn(&Placement) -> f64| {
-                let mut v: Vec<f64> = members.iter().map(|&m| value(&placements[m])).collect();
-                v.sort_by(f64::total_cmp);
-                v[(v.len() - 1) / 2]
-            };
-            (inclination, altitude) = (median(|p| p.inclination_deg), median(|p| p.altitude_km));
+            inclination = median(members.iter().map(|&m| placements[m].inclination_deg));
+            altitude = median(members.iter().map(|&m| placements[m].altitude_km));
         }
         if members.is_empty() {
             members.push(seed);
@@ -357,17 +344,17 @@ fn find_shells(placements: &[Placement], spec: &GroupingSpec) -> Vec<Vec<usize>>
         }
         shells.push(members);
     }
-    shells.extend((0..placements.len()).filter(|&m| !grouped[m]).map(|m| vec![m]));
     shells
 }
 
 /// The planes of one shell (positions in `placements`, each in slot order); the satellites
-/// of planes too small, or of a shell with no gap between nodes, get their reason.
+/// of planes too small, or of a shell with no gap between nodes, are marked unassigned
+/// with the reason.
 fn find_planes(
     placements: &[Placement],
     shell: &[usize],
     spec: &GroupingSpec,
-    reasons: &mut [Unassigned],
+    assignments: &mut [Assignment],
 ) -> Vec<Vec<usize>> {
     let mut order = shell.to_vec();
     order.sort_by(|&a, &b| placements[a].raan_deg.total_cmp(&placements[b].raan_deg).then(a.cmp(&b)));
@@ -379,7 +366,7 @@ fn find_planes(
     let gaps: Vec<f64> = (0..n).map(gap_before).collect();
     let widest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if n > 1 && widest <= spec.raan_gap_deg {
-        order.iter().for_each(|&m| reasons[m] = Unassigned::NoGap);
+        order.iter().for_each(|&m| assignments[m] = Assignment::Unassigned(Unassigned::NoGap));
         return Vec::new();
     }
     let first = gaps.iter().position(|&g| g == widest).unwrap_or(0);
@@ -393,7 +380,8 @@ fn find_planes(
     }
     planes.retain_mut(|plane| {
         if plane.len() < spec.min_per_plane as usize {
-            plane.iter().for_each(|&m| reasons[m] = Unassigned::SmallPlane { satellites: plane.len() });
+            let why = Unassigned::SmallPlane { satellites: plane.len() };
+            plane.iter().for_each(|&m| assignments[m] = Assignment::Unassigned(why));
             return false;
         }
         plane.sort_by(|&a, &b| {
