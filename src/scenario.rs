@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::access::coverage::grid::{self as coverage_grid, CoverageConfig, CoverageSpec};
-use crate::access::isl::{GridTopology, IslTopology, MAX_TERMINALS, RangeTopology, ShellLayout};
+use crate::access::isl::{
+    GridTopology, GridWithFallback, IslTopology, MAX_TERMINALS, RangeTopology, ShellLayout, catalogue_links,
+};
 use crate::access::outages::{self, FailureContext, FailureSpec, Outages};
 use crate::access::radiation::UpsetSpec;
 use crate::ground::{AzimuthMask, GroundStation, filter_stations, load_stations, validate_site};
@@ -29,6 +31,7 @@ use crate::mission::rollout::spec::{
 };
 use crate::mission::training::spec::{self as training_spec, TrainingConfig, TrainingSpec};
 use crate::mission::upsets::spec::{self as upsets_spec, ScrubSpec, UpsetConfig};
+use crate::orbit::catalogue::{CatalogueGrouping, GroupingSpec, group_catalogue};
 use crate::orbit::cluster::ClusterSpec;
 use crate::orbit::walker::WalkerShell;
 use crate::orbit::{MAX_SATELLITES, Satellite, load_orbit_file};
@@ -149,6 +152,10 @@ pub struct TleSource {
     pub names: Vec<String>,
     #[serde(default)]
     pub role: Option<String>,
+    /// Group the source's satellites into shells, planes and slots for +Grid links
+    /// (tolerances in `[isl.grouping]`); those that fit no plane get range-based links.
+    #[serde(default)]
+    pub grid: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,7 +201,8 @@ pub struct LinksSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IslTopologyKind {
-    /// +Grid within each Walker shell: ahead, behind, and the neighbouring planes.
+    /// +Grid within each Walker shell and each shell of a `grid = true` catalogue source:
+    /// ahead, behind, and the neighbouring planes.
     Grid,
     /// The nearest satellites within range, up to `terminals` links each (any fleet).
     Range,
@@ -213,7 +221,8 @@ fn default_reevaluation() -> Duration {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IslSpec {
-    /// Default: `grid` when the fleet has Walker shells, else `range`.
+    /// Default: `grid` when the fleet has Walker shells or a `grid = true` catalogue
+    /// source, else `range`.
     pub topology: Option<IslTopologyKind>,
     /// Grid: cross-plane links exist only while both ends are below this latitude.
     pub cross_plane_max_latitude_deg: Option<f64>,
@@ -223,6 +232,8 @@ pub struct IslSpec {
     /// Range: how often links are re-evaluated.
     #[serde(default = "default_reevaluation")]
     pub reevaluation: Duration,
+    /// Grid: how `grid = true` catalogue sources are grouped into shells and planes.
+    pub grouping: Option<GroupingSpec>,
 }
 
 impl Default for IslSpec {
@@ -256,6 +267,9 @@ pub struct Scenario {
     pub isl: Option<LinkParams>,
     /// Who links to whom over `isl`.
     pub isl_topology: Option<IslTopology>,
+    /// The `grid = true` catalogue sources grouped into shells, planes and slots at the
+    /// start, when there are any.
+    pub catalogue: Option<CatalogueGrouping>,
     pub model: Model,
     /// The releases after the model, in the order written.
     pub releases: Vec<Release>,
@@ -384,7 +398,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
     let fleet = validate_fleet(path, &file.fleet, start)?;
     let (stations, antennas) = validate_stations(path, &file.stations)?;
     let links = validate_links(path, &file.links)?;
-    let isl_topology = validate_isl(path, &file.isl, links.isl.is_some(), &fleet.shells)?;
+    let (isl_topology, catalogue) = validate_isl(path, &file.isl, links.isl.is_some(), &fleet, start)?;
     let rollout = rollout_spec::validate(
         &rollout_spec::Sections {
             rollout: &file.rollout,
@@ -477,6 +491,7 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
         downlink: links.downlink,
         isl: links.isl,
         isl_topology,
+        catalogue,
         model: rollout.model,
         releases: rollout.releases,
         upload: rollout.upload,
@@ -533,6 +548,10 @@ struct Fleet {
     shells: Vec<(WalkerShell, usize)>,
     /// Formation clusters and the index of their first satellite.
     clusters: Vec<(ClusterSpec, usize)>,
+    /// The satellites of `grid = true` catalogue sources (ascending), and the first such
+    /// source, which errors name.
+    gridded: Vec<usize>,
+    grid_source: Option<usize>,
     /// Skipped records, for the user.
     warnings: Vec<String>,
 }
@@ -544,6 +563,7 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
     let mut roles = Vec::new();
     let mut shells = Vec::new();
     let mut clusters = Vec::new();
+    let mut gridded = Vec::new();
     if fleet.tle.is_empty() && fleet.shells.is_empty() && fleet.cluster.is_empty() {
         return Err(err(
             "fleet",
@@ -557,6 +577,9 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
             warnings.push(summary);
         }
         roles.extend(std::iter::repeat_n(source.role.clone(), loaded.satellites.len()));
+        if source.grid {
+            gridded.extend(satellites.len()..satellites.len() + loaded.satellites.len());
+        }
         satellites.extend(loaded.satellites);
     }
     for (i, shell) in fleet.shells.iter().enumerate() {
@@ -625,7 +648,8 @@ fn validate_fleet(path: &Path, fleet: &FleetSpec, start: UtcTime) -> Result<Flee
             ));
         }
     }
-    Ok(Fleet { satellites, roles, shells, clusters, warnings })
+    let grid_source = fleet.tle.iter().position(|t| t.grid);
+    Ok(Fleet { satellites, roles, shells, clusters, gridded, grid_source, warnings })
 }
 
 /// The ground stations and the antennas of each.
@@ -701,24 +725,44 @@ fn validate_links(path: &Path, links: &LinksSpec) -> Result<Links, ScenarioError
     Ok(Links { uplink, downlink, isl })
 }
 
-/// Who links to whom over the inter-satellite link, when the scenario has one.
+/// Who links to whom over the inter-satellite link, when the scenario has one, and the
+/// grouping of the `grid = true` catalogue sources (at `start`).
 fn validate_isl(
     path: &Path,
     spec: &IslSpec,
     has_isl: bool,
-    shells: &[(WalkerShell, usize)],
-) -> Result<Option<IslTopology>, ScenarioError> {
+    fleet: &Fleet,
+    start: UtcTime,
+) -> Result<(Option<IslTopology>, Option<CatalogueGrouping>), ScenarioError> {
     let err = |field: &str, msg: String| ScenarioError::at(path, field, msg);
+    let grid_field = |source: usize| format!("fleet.tle[{source}].grid");
     if !has_isl {
-        return Ok(None);
+        return match fleet.grid_source {
+            Some(source) => {
+                Err(err(&grid_field(source), "asks for +Grid links, but the scenario has no `[links.isl]`".into()))
+            }
+            None => Ok((None, None)),
+        };
     }
-    let kind = spec.topology.unwrap_or(if shells.is_empty() { IslTopologyKind::Range } else { IslTopologyKind::Grid });
-    Ok(Some(match kind {
+    let shells = &fleet.shells;
+    let kind = spec.topology.unwrap_or(if shells.is_empty() && fleet.grid_source.is_none() {
+        IslTopologyKind::Range
+    } else {
+        IslTopologyKind::Grid
+    });
+    if fleet.grid_source.is_none() && spec.grouping.is_some() {
+        return Err(err(
+            "isl.grouping",
+            "groups `grid = true` catalogue sources, but no `[[fleet.tle]]` has one".into(),
+        ));
+    }
+    Ok(match kind {
         IslTopologyKind::Grid => {
-            if shells.is_empty() {
+            if shells.is_empty() && fleet.grid_source.is_none() {
                 return Err(err(
                     "isl.topology",
-                    "`grid` links Walker shells; this fleet has none (use `range`)".into(),
+                    "`grid` links Walker shells and `grid = true` catalogue sources; this fleet has neither (use `range`)"
+                        .into(),
                 ));
             }
             if let Some(lat) = spec.cross_plane_max_latitude_deg
@@ -726,28 +770,57 @@ fn validate_isl(
             {
                 return Err(err("isl.cross_plane_max_latitude_deg", format!("{lat} must be in (0, 90]")));
             }
-            IslTopology::PlusGrid(GridTopology {
+            let grid = GridTopology {
                 shells: shells.iter().map(|(shell, first)| ShellLayout::from_walker(shell, *first)).collect(),
                 cross_plane_max_latitude_deg: spec.cross_plane_max_latitude_deg,
-            })
-        }
-        IslTopologyKind::Range => {
-            if spec.terminals == 0 || spec.terminals > MAX_TERMINALS {
-                return Err(err("isl.terminals", format!("{} must be between 1 and {MAX_TERMINALS}", spec.terminals)));
+            };
+            if fleet.grid_source.is_none() {
+                return Ok((Some(IslTopology::PlusGrid(grid)), None));
             }
-            // Run time grows as the inverse of this period, and laser terminals take
-            // seconds to point and acquire, so re-planning faster describes nothing real.
-            if spec.reevaluation.0 < MIN_RANGE_REEVALUATION_NS {
+            let grouping_spec = spec.grouping.clone().unwrap_or_default();
+            grouping_spec.validate("isl.grouping").map_err(|m| match m.split_once(": ") {
+                Some((at, message)) => err(at, message.into()),
+                None => err("isl.grouping", m),
+            })?;
+            let grouping = group_catalogue(&fleet.satellites, &fleet.gridded, start, &grouping_spec);
+            let mut pairs = grid.links(fleet.satellites.len()).map_err(|e| err("isl.topology", e.to_string()))?;
+            pairs.extend(catalogue_links(&grouping, spec.cross_plane_max_latitude_deg));
+            pairs.sort_unstable_by_key(|l| (l.a, l.b));
+            let ranged = grouping.unassigned().into_iter().map(|i| i as u32).collect();
+            let topology =
+                IslTopology::GridWithFallback(GridWithFallback { pairs, ranged, range: range_topology(path, spec)? });
+            (Some(topology), Some(grouping))
+        }
+        IslTopologyKind::Range => match fleet.grid_source {
+            Some(source) => {
                 return Err(err(
-                    "isl.reevaluation",
-                    "must be at least 1 s: lasers take seconds to acquire, and run time grows as its inverse".into(),
+                    &grid_field(source),
+                    "asks for +Grid links, but `isl.topology` is \"range\" (make it \"grid\")".into(),
                 ));
             }
-            IslTopology::RangeBased(RangeTopology {
-                terminals: spec.terminals,
-                reevaluation_s: spec.reevaluation.seconds(),
-                ..RangeTopology::default()
-            })
-        }
-    }))
+            None => (Some(IslTopology::RangeBased(range_topology(path, spec)?)), None),
+        },
+    })
+}
+
+/// The range-based links of `[isl]`: for `range`, and for the satellites a catalogue
+/// grid leaves out.
+fn range_topology(path: &Path, spec: &IslSpec) -> Result<RangeTopology, ScenarioError> {
+    let err = |field: &str, msg: String| ScenarioError::at(path, field, msg);
+    if spec.terminals == 0 || spec.terminals > MAX_TERMINALS {
+        return Err(err("isl.terminals", format!("{} must be between 1 and {MAX_TERMINALS}", spec.terminals)));
+    }
+    // Run time grows as the inverse of this period, and laser terminals take
+    // seconds to point and acquire, so re-planning faster describes nothing real.
+    if spec.reevaluation.0 < MIN_RANGE_REEVALUATION_NS {
+        return Err(err(
+            "isl.reevaluation",
+            "must be at least 1 s: lasers take seconds to acquire, and run time grows as its inverse".into(),
+        ));
+    }
+    Ok(RangeTopology {
+        terminals: spec.terminals,
+        reevaluation_s: spec.reevaluation.seconds(),
+        ..RangeTopology::default()
+    })
 }

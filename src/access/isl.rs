@@ -6,7 +6,10 @@
 //!   satellite of a Walker shell to its in-plane neighbours (ahead, behind) and to one
 //!   satellite in each neighbouring plane; [`IslTopology::RangeBased`] links any fleet
 //!   (e.g. real TLE sets) to its nearest satellites within range, limited by laser
-//!   terminals; [`IslTopology::Pairs`] takes an explicit list.
+//!   terminals; [`IslTopology::Pairs`] takes an explicit list; and
+//!   [`IslTopology::GridWithFallback`] takes +Grid pairs (those of a real catalogue
+//!   grouped into shells and planes, [`catalogue_links`]) with range-based links among the
+//!   satellites no plane holds.
 //! * **Visibility** — when a candidate pair can actually talk: the range is within the
 //!   link's maximum, the line of sight clears the Earth plus [`ATMOSPHERE_MARGIN_KM`] of
 //!   atmosphere (the whole segment between the two satellites stays above
@@ -67,6 +70,7 @@ use super::trajectory::{Sample, interpolate_ecef};
 use crate::constants::EARTH_ROTATION_RAD_S;
 use crate::constants::{SPEED_OF_LIGHT_KM_S, WGS72_MU_KM3_S2, WGS84_A_KM, light_time_ns};
 use crate::numeric::{Bracket, HermiteCubic, Safeguard, Start, Tolerance, bracketed_root};
+use crate::orbit::catalogue::CatalogueGrouping;
 use crate::orbit::walker::{WalkerPattern, WalkerShell};
 use crate::orbit::{DECAY_RADIUS_KM, Satellite};
 use crate::time::UtcTime;
@@ -260,10 +264,7 @@ impl ShellLayout {
         let d_raan = wrap_180(dp * self.raan_spread_deg / p_n);
         let base = 360.0 * self.phasing as f64 * dp / (p_n * s_n) + d_raan * self.inclination_deg.to_radians().cos();
         let gap = |k: u32| wrap_180(360.0 * k as f64 / s_n + base);
-        // Exact ties (half a slot apart) go to the partner behind, on the seam as elsewhere.
-        (0..self.per_plane)
-            .min_by(|&x, &y| gap(x).abs().total_cmp(&gap(y).abs()).then(gap(x).total_cmp(&gap(y))))
-            .unwrap_or(0)
+        (0..self.per_plane).min_by(|&x, &y| nearer_along_track(gap(x), gap(y))).unwrap_or(0)
     }
 
     fn push_links(&self, max_latitude_deg: Option<f64>, out: &mut Vec<IslPair>) {
@@ -295,6 +296,67 @@ impl ShellLayout {
 
 fn wrap_180(deg: f64) -> f64 {
     (deg + 180.0).rem_euclid(360.0) - 180.0
+}
+
+/// Orders two along-track gaps (degrees, wrapped) by closeness; exact ties (half a slot
+/// apart) go to the partner behind, on a seam as elsewhere.
+fn nearer_along_track(x: f64, y: f64) -> std::cmp::Ordering {
+    x.abs().total_cmp(&y.abs()).then(x.total_cmp(&y))
+}
+
+/// +Grid links of a catalogue grouped into shells, planes and slots
+/// ([`crate::orbit::catalogue`]), sorted by (a, b) without duplicates. Within a plane,
+/// each slot links to the next by argument of latitude (the last to the first; planes of
+/// two have one link, of one none). Between planes, as in a delta shell, each plane links
+/// to the next in order of right ascension, the last to the first: every satellite of the
+/// plane to the satellite of the next nearest to it along track, the one whose argument
+/// of latitude u′ makes u′ − u + ΔΩ·cos i smallest (ΔΩ the difference of the planes'
+/// nodes, i the shell's inclination; [`ShellLayout`]'s rule, so a Walker shell exported
+/// as TLE links as the generated one). Planes of unequal sizes give some satellites more
+/// than one partner in the plane behind and some none. Cross-plane links carry
+/// `cross_plane_max_latitude_deg`.
+pub fn catalogue_links(grouping: &CatalogueGrouping, cross_plane_max_latitude_deg: Option<f64>) -> Vec<IslPair> {
+    let mut out = Vec::new();
+    let mut push = |a: usize, b: usize, lat: Option<f64>| {
+        let (a, b) = (a.min(b) as u32, a.max(b) as u32);
+        out.push(IslPair { a, b, max_latitude_deg: lat });
+    };
+    for shell in &grouping.shells {
+        for plane in &shell.planes {
+            let n = plane.slots.len();
+            for (k, slot) in plane.slots.iter().enumerate() {
+                if n >= 3 || (n == 2 && k == 0) {
+                    push(slot.satellite, plane.slots[(k + 1) % n].satellite, None);
+                }
+            }
+        }
+        let cos_i = shell.inclination_deg.to_radians().cos();
+        let p_n = shell.planes.len();
+        let mut neighbours: Vec<(usize, usize)> = (1..p_n).map(|p| (p - 1, p)).collect();
+        if p_n >= 2 {
+            neighbours.push((p_n - 1, 0));
+        }
+        for (p, q) in neighbours {
+            let (from, to) = (&shell.planes[p], &shell.planes[q]);
+            let shift = wrap_180(to.raan_deg - from.raan_deg) * cos_i;
+            for slot in &from.slots {
+                // `to` is in order of argument of latitude: the nearest is on one side or
+                // the other of where a gap of zero falls.
+                let gap = |k: usize| wrap_180(to.slots[k].arg_latitude_deg - slot.arg_latitude_deg + shift);
+                let target = (slot.arg_latitude_deg - shift).rem_euclid(360.0);
+                let after = to.slots.partition_point(|s| s.arg_latitude_deg < target) % to.slots.len();
+                let before = (after + to.slots.len() - 1) % to.slots.len();
+                let nearest = [before, after]
+                    .into_iter()
+                    .min_by(|&x, &y| nearer_along_track(gap(x), gap(y)).then(x.cmp(&y)))
+                    .unwrap_or(after);
+                push(slot.satellite, to.slots[nearest].satellite, cross_plane_max_latitude_deg);
+            }
+        }
+    }
+    out.sort_unstable_by_key(|l| (l.a, l.b));
+    out.dedup_by_key(|l| (l.a, l.b));
+    out
 }
 
 /// A candidate link between two satellites (fleet indices, `a < b`), present whenever it
@@ -401,6 +463,21 @@ pub enum IslTopology {
     RangeBased(RangeTopology),
     /// An explicit list of pairs, each linked whenever geometry allows.
     Pairs(Vec<IslPair>),
+    /// +Grid pairs, and range-based links among satellites the grid leaves out.
+    GridWithFallback(GridWithFallback),
+}
+
+/// +Grid links given pair by pair (a Walker shell's [`GridTopology::links`], a grouped
+/// catalogue's [`catalogue_links`]), each linked whenever geometry allows, and range-based
+/// links among the satellites of `ranged` (those no plane holds), whose terminals the grid
+/// does not use. The two are searched apart, so a ranged satellite never links to a
+/// gridded one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridWithFallback {
+    pub pairs: Vec<IslPair>,
+    /// Fleet indices, ascending.
+    pub ranged: Vec<u32>,
+    pub range: RangeTopology,
 }
 
 /// What to search: the time span and the link's reach.
@@ -476,6 +553,7 @@ pub fn find_isl_windows(
         return Err(invalid("satellites", "too many satellites"));
     }
     let pairs = match topology {
+        IslTopology::GridWithFallback(mixed) => return find_grid_with_fallback(satellites, mixed, search),
         IslTopology::PlusGrid(grid) => Some(grid.links(n)?),
         IslTopology::Pairs(pairs) => {
             for (k, p) in pairs.iter().enumerate() {
@@ -532,6 +610,33 @@ pub fn find_isl_windows(
     // (start, a, b) is unique: a pair's windows do not share a start.
     windows.par_sort_unstable_by_key(|w| (w.start, w.a, w.b));
     Ok(IslSearchResult { windows, retirements: fleet.retirements.into_iter().flatten().collect() })
+}
+
+/// [`IslTopology::GridWithFallback`]: the pairs' search (which also reports every
+/// satellite's retirement), then the range-based search of the ranged satellites alone,
+/// its windows renumbered into the fleet and merged in order.
+fn find_grid_with_fallback(
+    satellites: &[Satellite],
+    mixed: &GridWithFallback,
+    search: &IslSearch,
+) -> Result<IslSearchResult, IslError> {
+    let n = satellites.len();
+    if mixed.ranged.windows(2).any(|w| w[0] >= w[1]) || mixed.ranged.last().is_some_and(|&i| i as usize >= n) {
+        return Err(invalid("ranged", format!("needs ascending fleet indices below {n}")));
+    }
+    let mut found = find_isl_windows(satellites, &IslTopology::Pairs(mixed.pairs.clone()), search)?;
+    if mixed.ranged.len() >= 2 {
+        let subset: Vec<Satellite> = mixed.ranged.iter().map(|&i| satellites[i as usize].clone()).collect();
+        let ranged = find_isl_windows(&subset, &IslTopology::RangeBased(mixed.range.clone()), search)?;
+        let fleet_index = |i: u32| mixed.ranged[i as usize];
+        found.windows.extend(ranged.windows.into_iter().map(|w| IslWindow {
+            a: fleet_index(w.a),
+            b: fleet_index(w.b),
+            ..w
+        }));
+        found.windows.par_sort_unstable_by_key(|w| (w.start, w.a, w.b));
+    }
+    Ok(found)
 }
 
 /// Per-satellite bounds that make rate-bound skipping safe (inertial frame).

@@ -11,6 +11,7 @@ mod link_rates;
 mod passes;
 mod progress;
 mod run;
+mod shells;
 mod sweep;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ enum Command {
     LinkRates(link_rates::LinkRatesArgs),
     /// Exports for other tools: CZML for CesiumJS, CCSDS OEM ephemerides.
     Export(export::ExportArgs),
+    /// Group a TLE/OMM catalogue into shells, planes and slots (for +Grid links), as CSV.
+    Shells(shells::ShellsArgs),
     /// Run a parameter sweep over a base scenario (whole, or one shard of it).
     Sweep(sweep::SweepArgs),
     /// Join the shards of a sweep, or of `passes`/`contacts`, into the output an unsharded run writes.
@@ -106,6 +109,7 @@ pub fn main() -> i32 {
         Command::Coverage(args) => coverage::run(args),
         Command::LinkRates(args) => link_rates::run(args),
         Command::Export(args) => export::run(args),
+        Command::Shells(args) => shells::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) if args.dirs.iter().any(|d| orbsim::sweep::table_shards::holds_table_shards(d)) => {
             geometry::merge_table(&args.dirs, args.out.as_deref(), args.quiet)

@@ -51,6 +51,9 @@ fn load(path: &Path, seed: Option<u64>, quiet: bool) -> Result<Scenario, CliErro
         for w in &scenario.warnings {
             super::console::warn(w);
         }
+        for line in scenario.catalogue.iter().flat_map(orbsim::report::catalogue::grouping_summary) {
+            super::console::err_line(&line);
+        }
     }
     Ok(scenario)
 }

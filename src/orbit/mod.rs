@@ -1,10 +1,12 @@
-//! Orbit sources and propagation: TLE/3LE and OMM files, Walker shells, and SGP4.
+//! Orbit sources and propagation: TLE/3LE and OMM files, Walker shells, and SGP4; real
+//! catalogues grouped into shells and planes (`catalogue`).
 //!
 //! SGP4 runs through the `sgp4` crate with **WGS72** constants and the IAU sidereal-time
 //! expression, the configuration of Vallado's reference code in "improved" mode that
 //! python-sgp4 and Skyfield use (not `sgp4::Constants::from_elements`, which picks WGS84).
 //! The crate does not report decay, so [`Satellite::propagate`] checks the radius itself.
 
+pub mod catalogue;
 pub mod cluster;
 pub mod omm;
 pub mod tle;

@@ -89,22 +89,28 @@ pub fn sun_synchronous_inclination_deg(altitude_km: f64) -> Option<f64> {
     (cos_i.abs() <= 1.0).then(|| cos_i.acos().to_degrees())
 }
 
+/// SGP4's recovery of the Brouwer mean motion (rad/min) and semi-major axis (Earth radii)
+/// from a Kozai mean motion (rad/min) at inclination cosine `cos_i`: what the propagator
+/// itself starts from.
+pub(crate) fn brouwer_from_kozai(kozai_n: f64, cos_i: f64) -> (f64, f64) {
+    let ke = sgp4::WGS72.ke; // sqrt(mu) in Earth radii^1.5 per minute
+    let a1 = (ke / kozai_n).powf(2.0 / 3.0);
+    let p0 = 0.75 * WGS72_J2 * (3.0 * cos_i * cos_i - 1.0);
+    let d1 = p0 / (a1 * a1);
+    let d0 = p0 / (a1 * (1.0 - d1 * d1 - d1 * (1.0 / 3.0 + 134.0 * d1 * d1 / 81.0))).powi(2);
+    let n = kozai_n / (1.0 + d0);
+    (n, (ke / n).powf(2.0 / 3.0))
+}
+
 /// Kozai mean motion (rev/day) whose SGP4 Brouwer semi-major axis is `a_km`, so the shell
 /// sits at the altitude asked for rather than a few km off.
 pub(crate) fn kozai_mean_motion_for(a_km: f64, inclination_deg: f64) -> f64 {
-    let ke = sgp4::WGS72.ke; // sqrt(mu) in Earth radii^1.5 per minute
+    let ke = sgp4::WGS72.ke;
     let target = a_km / WGS72_RADIUS_KM;
     let cos_i = inclination_deg.to_radians().cos();
-    let brouwer_axis = |kozai_n: f64| {
-        let a1 = (ke / kozai_n).powf(2.0 / 3.0);
-        let p0 = 0.75 * WGS72_J2 * (3.0 * cos_i * cos_i - 1.0);
-        let d1 = p0 / (a1 * a1);
-        let d0 = p0 / (a1 * (1.0 - d1 * d1 - d1 * (1.0 / 3.0 + 134.0 * d1 * d1 / 81.0))).powi(2);
-        (ke / (kozai_n / (1.0 + d0))).powf(2.0 / 3.0)
-    };
     let mut n = (ke * ke / target.powi(3)).sqrt();
     for _ in 0..8 {
-        n *= (brouwer_axis(n) / target).powf(1.5);
+        n *= (brouwer_from_kozai(n, cos_i).1 / target).powf(1.5);
     }
     n * 1440.0 / std::f64::consts::TAU
 }

@@ -1,6 +1,7 @@
 //! Report: the files a run leaves behind (CSV tables, summaries), each written to a
 //! temporary name and renamed into place so that no reader ever sees half a file.
 
+pub mod catalogue;
 pub mod coverage;
 pub mod export;
 pub mod figures;

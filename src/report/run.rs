@@ -96,6 +96,11 @@ fn write_run_files(
     if !result.views.clusters.is_empty() {
         write_cluster_files(&mut file, scenario, result)?;
     }
+    if let Some(grouping) = &scenario.catalogue {
+        file(super::catalogue::CATALOGUE_GROUPS_FILE, &|w| {
+            super::catalogue::write_catalogue_groups(w, sats, grouping)
+        })?;
+    }
     let summary_json = summary.to_json();
     file("summary.json", &|w| {
         serde_json::to_writer_pretty(&mut *w, &summary_json).map_err(std::io::Error::other)?;

@@ -52,13 +52,8 @@ pub fn small_walker_scenario(
 
 /// The text of [`small_walker_scenario`]'s scenario (its paths absolute).
 pub fn small_walker_text(name: &str, seed: u64, duration: &str, (total, planes): (u32, u32), sections: &str) -> String {
-    format!(
+    let fleet = format!(
         r#"
-name = "{name}"
-start = "2026-01-01T00:00:00Z"
-duration = "{duration}"
-seed = {seed}
-
 [[fleet.shells]]
 name = "shell"
 pattern = "delta"
@@ -67,7 +62,21 @@ planes = {planes}
 phasing = 1
 altitude_km = 550
 inclination = 53.0
+"#
+    );
+    small_scenario_text(name, seed, duration, &fleet, sections)
+}
 
+/// A small scenario's text around the fleet section `fleet`: Kashi and Sanya on the
+/// Ka-band uplink, a 64 MB model named `base` in 1 MB chunks, then `sections`.
+pub fn small_scenario_text(name: &str, seed: u64, duration: &str, fleet: &str, sections: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
+start = "2026-01-01T00:00:00Z"
+duration = "{duration}"
+seed = {seed}
+{fleet}
 [stations]
 file = "{stations}"
 names = ["Kashi (Kashgar)", "Sanya"]
