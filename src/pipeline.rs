@@ -7,7 +7,9 @@
 //! every target runs the model: a relay that completes in half an hour does not pay for
 //! thirty days of passes. Each day's passes are searched with an hour of look-ahead so a
 //! pass that straddles midnight is found whole, in the day it rises; links already up when
-//! a day begins carry on without a new acquisition.
+//! a day begins carry on without a new acquisition. When the next day is sure to be wanted
+//! (see [`Rollout::runs_past`]) it is built on the pool while the serial event loop runs the
+//! current one.
 
 use std::time::Instant;
 
