@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::access::outages::{Component, Outage};
+use crate::access::outages::{Component, Outage, Outages, merged};
 use crate::engine::{Bus, Process};
 use crate::mission::{
     MissionChart, MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
@@ -55,6 +55,18 @@ struct Failures<'a> {
     context: MissionContext<'a>,
 }
 
+/// Seconds the satellites' laser terminals were down, each satellite's terminal outages
+/// merged first: a scheduled outage may overlap a random one.
+fn isl_terminals_down_s(outages: &Outages, satellites: usize) -> f64 {
+    let mut periods: Vec<Vec<(UtcTime, UtcTime)>> = vec![Vec::new(); satellites];
+    for o in outages.list() {
+        if let Component::IslTerminal(s) = o.component {
+            periods[s as usize].push((o.start, o.end));
+        }
+    }
+    periods.iter().flat_map(|p| merged(p, &[])).fold(0.0, |sum, p| sum + p.1.seconds_since(p.0))
+}
+
 impl Failures<'_> {
     fn window_s(&self) -> f64 {
         self.context.end.seconds_since(self.context.start)
@@ -78,11 +90,7 @@ impl Failures<'_> {
         };
         let antennas: Vec<(u32, u32)> =
             (0..stations as u32).flat_map(|s| (0..outages.antennas_at(s)).map(move |a| (s, a))).collect();
-        let terminals_down: f64 = outages
-            .list()
-            .iter()
-            .filter(|o| matches!(o.component, Component::IslTerminal(_)))
-            .fold(0.0, |sum, o| sum + o.end.seconds_since(o.start));
+        let terminals_down = isl_terminals_down_s(outages, satellites);
         FailuresSummary {
             satellites: kind(
                 |c| matches!(c, Component::Satellite(_)),
@@ -203,5 +211,29 @@ impl<'a> MissionModel<'a> for Failures<'a> {
             tables: vec![self.table()],
             figures: vec![self.figure()],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Window;
+    use crate::access::outages::FailureConfig;
+    use crate::time::NANOS_PER_SECOND;
+
+    #[test]
+    fn overlapping_terminal_outages_of_one_satellite_count_once() {
+        let start = UtcTime::parse("2026-01-01T00:00:00Z").unwrap();
+        let hour = 3600 * NANOS_PER_SECOND;
+        // Satellite 1: 0–2 h and 1–3 h (3 h down, not 4); satellite 0: 5–6 h.
+        let scheduled = vec![
+            (Component::IslTerminal(1), 0, 2 * hour, false),
+            (Component::IslTerminal(1), hour, 2 * hour, false),
+            (Component::IslTerminal(0), 5 * hour, hour, false),
+        ];
+        let config = FailureConfig { satellites: None, stations: None, antennas: None, isl_terminals: None, scheduled };
+        let window = Window { start, end: start.plus_nanos(24 * hour) };
+        let outages = Outages::generate(&config, 2, &[], window, 1);
+        assert_eq!(isl_terminals_down_s(&outages, 2), 4.0 * 3600.0);
     }
 }
