@@ -118,6 +118,9 @@ pub struct ClusterView {
     /// Number of satellites.
     pub count: usize,
     pub hold: Hold,
+    /// Each satellite's offset from the centroid at the window's start, m, in the
+    /// centroid's (radial, along-track, normal) frame ([`crate::orbit::cluster::hill_offsets`]).
+    pub offsets_at_start_m: Vec<[f64; 3]>,
 }
 
 /// Time between samples of a cluster's separations, s: about 1/100 of a low orbit, so the
@@ -166,7 +169,8 @@ fn views(scenario: &Scenario) -> Result<RunViews, RunError> {
             let members = &scenario.satellites[*first..*first + count];
             let hold = cluster_hold(spec, members, scenario.start, scenario.end, CLUSTER_SAMPLE_S)
                 .map_err(RunError::Cluster)?;
-            Ok(ClusterView { name: spec.prefix(), first: *first, count, hold })
+            let offsets_at_start_m = crate::orbit::cluster::hill_offsets(members, scenario.start);
+            Ok(ClusterView { name: spec.prefix(), first: *first, count, hold, offsets_at_start_m })
         })
         .collect::<Result<_, RunError>>()?;
     Ok(RunViews { ground_tracks, uplink_rates, clusters })

@@ -512,6 +512,31 @@ pub fn cluster_hold(
     Ok(hold)
 }
 
+/// Each satellite's position relative to the cluster's centroid at `t`, m, in the
+/// centroid's local orbital frame (R radial, T along-track, N orbit normal; the frame of
+/// the mean position and velocity): what the formation looks like from the cluster.
+/// Satellites SGP4 cannot propagate at `t` are left out.
+pub fn hill_offsets(satellites: &[Satellite], t: UtcTime) -> Vec<[f64; 3]> {
+    let states: Vec<(Vector3<f64>, Vector3<f64>)> =
+        satellites.iter().filter_map(|s| s.propagate(t).ok()).map(|s| (s.position, s.velocity)).collect();
+    if states.is_empty() {
+        return Vec::new();
+    }
+    let n = states.len() as f64;
+    let (r, v) = states.iter().fold((Vector3::zeros(), Vector3::zeros()), |(r, v), (p, q)| (r + p, v + q));
+    let (r, v) = (r / n, v / n);
+    let radial = r.normalize();
+    let normal = r.cross(&v).normalize();
+    let along = normal.cross(&radial);
+    states
+        .iter()
+        .map(|(p, _)| {
+            let d = (p - r) * 1000.0;
+            [d.dot(&radial), d.dot(&along), d.dot(&normal)]
+        })
+        .collect()
+}
+
 /// TEME position and velocity (km, km/s) of each satellite at `t`; `None` for one SGP4
 /// cannot propagate (recorded once in `failures`).
 fn states(
@@ -606,6 +631,31 @@ mod tests {
             }
         }
         assert!(closest >= 100.0, "{closest}");
+    }
+
+    #[test]
+    fn hill_offsets_keep_every_distance_and_show_the_designed_formation() {
+        let lattice = spec(&format!("{BASE}lattice = {{ rows = 3, columns = 3, spacing_m = 150 }}"));
+        let epoch = UtcTime::parse("2026-03-20T00:00:00Z").unwrap();
+        let sats = lattice.satellites(epoch).unwrap();
+        let offsets = hill_offsets(&sats, epoch);
+        assert_eq!(offsets.len(), 9);
+        // A rotation and a shift: every pairwise distance is the TEME one, to a micrometre.
+        let teme: Vec<Vector3<f64>> = sats.iter().map(|s| s.propagate(epoch).unwrap().position * 1000.0).collect();
+        for i in 0..9 {
+            for j in 0..9 {
+                let hill = norm([0, 1, 2].map(|k| offsets[i][k] - offsets[j][k]));
+                assert!((hill - (teme[i] - teme[j]).norm()).abs() < 1e-6, "{i} {j}");
+            }
+        }
+        // The centroid is the origin, and the satellites sit where the design put them
+        // (SGP4 of the generated elements against the two-body design: within 1 m).
+        for k in 0..3 {
+            assert!(offsets.iter().map(|o| o[k]).sum::<f64>().abs() < 1e-6);
+        }
+        for (o, d) in offsets.iter().zip(lattice.designed_offsets(0.0)) {
+            assert!(norm([o[0] - d.x, o[1] - d.y, o[2] - d.z]) < 1.0, "{o:?} against {d:?}");
+        }
     }
 
     #[test]

@@ -100,6 +100,10 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
     if let Some(curve) = &result.views.uplink_rates {
         save("uplink_rate", &uplink_rate(scenario, curve))?;
     }
+    if !result.views.clusters.is_empty() {
+        save("cluster_separation", &cluster_separation(scenario, result))?;
+        save("cluster_geometry", &cluster_geometry(scenario, result))?;
+    }
     if let Some(inference) = &result.inference {
         save("inference_latency_cdf", &super::inference::latency_chart(scenario, inference))?;
         save("eclipse_timeline", &eclipse_timeline(scenario, &inference.eclipses))?;
@@ -297,6 +301,51 @@ fn fleet_rollout(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> 
         ],
         ref_lines: vec![RefLine { y: targets as f64, label: "all targets".into(), colour: None }],
         x_range: Some((scenario.start, end)),
+        ..LineChart::default()
+    }
+}
+
+/// How each formation cluster holds: its closest pair, farthest pair and radius against time.
+fn cluster_separation(scenario: &Scenario, result: &RunResult) -> LineChart<UtcTime> {
+    let clusters = &result.views.clusters;
+    let mut series = Vec::new();
+    for c in clusters {
+        let name = |what: &str| if clusters.len() == 1 { what.to_string() } else { format!("{}: {what}", c.name) };
+        let line = |value: fn(&crate::orbit::cluster::HoldSample) -> f64| {
+            c.hold.samples.iter().map(|s| (s.time, value(s))).collect()
+        };
+        series.push(Series::new(name("closest pair"), SeriesKind::Line, line(|s| s.min_separation_m)));
+        series.push(Series::new(name("radius about the centroid"), SeriesKind::Line, line(|s| s.radius_m)));
+        series.push(Series::new(name("farthest pair"), SeriesKind::Line, line(|s| s.max_separation_m)));
+    }
+    LineChart {
+        title: "Formation cluster separations".into(),
+        subtitle: format!("{}: SGP4, every {:.0} s", scenario.name, crate::pipeline::CLUSTER_SAMPLE_S),
+        x_label: "Time".into(),
+        y_label: "Distance (m)".into(),
+        series,
+        x_range: Some((scenario.start, scenario.end)),
+        ..LineChart::default()
+    }
+}
+
+/// Each cluster as seen from its centroid at the window's start: radial and orbit-normal
+/// offsets against the along-track one, in the centroid's local orbital frame.
+fn cluster_geometry(scenario: &Scenario, result: &RunResult) -> LineChart<f64> {
+    let clusters = &result.views.clusters;
+    let mut series = Vec::new();
+    for c in clusters {
+        let name = |what: &str| if clusters.len() == 1 { what.to_string() } else { format!("{}: {what}", c.name) };
+        let against_along = |axis: usize| c.offsets_at_start_m.iter().map(|o| (o[1], o[axis])).collect();
+        series.push(Series::new(name("radial"), SeriesKind::Points, against_along(0)));
+        series.push(Series::new(name("orbit normal"), SeriesKind::Points, against_along(2)));
+    }
+    LineChart {
+        title: "Formation cluster geometry in the orbital frame".into(),
+        subtitle: format!("{} at {}: offsets from the centroid (SGP4)", scenario.name, scenario.start.iso_millis()),
+        x_label: "Along-track offset (m)".into(),
+        y_label: "Radial or orbit-normal offset (m)".into(),
+        series,
         ..LineChart::default()
     }
 }
