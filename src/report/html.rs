@@ -183,6 +183,9 @@ pub fn render(
                 write!(p, "<p class=\"sub\">First 25 of {} targets; all are in upload_summary.csv.</p>", targets.len());
         }
     }
+    if let Some(contacts) = &summary.contacts {
+        p.push_str(&contacts.html_section());
+    }
     // The registered mission models, each with its headline and tables.
     for m in &result.missions {
         let _ = write!(p, "<h2>{}</h2><ul>", escape(m.name));
