@@ -14,11 +14,11 @@ use std::time::Instant;
 use crate::access::Window;
 use crate::access::isl::{IslError, IslSearch, find_isl_windows};
 use crate::constants::WGS84_A_KM;
-use crate::contact::{
-    Contact, ContactError, ContactKind, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts, cut_outages,
-    isl_contacts_from_windows, merge_contacts,
-};
 use crate::contact::stats::{ContactStats, contact_stats};
+use crate::contact::{
+    Contact, ContactError, ContactKind, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts,
+    cut_outages, isl_contacts_from_windows, merge_contacts,
+};
 use crate::engine::{Bus, ScheduleError, SharedEngine};
 use crate::link::{LinkBudget, Site};
 use crate::mission::inference::{InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun};

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::html::escape;
 use super::iso;
-use super::plot::{CdfChart, Scale, SampleSet};
+use super::plot::{CdfChart, SampleSet, Scale};
 use super::tables::{CsvRow, write_rows_parallel};
 use crate::contact::stats::{ContactStats, ContactTally};
 use crate::pipeline::RunContactStats;
@@ -18,8 +18,10 @@ use crate::units::Bytes;
 
 pub const STATION_STATS_FILE: &str = "station_stats.csv";
 pub const SATELLITE_STATS_FILE: &str = "satellite_contact_stats.csv";
-pub const STATION_STATS_HEADER: &str = "station,passes,passes_per_day,contact_minutes_per_day,longest_gap_s,deliverable_bytes,deliverable_bytes_per_day";
-pub const SATELLITE_STATS_HEADER: &str = "satellite,passes,passes_per_day,contact_minutes_per_day,longest_gap_s,deliverable_bytes,deliverable_bytes_per_day";
+pub const STATION_STATS_HEADER: &str =
+    "station,passes,passes_per_day,contact_minutes_per_day,longest_gap_s,deliverable_bytes,deliverable_bytes_per_day";
+pub const SATELLITE_STATS_HEADER: &str =
+    "satellite,passes,passes_per_day,contact_minutes_per_day,longest_gap_s,deliverable_bytes,deliverable_bytes_per_day";
 
 /// One station's or satellite's contact figures over the span (see [`ContactTally`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -100,6 +102,8 @@ pub struct ContactsSummary {
     #[serde(serialize_with = "iso")]
     pub span_end_utc: UtcTime,
     pub span_days: f64,
+    /// Whether the span is the whole window (else the plan stopped early: see `plan`).
+    pub covers_window: bool,
     pub stations: Vec<StationContacts>,
     pub satellites: FleetContacts,
 }
@@ -116,6 +120,7 @@ impl ContactsSummary {
             span_start_utc: stats.start,
             span_end_utc: stats.end,
             span_days: days,
+            covers_window: stats.start == scenario.start && stats.end == scenario.end,
             stations: (stats.stations.iter().zip(&scenario.stations))
                 .map(|(t, s)| StationContacts { station: s.name.clone(), rates: ContactRates::new(t, days) })
                 .collect(),
@@ -132,9 +137,10 @@ impl ContactsSummary {
     /// Over which span, from which plan and on which link: every place that shows the
     /// figures says it.
     pub fn span_line(&self) -> String {
-        let plan = match self.plan {
-            "upload" => "the upload's contact plan, built until every target ran the model",
-            _ => "the inference contact plan of the whole window",
+        let plan = match (self.plan, self.covers_window) {
+            ("upload", true) => "the upload's contact plan",
+            ("upload", false) => "the upload's contact plan, which stops once no model needs more",
+            _ => "the inference contact plan",
         };
         format!(
             "over {} → {} ({:.2} days, {plan}); uplink `{}` contacts rising in the span, counted whole; gaps include the span's edges",
@@ -202,8 +208,14 @@ impl ContactsSummary {
         let f = &self.satellites;
         let spreads = [
             ("passes a day", f.passes_per_day.map(|s| [s.min, s.median, s.max].map(|v| format!("{v:.2}")))),
-            ("contact min a day", f.contact_minutes_per_day.map(|s| [s.min, s.median, s.max].map(|v| format!("{v:.1}")))),
-            ("longest gap", f.longest_gap_s.map(|s| [s.min, s.median, s.max].map(|v| format_duration((v * 1e9) as i64)))),
+            (
+                "contact min a day",
+                f.contact_minutes_per_day.map(|s| [s.min, s.median, s.max].map(|v| format!("{v:.1}"))),
+            ),
+            (
+                "longest gap",
+                f.longest_gap_s.map(|s| [s.min, s.median, s.max].map(|v| format_duration((v * 1e9) as i64))),
+            ),
             (
                 "deliverable a day",
                 f.deliverable_bytes_per_day.map(|s| [s.min, s.median, s.max].map(|v| Bytes(v as u64).to_string())),
