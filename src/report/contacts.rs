@@ -1,12 +1,10 @@
 //! Ground contact per station and per satellite ([`crate::contact::stats`]): the
-//! `contacts` section of summary.json, `station_stats.csv`, `satellite_contact_stats.csv`,
-//! a console line, a report.html section and the per-satellite distribution figure.
-
-use std::fmt::Write as _;
+//! `contacts` section of summary.json (which report.html's "Ground contact" section
+//! shows), `station_stats.csv`, `satellite_contact_stats.csv`, the console lines and the
+//! per-satellite distribution figure.
 
 use serde::Serialize;
 
-use super::html::escape;
 use super::iso;
 use super::plot::{CdfChart, SampleSet, Scale};
 use super::tables::{CsvRow, write_rows_parallel};
@@ -180,65 +178,6 @@ impl ContactsSummary {
             ));
         }
         lines
-    }
-
-    /// The report.html section: the span, the stations' table and the fleet's spread.
-    pub fn html_section(&self) -> String {
-        let mut p = String::from("<h2>Ground contact</h2>");
-        let _ = write!(
-            p,
-            "<p class=\"sub\">Per station and per satellite {}. All stations in {STATION_STATS_FILE}, all satellites in {SATELLITE_STATS_FILE}.</p>",
-            escape(&self.span_line())
-        );
-        p.push_str("<table><tr><th class=\"l\">station</th><th>passes</th><th>passes a day</th><th>contact min a day</th><th>longest gap</th><th>deliverable a day</th></tr>");
-        for s in &self.stations {
-            let r = &s.rates;
-            let _ = write!(
-                p,
-                "<tr><td class=\"l\">{}</td><td>{}</td><td>{:.2}</td><td>{:.1}</td><td>{}</td><td>{}</td></tr>",
-                escape(&s.station),
-                r.passes,
-                r.passes_per_day,
-                r.contact_minutes_per_day,
-                format_duration((r.longest_gap_s * 1e9) as i64),
-                Bytes(r.deliverable_bytes_per_day as u64)
-            );
-        }
-        p.push_str("</table>");
-        let f = &self.satellites;
-        let spreads = [
-            ("passes a day", f.passes_per_day.map(|s| [s.min, s.median, s.max].map(|v| format!("{v:.2}")))),
-            (
-                "contact min a day",
-                f.contact_minutes_per_day.map(|s| [s.min, s.median, s.max].map(|v| format!("{v:.1}"))),
-            ),
-            (
-                "longest gap",
-                f.longest_gap_s.map(|s| [s.min, s.median, s.max].map(|v| format_duration((v * 1e9) as i64))),
-            ),
-            (
-                "deliverable a day",
-                f.deliverable_bytes_per_day.map(|s| [s.min, s.median, s.max].map(|v| Bytes(v as u64).to_string())),
-            ),
-        ];
-        let _ = write!(
-            p,
-            "<table><tr><th class=\"l\">per satellite ({})</th><th>min</th><th>median</th><th>max</th></tr>",
-            f.satellites
-        );
-        for (label, values) in spreads {
-            if let Some([lo, mid, hi]) = values {
-                let _ = write!(
-                    p,
-                    "<tr><th class=\"l\">{label}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    escape(&lo),
-                    escape(&mid),
-                    escape(&hi)
-                );
-            }
-        }
-        p.push_str("</table>\n");
-        p
     }
 }
 
