@@ -6,6 +6,8 @@
 //! piecewise-constant rate profile. The geometry is read from the pass finder's sampled
 //! trajectory (Hermite interpolation), so building profiles costs no SGP4 calls.
 
+pub mod stats;
+
 use rand::RngExt;
 use rayon::prelude::*;
 

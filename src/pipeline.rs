@@ -16,9 +16,10 @@ use std::time::Instant;
 use crate::access::Window;
 use crate::access::isl::{IslError, IslSearch, find_isl_windows};
 use crate::constants::WGS84_A_KM;
+use crate::contact::stats::{ContactStats, contact_stats};
 use crate::contact::{
-    Contact, ContactError, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts, cut_outages,
-    isl_contacts_from_windows, merge_contacts,
+    Contact, ContactError, ContactKind, ContactPlan, IslContactError, build_ground_contacts_for, build_isl_contacts,
+    cut_outages, isl_contacts_from_windows, merge_contacts,
 };
 use crate::engine::{Bus, ScheduleError, SharedEngine};
 use crate::link::{LinkBudget, Site};
@@ -88,6 +89,18 @@ pub struct RunResult {
     pub missions: Vec<MissionReport>,
     /// Geometry the report draws (it computes none itself).
     pub views: RunViews,
+    /// Ground contact per station and satellite, when the run built any.
+    pub contact_stats: Option<RunContactStats>,
+}
+
+/// The run's ground-contact statistics ([`contact_stats`]) and the plan they read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunContactStats {
+    /// `upload`: the plan built a day at a time for the upload, over the days it was
+    /// built (it stops once every target runs the model); `inference`: the plan of the
+    /// whole window built for questions from portals, when the upload's covers less.
+    pub plan: &'static str,
+    pub stats: ContactStats,
 }
 
 /// Satellites drawn one by one in the report (ground tracks, progress charts).
@@ -323,7 +336,22 @@ fn run_on_worker(
         missions.push(versions_report(&history, &upload.sessions, &names, &scenario.name, scenario.end));
     }
     let views = views(scenario)?;
-    Ok(RunResult { plan, upload, times, inference: inference.map(InferenceRun::finish), missions, views })
+    let inference = inference.map(InferenceRun::finish);
+    let upload_plan = ("upload", &plan, step_start, scenario.targets.clone());
+    let portal_plan = inference_plan.as_ref().and_then(|(config, plan)| {
+        portal_satellites(scenario, config).map(|covered| ("inference", plan, scenario.end, covered))
+    });
+    // The plan covering the longer span; the upload's when they tie.
+    let (source, counted, span_end, covered) = match portal_plan {
+        Some(portal) if step_start < scenario.end => portal,
+        _ => upload_plan,
+    };
+    let has_ground = counted.contacts.iter().any(|c| c.kind == ContactKind::Uplink);
+    let contact_stats = (span_end > scenario.start && has_ground).then(|| RunContactStats {
+        plan: source,
+        stats: contact_stats(&counted.contacts, 0, scenario.start, span_end, scenario.stations.len(), &covered),
+    });
+    Ok(RunResult { plan, upload, times, inference, missions, views, contact_stats })
 }
 
 /// One step of the contact plan: the passes rising in it and their contacts, the
@@ -422,14 +450,8 @@ pub fn inference_plan(
     let isl_index = links.len() as u16;
     let mut plan = ContactPlan { links: links.clone(), ..ContactPlan::default() };
     plan.links.extend(scenario.isl.clone());
-    let portal =
-        config.sources.iter().any(|s| matches!(s.terminals, crate::mission::inference::spec::Terminals::Portal(_)));
     let mut runs = Vec::new();
-    if portal {
-        // With laser links any satellite over a portal station can relay; without, only
-        // the serving satellites matter.
-        let include =
-            if scenario.isl.is_some() { vec![true; scenario.satellites.len()] } else { config.serving.clone() };
+    if let Some(include) = portal_satellites(scenario, config) {
         progress.begin("inference ground contacts", scenario.satellites.len() as u64, "satellites");
         let ground = build_ground_contacts_for(
             &scenario.satellites,
@@ -451,6 +473,15 @@ pub fn inference_plan(
     }
     plan.contacts = cut_outages(merge_contacts(runs), &scenario.outages);
     Ok(plan)
+}
+
+/// The satellites whose ground contacts inference needs, when a source is a portal: with
+/// laser links any satellite over a portal station can relay; without, only the serving
+/// satellites matter.
+fn portal_satellites(scenario: &Scenario, config: &InferenceConfig) -> Option<Vec<bool>> {
+    let portal =
+        config.sources.iter().any(|s| matches!(s.terminals, crate::mission::inference::spec::Terminals::Portal(_)));
+    portal.then(|| if scenario.isl.is_some() { vec![true; scenario.satellites.len()] } else { config.serving.clone() })
 }
 
 /// What the inference model reads of the scenario, with its contact plan.

@@ -108,6 +108,9 @@ pub fn run_figures(scenario: &Scenario, result: &RunResult, dir: &Path) -> Resul
         save("inference_latency_cdf", &super::inference::latency_chart(scenario, inference))?;
         save("eclipse_timeline", &eclipse_timeline(scenario, &inference.eclipses))?;
     }
+    if let Some(run) = result.contact_stats.as_ref().filter(|c| c.stats.satellites.len() > 1) {
+        save("satellite_contact_cdf", &super::contacts::satellite_contact_chart(scenario, &run.stats))?;
+    }
     for mission in &result.missions {
         for figure in &mission.figures {
             // A plain stem, so a model cannot write outside the run's folder or over a file.

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::contacts::{ContactsSummary, SATELLITE_STATS_FILE, STATION_STATS_FILE};
 use super::figures::RunFigure;
 use super::summary::{RunSummary, node_name};
 use super::{WriteError, write_atomically};
@@ -183,6 +184,9 @@ pub fn render(
                 write!(p, "<p class=\"sub\">First 25 of {} targets; all are in upload_summary.csv.</p>", targets.len());
         }
     }
+    if let Some(contacts) = &summary.contacts {
+        p.push_str(&contacts_section(contacts));
+    }
     // The registered mission models, each with its headline and tables.
     for m in &result.missions {
         let _ = write!(p, "<h2>{}</h2><ul>", escape(m.name));
@@ -216,6 +220,59 @@ pub fn render(
         "<script>window.addEventListener('load',()=>{document.body.dataset.figures=document.querySelectorAll('figure svg').length;});</script>\n\
          </body></html>\n",
     );
+    p
+}
+
+/// The "Ground contact" section: the span, the stations' table and the fleet's spread.
+fn contacts_section(contacts: &ContactsSummary) -> String {
+    let mut p = String::from("<h2>Ground contact</h2>");
+    let _ = write!(
+        p,
+        "<p class=\"sub\">Per station and per satellite {}. All stations in {STATION_STATS_FILE}, all satellites in {SATELLITE_STATS_FILE}.</p>",
+        escape(&contacts.span_line())
+    );
+    p.push_str("<table><tr><th class=\"l\">station</th><th>passes</th><th>passes a day</th><th>contact min a day</th><th>longest gap</th><th>deliverable a day</th></tr>");
+    for s in &contacts.stations {
+        let r = &s.rates;
+        let _ = write!(
+            p,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{:.2}</td><td>{:.1}</td><td>{}</td><td>{}</td></tr>",
+            escape(&s.station),
+            r.passes,
+            r.passes_per_day,
+            r.contact_minutes_per_day,
+            format_duration((r.longest_gap_s * 1e9) as i64),
+            Bytes(r.deliverable_bytes_per_day as u64)
+        );
+    }
+    p.push_str("</table>");
+    let f = &contacts.satellites;
+    let spreads = [
+        ("passes a day", f.passes_per_day.map(|s| [s.min, s.median, s.max].map(|v| format!("{v:.2}")))),
+        ("contact min a day", f.contact_minutes_per_day.map(|s| [s.min, s.median, s.max].map(|v| format!("{v:.1}")))),
+        ("longest gap", f.longest_gap_s.map(|s| [s.min, s.median, s.max].map(|v| format_duration((v * 1e9) as i64)))),
+        (
+            "deliverable a day",
+            f.deliverable_bytes_per_day.map(|s| [s.min, s.median, s.max].map(|v| Bytes(v as u64).to_string())),
+        ),
+    ];
+    let _ = write!(
+        p,
+        "<table><tr><th class=\"l\">per satellite ({})</th><th>min</th><th>median</th><th>max</th></tr>",
+        f.satellites
+    );
+    for (label, values) in spreads {
+        if let Some([lo, mid, hi]) = values {
+            let _ = write!(
+                p,
+                "<tr><th class=\"l\">{label}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&lo),
+                escape(&mid),
+                escape(&hi)
+            );
+        }
+    }
+    p.push_str("</table>\n");
     p
 }
 

@@ -2,6 +2,7 @@
 //! temporary name and renamed into place so that no reader ever sees half a file.
 
 pub mod catalogue;
+pub mod contacts;
 pub mod coverage;
 pub mod export;
 pub mod figures;

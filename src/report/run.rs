@@ -93,6 +93,12 @@ fn write_run_files(
             row.time(t).int(holding).int(deployed);
         })
     })?;
+    if let (Some(run), Some(contacts)) = (&result.contact_stats, &summary.contacts) {
+        file(super::contacts::STATION_STATS_FILE, &|w| super::contacts::write_station_stats(w, contacts))?;
+        file(super::contacts::SATELLITE_STATS_FILE, &|w| {
+            super::contacts::write_satellite_stats(w, scenario, &run.stats)
+        })?;
+    }
     if !result.views.clusters.is_empty() {
         write_cluster_files(&mut file, scenario, result)?;
     }

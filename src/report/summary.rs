@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::contacts::ContactsSummary;
 use super::inference::{InferenceSummary, inference_console};
 use super::{iso, iso_opt};
 use crate::contact::Node;
@@ -35,6 +36,9 @@ pub struct RunSummary {
     pub model: ModelSummary,
     pub uplink: UplinkSummary,
     pub contact_plan: PlanSummary,
+    /// Ground contact per station and satellite, when the run built any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<ContactsSummary>,
     pub upload: UploadSummary,
     /// Present when the scenario serves inference.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -266,6 +270,7 @@ impl RunSummary {
                     })
                     .collect(),
             },
+            contacts: result.contact_stats.as_ref().map(|c| ContactsSummary::new(scenario, c)),
             upload: UploadSummary::new(scenario, result),
             inference: result.inference.as_ref().and_then(|i| InferenceSummary::new(scenario, i)),
             missions: result.missions.iter().map(|m| (m.name, m.summary.clone())).collect(),
@@ -400,6 +405,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, summary: &RunSum
             scenario.end.iso_millis()
         )];
         lines.extend(inference_lines());
+        lines.extend(summary.contacts.iter().flat_map(ContactsSummary::console_lines));
         lines.extend(mission_lines(result));
         lines.extend(summary.clusters.iter().map(ClusterSummary::console_line));
         lines.push(format!("  outputs in {}", out_dir.display()));
@@ -502,6 +508,7 @@ pub fn console_summary(scenario: &Scenario, result: &RunResult, summary: &RunSum
         ));
     }
     lines.extend(inference_lines());
+    lines.extend(summary.contacts.iter().flat_map(ContactsSummary::console_lines));
     lines.extend(mission_lines(result));
     lines.extend(summary.clusters.iter().map(ClusterSummary::console_line));
     lines.push(format!(
