@@ -71,6 +71,10 @@ pub const ROUNDS_HEADER: [&str; 9] = [
     "closed_by",
 ];
 
+/// The header of `training_updates.csv`: every update that reached the aggregator, the
+/// round it counted in (empty for a straggler).
+pub const UPDATES_HEADER: [&str; 5] = ["satellite", "trained_on", "ready_utc", "arrival_utc", "round"];
+
 const NANOS_PER_MS: i64 = 1_000_000;
 
 /// Which way a transfer goes.
@@ -118,7 +122,10 @@ struct Transfer {
 enum Phase {
     /// Has sent its update for the newest model; waits for the next.
     Waiting,
-    Fetching { version: u32, transfer: Transfer },
+    Fetching {
+        version: u32,
+        transfer: Transfer,
+    },
     Computing,
     Sending(Transfer),
 }
@@ -131,6 +138,20 @@ struct Participant {
     phase: Phase,
     /// Its work since it started fetching the model it trains on: (from, to, part).
     cycle: Vec<(UtcTime, UtcTime, Part)>,
+    /// When its last update was ready to send.
+    ready: UtcTime,
+}
+
+/// An update that reached the aggregator: a row of `training_updates.csv`.
+#[derive(Debug, Clone, Copy)]
+struct UpdateRecord {
+    satellite: u32,
+    /// The model version it was trained on (0: the initial model).
+    trained_on: u32,
+    ready: UtcTime,
+    arrival: UtcTime,
+    /// The round it counted in; `None` for a straggler.
+    round: Option<u64>,
 }
 
 /// What an attempt to move bytes found.
@@ -244,6 +265,7 @@ pub(super) struct Federated<'a> {
     version: u32,
     round: OpenRound,
     rows: Vec<RoundRow>,
+    updates: Vec<UpdateRecord>,
     tally: Tally,
 }
 
@@ -277,13 +299,20 @@ impl<'a> Federated<'a> {
             version: 0,
             round: OpenRound { number: 1, start: context.start, ..OpenRound::default() },
             rows: Vec::new(),
+            updates: Vec::new(),
             tally: Tally::default(),
             context,
             config,
         };
         // Everyone starts from the initial model.
         for (i, &satellite) in config.participants.iter().enumerate() {
-            model.participants.push(Participant { satellite, base: 0, phase: Phase::Waiting, cycle: Vec::new() });
+            model.participants.push(Participant {
+                satellite,
+                base: 0,
+                phase: Phase::Waiting,
+                cycle: Vec::new(),
+                ready: context.start,
+            });
             model.start_computing(i, context.start);
         }
         model.schedule(context.start.plus_nanos(config.round_deadline_ns), Due::Deadline(1));
@@ -458,6 +487,7 @@ impl<'a> Federated<'a> {
                 Phase::Waiting => {}
                 Phase::Computing => {
                     self.participants[p].phase = Phase::Sending(self.transfer(Direction::Up));
+                    self.participants[p].ready = t;
                     self.move_transfer(p, t);
                 }
                 Phase::Fetching { .. } | Phase::Sending(_) => self.move_transfer(p, t),
@@ -485,7 +515,16 @@ impl<'a> Federated<'a> {
 
     /// Participant `p`'s update is at the aggregator at `t`.
     fn arrived(&mut self, p: usize, t: UtcTime) {
-        if self.participants[p].base == self.version {
+        let participant = &self.participants[p];
+        let on_time = participant.base == self.version;
+        self.updates.push(UpdateRecord {
+            satellite: participant.satellite,
+            trained_on: participant.base,
+            ready: participant.ready,
+            arrival: t,
+            round: on_time.then_some(self.round.number),
+        });
+        if on_time {
             self.tally.updates += 1;
             self.round.updates += 1;
             self.round.closing_cycle.clone_from(&self.participants[p].cycle);
@@ -612,6 +651,23 @@ impl<'a> Federated<'a> {
             })
             .collect();
         MissionTable { file: "training_steps.csv".into(), header: ROUNDS_HEADER.map(String::from).to_vec(), rows }
+    }
+
+    fn updates_table(&self) -> MissionTable {
+        let rows = self
+            .updates
+            .iter()
+            .map(|u| {
+                vec![
+                    self.context.satellites[u.satellite as usize].name.clone(),
+                    u.trained_on.to_string(),
+                    format!("{:?}", u.ready),
+                    format!("{:?}", u.arrival),
+                    u.round.map_or_else(String::new, |r| r.to_string()),
+                ]
+            })
+            .collect();
+        MissionTable { file: "training_updates.csv".into(), header: UPDATES_HEADER.map(String::from).to_vec(), rows }
     }
 
     /// Round time breakdown against time.
@@ -807,7 +863,7 @@ impl<'a> MissionModel<'a> for Federated<'a> {
         )];
         MissionReport {
             name: self.name(),
-            tables: vec![Self::rounds_table(&rows), summary_table(&value)],
+            tables: vec![Self::rounds_table(&rows), self.updates_table(), summary_table(&value)],
             figures: vec![Self::figure(&rows, &summary)],
             summary: value,
             headline,

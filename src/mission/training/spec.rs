@@ -396,7 +396,8 @@ fn validate_data_parallel(
         }
     };
     let hop_latency_ns = spec.hop_latency.map_or(DEFAULT_HOP_LATENCY_NS, |d| d.0);
-    check_range(hop_latency_ns, 0..=MAX_HOP_LATENCY_NS, " ns").map_err(|m| FieldError::new("training.hop_latency", m))?;
+    check_range(hop_latency_ns, 0..=MAX_HOP_LATENCY_NS, " ns")
+        .map_err(|m| FieldError::new("training.hop_latency", m))?;
     let checkpoint = match &spec.checkpoint {
         Some(c) => {
             if c.every.0 <= 0 {
@@ -479,10 +480,15 @@ fn validate_federated(
     let wire_bytes = ((update_size_bytes as f64 / compression).ceil() as u64).max(1);
     let accelerator = spec.accelerator.validate("training.accelerator", update_size_bytes as f64)?;
     let Some(aggregator) = &spec.aggregator else {
-        return fail("training.aggregator", "is required: { station = \"NAME\" }, { stations = [...] } or { satellite = \"NAME\" }");
+        return fail(
+            "training.aggregator",
+            "is required: { station = \"NAME\" }, { stations = [...] } or { satellite = \"NAME\" }",
+        );
     };
     let (aggregator, aggregator_name) = match (&aggregator.station, &aggregator.stations, &aggregator.satellite) {
-        (Some(one), None, None) => (Aggregator::Stations(vec![station_index(one, ctx, "training.aggregator.station")?]), one.clone()),
+        (Some(one), None, None) => {
+            (Aggregator::Stations(vec![station_index(one, ctx, "training.aggregator.station")?]), one.clone())
+        }
         (None, Some(list), None) => {
             if list.is_empty() {
                 return fail("training.aggregator.stations", "must name at least one station");
@@ -501,7 +507,10 @@ fn validate_federated(
                 FieldError::new("training.aggregator.satellite", e.message(name, "satellite of the scenario"))
             })?;
             if ctx.isl.is_none() {
-                return fail("training.aggregator.satellite", "needs `[links.isl]`: updates reach it over the laser links");
+                return fail(
+                    "training.aggregator.satellite",
+                    "needs `[links.isl]`: updates reach it over the laser links",
+                );
             }
             (Aggregator::Satellite(index as u32), name.clone())
         }
@@ -522,7 +531,9 @@ fn validate_federated(
         }
     }
     let min_updates = match spec.min_updates {
-        None => return fail("training.min_updates", "is required: a count, or a share of the participants such as 0.5"),
+        None => {
+            return fail("training.min_updates", "is required: a count, or a share of the participants such as 0.5");
+        }
         Some(MinUpdatesSpec::Count(c)) if c >= 1 && c as usize <= n => c as u32,
         Some(MinUpdatesSpec::Count(c)) => {
             return fail("training.min_updates", format!("{c} must be between 1 and the number of participants ({n})"));
