@@ -194,8 +194,8 @@ pub struct Checkpoint {
 /// `[training]`, validated: one configuration per mode.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainingConfig {
-    DataParallel(DataParallelConfig),
-    Federated(FederatedConfig),
+    DataParallel(Box<DataParallelConfig>),
+    Federated(Box<FederatedConfig>),
 }
 
 /// Where the updates of federated training are aggregated.
@@ -346,8 +346,12 @@ pub fn validate(spec: &TrainingSpec, ctx: &ValidationContext) -> Result<Training
         return fail("training.utilisation", format!("{} must be in (0, 1]", spec.utilisation));
     }
     match spec.mode {
-        TrainingMode::DataParallel => validate_data_parallel(spec, participants, ctx).map(TrainingConfig::DataParallel),
-        TrainingMode::Federated => validate_federated(spec, participants, ctx).map(TrainingConfig::Federated),
+        TrainingMode::DataParallel => {
+            validate_data_parallel(spec, participants, ctx).map(|c| TrainingConfig::DataParallel(Box::new(c)))
+        }
+        TrainingMode::Federated => {
+            validate_federated(spec, participants, ctx).map(|c| TrainingConfig::Federated(Box::new(c)))
+        }
     }
 }
 
@@ -512,7 +516,7 @@ fn validate_federated(
                     "needs `[links.isl]`: updates reach it over the laser links",
                 );
             }
-            (Aggregator::Satellite(index as u32), name.clone())
+            (Aggregator::Satellite(index), name.clone())
         }
         _ => return fail("training.aggregator", "give exactly one of station, stations or satellite"),
     };
