@@ -225,6 +225,12 @@ fn hostile_training_inputs_are_one_line_and_exit_2() {
         ("participants = [\"training\"]", "participants = [\"nobody\"]", "training.participants[0]"),
         ("tokens_per_step = 4194304", "tokens_per_step = 1", "training.tokens_per_step"),
     ];
+    assert_hostile(&base, &dir, &cases);
+}
+
+/// Each case replaces `from` with `to` in `base` (a bundled scenario's text): `orbsim
+/// validate` then fails with one line naming the file, line and column, and `needle`.
+fn assert_hostile(base: &str, dir: &std::path::Path, cases: &[(&str, &str, &str)]) {
     for (k, (from, to, needle)) in cases.iter().enumerate() {
         assert!(base.contains(from), "{from}");
         let path = dir.join(format!("case{k}.toml"));
@@ -469,17 +475,5 @@ fn hostile_federated_inputs_are_one_line_and_exit_2() {
         ("local_steps = 200", "local_steps = 0", "training.local_steps"),
         ("round_deadline = \"3h\"", "round_deadline = \"3h\"\ntokens_per_step = 4096", "training.tokens_per_step"),
     ];
-    for (k, (from, to, needle)) in cases.iter().enumerate() {
-        assert!(base.contains(from), "{from}");
-        let path = dir.join(format!("case{k}.toml"));
-        let text = base.replace(from, to).replace("../data/", &format!("{}/", repo("data").display()));
-        std::fs::write(&path, text).unwrap();
-        let out = orbsim(&["validate", path.to_str().unwrap()]);
-        assert_input_error(&out, needle);
-        let err = common::stderr(&out);
-        let after = err.split(&format!("case{k}.toml:")).nth(1).unwrap_or_else(|| panic!("names the file: {err}"));
-        let mut parts = after.splitn(3, ':');
-        let numbers = [parts.next(), parts.next()].map(|p| p.is_some_and(|p| p.trim().parse::<u32>().is_ok()));
-        assert_eq!(numbers, [true, true], "line and column: {err}");
-    }
+    assert_hostile(&base, &dir, &cases);
 }

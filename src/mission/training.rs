@@ -697,34 +697,44 @@ impl<'a> Training<'a> {
             let points = self.rows.iter().map(|r| (r.start, part(r) as f64 / 1e9 / r.steps as f64)).collect();
             Series::new(name, SeriesKind::Step, points)
         };
-        MissionFigure {
-            name: "training_step_time".into(),
-            chart: MissionChart::Time(LineChart {
-                title: "Training step time".into(),
-                subtitle: format!(
-                    "{} participants, {} all-reduce; {:.0} steps per day, communication {:.1} %",
-                    summary.participants,
-                    summary.algorithm,
-                    summary.steps_per_day,
-                    100.0 * summary.communication_share
-                ),
-                x_label: "Time".into(),
-                y_label: "Time per step (s)".into(),
-                series: vec![
-                    series("compute", |r| r.compute_ns),
-                    series("communication", |r| r.communication_ns),
-                    series("wait", |r| r.wait_ns),
-                    series("checkpoint", |r| r.checkpoint_ns),
-                ],
-                ..LineChart::default()
-            }),
-        }
+        time_breakdown_figure(
+            "Training step time",
+            format!(
+                "{} participants, {} all-reduce; {:.0} steps per day, communication {:.1} %",
+                summary.participants,
+                summary.algorithm,
+                summary.steps_per_day,
+                100.0 * summary.communication_share
+            ),
+            "Time per step (s)",
+            vec![
+                series("compute", |r| r.compute_ns),
+                series("communication", |r| r.communication_ns),
+                series("wait", |r| r.wait_ns),
+                series("checkpoint", |r| r.checkpoint_ns),
+            ],
+        )
     }
 }
 
 /// Whole nanoseconds as seconds with every digit: the CSV cells that add up exactly.
 fn seconds_cell(ns: i64) -> String {
     format!("{}.{:09}", ns / NANOS_PER_SECOND, ns % NANOS_PER_SECOND)
+}
+
+/// `training_step_time`: the parts of each step (or round) against time.
+fn time_breakdown_figure(title: &str, subtitle: String, y_label: &str, series: Vec<Series<UtcTime>>) -> MissionFigure {
+    MissionFigure {
+        name: "training_step_time".into(),
+        chart: MissionChart::Time(LineChart {
+            title: title.into(),
+            subtitle,
+            x_label: "Time".into(),
+            y_label: y_label.into(),
+            series,
+            ..LineChart::default()
+        }),
+    }
 }
 
 /// `training_summary.csv`: the fields of the summary, a nested object's prefixed with its

@@ -47,16 +47,16 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use serde::Serialize;
 
 use super::spec::{Aggregator, FederatedConfig};
-use super::{seconds_cell, summary_table};
+use super::{seconds_cell, summary_table, time_breakdown_figure};
 use crate::access::outages::covers;
 use crate::contact::{Contact, ContactKind, Node};
 use crate::engine::{Bus, Process};
 use crate::link::RateProfile;
 use crate::mission::{
-    MissionChart, MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
+    MissionContext, MissionError, MissionEvent, MissionFigure, MissionModel, MissionReport, MissionTable,
 };
 use crate::time::UtcTime;
-use orbsim_plot::{LineChart, Series, SeriesKind};
+use orbsim_plot::{Series, SeriesKind};
 
 /// The header of `training_steps.csv` in federated mode.
 pub const ROUNDS_HEADER: [&str; 9] = [
@@ -676,27 +676,22 @@ impl<'a> Federated<'a> {
             let points = rows.iter().map(|r| (r.start, part(r) as f64 / 1e9)).collect();
             Series::new(name, SeriesKind::Step, points)
         };
-        MissionFigure {
-            name: "training_step_time".into(),
-            chart: MissionChart::Time(LineChart {
-                title: "Federated round time".into(),
-                subtitle: format!(
-                    "{} participants via {}; {:.1} rounds per day, stragglers {:.1} %",
-                    summary.participants,
-                    summary.aggregator,
-                    summary.rounds_per_day,
-                    100.0 * summary.straggler_share
-                ),
-                x_label: "Time".into(),
-                y_label: "Time per round (s)".into(),
-                series: vec![
-                    series("compute", |r| r.compute_ns),
-                    series("communication", |r| r.communication_ns),
-                    series("wait", |r| r.wait_ns),
-                ],
-                ..LineChart::default()
-            }),
-        }
+        time_breakdown_figure(
+            "Federated round time",
+            format!(
+                "{} participants via {}; {:.1} rounds per day, stragglers {:.1} %",
+                summary.participants,
+                summary.aggregator,
+                summary.rounds_per_day,
+                100.0 * summary.straggler_share
+            ),
+            "Time per round (s)",
+            vec![
+                series("compute", |r| r.compute_ns),
+                series("communication", |r| r.communication_ns),
+                series("wait", |r| r.wait_ns),
+            ],
+        )
     }
 }
 
