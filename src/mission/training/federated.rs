@@ -26,8 +26,9 @@
 //!   the downlink contacts with any of them, models go up over the uplink contacts; the
 //!   ground network joins the stations at no cost. **Sharing:** each antenna of a station
 //!   carries one transfer at a time, either way, first come first served in time order (an
-//!   antenna that is down carries none); a transfer holds its antenna until its bytes are
-//!   through or the contact ends, then tries the participant's next contact.
+//!   antenna that is down carries none); a transfer takes an antenna from the first
+//!   millisecond its contact carries data and holds it until its bytes are through or the
+//!   contact ends, then tries the participant's next contact.
 //! - **A satellite** (`aggregator = { satellite }`): updates are relayed store-and-forward
 //!   over the inter-satellite contacts, along the fewest hops to the aggregator over the
 //!   pairs the plan has linked so far (any satellite relays; the routes are recomputed when
@@ -431,8 +432,8 @@ impl<'a> Federated<'a> {
         }
     }
 
-    /// The next piece of at most `bytes` over `lane` from `t`: on the first contact under
-    /// way with bytes left whose end is free (an antenna of its station, or the pair's link
+    /// The next piece of at most `bytes` over `lane` from `t`: on the first contact
+    /// carrying data at `t` whose end is free (an antenna of its station, or the pair's link
     /// this way), held until the bytes are through or the contact (or the antenna) ends.
     fn claim(&mut self, lane_index: usize, direction: Direction, t: UtcTime, bytes: u64) -> Attempt {
         let contacts = &self.contacts;
@@ -448,8 +449,10 @@ impl<'a> Federated<'a> {
                 earliest(c.start);
                 break;
             }
-            let from = on_millisecond_grid(&c.profile, t);
-            if from >= c.end || c.profile.bytes_between(from, c.end) == 0 {
+            // A transfer takes its link from the first byte it can send, not before.
+            let Some(from) = first_data_at(&c.profile, on_millisecond_grid(&c.profile, t)) else { continue };
+            if from > t {
+                earliest(from);
                 continue;
             }
             let holder = match c.station() {
@@ -699,6 +702,11 @@ impl<'a> Federated<'a> {
 fn on_millisecond_grid(profile: &RateProfile, t: UtcTime) -> UtcTime {
     let offset = (t.unix_nanos() - profile.start().unix_nanos()).max(0);
     profile.start().plus_nanos((offset + NANOS_PER_MS - 1) / NANOS_PER_MS * NANOS_PER_MS)
+}
+
+/// The first instant from `from` at which `profile` carries data, if any.
+fn first_data_at(profile: &RateProfile, from: UtcTime) -> Option<UtcTime> {
+    profile.segments().find(|&(_, to, rate)| rate > 0 && to > from).map(|(start, _, _)| start.max(from))
 }
 
 /// An antenna of `station` free and up at `from` (the lowest-numbered), with the start of
