@@ -1,5 +1,6 @@
 //! Training in orbit: synchronous data-parallel training on a set of satellites
-//! (`[training]`, validated in [`spec`]), a registered mission model.
+//! (`[training]`, validated in [`spec`]), a registered mission model; federated training
+//! (`mode = "federated"`) is the model of [`federated`].
 //!
 //! # A step
 //! Every step the participants each compute their share of the global batch,
