@@ -449,6 +449,9 @@ fn validate(path: &Path, file: ScenarioFile, seed: Option<u64>) -> Result<Scenar
                 &training_spec::ValidationContext {
                     satellites: &fleet.satellites,
                     roles: &fleet.roles,
+                    stations: &stations,
+                    planned: &rollout.targets,
+                    has_downlink: links.downlink.is_some(),
                     isl: links.isl.as_ref(),
                     window_ns: end.unix_nanos() - start.unix_nanos(),
                 },

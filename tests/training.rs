@@ -2,10 +2,13 @@
 //! several sizes, a fixed topology), every step's time adds up exactly in
 //! `training_steps.csv`, a participant's failure sends the job back to its last checkpoint
 //! with the lost work counted, and bad `[training]` input is one line naming the field.
+//! Federated rounds never use an update before its bytes could cross the contact plan,
+//! nor a byte while the aggregator station is down, and relay over the laser links.
 
 mod common;
 
 use common::{assert_input_error, orbsim, repo, scratch};
+use orbsim::contact::{Contact, ContactKind, Node};
 use orbsim::mission::MissionReport;
 use orbsim::mission::training::all_reduce_ns;
 use orbsim::mission::training::spec::Algorithm;
@@ -222,6 +225,12 @@ fn hostile_training_inputs_are_one_line_and_exit_2() {
         ("participants = [\"training\"]", "participants = [\"nobody\"]", "training.participants[0]"),
         ("tokens_per_step = 4194304", "tokens_per_step = 1", "training.tokens_per_step"),
     ];
+    assert_hostile(&base, &dir, &cases);
+}
+
+/// Each case replaces `from` with `to` in `base` (a bundled scenario's text): `orbsim
+/// validate` then fails with one line naming the file, line and column, and `needle`.
+fn assert_hostile(base: &str, dir: &std::path::Path, cases: &[(&str, &str, &str)]) {
     for (k, (from, to, needle)) in cases.iter().enumerate() {
         assert!(base.contains(from), "{from}");
         let path = dir.join(format!("case{k}.toml"));
@@ -258,4 +267,213 @@ bus_power = "50 W"
     assert!(summary["steps"].as_u64().unwrap() < sunny.summary["steps"].as_u64().unwrap());
     let soc = summary["battery"]["min_state_of_charge"].as_f64().unwrap();
     assert!(soc < 0.3 && soc > 0.0, "{soc}");
+}
+
+/// A federated run on a 48-satellite Walker shell (4 planes of 12: in-plane neighbours
+/// within laser range) for a day: local training of about
+/// 6 minutes, 30 MB updates, aggregated as `aggregator` says, with `extra` appended.
+fn federated(aggregator: &str, extra: &str) -> Scenario {
+    let sections = format!(
+        r#"
+[links.downlink]
+preset = "ka-band-downlink"
+
+[links.isl]
+preset = "optical-isl"
+
+[isl]
+topology = "grid"
+
+[training]
+mode = "federated"
+participants = ["shell"]
+parameters = 8e9
+local_steps = 20
+local_batch_tokens = 16384
+utilisation = 0.2
+update_size = "30 MB"
+aggregator = {aggregator}
+min_updates = 0.5
+round_deadline = "3h"
+accelerator = {{ tops = 744, memory_bandwidth = "204.8 GB/s", memory = "64 GB", power = "60 W" }}
+{extra}
+"#
+    );
+    common::small_walker_scenario("federated-test", 14, "1d", (48, 4), &sections)
+}
+
+/// The run's training report and its contact plan.
+fn federated_run(s: &Scenario) -> (MissionReport, Vec<Contact>) {
+    let result = run(s, &orbsim::progress::Silent).unwrap();
+    let report = result.missions.into_iter().find(|m| m.name == "training").expect("a training report");
+    (report, result.plan.contacts)
+}
+
+/// A table of a report as (header, rows).
+fn table<'r>(report: &'r MissionReport, file: &str) -> (&'r [String], &'r [Vec<String>]) {
+    let t = report.tables.iter().find(|t| t.file == file).unwrap_or_else(|| panic!("{file}"));
+    (&t.header, &t.rows)
+}
+
+/// Every update arrived within a contact of its satellite with an aggregator station, and
+/// the contacts since it was ready could carry its bytes by then (even used all at once);
+/// every round closed on updates that had arrived. Returns the updates' (satellite index,
+/// ready, arrival).
+fn federated_conservation(
+    s: &Scenario,
+    report: &MissionReport,
+    contacts: &[Contact],
+    stations: &[u32],
+) -> Vec<(u32, UtcTime, UtcTime)> {
+    let wire_bytes = report.summary["update_bytes"].as_u64().unwrap();
+    let (header, updates) = table(report, "training_updates.csv");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut out = Vec::new();
+    for u in updates {
+        let satellite = s.satellites.iter().position(|x| x.name == u[col("satellite")]).unwrap() as u32;
+        let ready = UtcTime::parse(&u[col("ready_utc")]).unwrap();
+        let arrival = UtcTime::parse(&u[col("arrival_utc")]).unwrap();
+        let usable: Vec<&Contact> = contacts
+            .iter()
+            .filter(|c| {
+                c.kind == ContactKind::Downlink
+                    && c.satellite() == Some(satellite)
+                    && c.station().is_some_and(|st| stations.contains(&st))
+            })
+            .collect();
+        let could_cross: u64 =
+            usable.iter().map(|c| c.profile.bytes_between(ready.max(c.start), arrival.min(c.end))).sum();
+        assert!(could_cross >= wire_bytes, "{u:?}: only {could_cross} B could cross by then");
+        assert!(usable.iter().any(|c| c.start <= arrival && arrival <= c.end), "{u:?} arrived outside a contact");
+        out.push((satellite, ready, arrival));
+    }
+    // Rounds: a quorum closes on the arrival of its last counted update, a deadline after
+    // every counted one; the counts match.
+    let (rheader, rounds) = table(report, "training_steps.csv");
+    let rcol = |name: &str| rheader.iter().position(|h| h == name).unwrap();
+    let mut expected_start = s.start;
+    for r in rounds {
+        let start = UtcTime::parse(&r[rcol("start_utc")]).unwrap();
+        assert_eq!(start, expected_start, "{r:?}");
+        let parts: i64 = ["wait_s", "compute_s", "communication_s"].iter().map(|c| nanos(&r[rcol(c)])).sum();
+        assert_eq!(parts, nanos(&r[rcol("duration_s")]), "{r:?}");
+        let close = start.plus_nanos(parts);
+        expected_start = close;
+        let counted: Vec<UtcTime> = updates
+            .iter()
+            .filter(|u| u[col("round")] == r[rcol("round")])
+            .map(|u| UtcTime::parse(&u[col("arrival_utc")]).unwrap())
+            .collect();
+        assert_eq!(counted.len().to_string(), r[rcol("participants")], "{r:?}");
+        assert!(counted.iter().all(|&a| start <= a && a <= close), "{r:?}");
+        if r[rcol("closed_by")] == "quorum" {
+            assert_eq!(counted.iter().max(), Some(&close), "{r:?}");
+        }
+    }
+    assert_eq!(expected_start, s.end, "the rounds cover the run");
+    out
+}
+
+#[test]
+fn federated_updates_never_arrive_before_their_bytes_could() {
+    let s = federated(r#"{ stations = ["Kashi", "Sanya"] }"#, "");
+    let (report, contacts) = federated_run(&s);
+    let updates = federated_conservation(&s, &report, &contacts, &[0, 1]);
+    let summary = &report.summary;
+    assert!(summary["rounds"].as_u64().unwrap() >= 3, "{summary}");
+    assert!(updates.len() > 48, "{}", updates.len());
+    assert_eq!(
+        summary["updates_aggregated"].as_u64().unwrap() + summary["stragglers"].as_u64().unwrap(),
+        updates.len() as u64
+    );
+    // Every update and model crossed one ground link: bytes are whole updates.
+    let wire = summary["update_bytes"].as_u64().unwrap();
+    assert!(summary["bytes_up"].as_u64().unwrap() >= updates.len() as u64 * wire);
+}
+
+#[test]
+fn no_update_crosses_while_the_aggregator_station_is_down() {
+    let outage = r#"
+[failures]
+[[failures.outages]]
+station = "Kashi"
+after = "6h"
+duration = "8h"
+"#;
+    let (down, up) = (UtcTime::parse("2026-01-01T06:00:00Z").unwrap(), UtcTime::parse("2026-01-01T14:00:00Z").unwrap());
+    let arrivals_while_down = |updates: &[(u32, UtcTime, UtcTime)]| {
+        updates.iter().filter(|(_, _, arrival)| down <= *arrival && *arrival < up).count()
+    };
+    let plain = federated(r#"{ station = "Kashi" }"#, "");
+    let (report, contacts) = federated_run(&plain);
+    let updates = federated_conservation(&plain, &report, &contacts, &[0]);
+    assert!(arrivals_while_down(&updates) > 0, "the outage must matter");
+    let cut = federated(r#"{ station = "Kashi" }"#, outage);
+    let (report, contacts) = federated_run(&cut);
+    let updates = federated_conservation(&cut, &report, &contacts, &[0]);
+    assert_eq!(arrivals_while_down(&updates), 0);
+    assert!(updates.iter().any(|(_, _, arrival)| *arrival >= up), "updates arrive again after the outage");
+    // Bytes counted outside the outage only still carry every update.
+    let wire_bytes = report.summary["update_bytes"].as_u64().unwrap();
+    for (satellite, ready, arrival) in updates {
+        let outside: u64 = contacts
+            .iter()
+            .filter(|c| c.kind == ContactKind::Downlink && c.satellite() == Some(satellite) && c.station() == Some(0))
+            .map(|c| {
+                let (from, to) = (ready.max(c.start), arrival.min(c.end));
+                c.profile.bytes_between(from, to.min(down)) + c.profile.bytes_between(from.max(up), to)
+            })
+            .sum();
+        assert!(outside >= wire_bytes, "{satellite}: {outside} B outside the outage");
+    }
+}
+
+#[test]
+fn federated_rounds_over_laser_links_relay_to_the_aggregator() {
+    let s = federated(r#"{ satellite = "shell-p01-s02" }"#, "");
+    let aggregator = s.satellites.iter().position(|x| x.name == "shell-p01-s02").unwrap() as u32;
+    let (report, contacts) = federated_run(&s);
+    let (header, updates) = table(&report, "training_updates.csv");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(!updates.is_empty());
+    for u in updates {
+        let ready = UtcTime::parse(&u[col("ready_utc")]).unwrap();
+        let arrival = UtcTime::parse(&u[col("arrival_utc")]).unwrap();
+        if u[col("satellite")] == "shell-p01-s02" {
+            assert_eq!(arrival, ready, "the aggregator's own update needs no link");
+            continue;
+        }
+        // The last hop ends within a laser contact of the aggregator.
+        let last_hop = contacts.iter().any(|c| {
+            c.kind == ContactKind::InterSatellite
+                && (c.from == Node::Satellite(aggregator) || c.to == Node::Satellite(aggregator))
+                && c.start < arrival
+                && arrival <= c.end
+        });
+        assert!(last_hop && arrival > ready, "{u:?}");
+    }
+    let summary = &report.summary;
+    assert_eq!(summary["aggregator_kind"], "satellite");
+    assert!(summary["rounds_per_day"].as_f64().unwrap() > 100.0, "{summary}");
+}
+
+#[test]
+fn hostile_federated_inputs_are_one_line_and_exit_2() {
+    let base = std::fs::read_to_string(repo("scenarios/xingsuan-2800-training.toml")).unwrap();
+    let aggregator = base.lines().find(|l| l.starts_with("aggregator = ")).unwrap().to_string();
+    let dir = scratch("federated-hostile");
+    let cases = [
+        (aggregator.as_str(), "aggregator = { station = \"Atlantis\" }", "training.aggregator.station"),
+        (
+            aggregator.as_str(),
+            "aggregator = { stations = [\"Sanya\", \"Atlantis\"] }",
+            "training.aggregator.stations[1]",
+        ),
+        (aggregator.as_str(), "aggregator = { satellite = \"nobody-p00\" }", "training.aggregator.satellite"),
+        (aggregator.as_str(), "aggregator = { station = \"Sanya\", satellite = \"train\" }", "training.aggregator"),
+        ("min_updates = 0.5", "min_updates = 401", "training.min_updates"),
+        ("local_steps = 200", "local_steps = 0", "training.local_steps"),
+        ("round_deadline = \"3h\"", "round_deadline = \"3h\"\ntokens_per_step = 4096", "training.tokens_per_step"),
+    ];
+    assert_hostile(&base, &dir, &cases);
 }

@@ -181,27 +181,9 @@ pub fn validate(spec: &FailureSpec, ctx: &FailureContext) -> Result<FailureConfi
     let mut scheduled = Vec::with_capacity(spec.outages.len());
     for (i, o) in spec.outages.iter().enumerate() {
         let path = |field: &str| format!("failures.outages[{i}].{field}");
-        // A name as written, or a part of exactly one name (as `[stations] names` selects).
         let find = |field: &str, names: &[String], wanted: &str| {
-            if let Some(k) = names.iter().position(|n| n == wanted) {
-                return Ok(k as u32);
-            }
-            let lower = wanted.to_lowercase();
-            let matching: Vec<usize> =
-                (0..names.len()).filter(|&k| !lower.is_empty() && names[k].to_lowercase().contains(&lower)).collect();
             let what = if field == "isl_terminal" { "satellite" } else { field };
-            match matching[..] {
-                [k] => Ok(k as u32),
-                [] => Err(error(path(field), format!("{} names no {what}", crate::time::quoted(wanted)))),
-                _ => Err(error(
-                    path(field),
-                    format!(
-                        "{} is part of {} {what} names: give more of one",
-                        crate::time::quoted(wanted),
-                        matching.len()
-                    ),
-                )),
-            }
+            find_name(names, wanted).map_err(|e| error(path(field), e.message(wanted, what)))
         };
         let named = [o.satellite.is_some(), o.station.is_some(), o.isl_terminal.is_some()];
         if named.iter().filter(|&&n| n).count() != 1 {
@@ -441,6 +423,42 @@ impl Outages {
     /// Down periods of satellite `sat`'s inter-satellite links.
     pub fn isl_periods(&self, sat: u32) -> &[(UtcTime, UtcTime)] {
         &self.isl[sat as usize]
+    }
+}
+
+/// Why a name given in a scenario picks no single entry of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameError {
+    NoMatch,
+    /// It is part of this many names.
+    Several(usize),
+}
+
+impl NameError {
+    /// One line for the user: `wanted` names no (or several) `what`.
+    pub fn message(self, wanted: &str, what: &str) -> String {
+        match self {
+            NameError::NoMatch => format!("{} names no {what}", crate::time::quoted(wanted)),
+            NameError::Several(n) => {
+                format!("{} is part of {n} {what} names: give more of one", crate::time::quoted(wanted))
+            }
+        }
+    }
+}
+
+/// The index of `wanted` in `names`: a name as written, or a part of exactly one name
+/// (case-insensitive, as `[stations] names` selects).
+pub fn find_name(names: &[String], wanted: &str) -> Result<u32, NameError> {
+    if let Some(k) = names.iter().position(|n| n == wanted) {
+        return Ok(k as u32);
+    }
+    let lower = wanted.to_lowercase();
+    let matching: Vec<usize> =
+        (0..names.len()).filter(|&k| !lower.is_empty() && names[k].to_lowercase().contains(&lower)).collect();
+    match matching[..] {
+        [k] => Ok(k as u32),
+        [] => Err(NameError::NoMatch),
+        _ => Err(NameError::Several(matching.len())),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Training in orbit: synchronous data-parallel training on a set of satellites
-//! (`[training]`, validated in [`spec`]), a registered mission model.
+//! (`[training]`, validated in [`spec`]), a registered mission model; federated training
+//! (`mode = "federated"`) is the model of [`federated`].
 //!
 //! # A step
 //! Every step the participants each compute their share of the global batch,
@@ -38,6 +39,7 @@
 //! reads the checkpoint back. A checkpoint is written after the first step that ends
 //! `every` or more after the previous one (or the start), taking `size / write_rate`.
 
+pub mod federated;
 pub mod spec;
 
 use nalgebra::Vector3;
@@ -54,7 +56,7 @@ use crate::mission::{
 };
 use crate::time::{NANOS_PER_SECOND, UtcTime};
 use orbsim_plot::{LineChart, Series, SeriesKind};
-use spec::{Algorithm, OnFailure, TrainingConfig};
+use spec::{Algorithm, DataParallelConfig, OnFailure, TrainingConfig};
 
 /// How often the hops' distances, and so their rates, are evaluated: the default
 /// re-evaluation period of range-based inter-satellite links.
@@ -167,8 +169,10 @@ pub fn nearest_neighbour_tour(positions: &[Option<Vector3<f64>>]) -> Vec<usize> 
 
 /// Makes the model when the scenario has `[training]`.
 pub fn training_model<'a>(context: &MissionContext<'a>) -> Option<Box<dyn MissionModel<'a> + 'a>> {
-    let config = context.training?;
-    Some(Box::new(Training::new(*context, config)))
+    Some(match context.training? {
+        TrainingConfig::DataParallel(config) => Box::new(Training::new(*context, config)),
+        TrainingConfig::Federated(config) => Box::new(federated::Federated::new(*context, config)),
+    })
 }
 
 /// What became of a row's steps.
@@ -274,7 +278,7 @@ struct Tally {
 
 struct Training<'a> {
     context: MissionContext<'a>,
-    config: &'a TrainingConfig,
+    config: &'a DataParallelConfig,
     budget: LinkBudget,
     /// Participants (indices into `config.participants`) in ring order.
     ring: Vec<usize>,
@@ -297,7 +301,7 @@ struct Training<'a> {
 }
 
 impl<'a> Training<'a> {
-    fn new(context: MissionContext<'a>, config: &'a TrainingConfig) -> Self {
+    fn new(context: MissionContext<'a>, config: &'a DataParallelConfig) -> Self {
         let sats: Vec<_> = config.participants.iter().map(|&i| &context.satellites[i as usize]).collect();
         let at_start: Vec<Option<Vector3<f64>>> =
             sats.iter().map(|s| s.propagate(context.start).ok().map(|state| state.position)).collect();
@@ -666,7 +670,6 @@ impl<'a> Training<'a> {
     }
 
     fn steps_table(&self) -> MissionTable {
-        let seconds = |ns: i64| format!("{}.{:09}", ns / NANOS_PER_SECOND, ns % NANOS_PER_SECOND);
         let rows = self
             .rows
             .iter()
@@ -675,11 +678,11 @@ impl<'a> Training<'a> {
                     r.step.to_string(),
                     r.steps.to_string(),
                     format!("{:?}", r.start),
-                    seconds(r.wait_ns),
-                    seconds(r.compute_ns),
-                    seconds(r.communication_ns),
-                    seconds(r.checkpoint_ns),
-                    seconds(r.duration_ns()),
+                    seconds_cell(r.wait_ns),
+                    seconds_cell(r.compute_ns),
+                    seconds_cell(r.communication_ns),
+                    seconds_cell(r.checkpoint_ns),
+                    seconds_cell(r.duration_ns()),
                     r.participants.to_string(),
                     r.status.name().to_string(),
                 ]
@@ -695,28 +698,62 @@ impl<'a> Training<'a> {
             let points = self.rows.iter().map(|r| (r.start, part(r) as f64 / 1e9 / r.steps as f64)).collect();
             Series::new(name, SeriesKind::Step, points)
         };
-        MissionFigure {
-            name: "training_step_time".into(),
-            chart: MissionChart::Time(LineChart {
-                title: "Training step time".into(),
-                subtitle: format!(
-                    "{} participants, {} all-reduce; {:.0} steps per day, communication {:.1} %",
-                    summary.participants,
-                    summary.algorithm,
-                    summary.steps_per_day,
-                    100.0 * summary.communication_share
-                ),
-                x_label: "Time".into(),
-                y_label: "Time per step (s)".into(),
-                series: vec![
-                    series("compute", |r| r.compute_ns),
-                    series("communication", |r| r.communication_ns),
-                    series("wait", |r| r.wait_ns),
-                    series("checkpoint", |r| r.checkpoint_ns),
-                ],
-                ..LineChart::default()
-            }),
+        time_breakdown_figure(
+            "Training step time",
+            format!(
+                "{} participants, {} all-reduce; {:.0} steps per day, communication {:.1} %",
+                summary.participants,
+                summary.algorithm,
+                summary.steps_per_day,
+                100.0 * summary.communication_share
+            ),
+            "Time per step (s)",
+            vec![
+                series("compute", |r| r.compute_ns),
+                series("communication", |r| r.communication_ns),
+                series("wait", |r| r.wait_ns),
+                series("checkpoint", |r| r.checkpoint_ns),
+            ],
+        )
+    }
+}
+
+/// Whole nanoseconds as seconds with every digit: the CSV cells that add up exactly.
+fn seconds_cell(ns: i64) -> String {
+    format!("{}.{:09}", ns / NANOS_PER_SECOND, ns % NANOS_PER_SECOND)
+}
+
+/// `training_step_time`: the parts of each step (or round) against time.
+fn time_breakdown_figure(title: &str, subtitle: String, y_label: &str, series: Vec<Series<UtcTime>>) -> MissionFigure {
+    MissionFigure {
+        name: "training_step_time".into(),
+        chart: MissionChart::Time(LineChart {
+            title: title.into(),
+            subtitle,
+            x_label: "Time".into(),
+            y_label: y_label.into(),
+            series,
+            ..LineChart::default()
+        }),
+    }
+}
+
+/// `training_summary.csv`: the fields of the summary, a nested object's prefixed with its
+/// key (absent ones left out).
+fn summary_table(summary: &serde_json::Value) -> MissionTable {
+    let cell = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), String::from);
+    let mut flat: Vec<(String, String)> = Vec::new();
+    for (key, v) in summary.as_object().expect("a struct") {
+        match v.as_object() {
+            Some(inner) => flat.extend(inner.iter().map(|(k, v)| (format!("{key}_{k}"), cell(v)))),
+            None if v.is_null() => {}
+            None => flat.push((key.clone(), cell(v))),
         }
+    }
+    MissionTable {
+        file: "training_summary.csv".into(),
+        header: flat.iter().map(|(k, _)| k.clone()).collect(),
+        rows: vec![flat.into_iter().map(|(_, v)| v).collect()],
     }
 }
 
@@ -791,16 +828,6 @@ impl<'a> MissionModel<'a> for Training<'a> {
     fn report(&self) -> MissionReport {
         let summary = self.summary();
         let value = serde_json::to_value(&summary).expect("plain data");
-        // training_summary.csv: the same fields, the battery's prefixed (when modelled).
-        let cell = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), String::from);
-        let mut flat: Vec<(String, String)> = Vec::new();
-        for (key, v) in value.as_object().expect("a struct") {
-            match v.as_object() {
-                Some(inner) => flat.extend(inner.iter().map(|(k, v)| (format!("{key}_{k}"), cell(v)))),
-                None if v.is_null() => {}
-                None => flat.push((key.clone(), cell(v))),
-            }
-        }
         let headline = vec![format!(
             "{} steps ({:.0} per day, {:.3e} tokens) on {} participants; compute {:.1} %, communication {:.1} %, wait {:.1} %, checkpoints {:.1} %; {} lost steps",
             summary.steps,
@@ -815,14 +842,7 @@ impl<'a> MissionModel<'a> for Training<'a> {
         )];
         MissionReport {
             name: self.name(),
-            tables: vec![
-                self.steps_table(),
-                MissionTable {
-                    file: "training_summary.csv".into(),
-                    header: flat.iter().map(|(k, _)| k.clone()).collect(),
-                    rows: vec![flat.into_iter().map(|(_, v)| v).collect()],
-                },
-            ],
+            tables: vec![self.steps_table(), summary_table(&value)],
             figures: vec![self.figure(&summary)],
             summary: value,
             headline,
