@@ -13,8 +13,8 @@
 
 use std::time::Instant;
 
-use crate::access::Window;
 use crate::access::isl::{IslError, IslSearch, find_isl_windows};
+use crate::access::{Pass, Retirement, Window};
 use crate::constants::WGS84_A_KM;
 use crate::contact::stats::{ContactStats, contact_stats};
 use crate::contact::{
@@ -22,7 +22,7 @@ use crate::contact::{
     cut_outages, isl_contacts_from_windows, merge_contacts,
 };
 use crate::engine::{Bus, ScheduleError, SharedEngine};
-use crate::link::{LinkBudget, Site};
+use crate::link::{LinkBudget, LinkParams, Site, Technology};
 use crate::mission::inference::{InferenceConfig, InferenceError, InferenceInputs, InferenceOutcome, InferenceRun};
 use crate::mission::rollout::versions::{VersionHistory, versions_report};
 use crate::mission::rollout::{Rollout, UploadOutcome};
@@ -358,8 +358,8 @@ fn run_on_worker(
 /// inter-satellite contacts starting in it, cut by the outages (pieces may start after
 /// the step: the caller carries them into the next one).
 struct PlanStep {
-    passes: Vec<crate::access::passes::Pass>,
-    retirements: Vec<crate::access::passes::Retirement>,
+    passes: Vec<Pass>,
+    retirements: Vec<Retirement>,
     contacts: Vec<Contact>,
     /// Wall time it took to build, s.
     seconds: f64,
@@ -368,7 +368,7 @@ struct PlanStep {
 /// Builds the plan step of `PLAN_STEP_NS` from `step_start`.
 fn build_plan_step(
     scenario: &Scenario,
-    links: &[crate::link::LinkParams],
+    links: &[LinkParams],
     isl_index: u16,
     step_start: UtcTime,
     on_satellite_done: &(dyn Fn() + Sync),
@@ -395,8 +395,8 @@ fn build_plan_step(
     let mut contacts = part.contacts;
     if let (Some(link), Some(topology)) = (&scenario.isl, &scenario.isl_topology) {
         let max_range_km = match &link.technology {
-            crate::link::Technology::Optical(o) => o.max_range_km,
-            crate::link::Technology::Rf(_) => 0.0,
+            Technology::Optical(o) => o.max_range_km,
+            Technology::Rf(_) => 0.0,
         };
         let isl_search = IslSearch { window: Window { start: step_start, end: step_end }, max_range_km, split_s: None };
         let mut found = find_isl_windows(&scenario.satellites, topology, &isl_search)?;
